@@ -1,0 +1,5 @@
+"""``python -m microcalc`` is ``microcalc-check``."""
+
+from .cli import main
+
+raise SystemExit(main())
