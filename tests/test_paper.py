@@ -1,0 +1,79 @@
+"""This paper's reconstructions, checked against the abstract itself.
+
+Reference: ``data/published/abstract_statistics.csv`` (the abstract as
+printed). A reconstructed table must reprint every number it was built from.
+"""
+
+import numpy as np
+import pytest
+
+from microcalc.paper import reconstruct_paper
+from microcalc.published import format_fixed, format_p, format_percent
+from microcalc.pvalues import odds_ratio_wald
+
+
+@pytest.fixture(scope="module")
+def paper(published):
+    return reconstruct_paper(published)
+
+
+@pytest.mark.parametrize("name, pct1, pct0, n, or_id", [
+    ("nact_pcr", "nact_pcr_calc", "nact_pcr_nocalc", "nact_n", "nact_or_calc_uni"),
+    ("bone_met", "bone_met_calc", "bone_met_nocalc", "bone_n", "bone_or_calc_uni"),
+])
+def test_cohort_tables_are_unique_and_reprint_the_abstract(paper, published, name, pct1, pct0, n, or_id):
+    r = paper[name]
+    assert r.unique
+    t = r.arrays()[0]
+    v = lambda i, f="value": published.loc[i, f]  # noqa: E731
+    assert format_percent(t[0, 0] / t[0].sum()) == v(pct1)
+    assert format_percent(t[1, 0] / t[1].sum()) == v(pct0)
+    assert str(t.sum()) == v(n)
+    table = t if r.tables.loc[0, "orientation"] == "event" else t[:, ::-1]
+    w = odds_ratio_wald(table)
+    assert [format_fixed(float(w[k]), 3) for k in ("or", "low", "high")] == \
+        [v(or_id), v(or_id, "ci_low"), v(or_id, "ci_high")]
+    assert format_p(float(w["p"])) == v(or_id, "p")
+
+
+def test_subgroup_denominators_chain_from_the_bone_table(paper):
+    bone = paper["bone_met"].arrays()[0]
+    for name in ("bone_type_2x2", "bone_extent_2x2", "bone_type_2x3", "bone_extent_2x3"):
+        sizes = paper[name].arrays().sum(axis=2)
+        assert (sizes == [bone[0, 0], bone[1, 0]]).all(), name
+
+
+def test_necrosis_subset_is_a_feasible_set_within_the_nact_groups(paper):
+    pcr = paper["nact_pcr"].arrays()[0]
+    nec = paper["nact_necrosis"]
+    assert nec.n_solutions > 1
+    assert (nec.tables["n_exposed"] <= pcr[0].sum()).all()
+    assert (nec.tables["n_reference"] <= pcr[1].sum()).all()
+
+
+def test_every_p_of_the_abstract_has_a_verdict(paper, published):
+    table = paper.consistency()
+    p_ids = set(published.index[published["p"] != ""])
+    assert p_ids <= set(table["id"])
+    assert table["agrees"].str.len().gt(0).all()
+    assert table["reproduced by"].notna().all()
+
+
+def test_every_odds_ratio_is_checked_for_coherence(paper, published):
+    coh = paper.coherence()
+    assert set(coh["id"]) == set(published.index[published["kind"] == "odds_ratio"])
+
+
+def test_every_reconstructed_percentage_passes_grim(paper):
+    g = paper.grim()
+    assert g["all possible (GRIM)"].all()
+    assert len(g) == 10
+
+
+def test_long_tables_hold_every_feasible_table(paper):
+    long = paper.long_tables()
+    for name, item in paper.items.items():
+        sub = long[long["reconstruction"] == name]
+        assert sub["solution"].nunique() == item.reconstruction.n_solutions
+        assert sub["count"].sum() == item.reconstruction.arrays().sum()
+    assert np.issubdtype(long["count"].dtype, np.integer)
