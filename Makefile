@@ -12,7 +12,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks test unit nbval lab setup clean-venv
+.PHONY: all notebooks test unit nbval lab bench setup clean-venv
 
 all: notebooks
 
@@ -41,6 +41,9 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_reconstruction.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

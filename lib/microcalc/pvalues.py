@@ -108,10 +108,6 @@ def yates_chi2(tables) -> np.ndarray:
     return _shape_out(tables, stats.chi2.sf(stat, 1))
 
 
-def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
-
-
 def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     """Fisher's exact test for 2 x k tables, two-sided, by full enumeration.
 
@@ -124,16 +120,23 @@ def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     chunks of at most ``max_grid`` grid cells, so many candidate tables are
     tested in a handful of array operations.
     """
-    t = as_tables(tables)
+    t = as_tables(tables).astype(np.int64)
     m, _, k = t.shape
+    out = np.full(m, np.nan)
+    if m == 0:
+        return _shape_out(tables, out)
     cols = t.sum(axis=1)  # (m, k)
     row0 = t[:, 0, :].sum(axis=1)  # (m,)
     total = cols.sum(axis=1)
+    log_fact = special.gammaln(np.arange(total.max() + 1) + 1.0)
+
+    def log_choose(n, x):
+        return log_fact[n] - log_fact[x] - log_fact[n - x]
+
     # Grid over the first k - 1 entries of row 0; the last is implied.
-    cmax = cols[:, : k - 1].max(axis=0).astype(int)
-    axes = [np.arange(c + 1, dtype=float) for c in cmax]
+    cmax = cols[:, : k - 1].max(axis=0)
+    axes = [np.arange(c + 1) for c in cmax]
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, k - 1)
-    out = np.full(m, np.nan)
     per_chunk = max(1, max_grid // max(1, len(grid)))
     for start in range(0, m, per_chunk):
         sl = slice(start, start + per_chunk)
@@ -142,10 +145,11 @@ def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
         x_last = row0[sl][:, np.newaxis] - x_first.sum(axis=2)
         x = np.concatenate([x_first, x_last[..., np.newaxis]], axis=2)  # (b, g, k)
         valid = np.all((x >= 0) & (x <= c), axis=2)
-        xs = np.where(valid[..., np.newaxis], x, 0.0)
-        logp = np.sum(_log_choose(c, xs), axis=2) - _log_choose(total[sl], row0[sl])[:, np.newaxis]
+        xs = np.where(valid[..., np.newaxis], x, 0)
+        norm = log_choose(total[sl], row0[sl])
+        logp = np.sum(log_choose(c, xs), axis=2) - norm[:, np.newaxis]
         logp = np.where(valid, logp, -np.inf)
-        obs = np.sum(_log_choose(cols[sl], t[sl, 0, :]), axis=1) - _log_choose(total[sl], row0[sl])
+        obs = np.sum(log_choose(cols[sl], t[sl, 0, :]), axis=1) - norm
         as_extreme = logp <= obs[:, np.newaxis] + np.log(_FISHER_REL_ERR)
         p = np.where(as_extreme, np.exp(logp), 0.0).sum(axis=1)
         out[sl] = np.minimum(1.0, p)
