@@ -163,9 +163,9 @@ def p_test_verdicts(
 
     Parameters
     ----------
-    reconstruction : Reconstruction
-        A unique table or a feasible set; P under each test is computed on
-        every table of the set.
+    reconstruction : Reconstruction or array
+        A unique table or a feasible set (or a ``(2, k)`` / ``(m, 2, k)``
+        array of tables); P under each test is computed on every table.
     p_value : str or Reported
         The reported P as printed.
     named : sequence of str
@@ -184,7 +184,8 @@ def p_test_verdicts(
         applicable"), and ``named`` (whether the paper names this test).
     """
     rep = parse_reported(p_value)
-    arrays = reconstruction.arrays()
+    arrays = (reconstruction.arrays() if isinstance(reconstruction, Reconstruction)
+              else np.asarray(reconstruction, dtype=np.int64).reshape(-1, 2, np.shape(reconstruction)[-1]))
     k = arrays.shape[2] if arrays.size else 2
     rows = []
     for test in tests:
