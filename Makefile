@@ -44,6 +44,7 @@ nbval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reconstruction.py
+	$(BIN)/python benchmarks/bench_synthesize.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
