@@ -39,8 +39,8 @@ def test_multivariable_targets_use_the_stated_tolerances(bundled, published):
 
 
 def test_bundled_files_satisfy_the_contract_schema(bundled):
-    schema("nact_cohort").validate(bundled[0], lazy=True)
-    schema("bone_cohort").validate(bundled[1], lazy=True)
+    schema("nact_cohort", complete=True).validate(bundled[0], lazy=True)
+    schema("bone_cohort", complete=True).validate(bundled[1], lazy=True)
     assert len(bundled[0]) == 313 and len(bundled[1]) == 1182
 
 
@@ -95,7 +95,7 @@ def test_generator_is_deterministic_for_a_seed_and_changes_with_it():
 
 def test_a_cohort_of_any_size_keeps_the_structure_and_the_rates():
     big = synthesize.generate_bone(n=20_000)
-    schema("bone_cohort").validate(big, lazy=True)
+    schema("bone_cohort", complete=True).validate(big, lazy=True)
     assert len(big) == 20_000 and big["patient_id"].is_unique
     calc = big["microcalcification"].astype(bool)
     rate = big.groupby(calc)["bone_metastasis"].mean()
@@ -125,7 +125,7 @@ def test_schema_rejects_a_type_given_without_bone_metastasis(bundled):
     first_without = bad.index[~bad["bone_metastasis"].astype(bool)][0]
     bad.loc[first_without, "bone_metastasis_type"] = "mixed"
     with pytest.raises(pandera.errors.SchemaErrors, match="bone_metastasis_type must be given"):
-        schema("bone_cohort").validate(bad, lazy=True)
+        schema("bone_cohort", complete=True).validate(bad, lazy=True)
 
 
 def test_schema_rejects_out_of_range_age_and_duplicate_ids(bundled):
@@ -135,6 +135,6 @@ def test_schema_rejects_out_of_range_age_and_duplicate_ids(bundled):
     bad.loc[0, "age"] = 130
     bad.loc[1, "patient_id"] = bad.loc[2, "patient_id"]
     with pytest.raises(pandera.errors.SchemaErrors) as err:
-        schema("nact_cohort").validate(bad, lazy=True)
+        schema("nact_cohort", complete=True).validate(bad, lazy=True)
     cases = err.value.failure_cases
     assert set(cases["column"]) >= {"age", "patient_id"}

@@ -123,13 +123,16 @@ def _dtype(col: Column):
     return pd.CategoricalDtype(list(col.allowed), ordered=False)
 
 
-def schema(cohort: str):
+def schema(cohort: str, complete: bool = False):
     """The pandera schema of a harmonised cohort (typed as :func:`read_canonical` returns it).
 
-    Checks types, allowed values and ranges, unique non-empty ids, missing
-    values only where the contract allows them, and, for the bone cohort,
-    that type and extent are given exactly for the patients with bone
-    metastasis. Extra columns are allowed.
+    Checks types, allowed values and ranges, unique non-empty ids and, for
+    the bone cohort, that type and extent are given only for patients with
+    bone metastasis (and, with ``complete``, exactly for them). Missing values
+    are allowed in every column but ``patient_id`` (a patient missing what an
+    analysis needs is left out of that analysis); ``complete=True`` allows
+    them only where the contract expects them (``nullable``), as in the
+    bundled synthetic cohorts. Extra columns are allowed.
     """
     import pandera.pandas as pa
 
@@ -142,15 +145,22 @@ def schema(cohort: str):
             checks.append(pa.Check.isin(list(col.allowed)))
         if col.kind in ("id", "text"):
             checks.append(pa.Check.str_length(min_value=1))
-        cols[col.name] = pa.Column(_dtype(col), checks=checks, nullable=col.nullable,
+        nullable = col.nullable if complete else col.kind != "id"
+        cols[col.name] = pa.Column(_dtype(col), checks=checks, nullable=nullable,
                                    unique=col.kind == "id", coerce=False, required=True)
     frame_checks = []
     if cohort == "bone_cohort":
         for field in ("bone_metastasis_type", "bone_metastasis_extent"):
-            frame_checks.append(pa.Check(
-                lambda df, f=field: df[f].notna() == df["bone_metastasis"].astype(bool),
-                element_wise=False,
-                error=f"{field} must be given exactly when bone_metastasis is yes"))
+            if complete:
+                frame_checks.append(pa.Check(
+                    lambda df, f=field: df[f].notna() == df["bone_metastasis"].fillna(False).astype(bool),
+                    element_wise=False,
+                    error=f"{field} must be given exactly when bone_metastasis is yes"))
+            else:
+                frame_checks.append(pa.Check(
+                    lambda df, f=field: df[f].isna() | df["bone_metastasis"].fillna(False).astype(bool),
+                    element_wise=False,
+                    error=f"{field} may be given only when bone_metastasis is yes"))
     return pa.DataFrameSchema(cols, checks=frame_checks, strict=False, name=cohort)
 
 
@@ -204,6 +214,11 @@ def dictionary_markdown(cohort: str) -> str:
             allowed = "unique, non-empty"
         else:
             allowed = "non-empty"
-        missing = f"allowed (empty): {col.missing_means}" if col.nullable else "not allowed"
+        if col.kind == "id":
+            missing = "not allowed"
+        elif col.nullable:
+            missing = f"expected when {col.missing_means}"
+        else:
+            missing = "allowed; the patient is left out of analyses that need it"
         lines.append(f"| `{col.name}` | {kinds[col.kind]} | {allowed} | {col.meaning} | {missing} |")
     return "\n".join(lines)

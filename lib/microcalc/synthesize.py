@@ -40,7 +40,7 @@ import yaml
 
 from .consistency import p_test_verdicts
 from .contract import CONTRACT, categories, to_canonical_csv
-from .models import fit_logistic, global_p_values
+from .models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
 from .outputs import write_csv
 from .paths import project_path
 from .published import format_fixed, format_p, format_percent, load_published, parse_reported
@@ -61,11 +61,6 @@ ASSUMPTIONS_FILE = "data/synthetic/assumptions.yaml"
 CALIBRATION_FILE = "data/synthetic/calibration.yaml"
 RECONSTRUCTED_FILE = "data/reconstructed/01_reconstructed_tables.csv"
 
-#: Covariates of the multivariable models (the abstract's), exposure first.
-NACT_TERMS = ("microcalcification", "mri_necrosis", "age", "menopausal_status", "breast_density",
-              "mass", "molecular_subtype", "pathology_type")
-BONE_TERMS = ("microcalcification", "age", "menopausal_status", "molecular_subtype",
-              "pathology_type", "t_stage", "n_stage")
 
 
 # --------------------------------------------------------------------------- inputs
