@@ -1,0 +1,93 @@
+"""One figure style, one way to save figures, and the figures more than one notebook needs.
+
+:func:`use_style` is called explicitly by each notebook (nothing happens at
+import). :func:`save_figure` writes PNG and SVG under
+``<output_dir>/figures/`` with fixed metadata, so rerunning gives the same
+bytes. Colours are the Okabe-Ito palette, safe for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .paths import project_path
+
+__all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+
+
+def use_style() -> None:
+    """Apply the compendium's matplotlib style (legible in print, deterministic SVG ids)."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "savefig.bbox": "tight",
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "axes.labelsize": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": cycler(color=OKABE_ITO),
+        "svg.hashsalt": "microcalc",
+        "svg.fonttype": "none",
+    })
+
+
+def save_figure(fig, name: str, output_dir: str | os.PathLike = ".") -> list[Path]:
+    """Write ``fig`` as ``<output_dir>/figures/<name>.png`` and ``.svg``; return the paths.
+
+    ``name`` starts with the number of the notebook that made it
+    (``"03_participant_flow"``). Metadata that would change between runs
+    (software version, date) is left out.
+    """
+    folder = project_path(output_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        path = folder / f"{name}.{ext}"
+        fig.savefig(path, format=ext, metadata=meta)
+        paths.append(path)
+    return paths
+
+
+def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None):
+    """A participant-flow diagram of one cohort from :func:`microcalc.clean.participant_flow`.
+
+    Steps run top to bottom; each exclusion is a box to the right with its
+    count and reason. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    steps = flow[flow["cohort"] == cohort].reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 1.25 * len(steps) + 0.5))
+    ax.set_axis_off()
+    n = len(steps)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-n + 0.3, 1)
+    box = dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor=OKABE_ITO[0], linewidth=1.2)
+    side = dict(boxstyle="round,pad=0.3", facecolor="#f4f4f4", edgecolor="#888888", linewidth=0.8)
+    for i, row in steps.iterrows():
+        y = -i
+        ax.text(3.2, y, f"{row['step']}\nn = {row['n']}", ha="center", va="center", bbox=box,
+                fontsize=9, wrap=True)
+        if i:
+            ax.annotate("", xy=(3.2, y + 0.28), xytext=(3.2, y + 0.72),
+                        arrowprops=dict(arrowstyle="->", color="#444444"))
+        if row["excluded"]:
+            reason = "\n".join(str(row["reason for exclusion"]).split("; "))
+            ax.text(7.6, y + 0.5, f"excluded: {row['excluded']}\n{reason}", ha="center", va="center",
+                    bbox=side, fontsize=8)
+            ax.annotate("", xy=(6.0, y + 0.5), xytext=(3.2, y + 0.5),
+                        arrowprops=dict(arrowstyle="->", color="#888888"))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
