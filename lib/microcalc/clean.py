@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import CONTRACT, MISSING_TOKENS, NO_TOKENS, YES_TOKENS, Column
+from .contract import CONTRACT, MISSING_TOKENS, NO_TOKENS, YES_TOKENS, Column, schema
 from .models import BONE_TERMS, NACT_TERMS
 from .paths import project_path
 
@@ -313,6 +313,8 @@ def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os
         frames[cohort] = frame
     if problems:
         raise CleaningError(problems)
+    for cohort, frame in frames.items():  # the contract's schema: a guard behind the rules above
+        schema(cohort).validate(frame, lazy=True)
     if write:
         _write_all({processed_path(output_dir, c): f for c, f in frames.items()})
     return frames
