@@ -78,6 +78,10 @@ class LogisticFit:
         ``summary(fit)$coefficients[, 4]``.
         """
         b, se = self.params[1:], self.bse[1:]
+        with np.errstate(over="ignore", invalid="ignore"):  # a separated fit: inf, not a warning
+            return self._table(b, se, z)
+
+    def _table(self, b, se, z):
         return pd.DataFrame({
             "term": self.names[1:],
             "or": np.exp(b),
@@ -88,10 +92,18 @@ class LogisticFit:
 
 
 def _fit(X: np.ndarray, y: np.ndarray):
-    import statsmodels.api as sm
+    """Newton fit; a failure to converge is recorded in ``mle_retvals``, not printed."""
+    import warnings
 
-    model = sm.Logit(y, X)
-    res = model.fit(disp=0, method="newton", maxiter=100, tol=1e-10)
+    import statsmodels.api as sm
+    from statsmodels.tools import sm_exceptions
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", sm_exceptions.PerfectSeparationWarning)
+        res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10)
     return res
 
 
@@ -107,7 +119,11 @@ def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> Logist
     data = df[[outcome, *terms]].dropna()
     X, names, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
-    res = _fit(X, y)
+    try:
+        res = _fit(X, y)
+    except (np.linalg.LinAlgError, ValueError):  # singular design or separated data: no MLE
+        nan = np.full(X.shape[1], np.nan)
+        return LogisticFit(names, nan, nan, np.nan, len(y), int(y.sum()), columns_of, False)
     return LogisticFit(names, np.asarray(res.params), np.asarray(res.bse), float(res.llf), len(y),
                        int(y.sum()), columns_of, bool(res.mle_retvals.get("converged", True)))
 
