@@ -1,5 +1,7 @@
 """Shared fixtures: the project root and the published statistics."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from microcalc.paths import project_root
@@ -14,3 +16,15 @@ def root():
 @pytest.fixture(scope="session")
 def published():
     return load_published()
+
+
+@pytest.fixture
+def glm_data():
+    """The small fixed data set of the R references (see test_models_against_R.py)."""
+    i = np.arange(80)
+    return pd.DataFrame({
+        "y": pd.array(((i * 13) % 7 < 3) | (i % 5 == 0), dtype="boolean"),
+        "f": pd.Categorical(np.array(["a", "b", "c"])[i % 3], categories=["a", "b", "c"]),
+        "x": ((i * 7) % 11) / 10,
+        "b": pd.array((i * 3) % 4 == 1, dtype="boolean"),
+    })

@@ -36,19 +36,8 @@ R_TABLE = {  # term: (OR, CI low, CI high, P)
 R_LRT = {"f": 0.673480569329537, "x": 0.968446899320614, "b": 0.429548262807304}
 
 
-@pytest.fixture
-def data():
-    i = np.arange(80)
-    return pd.DataFrame({
-        "y": pd.array(((i * 13) % 7 < 3) | (i % 5 == 0), dtype="boolean"),
-        "f": pd.Categorical(np.array(["a", "b", "c"])[i % 3], categories=["a", "b", "c"]),
-        "x": ((i * 7) % 11) / 10,
-        "b": pd.array((i * 3) % 4 == 1, dtype="boolean"),
-    })
-
-
-def test_odds_ratios_wald_ci_and_p_against_R(data):
-    fit = fit_logistic(data, "y", ["f", "x", "b"])
+def test_odds_ratios_wald_ci_and_p_against_R(glm_data):
+    fit = fit_logistic(glm_data, "y", ["f", "x", "b"])
     table = fit.table()
     for term, ref in R_TABLE.items():
         got = table.loc[term, ["or", "ci_low", "ci_high", "p"]].to_numpy(dtype=float)
@@ -56,19 +45,19 @@ def test_odds_ratios_wald_ci_and_p_against_R(data):
     assert (fit.nobs, fit.events) == (80, 42)
 
 
-def test_global_likelihood_ratio_p_against_R(data):
-    gp = global_p_values(data, "y", ["f", "x", "b"])
+def test_global_likelihood_ratio_p_against_R(glm_data):
+    gp = global_p_values(glm_data, "y", ["f", "x", "b"])
     for term, ref in R_LRT.items():
         assert gp[term] == pytest.approx(ref, rel=REL), term
 
 
-def test_first_category_is_the_reference_level(data):
-    _, names, columns_of = design_matrix(data, ["f", "b"])
+def test_first_category_is_the_reference_level(glm_data):
+    _, names, columns_of = design_matrix(glm_data, ["f", "b"])
     assert names == ["const", "f[b]", "f[c]", "b"]
     assert columns_of == {"f": [1, 2], "b": [3]}
 
 
-def test_rows_missing_a_model_variable_are_left_out(data):
-    d = data.copy()
+def test_rows_missing_a_model_variable_are_left_out(glm_data):
+    d = glm_data.copy()
     d.loc[:9, "b"] = pd.NA
     assert fit_logistic(d, "y", ["f", "x", "b"]).nobs == 70

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .paths import project_path
 
-__all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow"]
+__all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow", "plot_rates", "forest_plot"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -88,6 +88,56 @@ def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None
                     bbox=side, fontsize=8)
             ax.annotate("", xy=(6.0, y + 0.5), xytext=(3.2, y + 0.5),
                         arrowprops=dict(arrowstyle="->", color="#888888"))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+def plot_rates(rates: pd.DataFrame, label: str, group_labels=("with microcalcification",
+                                                               "without microcalcification"), ax=None):
+    """Bar chart of rates (%) with 95% Wilson CIs, from :func:`microcalc.stats.group_rates`. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.6))
+    x = range(len(rates))
+    ax.bar(x, rates["rate %"], color=[OKABE_ITO[0], OKABE_ITO[1]][: len(rates)], width=0.6)
+    err = [rates["rate %"] - rates["ci low %"], rates["ci high %"] - rates["rate %"]]
+    ax.errorbar(x, rates["rate %"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
+    for xi, (_, r) in zip(x, rates.iterrows()):
+        ax.text(xi, r["ci high %"] + 1.5, f"{r['rate %']:.1f}%\n{r['events']}/{r['n']}", ha="center",
+                va="bottom", fontsize=9)
+    ax.set_xticks(list(x), list(group_labels)[: len(rates)])
+    ax.set_ylabel(f"{label} (%, 95% Wilson CI)")
+    ax.set_ylim(0, max(100, float(rates["ci high %"].max()) + 15) if rates["ci high %"].max() > 80
+                else float(rates["ci high %"].max()) + 15)
+    return ax
+
+
+def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None):
+    """Forest plot of odds ratios (log scale) with 95% CIs; ``tidy`` has ``label``, ``or``, ``ci_low``, ``ci_high``.
+
+    Rows are drawn top to bottom in the order given. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.38 * len(tidy) + 1.2))
+    y = np.arange(len(tidy))[::-1]
+    ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
+    ax.errorbar(tidy["or"], y, xerr=[tidy["or"] - tidy["ci_low"], tidy["ci_high"] - tidy["or"]],
+                fmt="s", color=OKABE_ITO[0], ecolor=OKABE_ITO[0], markersize=5, capsize=2, linewidth=1)
+    ax.set_yticks(y, tidy["label"])
+    ax.set_ylim(-0.8, len(tidy) - 0.2)
+    ax.set_xscale("log")
+    lo, hi = float(np.nanmin(tidy["ci_low"])), float(np.nanmax(tidy["ci_high"]))
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo / 1.5 <= t <= hi * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("odds ratio (95% CI, log scale)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
     if title:
         ax.set_title(title, loc="left")
     return ax
