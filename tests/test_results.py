@@ -66,3 +66,34 @@ def test_write_results_refuses_duplicate_rows(tmp_path):
     rows = [result("x", "q", 1.0, method="m"), result("x", "q", 2.0, method="m")]
     with pytest.raises(ValueError, match="duplicate"):
         write_results(rows, "dup", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def bone_results(root):
+    return read_results(root / "data/results/06_results.csv")
+
+
+@pytest.mark.parametrize("ident", ["bone_met_calc", "bone_met_nocalc", "bone_osteolytic_calc",
+                                   "bone_osteolytic_nocalc", "bone_wholebody_calc", "bone_wholebody_nocalc"])
+def test_bone_rates_print_as_published(bone_results, published, ident):
+    assert format_percent(_row(bone_results, ident)["estimate"] / 100) == published.loc[ident, "value"]
+
+
+def test_bone_univariable_or_and_comparison_ps_print_as_published(bone_results, published):
+    row = _row(bone_results, "bone_or_calc_uni")
+    pub = published.loc["bone_or_calc_uni"]
+    assert [format_fixed(row[c], 3) for c in ("estimate", "ci_low", "ci_high")] == \
+        [pub["value"], pub["ci_low"], pub["ci_high"]]
+    assert format_p(_row(bone_results, "bone_met_compare", "Pearson")["p"]) == published.loc["bone_met_compare", "p"]
+    # the tests notebook 01 found to reproduce the type and extent P values
+    assert format_p(_row(bone_results, "bone_type_compare", "Pearson chi-squared, no continuity correction on the 2x3")["p"]) \
+        == published.loc["bone_type_compare", "p"]
+    assert format_p(_row(bone_results, "bone_extent_compare", "Mann-Whitney")["p"]) == published.loc["bone_extent_compare", "p"]
+
+
+def test_bone_multivariable_or_within_the_calibration_targets(bone_results, published):
+    row = _row(bone_results, "bone_or_calc_multi")
+    pub = published.loc["bone_or_calc_multi"]
+    assert abs(row["estimate"] / float(pub["value"]) - 1) <= 0.05
+    assert abs(row["ci_low"] / float(pub["ci_low"]) - 1) <= 0.15
+    assert abs(row["ci_high"] / float(pub["ci_high"]) - 1) <= 0.15

@@ -32,7 +32,8 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
     """Intercept plus the columns for ``terms``.
 
     Categorical terms get one indicator per non-reference level (named
-    ``term[level]``), booleans and numbers enter as they are.
+    ``term[level]``), text columns are factors with their sorted first value
+    as reference, booleans and numbers enter as they are.
 
     Returns
     -------
@@ -45,6 +46,8 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
     columns_of: dict[str, list[int]] = {}
     for term in terms:
         s = df[term]
+        if s.dtype == object or isinstance(s.dtype, pd.StringDtype):  # text (e.g. a centre code): a factor
+            s = pd.Series(pd.Categorical(s.astype(str)), index=s.index)
         start = len(names)
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes = s.cat.codes.to_numpy()
@@ -91,7 +94,7 @@ class LogisticFit:
         }).set_index("term")
 
 
-def _fit(X: np.ndarray, y: np.ndarray):
+def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
     """Newton fit; a failure to converge is recorded in ``mle_retvals``, not printed."""
     import warnings
 
@@ -103,11 +106,13 @@ def _fit(X: np.ndarray, y: np.ndarray):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", sm_exceptions.PerfectSeparationWarning)
-        res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10)
+        kw = {} if groups is None else {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
+        res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10, **kw)
     return res
 
 
-def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> LogisticFit:
+def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str],
+                 cluster: str | None = None) -> LogisticFit:
     """Fit ``outcome ~ terms`` by maximum likelihood on the complete cases of those columns.
 
     Parameters
@@ -115,12 +120,17 @@ def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> Logist
     df : DataFrame (typed as the contract's harmonised cohorts)
     outcome : a yes/no column (True = event)
     terms : covariates; categories use their first level as reference
+    cluster : optional column of cluster labels (e.g. the centre): standard
+        errors are then cluster-robust (sandwich; statsmodels ``cov_type="cluster"``,
+        with its small-sample correction), as R ``sandwich::vcovCL``.
     """
-    data = df[[outcome, *terms]].dropna()
+    cols = [outcome, *terms] + ([cluster] if cluster else [])
+    data = df[cols].dropna()
     X, names, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
+    groups = pd.factorize(data[cluster].astype(str), sort=True)[0] if cluster else None
     try:
-        res = _fit(X, y)
+        res = _fit(X, y, groups)
     except (np.linalg.LinAlgError, ValueError):  # singular design or separated data: no MLE
         nan = np.full(X.shape[1], np.nan)
         return LogisticFit(names, nan, nan, np.nan, len(y), int(y.sum()), columns_of, False)

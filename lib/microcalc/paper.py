@@ -27,7 +27,25 @@ from .published import load_published
 from .pvalues import TESTS
 from .reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
 
-__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS"]
+__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "reproducing_tests"]
+
+#: The consistency table written by notebook 01.
+CONSISTENCY_FILE = "data/reconstructed/01_consistency.csv"
+
+
+def reproducing_tests(ident: str, path=None) -> dict[str, list[str]]:
+    """For a reported P, the tests that reproduced it in notebook 01, by table basis ("2x2 ...", "2x3 ...").
+
+    Read from :data:`CONSISTENCY_FILE`; an empty list where no test did.
+    """
+    from .paths import project_path
+
+    table = pd.read_csv(project_path(path or CONSISTENCY_FILE), dtype=str, keep_default_na=False)
+    out = {}
+    for _, row in table[table["id"] == ident].iterrows():
+        tests = [t for t in row["reproduced by"].split(", ") if t and t != "none"]
+        out[row["basis"]] = tests
+    return out
 
 #: Row labels of every table: exposed first.
 GROUPS = ("microcalcification", "no_microcalcification")

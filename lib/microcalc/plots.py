@@ -15,7 +15,8 @@ import pandas as pd
 
 from .paths import project_path
 
-__all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow", "plot_rates", "forest_plot"]
+__all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow", "plot_rates", "forest_plot",
+           "plot_stacked_shares", "plot_centre_forest"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -140,4 +141,64 @@ def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None):
     ax.tick_params(axis="y", length=0)
     if title:
         ax.set_title(title, loc="left")
+    return ax
+
+
+def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None):
+    """Horizontal stacked bars of category shares (%) per group; ``counts`` rows = groups, columns = categories.
+
+    Each segment is labelled with its percentage and count. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.9 * len(counts) + 1.3))
+    shares = counts.div(counts.sum(axis=1), axis=0) * 100
+    left = pd.Series(0.0, index=counts.index)
+    for i, cat in enumerate(counts.columns):
+        ax.barh(range(len(counts)), shares[cat], left=left, color=OKABE_ITO[i % len(OKABE_ITO)],
+                label=str(cat).replace("_", " "), height=0.6)
+        for y, (g, v) in enumerate(shares[cat].items()):
+            if v >= 7:
+                ax.text(left[g] + v / 2, y, f"{v:.0f}%\n({counts.loc[g, cat]})", ha="center", va="center",
+                        fontsize=8, color="white" if i in (0, 3, 7) else "black")
+        left += shares[cat]
+    ax.set_yticks(range(len(counts)), [f"{g}\n(n = {int(n)})" for g, n in counts.sum(axis=1).items()])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of patients with bone metastasis (%)")
+    ax.legend(ncol=len(counts.columns), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False,
+              fontsize=9)
+    if title:
+        ax.set_title(title, loc="left", pad=28)
+    return ax
+
+
+def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
+    """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    est = centres[centres["estimable"]].reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(est) + 1.6))
+    y = np.arange(len(est))[::-1] + 1
+    w = 1 / est["var"]
+    ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
+    ax.errorbar(est["or"], y, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
+                ecolor=OKABE_ITO[0], capsize=2, linewidth=1)
+    ax.scatter(est["or"], y, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
+    lo, mid, hi = pooled["ci_low"], pooled["or"], pooled["ci_high"]
+    ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=OKABE_ITO[3], zorder=3)
+    labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"])]
+    ax.set_yticks(list(y) + [0], labels + [f"pooled, DerSimonian-Laird\n(tau² = {pooled['tau2']:.3f}, "
+                                           f"I² = {pooled['i2']:.0f}%)"])
+    ax.set_xscale("log")
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
+             if float(est["ci_low"].min()) / 1.5 <= t <= float(est["ci_high"].max()) * 1.5]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("odds ratio of bone metastasis with microcalcification (95% CI, log scale)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
     return ax

@@ -22,7 +22,7 @@ from scipy import stats
 from .models import design_matrix
 from .pvalues import TESTS, Z_975
 
-__all__ = ["wilson_ci", "group_rates", "compare_groups", "TEST_METHODS", "events_per_variable",
+__all__ = ["wilson_ci", "group_rates", "compare_groups", "crosstab", "category_comparison", "TEST_METHODS", "events_per_variable",
            "separation_report", "firth_table", "evalue"]
 
 #: How each test of :data:`microcalc.pvalues.TESTS` was run, in words for tables.
@@ -64,14 +64,59 @@ def group_rates(df: pd.DataFrame, group: str, outcome: str) -> pd.DataFrame:
 
 def compare_groups(table: np.ndarray, tests: Sequence[str] = ("pearson_chi2", "yates_chi2",
                                                                "fisher_exact", "mann_whitney")) -> pd.DataFrame:
-    """P of a 2 x k comparison under each test, with the test's options in words."""
+    """P of a 2 x k comparison under each test, with the test's options in words.
+
+    Tests for 2 x 2 tables only (Yates, the Wald test) are skipped for k > 2,
+    and so is the Mann-Whitney test, since k > 2 categories are unordered here.
+    """
     table = np.asarray(table)
     rows = []
     for test in tests:
         label, fn, only_2x2 = TESTS[test]
-        if only_2x2 and table.shape[-1] != 2:
+        if (only_2x2 or test == "mann_whitney") and table.shape[-1] != 2:
             continue
         rows.append({"test": test, "method": TEST_METHODS[test], "p": float(fn(table))})
+    return pd.DataFrame(rows)
+
+
+def crosstab(df: pd.DataFrame, group: str, column: str) -> pd.DataFrame:
+    """Counts of ``column``'s categories (contract order) by ``group`` (True first), missing left out."""
+    data = df[[group, column]].dropna()
+    cats = (list(data[column].cat.categories) if isinstance(data[column].dtype, pd.CategoricalDtype)
+            else sorted(data[column].unique()))
+    g = data[group].astype(bool)
+    out = pd.DataFrame([[int(((g == v) & (data[column] == c)).sum()) for c in cats] for v in (True, False)],
+                       index=[True, False], columns=cats)
+    out.index.name = group
+    return out
+
+
+def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[str, list[str]],
+                        named: Sequence[str]) -> pd.DataFrame:
+    """A 2 x k comparison on the full table and on ``reported`` against the other categories.
+
+    Parameters
+    ----------
+    counts : 2 x k counts (rows: groups), e.g. from :func:`crosstab`
+    reported : the category whose shares the paper printed
+    reproduced : table basis -> tests that reproduced the paper's P there
+        (:func:`microcalc.paper.reproducing_tests`); bases are matched on
+        their first three characters ("2x3", "2x2")
+    named : the ids of the tests the paper names
+
+    Returns
+    -------
+    One row per (table, test): ``comparison``, ``test``, ``p``, ``named by
+    the paper``, ``reproduced the paper's P (notebook 01)``.
+    """
+    collapsed = pd.DataFrame({reported: counts[reported], "other": counts.drop(columns=reported).sum(axis=1)})
+    rows = []
+    for basis, tab in ((f"2x{counts.shape[1]}", counts), (f"2x2 {reported} vs other", collapsed)):
+        key = next((k for k in reproduced if k.startswith(basis[:3])), None)
+        for _, t in compare_groups(tab.to_numpy()).iterrows():
+            rows.append({"comparison": basis, "test": t["test"], "p": t["p"],
+                         "named by the paper": t["test"] in named,
+                         "reproduced the paper's P (notebook 01)": t["test"] in reproduced.get(key, [])})
     return pd.DataFrame(rows)
 
 
