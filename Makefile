@@ -12,9 +12,9 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export MPLBACKEND := Agg
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks test unit nbval lab bench setup clean-venv
+.PHONY: all notebooks report browser test unit nbval lab bench setup clean-venv
 
-all: notebooks
+all: notebooks report
 
 setup: $(STAMP)
 
@@ -33,7 +33,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 notebooks: $(STAMP)
 	$(BIN)/python -m microcalc.execute $(NOTEBOOKS)
 
-test: $(STAMP)
+# The HTML edition of the executed notebooks (report/, not committed).
+report: $(STAMP)
+	$(BIN)/python -m microcalc.report
+
+# Headless Chromium for the browser test of the HTML edition: installed from
+# Debian's packages when missing and we are root (CI); otherwise say how.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: install chromium and chromium-driver for the browser test of the HTML edition" >&2; fi
+
+test: $(STAMP) report browser
 	$(BIN)/python -m pytest tests $(NBVAL_FLAGS) notebooks
 
 unit: $(STAMP)

@@ -27,7 +27,13 @@ from .published import load_published
 from .pvalues import TESTS
 from .reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
 
-__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "reproducing_tests"]
+__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "reproducing_tests",
+           "NOT_SIGNIFICANT"]
+
+#: The abstract's "not significantly associated with non-pCR" claims: published id -> covariate.
+NOT_SIGNIFICANT = {"nact_ns_age": "age", "nact_ns_menopause": "menopausal_status",
+                   "nact_ns_density": "breast_density", "nact_ns_mass": "mass",
+                   "nact_ns_molecular": "molecular_subtype", "nact_ns_pathology": "pathology_type"}
 
 #: The consistency table written by notebook 01.
 CONSISTENCY_FILE = "data/reconstructed/01_consistency.csv"

@@ -16,7 +16,7 @@ import pandas as pd
 from .paths import project_path
 
 __all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow", "plot_rates", "forest_plot",
-           "plot_stacked_shares", "plot_centre_forest"]
+           "plot_stacked_shares", "plot_centre_forest", "plot_or_comparison"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -199,6 +199,35 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("odds ratio of bone metastasis with microcalcification (95% CI, log scale)")
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def plot_or_comparison(comparison: pd.DataFrame, ax=None):
+    """Published and reproduced ORs with 95% CIs side by side (from :func:`microcalc.replicate.or_comparison`)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    labels = list(dict.fromkeys(comparison["label"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.8 * len(labels) + 1.2))
+    ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
+    for offset, (source, colour, marker) in zip((0.15, -0.15), (("published", OKABE_ITO[1], "D"),
+                                                                ("reproduced", OKABE_ITO[0], "s"))):
+        sub = comparison[comparison["source"] == source]
+        y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offset
+        ax.errorbar(sub["or"], y, xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]], fmt=marker,
+                    color=colour, ecolor=colour, capsize=2, linewidth=1, markersize=5, label=source)
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    ax.set_xscale("log")
+    lo, hi = float(comparison["ci_low"].min()), float(comparison["ci_high"].max())
+    ticks = [t for t in (0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10) if lo / 1.2 <= t <= hi * 1.2]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("odds ratio (95% CI, log scale)")
+    ax.legend(frameon=False, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return ax

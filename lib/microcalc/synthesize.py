@@ -42,6 +42,7 @@ from .consistency import p_test_verdicts
 from .contract import CONTRACT, categories, to_canonical_csv
 from .models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
 from .outputs import write_csv
+from .paper import NOT_SIGNIFICANT
 from .paths import project_path
 from .published import format_fixed, format_p, format_percent, load_published, parse_reported
 from .pvalues import TESTS
@@ -435,10 +436,6 @@ def generate_bone(calibration: dict | None = None, assumptions: dict | None = No
 
 
 # --------------------------------------------------------------------------- targets
-#: The abstract's "not significantly associated with non-pCR" claims: published id -> covariate.
-_NOT_SIGNIFICANT = {"nact_ns_age": "age", "nact_ns_menopause": "menopausal_status",
-                    "nact_ns_density": "breast_density", "nact_ns_mass": "mass",
-                    "nact_ns_molecular": "molecular_subtype", "nact_ns_pathology": "pathology_type"}
 
 
 def _tab(df: pd.DataFrame, exposure: str, outcome) -> np.ndarray:
@@ -540,7 +537,7 @@ def targets(nact: pd.DataFrame, bone: pd.DataFrame, published: pd.DataFrame | No
     _or_rows(published, rows, multi, "microcalcification", "nact_or_calc_multi", "NACT multivariable", True)
     _or_rows(published, rows, multi, "mri_necrosis", "nact_or_necrosis_multi", "NACT multivariable", True)
     gp = global_p_values(nact.assign(non_pcr=non_pcr), "non_pcr", list(NACT_TERMS))
-    for ident, term in _NOT_SIGNIFICANT.items():
+    for ident, term in NOT_SIGNIFICANT.items():
         rows.append((ident, "NACT multivariable", f"global P, {term}", "not significant",
                      f"{gp[term]:.3f}", "global P > 0.05", gp[term] > 0.05))
         uni_p = global_p_values(nact.assign(non_pcr=non_pcr), "non_pcr", [term])[term]
@@ -597,7 +594,7 @@ def _nact_ok(df: pd.DataFrame, published: pd.DataFrame) -> tuple[bool, float]:
         gp = global_p_values(d, "non_pcr", list(NACT_TERMS))
         ok &= bool((gp.drop(["microcalcification", "mri_necrosis"]) > 0.05).all())
     if ok:  # the abstract does not say which model: not significant univariably either
-        ok &= all(global_p_values(d, "non_pcr", [t])[t] > 0.05 for t in _NOT_SIGNIFICANT.values())
+        ok &= all(global_p_values(d, "non_pcr", [t])[t] > 0.05 for t in NOT_SIGNIFICANT.values())
     return bool(ok), score
 
 
