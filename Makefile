@@ -9,10 +9,9 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := Agg
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks report browser test unit nbval lab bench setup clean-venv
+.PHONY: all notebooks report browser test unit nbval lab bench run sites check-run setup clean-venv
 
 all: notebooks report
 
@@ -57,6 +56,22 @@ nbval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reconstruction.py
 	$(BIN)/python benchmarks/bench_synthesize.py
+	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_notebooks.py
+
+# Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
+run: $(STAMP)
+	@test -n "$(DATA)" -a -n "$(NAME)" || { echo "usage: make run DATA=<folder> NAME=<run name>" >&2; exit 2; }
+	$(BIN)/python -m microcalc.run --data-dir "$(DATA)" --name "$(NAME)"
+
+# Several sites in one call: make sites SITES=sites.yaml
+sites: $(STAMP)
+	@test -n "$(SITES)" || { echo "usage: make sites SITES=<sites.yaml>" >&2; exit 2; }
+	$(BIN)/python -m microcalc.run --sites "$(SITES)"
+
+# Check that a rerun's notebooks execute (outputs not compared): make check-run NAME=site_a
+check-run: $(STAMP)
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env runs/$(NAME)/notebooks
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

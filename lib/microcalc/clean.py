@@ -222,7 +222,7 @@ def _harmonise_column(col: Column, s: pd.Series, name: str) -> tuple[pd.Series, 
         return out, problems
     # category
     lookup = {_norm_token(level): level for level in col.allowed}
-    token = s.map(_norm_token)
+    token = s.map({value: _norm_token(value) for value in s.unique()})  # normalise each distinct text once
     known = token.isin(lookup)
     for row in s.index[~(known | missing)]:
         problems.append(Problem(name, int(row), col.name, s[row], "not an allowed category",

@@ -33,6 +33,7 @@ __all__ = [
     "pearson_chi2",
     "yates_chi2",
     "fisher_exact",
+    "fisher_enumerates",
     "mann_whitney",
     "logistic_wald",
     "odds_ratio_wald",
@@ -108,6 +109,25 @@ def yates_chi2(tables) -> np.ndarray:
     return _shape_out(tables, stats.chi2.sf(stat, 1))
 
 
+#: Above this many candidate first rows per table, :func:`fisher_exact` samples instead of enumerating.
+FISHER_EXACT_LIMIT = 5_000_000
+FISHER_RESAMPLES = 100_000
+
+
+def fisher_enumerates(table) -> bool:
+    """Whether :func:`fisher_exact` enumerates ``table`` exactly (False: Monte Carlo, seeded)."""
+    t = as_tables(table)[0]
+    cols = t.sum(axis=0)
+    return t.shape[1] == 2 or float(np.prod(cols[:-1] + 1)) <= FISHER_EXACT_LIMIT
+
+
+def _fisher_monte_carlo(table: np.ndarray) -> float:
+    """R ``fisher.test(x, simulate.p.value = TRUE, B = 1e5)``-style P, seeded for reproducibility."""
+    res = stats.fisher_exact(table.astype(np.int64), method=stats.MonteCarloMethod(
+        n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(20230314)))
+    return float(res.pvalue)
+
+
 def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     """Fisher's exact test for 2 x k tables, two-sided, by full enumeration.
 
@@ -125,6 +145,15 @@ def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     out = np.full(m, np.nan)
     if m == 0:
         return _shape_out(tables, out)
+    if k > 2:  # very large 2 x k tables cannot be enumerated: sample them (seeded)
+        big = np.prod(t.sum(axis=1)[:, : k - 1] + 1, axis=1, dtype=float) > FISHER_EXACT_LIMIT
+        if big.any():
+            for i in np.flatnonzero(big):
+                out[i] = _fisher_monte_carlo(t[i])
+            rest = np.flatnonzero(~big)
+            if len(rest):
+                out[rest] = fisher_exact(t[rest], max_grid)
+            return _shape_out(tables, out)
     cols = t.sum(axis=1)  # (m, k)
     row0 = t[:, 0, :].sum(axis=1)  # (m,)
     total = cols.sum(axis=1)

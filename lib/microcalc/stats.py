@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from .models import design_matrix
-from .pvalues import TESTS, Z_975
+from .pvalues import TESTS, Z_975, fisher_enumerates
 
 __all__ = ["wilson_ci", "group_rates", "compare_groups", "crosstab", "category_comparison", "TEST_METHODS", "events_per_variable",
            "separation_report", "firth_table", "evalue"]
@@ -75,7 +75,10 @@ def compare_groups(table: np.ndarray, tests: Sequence[str] = ("pearson_chi2", "y
         label, fn, only_2x2 = TESTS[test]
         if (only_2x2 or test == "mann_whitney") and table.shape[-1] != 2:
             continue
-        rows.append({"test": test, "method": TEST_METHODS[test], "p": float(fn(table))})
+        method = TEST_METHODS[test]
+        if test == "fisher_exact" and not fisher_enumerates(table):
+            method = "Fisher's exact test, Monte Carlo P (100,000 seeded tables)"
+        rows.append({"test": test, "method": method, "p": float(fn(table))})
     return pd.DataFrame(rows)
 
 
@@ -158,8 +161,11 @@ def separation_report(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> l
                 state = "had" if y[in_level].all() else "did not have"
                 messages.append(f"all {int(in_level.sum())} patients with {name} {state} the outcome "
                                 f"({outcome}): its odds ratio is not estimable by maximum likelihood")
+    # Separation depends only on the distinct (covariates, outcome) rows: drop repeats first,
+    # so that the linear programme stays small for large cohorts.
+    distinct = pd.DataFrame(np.column_stack([X[:, 1:], y])).drop_duplicates().to_numpy()
     try:
-        res = detect_separation(X[:, 1:], y.astype(float), fit_intercept=True)
+        res = detect_separation(distinct[:, :-1], distinct[:, -1], fit_intercept=True)
     except Exception as err:  # rank-deficient design: say so instead of crashing
         messages.append(f"separation could not be checked: {err}")
         return messages
@@ -171,11 +177,16 @@ def separation_report(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> l
     return messages
 
 
-def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.DataFrame:
-    """Firth-penalised logistic regression (Firth 1993): ORs with profile-likelihood 95% CIs and penalised LR P.
+def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
+                profile_max_n: int = 50_000) -> pd.DataFrame:
+    """Firth-penalised logistic regression (Firth 1993): ORs with 95% CIs and P.
 
     A sensitivity analysis for small samples or few events; finite under
-    separation. Uses firthmodels' ``FirthLogisticRegression``.
+    separation. Uses firthmodels' ``FirthLogisticRegression``. Up to
+    ``profile_max_n`` patients the CIs are profile-likelihood and the P values
+    penalised likelihood-ratio tests (as R ``logistf``); beyond that, where
+    the penalty is negligible and profiling costs one refit per bound, Wald
+    CIs and P. The ``method`` column says which.
     """
     from firthmodels import FirthLogisticRegression
 
@@ -184,13 +195,20 @@ def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.Data
     y = data[outcome].astype(int).to_numpy()
     model = FirthLogisticRegression(max_iter=200, max_halfstep=50, gtol=1e-6, xtol=1e-7,
                                     backend="numpy").fit(X[:, 1:], y)
-    ci = model.conf_int(method="pl")
-    model.lrt()
     beta = np.asarray(model.coef_)
-    return pd.DataFrame({
-        "term": names[1:], "or": np.exp(beta), "ci_low": np.exp(ci[: len(beta), 0]),
-        "ci_high": np.exp(ci[: len(beta), 1]), "p": np.asarray(model.lrt_pvalues_)[: len(beta)],
-    }).set_index("term")
+    k = len(beta)
+    if len(y) <= profile_max_n:
+        ci = model.conf_int(method="pl")[:k]
+        model.lrt()
+        p = np.asarray(model.lrt_pvalues_)[:k]
+        method = "Firth, profile-likelihood CI, penalised LR P"
+    else:
+        se = np.asarray(model.bse_)[:k]
+        ci = np.column_stack([beta - Z_975 * se, beta + Z_975 * se])
+        p = 2 * stats.norm.sf(np.abs(beta / se))
+        method = "Firth, Wald CI and P (large sample)"
+    return pd.DataFrame({"term": names[1:], "or": np.exp(beta), "ci_low": np.exp(ci[:, 0]),
+                         "ci_high": np.exp(ci[:, 1]), "p": p, "method": method}).set_index("term")
 
 
 def evalue(odds_ratio: float, ci_low: float | None = None, ci_high: float | None = None,

@@ -604,7 +604,7 @@ def _bone_fit(df: pd.DataFrame) -> pd.Series:
 
 def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = None,
               reconstructed: dict | None = None, base_seed: int = DEFAULT_SEED,
-              max_seeds: int = 400) -> dict:
+              max_seeds: int = 400, candidates: pd.DataFrame | None = None) -> dict:
     """Recompute ``calibration.yaml``: choices within feasible sets and calibrated parameters.
 
     NACT: :func:`nact_cell_candidates` ranks the splits of pCR over the
@@ -624,7 +624,8 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
     ext_idx, ext_why = _choose_2x3(recon["bone_extent_2x3"], ["whole_body", "axial", "appendicular"],
                                    "extent", published.loc["bone_extent_compare", "p"])
 
-    cands = nact_cell_candidates(recon, published, a["nact"]["cell_search"])
+    cands = candidates if candidates is not None else nact_cell_candidates(recon, published,
+                                                                           a["nact"]["cell_search"])
     nact_cal = None
     for _, cand in cands.iterrows():
         split = {k: int(cand[k]) for k in ("pcr_calc_necrosis", "pcr_calc_no_necrosis",

@@ -1,6 +1,7 @@
 """Write the corpus of bad and messy-but-valid inputs for ``tests/test_clean.py``.
 
-Run from the project root: ``.venv/bin/python tests/inputs/make_corpus.py``.
+Run from the project root: ``.venv/bin/python tests/inputs/make_corpus.py`` (add
+``--site-b`` to write the smaller messy site of ``tests/inputs/sites.yaml`` instead).
 Every case is a folder holding a ``nact_cohort`` and a ``bone_cohort`` file
 made from the first rows of the bundled (synthetic) cohorts, with exactly one
 defect in a bad case; ``expected.csv`` lists the problem(s) the cleaning must
@@ -142,5 +143,41 @@ def main():
     print(f"wrote {len(list((HERE / 'bad').iterdir()))} bad and {len(list((HERE / 'messy').iterdir()))} messy cases")
 
 
+
+
+def make_site_b():
+    """A smaller synthetic site with messy but valid encodings, for the multi-site run."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "lib"))  # this script runs outside the package's tests
+    from microcalc import synthesize
+    from microcalc.contract import to_canonical_csv
+
+    folder = HERE / "sites" / "site_b"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    n = to_canonical_csv(synthesize.generate_nact(seed=11), "nact_cohort").sample(180, random_state=11)
+    b = to_canonical_csv(synthesize.generate_bone(seed=11, n=500), "bone_cohort")
+    n["patient_id"] = n["patient_id"].str.replace("SYN-NACT-", "B-NACT-")
+    b["patient_id"] = b["patient_id"].str.replace("SYN-BONE-", "B-BONE-")
+    n["molecular_subtype"] = n["molecular_subtype"].map(
+        {"luminal_a": "Luminal A", "luminal_b": "Luminal-B", "her2_enriched": "HER2 enriched",
+         "triple_negative": "TRIPLE NEGATIVE"})
+    n["pcr"] = n["pcr"].map({"yes": "Y", "no": "N"})
+    n["mri_necrosis"] = n["mri_necrosis"].replace({"": "not assessable"}).replace({"not assessable": "unknown"})
+    b["bone_metastasis"] = b["bone_metastasis"].map({"yes": "1", "no": "0"})
+    b["t_stage"] = b["t_stage"].str.lower()
+    b["bone_metastasis_extent"] = b["bone_metastasis_extent"].replace({"whole_body": "whole body"})
+    n.to_csv(folder / "nact_cohort.csv", index=False, sep=";", encoding="utf-8-sig", lineterminator="\n")
+    b.to_csv(folder / "bone_cohort.csv", index=False, sep="\t", encoding="latin-1", lineterminator="\n")
+    (HERE / "sites.yaml").write_text(
+        "# Two sites for the multi-site run (python -m microcalc.run --sites tests/inputs/sites.yaml):\n"
+        "# the bundled synthetic cohorts, and a smaller synthetic site with messy but valid encodings.\n"
+        "sites:\n  - name: bundled\n    data_dir: data/raw\n"
+        "  - name: site_b\n    data_dir: tests/inputs/sites/site_b\n", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    main()
+    import sys as _sys
+
+    make_site_b() if "--site-b" in _sys.argv else main()

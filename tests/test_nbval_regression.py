@@ -1,0 +1,48 @@
+"""nbval catches a changed number: perturb one input value, rerun, and the affected cells fail.
+
+The perturbation happens in a copy of the project's data (``MICROCALC_ROOT``
+points the notebooks there), so the repository is never modified: the test
+checks the raw file's checksum before and after.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+
+from microcalc.paths import project_path
+
+
+def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
+    raw = project_path("data/raw/nact_cohort.csv")
+    before = hashlib.sha256(raw.read_bytes()).hexdigest()
+    shutil.copytree(project_path("data"), tmp_path / "data")
+    (tmp_path / "notebooks").mkdir()
+    for name in ("03_cleaning.ipynb", "04_nact_pcr.ipynb"):
+        shutil.copy(project_path("notebooks") / name, tmp_path / "notebooks" / name)
+    shutil.copy(project_path("pyproject.toml"), tmp_path / "pyproject.toml")
+    nact = pd.read_csv(tmp_path / "data/raw/nact_cohort.csv", dtype=str, keep_default_na=False)
+    first_pcr = nact.index[nact["pcr"] == "yes"][0]
+    nact.loc[first_pcr, "pcr"] = "no"  # one patient's outcome changes
+    nact.to_csv(tmp_path / "data/raw/nact_cohort.csv", index=False, lineterminator="\n")
+
+    env = {**os.environ, "MICROCALC_ROOT": str(tmp_path)}
+
+    def nbval(notebook):
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+             "--nbval-sanitize-with", str(project_path("tests/nbval_sanitize.cfg")), f"notebooks/{notebook}"],
+            capture_output=True, text=True, cwd=tmp_path, env=env)
+
+    cleaning = nbval("03_cleaning.ipynb")  # counts only: one changed outcome leaves them as they were
+    assert cleaning.returncode == 0, cleaning.stdout[-2000:]
+    analysis = nbval("04_nact_pcr.ipynb")  # rates, tests and models change
+    assert analysis.returncode != 0
+    assert "Cell outputs differ" in analysis.stdout
+    assert 'stats.group_rates(nact, "microcalcification", "pcr")' in analysis.stdout  # the pCR-rate cell is flagged
+    summary = analysis.stdout.strip().splitlines()[-1]
+    assert "failed" in summary and "passed" in summary, summary  # only the affected cells fail
+    assert hashlib.sha256(raw.read_bytes()).hexdigest() == before
