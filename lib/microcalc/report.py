@@ -33,6 +33,12 @@ KEY_FIGURES = (
     ("07_or_published_vs_reproduced", "Published and reproduced odds ratios"),
 )
 
+_NAV_STYLE = """
+nav.mc-nav { font-family: system-ui, sans-serif; font-size: 14px; background: #f4f6f8;
+             border-bottom: 1px solid #d0d7de; padding: .5rem 1rem; position: sticky; top: 0; z-index: 10; }
+nav.mc-nav a { margin-right: 1.5rem; color: #0072B2; text-decoration: none; }
+"""
+
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; color: #222; }
@@ -94,6 +100,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
         body, _ = exporter.from_notebook_node(nb)
         body = _strip_remote_scripts(body)
         body = body.replace("<body", "<body data-mc-page", 1)
+        body = body.replace("</head>", f"<style>{_NAV_STYLE}</style></head>", 1)
         body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(pages, i), body, count=1)
         (out / pages[i][0]).write_text(body, encoding="utf-8")
 
