@@ -74,6 +74,8 @@ def test_two_sites_run_in_one_call_and_are_set_side_by_side(two_sites):
     for site in ("bundled", "site_b"):
         run = runs_root / site
         assert (run / "report" / "index.html").is_file()
+        # only the run on the bundled cohorts is labelled synthetic on its index page
+        assert ("Synthetic data." in (run / "report" / "index.html").read_text()) == (site == "bundled")
         assert (run / "data" / "results" / "replication.csv").is_file()
         assert len(list((run / "notebooks").glob("*.ipynb"))) == 5
 

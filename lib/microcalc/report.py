@@ -81,9 +81,11 @@ def _strip_remote_scripts(page: str) -> str:
 
 
 def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path = ".",
-                 site: str | Path | None = None) -> Path:
+                 site: str | Path | None = None, synthetic: bool | None = None) -> Path:
     """Render the executed notebooks and an index page into ``site`` (default ``<output_dir>/report``).
 
+    ``synthetic`` says whether the run used the bundled synthetic cohorts (the
+    index then says so); by default, whether ``output_dir`` is the project itself.
     Returns the path of the index page.
     """
     from nbconvert import HTMLExporter
@@ -122,7 +124,8 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
         from .replicate import summary as replication_summary
 
         summary = replication_summary(pd.read_csv(replication, dtype=str, keep_default_na=False))
-    synthetic = (project_path(output_dir).resolve() == project_path(".").resolve())
+    if synthetic is None:
+        synthetic = project_path(output_dir).resolve() == project_path(".").resolve()
     items = "".join(
         f'<li><a href="{page}">{html.escape(title)}</a><br>{_md_inline(_title_and_question(nb)[1])}</li>'
         for (page, title), (_, nb) in zip(pages, parsed))

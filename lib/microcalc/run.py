@@ -136,7 +136,8 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
     if report:
         from .report import build_report
 
-        build_report(run_dir / "notebooks", run_dir)
+        bundled = project_path(data_dir).resolve() == project_path("data/raw").resolve()
+        build_report(run_dir / "notebooks", run_dir, synthetic=bundled)
         log(f"[{name}] HTML edition: {run_dir / 'report' / 'index.html'}")
     return run_dir
 
