@@ -110,13 +110,13 @@ def _decode(data: bytes) -> str:
     raise AssertionError("unreachable")
 
 
-def read_table(path: str | os.PathLike, expected: list[str]) -> tuple[pd.DataFrame, list[Problem]]:
+def read_table(path: str | os.PathLike) -> tuple[pd.DataFrame, list[Problem]]:
     """Read one cohort file as text, every cell a string, with the problems of its layout.
 
     Parameters
     ----------
-    path : the file (``.xlsx`` read by openpyxl; anything else as delimited text)
-    expected : the contract's column names, used to recognise the delimiter
+    path : the file (``.xlsx`` read by openpyxl; anything else as delimited text; the
+        delimiter is the one of comma, semicolon and tab most frequent in the header)
 
     Returns
     -------
@@ -304,7 +304,7 @@ def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os
         except CleaningError as err:
             problems += [Problem(**r) for r in err.problems.replace({pd.NA: None}).to_dict("records")]
             continue
-        raw, found = read_table(path, [c.name for c in CONTRACT[cohort]])
+        raw, found = read_table(path)
         problems += found
         if raw.empty and found:
             continue

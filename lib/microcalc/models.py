@@ -82,16 +82,13 @@ class LogisticFit:
         """
         b, se = self.params[1:], self.bse[1:]
         with np.errstate(over="ignore", invalid="ignore"):  # a separated fit: inf, not a warning
-            return self._table(b, se, z)
-
-    def _table(self, b, se, z):
-        return pd.DataFrame({
-            "term": self.names[1:],
-            "or": np.exp(b),
-            "ci_low": np.exp(b - z * se),
-            "ci_high": np.exp(b + z * se),
-            "p": 2 * stats.norm.sf(np.abs(b / se)),
-        }).set_index("term")
+            return pd.DataFrame({
+                "term": self.names[1:],
+                "or": np.exp(b),
+                "ci_low": np.exp(b - z * se),
+                "ci_high": np.exp(b + z * se),
+                "p": 2 * stats.norm.sf(np.abs(b / se)),
+            }).set_index("term")
 
 
 def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):

@@ -7,6 +7,7 @@ clean). :func:`write_csv` does both.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,7 +16,7 @@ import pandas as pd
 
 from .paths import project_path
 
-__all__ = ["write_csv", "output_path"]
+__all__ = ["write_csv", "output_path", "sha256"]
 
 
 def output_path(output_dir: str | os.PathLike, *parts: str) -> Path:
@@ -40,3 +41,8 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, index: bool = False)
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, hex (for checksums of raw and generated files)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

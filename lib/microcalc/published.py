@@ -21,7 +21,7 @@ import pandas as pd
 from .paths import project_path
 
 __all__ = [
-    "Reported", "parse_reported", "load_published", "PUBLISHED_FILE", "published_value",
+    "Reported", "parse_reported", "load_published", "PUBLISHED_FILE",
     "format_fixed", "format_percent", "format_p",
 ]
 
@@ -159,14 +159,6 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
         dupes = sorted(table.loc[table["id"].duplicated(), "id"])
         raise ValueError(f"{path}: duplicate ids {dupes}")
     return table.set_index("id", drop=False)
-
-
-def published_value(published: pd.DataFrame, ident: str, field: str = "value") -> Reported:
-    """The :class:`Reported` number in ``field`` of row ``ident`` of :func:`load_published`."""
-    text = published.loc[ident, field]
-    if text == "":
-        raise KeyError(f"published statistic {ident!r} has no {field!r}")
-    return parse_reported(text)
 
 
 def format_fixed(x: float, decimals: int) -> str:

@@ -42,13 +42,10 @@ nav.mc-nav a { margin-right: 1.5rem; color: #0072B2; text-decoration: none; }
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; line-height: 1.5; color: #222; }
-nav.mc-nav { font-family: system-ui, sans-serif; background: #f4f6f8; border-bottom: 1px solid #d0d7de;
-             padding: .5rem 1rem; position: sticky; top: 0; z-index: 10; }
-nav.mc-nav a { margin-right: 1.5rem; color: #0072B2; text-decoration: none; }
 .synthetic { background: #fff4e5; border-left: 4px solid #E69F00; padding: .5rem 1rem; }
 figure { margin: 1.5rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 ol li { margin-bottom: .6rem; }
-"""
+""" + _NAV_STYLE
 
 
 def _title_and_question(nb: nbformat.NotebookNode) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .execute import strip_volatile_metadata
+from .execute import run_notebook
 from .paths import project_path
 from .published import load_published
 
@@ -108,7 +108,6 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
         failing notebook (naming the executed notebook and the error).
     """
     import papermill as pm
-    import nbformat
 
     if not _NAME.match(name):
         raise RunError(f"run name {name!r}: use letters, digits, '_', '.' or '-'")
@@ -125,13 +124,10 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
         start = time.perf_counter()
         log(f"[{name} {i}/{len(paths)}] {path.stem} ...")
         try:
-            pm.execute_notebook(str(path), str(out), parameters=params, kernel_name="python3",
-                                cwd=str(project_path("notebooks")), progress_bar=False)
+            run_notebook(path, out, params)
         except pm.PapermillExecutionError as err:
             raise RunError(f"{path.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
                            f"The executed notebook with the error is {out}") from None
-        nb = nbformat.read(out, as_version=4)
-        nbformat.write(strip_volatile_metadata(nb), out)
         log(f"[{name} {i}/{len(paths)}] {path.stem} done in {time.perf_counter() - start:.1f} s")
     if report:
         from .report import build_report

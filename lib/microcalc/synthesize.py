@@ -30,7 +30,6 @@ counts are those of the reconstruction whatever the seed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -41,7 +40,7 @@ import yaml
 from .consistency import p_test_verdicts
 from .contract import CONTRACT, categories, to_canonical_csv
 from .models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
-from .outputs import write_csv
+from .outputs import sha256, write_csv
 from .paper import NOT_SIGNIFICANT
 from .paths import project_path
 from .published import format_fixed, format_p, format_percent, load_published, parse_reported
@@ -446,10 +445,10 @@ def _tab(df: pd.DataFrame, exposure: str, outcome) -> np.ndarray:
 
 
 def _tab_cat(df: pd.DataFrame, column: str, cats: Sequence[str]) -> np.ndarray:
-    sub = df[df[column].notna()]
-    x = sub["microcalcification"].astype(bool).to_numpy()
-    v = sub[column].astype(str).to_numpy()
-    return np.array([[np.sum(x & (v == c)) for c in cats], [np.sum(~x & (v == c)) for c in cats]])
+    """Counts of ``cats`` by microcalcification (exposed first), missing left out."""
+    from .stats import crosstab
+
+    return crosstab(df, "microcalcification", column)[list(cats)].to_numpy()
 
 
 def _uni_rows(published, rows, table: np.ndarray, pct_ids, p_id, tests, label):
@@ -762,11 +761,6 @@ def write_provenance(readme: str | Path, files: dict[str, Path], calibration: di
 
 
 # --------------------------------------------------------------------------- files
-def sha256(path: str | Path) -> str:
-    """SHA-256 of a file, hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def write_cohorts(output_dir: str | Path = ".", calibration: dict | None = None,
                   assumptions: dict | None = None) -> dict[str, Path]:
     """Generate both bundled cohorts and write ``<output_dir>/data/raw/*.csv`` in canonical form."""

@@ -102,6 +102,15 @@ def _levels(s: pd.Series) -> list[tuple[str, str | None]]:
     return [("per unit", "")]
 
 
+def _level_mask(s: pd.Series, level: str) -> pd.Series:
+    """The patients in ``level`` of a variable (every patient for a numeric one)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.astype(str) == level
+    if level in ("yes", "no"):
+        return s.astype(bool) == (level == "yes")
+    return pd.Series(True, index=s.index)
+
+
 def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                      labels: dict | None = None) -> RegressionTable:
     """Univariable and multivariable logistic regression of ``outcome`` on ``terms``, finalfit style.
@@ -123,15 +132,9 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
         uni_sep = separation_report(df, outcome, [term])
         uni = fit_logistic(df, outcome, [term]).table() if not uni_sep else None
         levels = _levels(df[term])
+        y = uni_data[outcome].astype(bool)
         for i, (level, suffix) in enumerate(levels):
-            y = uni_data[outcome].astype(bool)
-            s = uni_data[term]
-            if suffix is None or isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == bool or \
-                    isinstance(s.dtype, pd.BooleanDtype):
-                mask = (s.astype(str) == level) if isinstance(s.dtype, pd.CategoricalDtype) else \
-                    (s.astype(bool) == (level == "yes")) if level in ("yes", "no") else pd.Series(True, index=s.index)
-            else:
-                mask = pd.Series(True, index=s.index)
+            mask = _level_mask(uni_data[term], level)
             n_events = f"{int(mask.sum())} ({int(y[mask].sum())})"
             row = {"variable": labels.get(term, term) if i == 0 else "", "level": level,
                    "n (events)": n_events}
