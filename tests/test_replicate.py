@@ -7,7 +7,8 @@ Reference: the published abstract, and the tidy results of the bundled run
 import pandas as pd
 import pytest
 
-from microcalc.replicate import REPLICATION_COLUMNS, load_results, or_comparison, replication_table, summary
+from microcalc.replicate import (AGREEMENT, REPLICATION_COLUMNS, load_results, or_comparison, p_class,
+                                 replication_table, summary)
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +21,53 @@ def test_every_published_number_has_a_row_and_the_bundled_run_reproduces_them(pu
     assert list(table.columns) == REPLICATION_COLUMNS
     assert list(table["id"]) == list(published.index)
     agreement = table.set_index("id")["agreement"]
+    assert agreement.isin(AGREEMENT).all()
     multi = published.index[published["analysis"] == "multivariable"]
-    assert (agreement.drop(multi) == "exact at printed precision").all(), agreement[agreement != "exact at printed precision"]
-    assert agreement[multi].isin(["exact at printed precision", "within calibration tolerance"]).all()
-    assert summary(table).startswith(f"{(agreement == 'exact at printed precision').sum()} of {len(table)} published numbers")
+    claims = published.index[published["kind"] == "claim"]
+    assert (agreement[claims] == "claim consistent").all()
+    assert agreement.drop(multi.union(claims)).isin(["exact, named method", "exact, other method only"]).all()
+    assert agreement[multi].isin(["exact, named method", "within calibration tolerance"]).all()
+    assert summary(table).startswith(f"{(agreement == 'exact, named method').sum()} of {len(table)} published "
+                                     "numbers reproduced exactly with the method the paper names")
+
+
+def test_the_pcr_p_reproduced_only_by_fisher_is_not_counted_as_the_named_method(published, results):
+    """Notebook 01 and R (fisher.test(matrix(c(32,123,50,108),2,byrow=TRUE))$p.value = 0.0293) agree:
+    P = 0.029 is reproduced by Fisher's exact test only, which the abstract does not name."""
+    table = replication_table(published, results).set_index("id")
+    row = table.loc["nact_pcr_compare"]
+    assert row["agreement"] == "exact, other method only" and row["named by paper"] is False
+    assert row["method"].startswith("Fisher's exact test") and row["matches at printed precision"]
+    # named and reproduced: the bone comparison by Pearson's chi-squared; a univariable OR by logistic regression
+    assert table.loc["bone_met_compare", "agreement"] == "exact, named method"
+    assert table.loc["bone_or_calc_uni", "named by paper"] is True
+    # every class is counted separately in the headline, including the empty ones
+    counts = table["agreement"].value_counts()
+    text = summary(table.reset_index())
+    for label, words in (("exact, other method only", "exactly, but only with a method the paper does not name"),
+                         ("claim consistent", "claims consistent"),
+                         ("within calibration tolerance", "within calibration tolerance"), ("differs", "differ")):
+        assert f"{int(counts.get(label, 0))} {words}" in text
+
+
+def test_a_reproduced_p_in_another_printed_class_is_flagged(published, results):
+    assert p_class(0.0005) == 0 and p_class(0.006) == 1 and p_class(0.03) == 2 and p_class(0.2) == 3
+    site = results.copy()
+    multi = (site["id"] == "bone_or_calc_multi") & site["method"].str.startswith("logistic regression, Wald")
+    site.loc[multi, "p"] = 0.0005  # P < 0.001 against a published 0.006
+    table = replication_table(published, site).set_index("id")
+    assert table.loc["bone_or_calc_multi", "P in another printed class"] is True
+    assert table.loc["bone_or_calc_multi", "agreement"] == "differs"
+    assert table.loc["bone_or_calc_uni", "P in another printed class"] is False
+    assert "P in another printed class than the published one: bone_or_calc_multi" in summary(table.reset_index())
 
 
 def test_the_written_replication_file_is_the_table(root, published, results):
     written = pd.read_csv(root / "data/results/replication.csv", dtype=str, keep_default_na=False)
     assert list(written["id"]) == list(published.index)
+    fresh = replication_table(published, results)
+    assert written["agreement"].tolist() == fresh["agreement"].tolist()
+    assert summary(written) == summary(fresh)
 
 
 def test_another_sites_numbers_are_reported_as_differences_not_failures(published, results):
@@ -41,8 +80,9 @@ def test_another_sites_numbers_are_reported_as_differences_not_failures(publishe
     assert row["agreement"] == "differs" and row["reproduced"] == "25.0%"
     assert row["difference"] == pytest.approx(25.0 - 20.6) and row["reproduced 95% CI"] == "22.0% to 28.0%"
     assert not row["published inside reproduced CI"]
-    assert table.loc["bone_or_calc_multi", "agreement"] == "not reproduced"
-    assert "differs" in summary(table.reset_index()) and "not reproduced" in summary(table.reset_index())
+    assert table.loc["bone_or_calc_multi", "agreement"] == "differs"
+    assert table.loc["bone_or_calc_multi", "reproduced"] == "not computed"
+    assert "2 differ" in summary(table.reset_index())
 
 
 def test_or_comparison_pairs_every_published_or_with_its_reproduction(published, results):
