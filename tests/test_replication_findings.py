@@ -177,3 +177,9 @@ def test_criteria_side_by_side_has_a_column_per_site(root, published):
     cell = table.loc["bone_or_calc_multi (criteria)", "bundled"]
     assert cell.startswith("1 yes (P = 0.001); 2 yes; 3 yes; 4 ratio 1.01") and "5 combined 2.28" in cell
     assert table.loc["bone_met_compare (criteria)", "bundled"].endswith("2-5 not applicable")
+
+
+def test_the_headline_reads_the_written_file_as_well_as_the_table(root, published):
+    fresh = findings_headline(findings_table(published, load_results(root)))
+    for kwargs in ({}, {"dtype": str, "keep_default_na": False}):
+        assert findings_headline(pd.read_csv(root / "data/results/replication_findings.csv", **kwargs)) == fresh

@@ -701,5 +701,7 @@ def limitations(bundled: bool) -> str:
             "- The prediction interval assumes one true effect shared by the paper's hospitals and this one; "
             "real between-hospital heterogeneity widens it, so a finding outside it may still be a true effect "
             "that varies between hospitals.\n"
+            "- The type comparison is reported by the paper as not significant; for it, criterion 1 asks that the "
+            "site find no significant difference either, which in a small site is weak evidence of no difference.\n"
             "- One site's data judge one replication. A CI that holds both the published effect and no effect "
             "means this site's data cannot tell them apart, not that the finding failed.")
