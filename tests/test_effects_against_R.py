@@ -5,12 +5,7 @@ by this script (the data are those of ``tests/test_models_against_R.py``,
 with x missing for every sixth patient):
 
     i <- 0:79
-    d <- data.frame(
-      y = as.integer((i * 13) %% 7 < 3 | (i %% 5 == 0)),
-      f = factor(c("a", "b", "c")[i %% 3 + 1], levels = c("a", "b", "c")),
-      x = ((i * 7) %% 11) / 10,
-      b = as.integer((i * 3) %% 4 == 1)
-    )
+    d <- ...  # the data.frame of tests/test_models_against_R.py's docstring (conftest's glm_data)
     lr <- function(formula, data) glm(formula, binomial, data, control = glm.control(epsilon = 1e-14, maxit = 100))
     d$x[i %% 6 == 0] <- NA                      # 14 patients miss x
     cc <- d[complete.cases(d), ]
@@ -18,8 +13,9 @@ with x missing for every sixth patient):
     same_b <- lr(y ~ b, cc)
     adj    <- lr(y ~ b + f + x, cc)
     wo_x   <- lr(y ~ b + f, d)                  # (a) without x: every patient
+    wo_fx  <- lr(y ~ b, d)                      # without f and x
     or <- function(fit, t) exp(c(coef(fit)[t], confint.default(fit)[t, ]))
-    or(all_b, "b"); or(same_b, "b"); or(adj, "b"); or(wo_x, "b")
+    or(all_b, "b"); or(same_b, "b"); or(adj, "b"); or(wo_x, "b"); or(wo_fx, "b")  # the last is the crude OR on all patients
     summary(same_b)$coefficients["b", 4]
     # standardisation on the complete cases, delta method with the analytic gradient
     X <- model.matrix(adj); beta <- coef(adj); V <- vcov(adj)
@@ -98,6 +94,9 @@ def test_model_without_a_term_uses_every_patient_with_the_other_covariates_again
     assert fit.n == 80
     got = fit.table.loc["b", ["or", "ci_low", "ci_high"]].to_numpy(dtype=float)
     assert got == pytest.approx(R_OR["without_x"], rel=REL)
+    both = model_without(data, "y", TERMS, ["f", "x"])
+    assert both.label == "without f and x" and both.n == 80
+    assert both.table.loc["b", ["or", "ci_low", "ci_high"]].to_numpy(dtype=float) == pytest.approx(R_OR["all"], rel=REL)
     with pytest.raises(ValueError, match="not a term"):
         model_without(data, "y", TERMS, "z")
 

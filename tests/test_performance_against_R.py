@@ -6,12 +6,7 @@ optimism bootstrap written out in base R), printed with ``sprintf("%.15g")``
 by this script (the data are those of ``tests/test_models_against_R.py``):
 
     i <- 0:79
-    d <- data.frame(
-      y = as.integer((i * 13) %% 7 < 3 | (i %% 5 == 0)),
-      f = factor(c("a", "b", "c")[i %% 3 + 1], levels = c("a", "b", "c")),
-      x = ((i * 7) %% 11) / 10,
-      b = as.integer((i * 3) %% 4 == 1)
-    )
+    d <- ...  # the data.frame of tests/test_models_against_R.py's docstring (conftest's glm_data)
     lr <- function(formula, data) glm(formula, binomial, data, control = glm.control(epsilon = 1e-14, maxit = 100))
     out <- function(v) cat(sprintf("%s = %.15g\n", names(v), v), sep = "")
     fit <- lr(y ~ f + x + b, d)

@@ -106,7 +106,7 @@ def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
     out["change_of_sample"] = out["log_or_same"] - out["log_or_all"]
     out["adjustment"] = out["log_or_adjusted"] - out["log_or_same"]
     out["total"] = out["log_or_adjusted"] - out["log_or_all"]
-    out["share_sample"] = np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan)
+    out["share_sample"] = np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan) + 0.0
     return out
 
 
@@ -127,24 +127,28 @@ class SensitivityFit:
     events: int
 
 
-def model_without(df: pd.DataFrame, outcome: str, terms: Sequence[str], drop: str) -> SensitivityFit:
+def model_without(df: pd.DataFrame, outcome: str, terms: Sequence[str], drop: str | Sequence[str]) -> SensitivityFit:
     """The multivariable model without ``drop``, on every patient whose other covariates are known.
 
-    Patients missing only ``drop`` come back into the model; a sensitivity
-    analysis for a covariate with many missing values (and, for a possible
-    mediator, the model closer to the total effect).
+    Patients missing only a dropped term come back into the model: a
+    sensitivity analysis for a covariate with many missing values. Dropping
+    possible mediators (e.g. T and N stage between the exposure and the
+    outcome) gives a model closer to the total effect; keeping them
+    estimates something closer to a direct effect.
 
     Parameters
     ----------
     df : the cohort (not modified).
     outcome, terms : the full multivariable model.
-    drop : the term to leave out (must be one of ``terms``).
+    drop : the term, or terms, to leave out (each must be one of ``terms``).
     """
-    if drop not in terms:
-        raise ValueError(f"'{drop}' is not a term of the model; terms are {list(terms)}")
-    rest = [t for t in terms if t != drop]
+    dropped = [drop] if isinstance(drop, str) else list(drop)
+    unknown = [d for d in dropped if d not in terms]
+    if unknown:
+        raise ValueError(f"{unknown} not a term of the model; terms are {list(terms)}")
+    rest = [t for t in terms if t not in dropped]
     fit = fit_logistic(df, outcome, rest)
-    return SensitivityFit(f"without {drop}", fit.table(), fit.nobs, fit.events)
+    return SensitivityFit("without " + " and ".join(dropped), fit.table(), fit.nobs, fit.events)
 
 
 @dataclass(frozen=True)
