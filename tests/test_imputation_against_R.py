@@ -17,6 +17,16 @@ Rubin's rules with Barnard-Rubin degrees of freedom, computed by hand in R
     c(qbar, ubar, b, t, df, riv, lambda, fmi, qbar - crit * se, qbar + crit * se,
       2 * pt(abs(qbar / se), df, lower.tail = FALSE), dfold)
 
+Missingness by exposure and outcome (R 4.2.2; ``d``, ``lr`` and ``out`` as in
+``tests/test_effects_against_R.py``):
+
+    d$x[i %% 6 == 0 | (d$y == 1 & i %% 7 == 0)] <- NA
+    rec <- as.integer(!is.na(d$x))
+    fy <- lr(rec ~ y, d); fb <- lr(rec ~ b, d)
+    out(c(or_y = exp(c(coef(fy)[2], confint.default(fy)[2, ])), p_y = fisher.test(table(d$y, rec))$p.value,
+          or_b = exp(c(coef(fb)[2], confint.default(fb)[2, ])), p_b = fisher.test(table(d$b, rec))$p.value,
+          rec_y1 = sum(rec[d$y == 1]), n_y1 = sum(d$y == 1)))
+
 The imputation itself (statsmodels' MICEData) has no base-R counterpart
 (``mice`` is not a base or recommended package); its tests check what it
 promises: seeded reproducibility, imputed values that are observed yes/no
@@ -28,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.imputation import exposure_or_sensitivity, impute_and_pool, rubin_pool
+from microcalc.imputation import exposure_or_sensitivity, impute_and_pool, missingness_association, rubin_pool
 from microcalc.models import fit_logistic
 
 REL = 1e-9
@@ -95,3 +105,19 @@ def test_sensitivity_table_has_complete_case_without_and_imputed_rows(data):
     assert table.loc[0, ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
         cc[["or", "ci_low", "ci_high"]].to_numpy(float), rel=1e-12)
     assert np.isfinite(table[["or", "ci_low", "ci_high", "p"]].to_numpy(float)).all()
+
+
+def test_missingness_by_exposure_and_outcome_against_R(glm_data):
+    i = np.arange(80)
+    d = glm_data.copy()
+    d.loc[(i % 6 == 0) | (d["y"].astype(bool).to_numpy() & (i % 7 == 0)), "x"] = np.nan
+    m = missingness_association(d, "x", ["y", "b"])
+    t = m.table
+    assert t.loc["y", ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
+        (0.249999999999999, 0.0862006246876794, 0.72505275021438), rel=1e-6)
+    assert t.loc["y", "p"] == pytest.approx(0.0137472545262901, rel=1e-6)
+    assert t.loc["b", ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
+        (3.05128205128205, 0.801272290945858, 11.6194235863138), rel=1e-6)
+    assert t.loc["b", "p"] == pytest.approx(0.157228222815195, rel=1e-6)
+    assert (t.loc["y", "recorded_yes"], t.loc["y", "n_yes"]) == (24, 42)
+    assert "related to y" in m.sentence and "not missing completely at random" in m.sentence

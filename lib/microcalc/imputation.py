@@ -22,7 +22,8 @@ from scipy import stats
 from .effects import model_without
 from .models import _fit, design_matrix, fit_logistic
 
-__all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity"]
+__all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
+           "Missingness", "missingness_association"]
 
 
 @dataclass(frozen=True)
@@ -250,3 +251,74 @@ def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str]
     out = pd.DataFrame(rows)
     out.insert(1, "label", [f"{r['analysis']} (n = {r['n']})" for r in rows])
     return out
+
+
+@dataclass(frozen=True)
+class Missingness:
+    """Whether a variable was recorded, by other yes/no variables (is it missing at random?).
+
+    Attributes
+    ----------
+    table : DataFrame, one row per ``against`` variable: ``recorded_yes`` and
+        ``n_yes`` (recorded among patients with that variable yes),
+        ``recorded_no``, ``n_no``, ``pct_yes``, ``pct_no``, ``or`` (odds of being
+        recorded, yes vs no) with Wald ``ci_low``, ``ci_high``, and Fisher's exact ``p``.
+    column : the variable whose missingness is studied.
+    sentence : the finding in words, with what it means for a complete-case analysis.
+    """
+
+    table: pd.DataFrame
+    column: str
+    sentence: str
+
+
+def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str]) -> Missingness:
+    """Is being recorded in ``column`` related to each of ``against``? (a check of missing completely at random)
+
+    For each yes/no variable in ``against``: the share recorded among its yes
+    and no patients, the OR of being recorded (R ``glm(recorded ~ v, binomial)``,
+    Wald CI) and Fisher's exact P (R ``fisher.test(table(v, recorded))``).
+    When missingness depends on both the exposure and the outcome, a
+    complete-case estimate of their association can be biased (selection on
+    the outcome); multiple imputation assumes missing at random given the
+    imputation model's variables (van Buuren 2018, section 2.2).
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    column : the incompletely recorded variable.
+    against : yes/no variables, e.g. the exposure and the outcome.
+    """
+    from .pvalues import fisher_exact, odds_ratio_wald
+
+    recorded = df[column].notna()
+    rows, related = [], []
+    for v in against:
+        x = df[v]
+        ok = x.notna()
+        xv, rv = x[ok].astype(bool), recorded[ok]
+        a, n1 = int((xv & rv).sum()), int(xv.sum())
+        c, n0 = int((~xv & rv).sum()), int((~xv).sum())
+        table = np.array([[a, n1 - a], [c, n0 - c]])
+        wald = odds_ratio_wald(table)
+        p = float(fisher_exact(table))
+        rows.append({"variable": v, "recorded_yes": a, "n_yes": n1, "recorded_no": c, "n_no": n0,
+                     "pct_yes": 100 * a / n1 if n1 else np.nan, "pct_no": 100 * c / n0 if n0 else np.nan,
+                     "or": float(wald["or"]), "ci_low": float(wald["low"]), "ci_high": float(wald["high"]),
+                     "p": p})
+        if p < 0.05:
+            related.append(v)
+    out = pd.DataFrame(rows).set_index("variable")
+    parts = [f"{column} was recorded in {r.pct_yes:.1f}% of patients with {v} and {r.pct_no:.1f}% without "
+             f"(Fisher P = {r.p:.3f})" for v, r in out.iterrows()]
+    if len(related) == len(against) and len(against) > 1:
+        meaning = (f"Whether {column} was recorded is related to all of {', '.join(against)}: patients with it "
+                   "recorded are a selected group, so a complete-case model that includes it can be biased; "
+                   "the model without it and the imputed model are the sensitivity analyses.")
+    elif related:
+        meaning = (f"Whether {column} was recorded is related to {', '.join(related)}: the data are not missing "
+                   "completely at random, so a complete-case model that includes it may be biased.")
+    else:
+        meaning = (f"No clear relation between recording of {column} and {', '.join(against)} at the 5% level; "
+                   "this cannot show the data are missing completely at random.")
+    return Missingness(out, column, "; ".join(parts) + ". " + meaning)

@@ -185,6 +185,8 @@ def reml_tau2(log_or, var, tol: float = 1e-12, max_iter: int = 1000) -> float:
         tau2 += step
         if abs(step) < tol:
             break
+    else:
+        raise ValueError(f"not estimable: REML Fisher scoring did not converge in {max_iter} iterations")
     return float(max(0.0, tau2))
 
 
