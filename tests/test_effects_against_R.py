@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.effects import (crude_to_adjusted, evalue_sentence, model_without, same_sample_table,
-                               standardised_effects)
+from microcalc.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, model_without,
+                               same_sample_display, same_sample_table, standardised_effects)
 
 REL = 1e-6
 TERMS = ["b", "f", "x"]
@@ -147,3 +147,22 @@ def test_evalue_sentence_for_a_protective_rare_outcome_and_a_ci_including_one():
     assert (ev.estimate, ev.ci_limit) == pytest.approx((3.41421356237309, 1.80901699437495), rel=REL)
     null = evalue_sentence(1.3, 0.9, 1.9, rare=True, exposure="A", outcome="B")
     assert null.ci_limit == 1.0 and not null.robust and "already includes 1" in null.sentence
+
+
+def test_same_sample_display_shows_the_three_ors_of_R(data):
+    shown = same_sample_display(same_sample_table(data, "y", TERMS), {"b": "exposure b"}).set_index("term")
+    row = shown.loc["exposure b"]
+    assert row["OR univariable, all patients (95% CI)"] == "0.67 (0.24-1.85)"
+    assert row["OR univariable, model sample of 66 (95% CI)"] == "0.69 (0.24-1.97)"
+    assert row["OR multivariable (95% CI)"] == "0.59 (0.19-1.80)"
+    assert row["P, model sample"] == "0.486" and row["n"] == 80
+
+
+def test_decomposition_sentence_says_both_parts_and_when_they_pull_apart(data):
+    split = crude_to_adjusted(same_sample_table(data, "y", TERMS))
+    text = decomposition_sentence(split, "b", "exposure b")
+    assert text.startswith("exposure b: crude OR 0.67 on all patients, 0.69 on the model's own patients, 0.59 adjusted")
+    assert "+0.03" in text and "-0.15" in text and "opposite directions" in text
+    toy = pd.DataFrame({"log_or_all": [0.0], "log_or_same": [0.2], "log_or_adjusted": [0.5], "change_of_sample": [0.2],
+                        "adjustment": [0.3], "total": [0.5], "share_sample": [40.0]}, index=["t"])
+    assert "40% of the move comes from the change of sample" in decomposition_sentence(toy, "t")

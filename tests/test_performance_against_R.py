@@ -53,7 +53,7 @@ import pytest
 from scipy import special
 
 from microcalc.performance import (bootstrap_validation, c_statistic, calibration, hosmer_lemeshow,
-                                   interaction_lr_test, model_predictions, plot_calibration, vif)
+                                   interaction_lr_test, model_checks, model_predictions, plot_calibration, vif)
 
 REL = 1e-6
 TERMS = ["f", "x", "b"]
@@ -145,3 +145,11 @@ def test_calibration_plot_returns_its_axes(fixed_risk):
 def test_performance_refuses_an_outcome_that_does_not_vary():
     with pytest.raises(ValueError, match="does not vary"):
         c_statistic(np.ones(5), np.full(5, 0.5))
+
+
+def test_model_checks_gathers_the_checks_of_one_model(glm_data):
+    checks = model_checks(glm_data, "y", TERMS, interactions=[("b", "f")], n_boot=20, seed=1)
+    assert checks.c.c == pytest.approx(0.569235588972431, rel=REL)
+    assert checks.hosmer_lemeshow.groups <= 10 and list(checks.vif.index) == TERMS
+    assert checks.interactions[0].p == pytest.approx(0.826868548545038, rel=REL)
+    assert checks.validation.n_boot == 20 and len(checks.y) == len(checks.p) == 80

@@ -26,7 +26,8 @@ from .pvalues import Z_975
 from .stats import evalue
 
 __all__ = ["SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
-           "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence"]
+           "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
+           "decomposition_sentence"]
 
 
 @dataclass(frozen=True)
@@ -294,3 +295,65 @@ def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool
         tail = (f"Confounding weaker than a risk ratio of {e_ci:.2f} with both could not, on its own, move the CI "
                 "to include 1; confounding of that strength could.")
     return EValueSentence(e_est, e_ci, robust, head + tail)
+
+
+def same_sample_display(same: SameSample, labels: dict | None = None) -> pd.DataFrame:
+    """The same-sample table for reading: univariable OR on all patients, on the model sample, and adjusted.
+
+    Parameters
+    ----------
+    same : output of :func:`same_sample_table`.
+    labels : optional readable names of the coefficients (``term`` -> label).
+
+    Returns
+    -------
+    DataFrame with ``term``, ``OR univariable, all patients (95% CI)``, ``n``,
+    ``OR univariable, model sample (95% CI)``, ``OR multivariable (95% CI)``
+    (model sample of ``same.n_model`` patients), P values formatted as in
+    clinical tables (:func:`microcalc.tables.fmt_p`).
+    """
+    from .tables import fmt_or, fmt_p
+
+    labels = labels or {}
+    t = same.table
+    return pd.DataFrame({
+        "term": [labels.get(k, k) for k in t.index],
+        "OR univariable, all patients (95% CI)": [fmt_or(r.or_all, r.ci_low_all, r.ci_high_all) for r in t.itertuples()],
+        "P, all patients": [fmt_p(p) for p in t["p_all"]],
+        "n": t["n_all"].astype(int).to_numpy(),
+        f"OR univariable, model sample of {same.n_model} (95% CI)": [
+            fmt_or(r.or_same, r.ci_low_same, r.ci_high_same) for r in t.itertuples()],
+        "P, model sample": [fmt_p(p) for p in t["p_same"]],
+        "OR multivariable (95% CI)": [fmt_or(r.or_adjusted, r.ci_low_adjusted, r.ci_high_adjusted)
+                                      for r in t.itertuples()],
+        "P multivariable": [fmt_p(p) for p in t["p_adjusted"]],
+    })
+
+
+def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = None) -> str:
+    """The crude-to-adjusted move of one term in words, from :func:`crude_to_adjusted`.
+
+    Says the three ORs and how much of the total log-OR move is change of
+    sample and how much adjustment: a share only when both parts move the
+    same way; a part below 0.005 on the log scale is called negligible, and
+    so is a total below 0.01.
+    """
+    r = split.loc[term]
+    name = label or term
+    o_all, o_same, o_adj = np.exp([r["log_or_all"], r["log_or_same"], r["log_or_adjusted"]])
+    text = (f"{name}: crude OR {o_all:.2f} on all patients, {o_same:.2f} on the model's own patients, "
+            f"{o_adj:.2f} adjusted. On the log-OR scale the change of sample moves it by "
+            f"{r['change_of_sample']:+.2f} and adjustment by {r['adjustment']:+.2f} (total {r['total']:+.2f})")
+    small = 0.005
+    if abs(r["total"]) < 0.01:
+        text += "; the total move is negligible."
+    elif abs(r["change_of_sample"]) < small:
+        text += ": the move is adjustment; the change of sample alone barely moves it."
+    elif abs(r["adjustment"]) < small:
+        text += ": the move is the change of sample; adjustment barely moves it."
+    elif np.sign(r["change_of_sample"]) == np.sign(r["adjustment"]):
+        text += f": {r['share_sample']:.0f}% of the move comes from the change of sample."
+    else:
+        text += ("; the two pull in opposite directions, so the crude-to-adjusted difference understates "
+                 "both the effect of the change of sample and that of adjustment.")
+    return text

@@ -28,7 +28,7 @@ from .models import _fit, design_matrix
 
 __all__ = ["CStatistic", "c_statistic", "Calibration", "calibration", "Validation", "bootstrap_validation",
            "HosmerLemeshow", "hosmer_lemeshow", "vif", "InteractionTest", "interaction_lr_test",
-           "plot_calibration", "model_predictions"]
+           "plot_calibration", "model_predictions", "ModelChecks", "model_checks"]
 
 
 def _outcome_and_risk(y, p) -> tuple[np.ndarray, np.ndarray]:
@@ -409,3 +409,41 @@ def plot_calibration(y, p, groups: int = 10, ax=None, label: str | None = None):
     ax.set_ylabel("observed proportion (95% CI)")
     ax.legend(loc="upper left", frameon=False)
     return ax
+
+
+@dataclass(frozen=True)
+class ModelChecks:
+    """Everything a reader needs to judge one fitted multivariable logistic model.
+
+    Attributes
+    ----------
+    c : :class:`CStatistic` (apparent, DeLong CI).
+    validation : :class:`Validation` (optimism-corrected C, calibration intercept and slope).
+    hosmer_lemeshow : :class:`HosmerLemeshow`.
+    vif : DataFrame of :func:`vif`.
+    interactions : list of :class:`InteractionTest`, one per (exposure, modifier) asked for.
+    y, p : outcomes (0/1) and fitted risks of the model's sample, for :func:`plot_calibration`.
+    """
+
+    c: CStatistic
+    validation: Validation
+    hosmer_lemeshow: HosmerLemeshow
+    vif: pd.DataFrame
+    interactions: list
+    y: np.ndarray
+    p: np.ndarray
+
+
+def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
+                 interactions: Sequence[tuple[str, str]] = (), n_boot: int = 200, seed: int = 20230314,
+                 groups: int = 10) -> ModelChecks:
+    """Discrimination, calibration, fit, collinearity and interaction tests of ``outcome ~ terms`` in one call.
+
+    Runs :func:`c_statistic`, :func:`bootstrap_validation` (``n_boot``
+    replicates, ``seed``), :func:`hosmer_lemeshow` (``groups``), :func:`vif`
+    and :func:`interaction_lr_test` for each (exposure, modifier) pair.
+    """
+    y, p = model_predictions(df, outcome, terms)
+    return ModelChecks(c_statistic(y, p), bootstrap_validation(df, outcome, terms, n_boot=n_boot, seed=seed),
+                       hosmer_lemeshow(y, p, groups), vif(df, outcome, terms),
+                       [interaction_lr_test(df, outcome, terms, e, m) for e, m in interactions], y, p)
