@@ -91,6 +91,8 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     -------
     ClusterRobust
     """
+    import warnings
+
     import statsmodels.api as sm
 
     data = df[[outcome, *terms, cluster]].dropna()
@@ -101,9 +103,16 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     if g < 2:
         raise ValueError(f"not estimable: cluster-robust SEs need at least 2 clusters in '{cluster}', got {g}")
     model_based = fit_logistic(df, outcome, terms, cluster=None)
-    res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10, cov_type="cluster",
-                             cov_kwds={"groups": groups, "use_correction": True, "df_correction": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10, cov_type="cluster",
+                                     cov_kwds={"groups": groups, "use_correction": True, "df_correction": True})
+        except (np.linalg.LinAlgError, ValueError) as err:
+            raise ValueError(f"not estimable: {err}") from err
     b, se = np.asarray(res.params), np.asarray(res.bse)
+    if not res.mle_retvals.get("converged", True) or not (np.isfinite(b).all() and np.isfinite(se).all()):
+        raise ValueError("not estimable: the model did not converge (separation or a singular design)")
     crit = stats.t.ppf(0.5 + level / 2, g - 1)
     z = stats.norm.ppf(0.5 + level / 2)
     se_m = model_based.bse
