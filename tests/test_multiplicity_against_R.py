@@ -42,3 +42,15 @@ def test_expected_counts_against_R_and_sparse_cells_said_in_words():
     assert "2 of 6 cells" in s.sentence and "Fisher-Freeman-Halton" in s.sentence
     fine = sparse_cells([[20, 30], [25, 28]])
     assert fine.n_below == 0 and "adequate" in fine.sentence
+
+
+def test_a_single_category_contrast_is_never_passed_off_as_the_overall_p():
+    from microcalc.multiplicity import category_contrast_sentence
+
+    counts = pd.DataFrame([[10, 20, 30], [25, 15, 10]], index=[True, False],
+                          columns=["whole_body", "axial", "limb"])
+    text = category_contrast_sentence("whole_body", counts, 0.012, "Pearson chi-squared", 0.2, "Fisher-Freeman-Halton")
+    assert "whole body share (16.7% vs 50.0%)" in text and "against the other 2 categories" in text
+    assert "P = 0.012" in text and "overall 2 x 3" in text and "P = 0.200" in text
+    with pytest.raises(ValueError, match="not a category"):
+        category_contrast_sentence("skull", counts, 0.1, "x", 0.2, "y")

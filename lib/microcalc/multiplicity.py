@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["AdjustedP", "adjust_p", "SparseCells", "sparse_cells"]
+__all__ = ["AdjustedP", "adjust_p", "SparseCells", "sparse_cells", "category_contrast_sentence"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +150,32 @@ def sparse_cells(counts, threshold: float = 5.0) -> SparseCells:
                     "the chi-squared approximation is adequate.")
     return SparseCells(pd.DataFrame(expected, index=frame.index, columns=frame.columns), cells, below, low,
                        threshold, sentence)
+
+
+def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: float, contrast_test: str,
+                               p_overall: float, overall_test: str) -> str:
+    """Say that a single-category contrast and the overall 2 x k comparison answer different questions.
+
+    Parameters
+    ----------
+    category : the category contrasted with all others (a column of ``counts``).
+    counts : 2 x k counts, rows the two groups (exposed first), columns the categories.
+    p_contrast, contrast_test : P of the 2 x 2 table ``category`` against the rest, and its test.
+    p_overall, overall_test : P of the whole 2 x k table, and its test.
+
+    Returns
+    -------
+    str
+        The two shares, each P with its table and test, and the warning that
+        neither P stands for the other.
+    """
+    if category not in counts.columns:
+        raise ValueError(f"'{category}' is not a category of the table; categories are {list(counts.columns)}")
+    t = counts.to_numpy(dtype=float)
+    share = 100 * counts[category].to_numpy(dtype=float) / t.sum(axis=1)
+    k = t.shape[1]
+    name = category.replace("_", " ")
+    return (f"The {name} share ({share[0]:.1f}% vs {share[1]:.1f}%) was compared on the 2 x 2 table of {name} "
+            f"against the other {k - 1} categories ({contrast_test}, P = {p_contrast:.3f}); the overall 2 x {k} "
+            f"comparison of all categories ({overall_test}, P = {p_overall:.3f}) asks a different question, and "
+            "neither P stands for the other.")
