@@ -101,6 +101,10 @@ def test_reml_tau2_is_zero_when_centres_agree_and_the_hksj_se_is_not_truncated()
     assert r.tau2 == 0 and r.log_or == pytest.approx(mu, rel=1e-12)
     assert r.se == pytest.approx(np.sqrt(np.sum(w * (y - mu) ** 2) / (2 * np.sum(w))), rel=1e-12)
     assert r.se < np.sqrt(1 / np.sum(w))  # untruncated, as metafor's default
+    adhoc = pool_reml_hksj(y, v, truncate=True)  # metafor test = "adhoc": never below 1 / sum(w)
+    assert adhoc.se == pytest.approx(np.sqrt(1 / np.sum(w)), rel=1e-12) and "truncated" in adhoc.method
+    bcg_adhoc = pool_reml_hksj(*bcg(), truncate=True)  # HK variance already the larger: unchanged
+    assert bcg_adhoc.se == pytest.approx(R_KNHA["se"], rel=REL)
 
 
 def test_dersimonian_laird_result_sits_beside_reml_in_the_same_shape():
@@ -137,3 +141,15 @@ def test_leave_one_centre_out_refits_without_each_centre_against_R():
 def test_pooling_refuses_fewer_than_two_centres():
     with pytest.raises(ValueError, match="at least 2"):
         pool_reml_hksj([0.5], [0.1])
+
+
+def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
+    from microcalc.meta import heterogeneity_sentence
+
+    y = np.array([0.70, 0.75, 0.72, 0.71])
+    v = np.array([0.10, 0.20, 0.15, 0.12])
+    text = heterogeneity_sentence(pool_reml_hksj(y, v))
+    assert "I2 = 0%" in text and "cannot show that the centres agree" in text and "homogene" not in text
+    assert "prediction interval" in text
+    many = heterogeneity_sentence(pool_reml_hksj(*bcg()))
+    assert "cannot show" not in many and "over 13 centres" in many

@@ -95,7 +95,7 @@ def pool_random_effects(log_or, var) -> dict:
 from dataclasses import dataclass as _dataclass  # noqa: E402
 
 __all__ += ["PooledOR", "reml_tau2", "pool_reml_hksj", "pool_dersimonian_laird", "mantel_haenszel",
-            "leave_one_centre_out"]
+            "leave_one_centre_out", "heterogeneity_sentence"]
 
 
 @_dataclass(frozen=True)
@@ -190,7 +190,7 @@ def reml_tau2(log_or, var, tol: float = 1e-12, max_iter: int = 1000) -> float:
     return float(max(0.0, tau2))
 
 
-def pool_reml_hksj(log_or, var, level: float = 0.95) -> PooledOR:
+def pool_reml_hksj(log_or, var, level: float = 0.95, truncate: bool = False) -> PooledOR:
     """REML random-effects pooling with the Hartung-Knapp-Sidik-Jonkman CI and a prediction interval.
 
     As R ``metafor::rma(yi, vi, method = "REML", test = "knha")`` and
@@ -201,10 +201,17 @@ def pool_reml_hksj(log_or, var, level: float = 0.95) -> PooledOR:
     BMC Med Res Methodol 2014;14:25). The prediction interval is
     mu +/- t_{k-1} sqrt(se^2 + tau2) (Riley et al., BMJ 2011;342:d549).
 
+    With few centres that agree (Q < k - 1) the untruncated Hartung-Knapp
+    SE is smaller than the usual 1 / sqrt(sum w), and its CI can be narrower
+    than the DerSimonian-Laird one; ``truncate=True`` keeps the larger of the
+    two (metafor ``test = "adhoc"``; Knapp & Hartung 2003, Jackson et al.,
+    Stat Med 2017;36:3923-34) as a check.
+
     Parameters
     ----------
     log_or, var : per-centre log ORs and their sampling variances (non-finite pairs are left out).
     level : coverage of the CI and prediction interval.
+    truncate : never let the Hartung-Knapp variance fall below 1 / sum w (metafor ``test = "adhoc"``).
 
     Returns
     -------
@@ -216,11 +223,15 @@ def pool_reml_hksj(log_or, var, level: float = 0.95) -> PooledOR:
     w = 1 / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     se = float(np.sqrt(np.sum(w * (y - mu) ** 2) / ((k - 1) * np.sum(w))))
+    if truncate:
+        se = max(se, float(np.sqrt(1 / np.sum(w))))
     crit = float(stats.t.ppf(0.5 + level / 2, k - 1))
     q, q_p, i2 = _q_i2(y, v, tau2)
     half_pi = crit * np.sqrt(se**2 + tau2)
     p = float(2 * stats.t.sf(abs(mu / se), k - 1)) if se > 0 else np.nan
-    return PooledOR("random effects, REML tau2, Hartung-Knapp-Sidik-Jonkman CI (t, k-1 df)", k, mu, se,
+    name = "random effects, REML tau2, Hartung-Knapp-Sidik-Jonkman CI (t, k-1 df" + (
+        ", truncated at the standard variance)" if truncate else ", untruncated)")
+    return PooledOR(name, k, mu, se,
                     float(np.exp(mu)), float(np.exp(mu - crit * se)), float(np.exp(mu + crit * se)), p, k - 1,
                     tau2, i2, q, q_p, float(np.exp(mu - half_pi)), float(np.exp(mu + half_pi)))
 
@@ -328,3 +339,21 @@ def leave_one_centre_out(centres: pd.DataFrame) -> pd.DataFrame:
         row["note"] = "; ".join(note)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def heterogeneity_sentence(pooled: PooledOR) -> str:
+    """What tau-squared, I-squared and Q say with ``pooled.k`` centres, in words that never conclude homogeneity.
+
+    With fewer than about 10 centres the Q test has little power and I^2 is
+    very imprecise (von Hippel, BMC Med Res Methodol 2015;15:35), so I^2 = 0
+    is reported as "no heterogeneity detected", never as "homogeneous".
+    """
+    few = pooled.k < 10
+    text = (f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
+            f"on {pooled.k - 1} df (P = {pooled.q_p:.3f}) over {pooled.k} centres")
+    if few:
+        text += (f": with only {pooled.k} centres these cannot show that the centres agree; no heterogeneity was "
+                 "detected, which is not evidence of none")
+    if np.isfinite(pooled.pi_low):
+        text += (f". The 95% prediction interval for a new centre's OR is {pooled.pi_low:.2f} to {pooled.pi_high:.2f}")
+    return text + "."
