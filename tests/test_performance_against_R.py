@@ -131,7 +131,7 @@ def test_bootstrap_validation_is_reproducible_with_its_seed(glm_data):
     a = bootstrap_validation(glm_data, "y", TERMS, n_boot=200, seed=5)
     b = bootstrap_validation(glm_data, "y", TERMS, n_boot=200, seed=5)
     pd.testing.assert_frame_equal(a.table, b.table)
-    assert a.n_boot == 200 and a.n_used > 190
+    assert a.n_used == 200 and a.n_boot >= 200
 
 
 def test_calibration_plot_returns_its_axes(fixed_risk):
@@ -152,4 +152,15 @@ def test_model_checks_gathers_the_checks_of_one_model(glm_data):
     assert checks.c.c == pytest.approx(0.569235588972431, rel=REL)
     assert checks.hosmer_lemeshow.groups <= 10 and list(checks.vif.index) == TERMS
     assert checks.interactions[0].p == pytest.approx(0.826868548545038, rel=REL)
-    assert checks.validation.n_boot == 20 and len(checks.y) == len(checks.p) == 80
+    assert checks.validation.n_used == 20 and len(checks.y) == len(checks.p) == 80
+
+
+def test_bootstrap_draws_until_it_has_the_replicates_asked_for_and_says_how_many_were_left_out(glm_data):
+    d = glm_data.copy()
+    rare = np.arange(80) < 4  # a category of 4 patients: bootstrap samples often separate it
+    d["r"] = pd.array(rare, dtype="boolean")
+    d.loc[rare, "y"] = True
+    d.loc[0, "y"] = False
+    val = bootstrap_validation(d, "y", TERMS + ["r"], n_boot=50, seed=2)
+    assert val.n_used == 50 and val.n_boot > 50
+    assert f"{val.n_boot - 50} of {val.n_boot} samples drawn left out" in val.method

@@ -172,7 +172,7 @@ class Validation:
     ----------
     table : DataFrame indexed by ``c_statistic``, ``calibration_intercept``,
         ``calibration_slope``: ``apparent``, ``optimism``, ``corrected``.
-    n_boot : replicates requested; n_used : replicates whose model could be fitted.
+    n_boot : bootstrap samples drawn; n_used : replicates whose model could be fitted (and averaged).
     seed : seed of the resampling.
     method : what was done, in words.
     """
@@ -185,24 +185,30 @@ class Validation:
 
 
 def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n_boot: int = 200,
-                         seed: int = 20230314, samples: np.ndarray | None = None) -> Validation:
+                         seed: int = 20230314, samples: np.ndarray | None = None,
+                         max_draws: int | None = None) -> Validation:
     """Harrell's bootstrap optimism correction of discrimination and calibration.
 
     For each replicate b: refit the model on a bootstrap sample; its
     performance on that sample (apparent_b) minus its performance on the
     original data (test_b) is the optimism; corrected = apparent - mean
-    optimism (Harrell, Lee & Mark, Stat Med 1996;15:361-87). Replicates in
-    which the model cannot be fitted (non-convergence, separation) are left
-    out and counted.
+    optimism (Harrell, Lee & Mark, Stat Med 1996;15:361-87). A bootstrap
+    sample in which the model cannot be fitted (no convergence: separation,
+    e.g. a small category with every patient an event; or a singular design)
+    has no maximum-likelihood estimate: it is left out, as ``rms::validate``
+    does, and further samples are drawn until ``n_boot`` replicates are fitted
+    (at most ``max_draws``). The method text says how many were left out;
+    leaving them out may understate the optimism.
 
     Parameters
     ----------
     df : the cohort (not modified).
     outcome, terms : the model.
-    n_boot : replicates (at least 200 for the corrected C).
+    n_boot : fitted replicates wanted (at least 200 for the corrected C).
     seed : seed of ``numpy.random.default_rng`` drawing the samples.
-    samples : optional (n_boot, n) integer array of row indices into the
-        model's complete cases (for tests); overrides ``n_boot`` and ``seed``.
+    samples : optional (B, n) integer array of row indices into the model's
+        complete cases (for tests); used as given instead of drawing.
+    max_draws : most samples drawn (default 20 x ``n_boot``).
     """
     import warnings
 
@@ -213,13 +219,16 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     full = _fit(X, y)
     lp = X @ np.asarray(full.params)
     app = _metrics(y, lp)
-    if samples is None:
-        samples = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    samples = np.asarray(samples)
-    optimism = []
+    rng = np.random.default_rng(seed)
+    given = None if samples is None else iter(np.asarray(samples))
+    limit = len(samples) if samples is not None else (max_draws or 20 * n_boot)
+    want = len(samples) if samples is not None else n_boot
+    optimism, drawn = [], 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for idx in samples:
+        while len(optimism) < want and drawn < limit:
+            idx = next(given) if given is not None else rng.integers(0, n, size=n)
+            drawn += 1
             yb = y[idx]
             if yb.min() == yb.max():
                 continue
@@ -234,9 +243,12 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     opt = np.mean(optimism, axis=0) if optimism else np.full(3, np.nan)
     table = pd.DataFrame({"apparent": app, "optimism": opt, "corrected": app - opt},
                          index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"))
-    method = (f"Harrell's bootstrap optimism correction, {len(optimism)} of {len(samples)} replicates fitted "
-              f"(seed {seed}); calibration intercept in the large (offset), slope of logit risk")
-    return Validation(table, len(samples), len(optimism), seed, method)
+    left_out = drawn - len(optimism)
+    method = (f"Harrell's bootstrap optimism correction, {len(optimism)} fitted replicates (seed {seed})"
+              + (f"; {left_out} of {drawn} samples drawn left out (model not estimable: no convergence)"
+                 if left_out else "")
+              + "; calibration intercept in the large (offset), slope of logit risk")
+    return Validation(table, drawn, len(optimism), seed, method)
 
 
 def _metrics(y: np.ndarray, lp: np.ndarray) -> np.ndarray:
