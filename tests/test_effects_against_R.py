@@ -166,3 +166,9 @@ def test_decomposition_sentence_says_both_parts_and_when_they_pull_apart(data):
     toy = pd.DataFrame({"log_or_all": [0.0], "log_or_same": [0.2], "log_or_adjusted": [0.5], "change_of_sample": [0.2],
                         "adjustment": [0.3], "total": [0.5], "share_sample": [40.0]}, index=["t"])
     assert "40% of the move comes from the change of sample" in decomposition_sentence(toy, "t")
+
+
+def test_a_separated_model_is_not_estimable_rather_than_silently_wrong(glm_data):
+    d = glm_data.assign(s=glm_data["y"])  # a covariate equal to the outcome: complete separation
+    with pytest.raises(ValueError, match="not estimable"):
+        standardised_effects(d, "y", ["b", "s"], "b")

@@ -25,9 +25,27 @@ from .models import _fit, design_matrix, fit_logistic
 from .pvalues import Z_975
 from .stats import evalue
 
-__all__ = ["SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
+__all__ = ["fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
            "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
            "decomposition_sentence"]
+
+
+def fit_estimable(X: np.ndarray, y: np.ndarray, what: str = "the model"):
+    """Fit a logistic model (statsmodels ``Logit``, Newton) or say why it is not estimable.
+
+    Raises
+    ------
+    ValueError
+        "not estimable: ..." when the fit fails or does not converge
+        (separation, a singular design) or gives non-finite coefficients.
+    """
+    try:
+        res = _fit(X, y)
+    except (np.linalg.LinAlgError, ValueError) as err:
+        raise ValueError(f"not estimable: {what} could not be fitted ({err})") from err
+    if not res.mle_retvals.get("converged", True) or not np.isfinite(np.asarray(res.params)).all():
+        raise ValueError(f"not estimable: {what} did not converge (separation or a singular design)")
+    return res
 
 
 @dataclass(frozen=True)
@@ -207,7 +225,7 @@ def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], e
         raise ValueError(f"exposure '{exposure}' must be a yes/no variable (one 0/1 column)")
     j = idx[0]
     y = data[outcome].astype(float).to_numpy()
-    res = _fit(X, y)
+    res = fit_estimable(X, y)
     b = np.asarray(res.params)
     V = np.asarray(res.cov_params())
     X1, X0 = X.copy(), X.copy()

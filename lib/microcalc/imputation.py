@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effects import model_without
-from .models import _fit, design_matrix, fit_logistic
+from .effects import fit_estimable, model_without
+from .models import design_matrix, fit_logistic
 
 __all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
            "Missingness", "missingness_association"]
@@ -202,7 +202,7 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
             completed = data.copy()
             completed[incomplete] = pd.array(imp.data["target"].to_numpy() > 0.5, dtype="boolean")
             X, names, _ = design_matrix(completed, terms)
-            res = _fit(X, frame["outcome"].to_numpy())
+            res = fit_estimable(X, frame["outcome"].to_numpy(), "the analysis model on an imputed data set")
             est.append(np.asarray(res.params))
             var.append(np.asarray(res.bse) ** 2)
     n = len(data)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from .effects import fit_estimable
 from .models import _fit, design_matrix
 
 __all__ = ["CStatistic", "c_statistic", "Calibration", "calibration", "Validation", "bootstrap_validation",
@@ -50,7 +51,7 @@ def model_predictions(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> t
     data = df[[outcome, *terms]].dropna()
     X, _, _ = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
-    res = _fit(X, y)
+    res = fit_estimable(X, y)
     return y, special.expit(X @ np.asarray(res.params))
 
 
@@ -216,7 +217,7 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     X, _, _ = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
     n = len(y)
-    full = _fit(X, y)
+    full = fit_estimable(X, y)
     lp = X @ np.asarray(full.params)
     app = _metrics(y, lp)
     rng = np.random.default_rng(seed)
@@ -320,7 +321,7 @@ def vif(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.DataFrame:
     data = df[[outcome, *terms]].dropna()
     X, _, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
-    V = np.asarray(_fit(X, y).cov_params())[1:, 1:]
+    V = np.asarray(fit_estimable(X, y).cov_params())[1:, 1:]
     d = np.sqrt(np.diag(V))
     R = V / np.outer(d, d)
     det_all = np.linalg.det(R)
@@ -379,7 +380,7 @@ def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], ex
     product_names = [f"{names[i]}:{names[j]}" for i in e_cols for j in m_cols]
     keep = [k for k, col in enumerate(products) if np.any(col != 0)]
     Xi = np.column_stack([X] + [products[k] for k in keep])
-    base, inter = _fit(X, y), _fit(Xi, y)
+    base, inter = fit_estimable(X, y), fit_estimable(Xi, y, "the model with interaction")
     stat = float(max(0.0, 2 * (inter.llf - base.llf)))
     dof = len(keep)
     p = float(stats.chi2.sf(stat, dof))
