@@ -272,7 +272,8 @@ class Missingness:
     sentence: str
 
 
-def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str]) -> Missingness:
+def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str],
+                            labels: dict | None = None) -> Missingness:
     """Is being recorded in ``column`` related to each of ``against``? (a check of missing completely at random)
 
     For each yes/no variable in ``against``: the share recorded among its yes
@@ -288,8 +289,11 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
     df : the cohort (not modified).
     column : the incompletely recorded variable.
     against : yes/no variables, e.g. the exposure and the outcome.
+    labels : optional readable names for the sentence (column -> label).
     """
     from .pvalues import fisher_exact, odds_ratio_wald
+
+    name = (labels or {}).get
 
     recorded = df[column].notna()
     rows, related = [], []
@@ -309,16 +313,19 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
         if p < 0.05:
             related.append(v)
     out = pd.DataFrame(rows).set_index("variable")
-    parts = [f"{column} was recorded in {r.pct_yes:.1f}% of patients with {v} and {r.pct_no:.1f}% without "
+    col = name(column, column)
+    parts = [f"{col} was recorded in {r.pct_yes:.1f}% of patients with {name(v, v)} and {r.pct_no:.1f}% without "
              f"(Fisher P = {r.p:.3f})" for v, r in out.iterrows()]
+    related_names = ", ".join(name(v, v) for v in related)
     if len(related) == len(against) and len(against) > 1:
-        meaning = (f"Whether {column} was recorded is related to all of {', '.join(against)}: patients with it "
+        meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
                    "recorded are a selected group, so a complete-case model that includes it can be biased; "
                    "the model without it and the imputed model are the sensitivity analyses.")
     elif related:
-        meaning = (f"Whether {column} was recorded is related to {', '.join(related)}: the data are not missing "
+        meaning = (f"Whether {col} was recorded is related to {related_names}: the data are not missing "
                    "completely at random, so a complete-case model that includes it may be biased.")
     else:
-        meaning = (f"No clear relation between recording of {column} and {', '.join(against)} at the 5% level; "
+        all_names = ", ".join(name(v, v) for v in against)
+        meaning = (f"No clear relation between recording of {col} and {all_names} at the 5% level; "
                    "this cannot show the data are missing completely at random.")
     return Missingness(out, column, "; ".join(parts) + ". " + meaning)
