@@ -1,0 +1,377 @@
+"""What an adjusted odds ratio means: same-sample comparisons, the risk scale, and the E-value in words.
+
+* :func:`same_sample_table` and :func:`crude_to_adjusted`: the univariable OR
+  of each term on the multivariable model's own complete cases, beside the
+  one on all available patients, and the move from crude to adjusted split
+  into *change of sample* and *adjustment* on the log-OR scale.
+* :func:`model_without`: the multivariable model without one term, on every
+  patient whose other covariates are known (a sensitivity model).
+* :func:`standardised_effects`: the adjusted risk difference and risk ratio by
+  marginal standardisation (g-computation), delta-method CIs.
+* :func:`evalue_sentence`: the E-value of the estimate and of its CI limit,
+  said without overclaiming.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .models import _fit, design_matrix, fit_logistic
+from .pvalues import Z_975
+from .stats import evalue
+
+__all__ = ["fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
+           "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
+           "decomposition_sentence"]
+
+
+def fit_estimable(X: np.ndarray, y: np.ndarray, what: str = "the model"):
+    """Fit a logistic model (statsmodels ``Logit``, Newton) or say why it is not estimable.
+
+    Raises
+    ------
+    ValueError
+        "not estimable: ..." when the fit fails or does not converge
+        (separation, a singular design) or gives non-finite coefficients.
+    """
+    try:
+        res = _fit(X, y)
+    except (np.linalg.LinAlgError, ValueError) as err:
+        raise ValueError(f"not estimable: {what} could not be fitted ({err})") from err
+    if not res.mle_retvals.get("converged", True) or not np.isfinite(np.asarray(res.params)).all():
+        raise ValueError(f"not estimable: {what} did not converge (separation or a singular design)")
+    return res
+
+
+@dataclass(frozen=True)
+class SameSample:
+    """Univariable ORs on all patients and on the model's sample, beside the adjusted ones.
+
+    Attributes
+    ----------
+    table : DataFrame, one row per coefficient (index ``term``): ``or_all``,
+        ``ci_low_all``, ``ci_high_all``, ``p_all``, ``n_all`` (univariable, every
+        patient with the outcome and that variable); ``or_same``, ``ci_low_same``,
+        ``ci_high_same``, ``p_same`` (univariable, the model's complete cases);
+        ``or_adjusted``, ``ci_low_adjusted``, ``ci_high_adjusted``, ``p_adjusted``.
+    n_model, events_model : patients and events of the multivariable model.
+    """
+
+    table: pd.DataFrame
+    n_model: int
+    events_model: int
+
+
+def _estimates(fit, suffix: str) -> pd.DataFrame:
+    t = fit.table()
+    return t.rename(columns={c: f"{c}_{suffix}" for c in t.columns})
+
+
+def same_sample_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> SameSample:
+    """Univariable ORs of every term on all patients and on the multivariable model's own sample.
+
+    A univariable OR on all patients against a multivariable OR on the
+    complete cases mixes a change of patients with adjustment; refitting the
+    univariable models on the complete cases separates them. ORs and Wald CIs
+    as R ``glm(y ~ x, binomial, data = d[complete.cases(d[, c(y, terms)]), ])``.
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    outcome : yes/no outcome column.
+    terms : covariates of the multivariable model.
+
+    Returns
+    -------
+    SameSample
+    """
+    model_sample = df[[outcome, *terms]].dropna()
+    adjusted = fit_logistic(model_sample, outcome, terms)
+    parts = []
+    for term in terms:
+        fit_all = fit_logistic(df, outcome, [term])
+        fit_same = fit_logistic(model_sample, outcome, [term])
+        part = _estimates(fit_all, "all").join(_estimates(fit_same, "same"))
+        part["n_all"] = fit_all.nobs
+        parts.append(part)
+    table = pd.concat(parts).join(_estimates(adjusted, "adjusted"))
+    table.index.name = "term"
+    return SameSample(table, adjusted.nobs, adjusted.events)
+
+
+def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
+    """Split the move from the crude OR (all patients) to the adjusted OR, on the log-OR scale.
+
+    total = log OR_adjusted - log OR_all = change of sample + adjustment, with
+    change of sample = log OR_same - log OR_all (the same crude model, fewer
+    patients) and adjustment = log OR_adjusted - log OR_same (same patients,
+    more covariates). The split is exact (an identity), not a model.
+
+    Returns
+    -------
+    DataFrame indexed by term: ``log_or_all``, ``log_or_same``, ``log_or_adjusted``,
+    ``change_of_sample``, ``adjustment``, ``total``, and ``share_sample`` (%),
+    the change of sample as a share of the total (NaN when the total is below
+    0.01 on the log scale, where a share means nothing).
+    """
+    t = same.table
+    out = pd.DataFrame({"log_or_all": np.log(t["or_all"]), "log_or_same": np.log(t["or_same"]),
+                        "log_or_adjusted": np.log(t["or_adjusted"])}, index=t.index)
+    out["change_of_sample"] = out["log_or_same"] - out["log_or_all"]
+    out["adjustment"] = out["log_or_adjusted"] - out["log_or_same"]
+    out["total"] = out["log_or_adjusted"] - out["log_or_all"]
+    out["share_sample"] = np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan) + 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class SensitivityFit:
+    """A sensitivity model: what was changed, on whom, and its ORs.
+
+    Attributes
+    ----------
+    label : the analysis in words.
+    table : ORs with Wald 95% CIs and P (as :meth:`microcalc.models.LogisticFit.table`).
+    n, events : patients and events used.
+    """
+
+    label: str
+    table: pd.DataFrame
+    n: int
+    events: int
+
+
+def model_without(df: pd.DataFrame, outcome: str, terms: Sequence[str], drop: str | Sequence[str]) -> SensitivityFit:
+    """The multivariable model without ``drop``, on every patient whose other covariates are known.
+
+    Patients missing only a dropped term come back into the model: a
+    sensitivity analysis for a covariate with many missing values. Dropping
+    possible mediators (e.g. T and N stage between the exposure and the
+    outcome) gives a model closer to the total effect; keeping them
+    estimates something closer to a direct effect.
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    outcome, terms : the full multivariable model.
+    drop : the term, or terms, to leave out (each must be one of ``terms``).
+    """
+    dropped = [drop] if isinstance(drop, str) else list(drop)
+    unknown = [d for d in dropped if d not in terms]
+    if unknown:
+        raise ValueError(f"{unknown} not a term of the model; terms are {list(terms)}")
+    rest = [t for t in terms if t not in dropped]
+    fit = fit_logistic(df, outcome, rest)
+    return SensitivityFit("without " + " and ".join(dropped), fit.table(), fit.nobs, fit.events)
+
+
+@dataclass(frozen=True)
+class Standardised:
+    """Marginal (standardised) risks under exposure and non-exposure, their difference and ratio.
+
+    Attributes
+    ----------
+    table : DataFrame indexed by quantity (``risk_exposed``, ``risk_unexposed``,
+        ``risk_difference``, ``risk_ratio``, ``odds_ratio``): ``estimate``,
+        ``ci_low``, ``ci_high``; risks and the difference as proportions.
+    n, events : patients and events of the model's sample.
+    method : how it was computed, in words.
+    """
+
+    table: pd.DataFrame
+    n: int
+    events: int
+    method: str
+
+
+def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str,
+                         level: float = 0.95) -> Standardised:
+    """Adjusted risk difference and risk ratio of ``exposure`` by marginal standardisation.
+
+    g-computation over the model's sample (Robins 1986; Muller & MacLehose,
+    Int J Epidemiol 2014;43:962-70): fit the logistic model, predict every
+    patient's risk with the exposure set to yes (r1) and to no (r0), average.
+    RD = r1 - r0, RR = r1 / r0. CIs by the delta method with the model-based
+    covariance V of the coefficients: the gradient of r_x is
+    mean(p (1 - p) X_x), so var(RD) = g' V g with g = grad r1 - grad r0 and
+    var(log RR) uses g = grad r1 / r1 - grad r0 / r0 (CI for RR on the log
+    scale). The covariate distribution is taken as fixed (as Stata ``margins``
+    and R ``marginaleffects::avg_comparisons`` by default). Matches R
+    ``glm`` + ``predict(type = "response")`` + that gradient (see the tests).
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    outcome : yes/no outcome.
+    terms : covariates, including ``exposure``.
+    exposure : a yes/no term (one 0/1 column of the design).
+    level : CI coverage.
+
+    Returns
+    -------
+    Standardised
+    """
+    if exposure not in terms:
+        raise ValueError(f"exposure '{exposure}' is not a term of the model; terms are {list(terms)}")
+    data = df[[outcome, *terms]].dropna()
+    X, names, columns_of = design_matrix(data, terms)
+    idx = columns_of[exposure]
+    if len(idx) != 1 or not set(np.unique(X[:, idx[0]])) <= {0.0, 1.0}:
+        raise ValueError(f"exposure '{exposure}' must be a yes/no variable (one 0/1 column)")
+    j = idx[0]
+    y = data[outcome].astype(float).to_numpy()
+    res = fit_estimable(X, y)
+    b = np.asarray(res.params)
+    V = np.asarray(res.cov_params())
+    X1, X0 = X.copy(), X.copy()
+    X1[:, j], X0[:, j] = 1.0, 0.0
+    p1, p0 = special.expit(X1 @ b), special.expit(X0 @ b)
+    r1, r0 = float(p1.mean()), float(p0.mean())
+    g1 = (p1 * (1 - p1)) @ X1 / len(y)
+    g0 = (p0 * (1 - p0)) @ X0 / len(y)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+
+    def interval(est, grad):
+        se = float(np.sqrt(grad @ V @ grad))
+        return est, est - z * se, est + z * se
+
+    rows = {
+        "risk_exposed": interval(r1, g1),
+        "risk_unexposed": interval(r0, g0),
+        "risk_difference": interval(r1 - r0, g1 - g0),
+    }
+    log_rr, lo, hi = interval(np.log(r1 / r0), g1 / r1 - g0 / r0)
+    rows["risk_ratio"] = (float(np.exp(log_rr)), float(np.exp(lo)), float(np.exp(hi)))
+    se_b = float(np.sqrt(V[j, j]))
+    rows["odds_ratio"] = (float(np.exp(b[j])), float(np.exp(b[j] - z * se_b)), float(np.exp(b[j] + z * se_b)))
+    table = pd.DataFrame(rows, index=["estimate", "ci_low", "ci_high"]).T
+    table.index.name = "quantity"
+    method = ("marginal standardisation (g-computation) over the model sample; delta-method "
+              f"{100 * level:g}% CI (model-based covariance, covariates fixed); RR CI on the log scale")
+    return Standardised(table, len(y), int(y.sum()), method)
+
+
+@dataclass(frozen=True)
+class EValueSentence:
+    """E-values of an estimate and of its CI limit, with a sentence that does not overclaim.
+
+    Attributes
+    ----------
+    estimate : E-value of the point estimate.
+    ci_limit : E-value of the CI limit closest to 1 (1 when the CI includes 1).
+    robust : whether the CI limit's E-value is at least the ``weak`` threshold.
+    sentence : the finding in words.
+    """
+
+    estimate: float
+    ci_limit: float
+    robust: bool
+    sentence: str
+
+
+def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool, exposure: str,
+                    outcome: str, weak: float = 1.5) -> EValueSentence:
+    """The E-value sentence: both the estimate's and the CI limit's, and what they allow one to say.
+
+    E-values as :func:`microcalc.stats.evalue` (VanderWeele & Ding, Ann Intern
+    Med 2017;167:268-74; for a common outcome the OR is first turned into a
+    risk ratio by its square root). When the CI includes 1 or the CI limit's
+    E-value is below ``weak`` (1.5: a confounder that modest is commonplace),
+    the sentence says that weak unmeasured confounding could move the CI to
+    include 1, and never that "a weaker confounder could not" explain the
+    association.
+
+    Parameters
+    ----------
+    odds_ratio, ci_low, ci_high : the adjusted OR and its CI.
+    rare : whether the outcome is rare (below about 15%), so that OR ~ RR.
+    exposure, outcome : names for the sentence.
+    weak : CI-limit E-value below which the result is called not robust.
+    """
+    values = [odds_ratio, ci_low, ci_high]
+    if not all(np.isfinite(v) and v > 0 for v in values) or not ci_low <= odds_ratio <= ci_high:
+        raise ValueError(f"need a positive finite OR inside its CI, got {values}")
+    ev = evalue(odds_ratio, ci_low, ci_high, rare=rare)
+    e_est, e_ci = ev["evalue_estimate"], ev["evalue_ci"]
+    conversion = "" if rare else " (the outcome is common, so the OR was turned into a risk ratio by its square root)"
+    head = (f"E-value {e_est:.2f} for the estimate: an unmeasured confounder associated with both {exposure} and "
+            f"{outcome} by a risk ratio of {e_est:.2f} each, beyond the measured covariates, could explain the "
+            f"estimate away; E-value {e_ci:.2f} for the CI limit closest to 1{conversion}. ")
+    includes_null = ci_low <= 1 <= ci_high
+    robust = (not includes_null) and e_ci >= weak
+    if includes_null:
+        tail = "The CI already includes 1, so no unmeasured confounding is needed to make the association compatible with none."
+    elif not robust:
+        tail = (f"A confounder associated with both by a risk ratio of only {e_ci:.2f}, a modest strength, could "
+                "move the CI to include 1: the association is not robust to weak unmeasured confounding.")
+    else:
+        tail = (f"Confounding weaker than a risk ratio of {e_ci:.2f} with both could not, on its own, move the CI "
+                "to include 1; confounding of that strength could.")
+    return EValueSentence(e_est, e_ci, robust, head + tail)
+
+
+def same_sample_display(same: SameSample, labels: dict | None = None) -> pd.DataFrame:
+    """The same-sample table for reading: univariable OR on all patients, on the model sample, and adjusted.
+
+    Parameters
+    ----------
+    same : output of :func:`same_sample_table`.
+    labels : optional readable names of the coefficients (``term`` -> label).
+
+    Returns
+    -------
+    DataFrame with ``term``, ``OR univariable, all patients (95% CI)``, ``n``,
+    ``OR univariable, model sample (95% CI)``, ``OR multivariable (95% CI)``
+    (model sample of ``same.n_model`` patients), P values formatted as in
+    clinical tables (:func:`microcalc.tables.fmt_p`).
+    """
+    from .tables import fmt_or, fmt_p
+
+    labels = labels or {}
+    t = same.table
+    return pd.DataFrame({
+        "term": [labels.get(k, k) for k in t.index],
+        "OR univariable, all patients (95% CI)": [fmt_or(r.or_all, r.ci_low_all, r.ci_high_all) for r in t.itertuples()],
+        "P, all patients": [fmt_p(p) for p in t["p_all"]],
+        "n": t["n_all"].astype(int).to_numpy(),
+        f"OR univariable, model sample of {same.n_model} (95% CI)": [
+            fmt_or(r.or_same, r.ci_low_same, r.ci_high_same) for r in t.itertuples()],
+        "P, model sample": [fmt_p(p) for p in t["p_same"]],
+        "OR multivariable (95% CI)": [fmt_or(r.or_adjusted, r.ci_low_adjusted, r.ci_high_adjusted)
+                                      for r in t.itertuples()],
+        "P multivariable": [fmt_p(p) for p in t["p_adjusted"]],
+    })
+
+
+def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = None) -> str:
+    """The crude-to-adjusted move of one term in words, from :func:`crude_to_adjusted`.
+
+    Says the three ORs and how much of the total log-OR move is change of
+    sample and how much adjustment: a share only when both parts move the
+    same way; a part below 0.005 on the log scale is called negligible, and
+    so is a total below 0.01.
+    """
+    r = split.loc[term]
+    name = label or term
+    o_all, o_same, o_adj = np.exp([r["log_or_all"], r["log_or_same"], r["log_or_adjusted"]])
+    text = (f"{name}: crude OR {o_all:.2f} on all patients, {o_same:.2f} on the model's own patients, "
+            f"{o_adj:.2f} adjusted. On the log-OR scale the change of sample moves it by "
+            f"{r['change_of_sample']:+.2f} and adjustment by {r['adjustment']:+.2f} (total {r['total']:+.2f})")
+    small = 0.005
+    if abs(r["total"]) < 0.01:
+        text += "; the total move is negligible."
+    elif abs(r["change_of_sample"]) < small:
+        text += ": the move is adjustment; the change of sample alone barely moves it."
+    elif abs(r["adjustment"]) < small:
+        text += ": the move is the change of sample; adjustment barely moves it."
+    elif np.sign(r["change_of_sample"]) == np.sign(r["adjustment"]):
+        text += f": {r['share_sample']:.0f}% of the move comes from the change of sample."
+    else:
+        text += ("; the two pull in opposite directions, so the crude-to-adjusted difference understates "
+                 "both the effect of the change of sample and that of adjustment.")
+    return text

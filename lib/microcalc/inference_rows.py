@@ -1,0 +1,146 @@
+"""Tidy results rows (``microcalc.results``) for the inference of issue 13, so notebooks write them in one line.
+
+Each function turns one of the dataclasses of :mod:`microcalc.effects`,
+:mod:`microcalc.imputation`, :mod:`microcalc.performance`,
+:mod:`microcalc.clustered`, :mod:`microcalc.meta` or
+:mod:`microcalc.multiplicity` into rows with stable ids
+``<prefix>_<quantity>[_<term>]``. New quantities never reuse a published id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .results import result
+
+__all__ = ["same_sample_rows", "standardised_rows", "sensitivity_rows", "model_check_rows", "pooled_rows",
+           "cluster_rows", "leave_one_out_rows", "adjusted_p_rows"]
+
+
+def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: str) -> list[dict]:
+    """Univariable OR of ``term`` on the model sample, and the change-of-sample / adjustment split (log OR).
+
+    Ids: ``<prefix>_or_<short>_uni_same``, ``<prefix>_logor_<short>_change_of_sample``,
+    ``<prefix>_logor_<short>_adjustment``.
+    """
+    r = same.table.loc[term]
+    s = split.loc[term]
+    return [
+        result(f"{prefix}_or_{short}_uni_same", f"OR, {term} (univariable, model sample)", r["or_same"],
+               r["ci_low_same"], r["ci_high_same"], r["p_same"], same.n_model,
+               "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)"),
+        result(f"{prefix}_logor_{short}_change_of_sample", f"log OR change, {term}: change of sample",
+               s["change_of_sample"], n=same.n_model,
+               method="log OR univariable on the model sample minus log OR univariable on all patients"),
+        result(f"{prefix}_logor_{short}_adjustment", f"log OR change, {term}: adjustment", s["adjustment"],
+               n=same.n_model, method="log OR multivariable minus log OR univariable, both on the model sample"),
+    ]
+
+
+def standardised_rows(std, prefix: str, short: str) -> list[dict]:
+    """Standardised risks, risk difference (percentage points) and risk ratio.
+
+    Ids: ``<prefix>_risk_<short>_exposed``, ``..._unexposed`` (%), ``<prefix>_rd_<short>``
+    (percentage points), ``<prefix>_rr_<short>``.
+    """
+    t = std.table
+    rows = []
+    for q, ident, scale, label in (("risk_exposed", f"{prefix}_risk_{short}_exposed", 100, "standardised risk (%), exposed"),
+                                   ("risk_unexposed", f"{prefix}_risk_{short}_unexposed", 100, "standardised risk (%), unexposed"),
+                                   ("risk_difference", f"{prefix}_rd_{short}", 100, "adjusted risk difference (percentage points)"),
+                                   ("risk_ratio", f"{prefix}_rr_{short}", 1, "adjusted risk ratio")):
+        r = t.loc[q]
+        rows.append(result(ident, label, scale * r["estimate"], scale * r["ci_low"], scale * r["ci_high"],
+                           n=std.n, method=std.method))
+    return rows
+
+
+def sensitivity_rows(table: pd.DataFrame, prefix: str, short: str) -> list[dict]:
+    """Rows of :func:`microcalc.imputation.exposure_or_sensitivity` except the complete case (already reported).
+
+    Ids: ``<prefix>_or_<short>_without_<term>`` and ``<prefix>_or_<short>_imputed``.
+    """
+    rows = []
+    for _, r in table.iloc[1:].iterrows():
+        tail = "imputed" if "imputed" in r["analysis"] else r["analysis"].replace(" ", "_")
+        rows.append(result(f"{prefix}_or_{short}_{tail}", f"OR, {short}, {r['analysis']}", r["or"], r["ci_low"],
+                           r["ci_high"], r["p"], r["n"], r["method"]))
+    return rows
+
+
+def model_check_rows(checks, prefix: str) -> list[dict]:
+    """C-statistic (DeLong), optimism-corrected C and calibration, Hosmer-Lemeshow, GVIFs, interaction tests.
+
+    Ids: ``<prefix>_c_statistic``, ``<prefix>_c_corrected``, ``<prefix>_calibration_intercept_corrected``,
+    ``<prefix>_calibration_slope_corrected``, ``<prefix>_hosmer_lemeshow`` (estimate = statistic),
+    ``<prefix>_gvif_<term>``, ``<prefix>_interaction_<exposure>_<modifier>`` (estimate = LR statistic).
+    """
+    n = len(checks.y)
+    c, v, hl = checks.c, checks.validation, checks.hosmer_lemeshow
+    rows = [result(f"{prefix}_c_statistic", "C-statistic (apparent)", c.c, c.ci_low, c.ci_high, n=n,
+                   method="area under the ROC curve, DeLong 95% CI")]
+    for measure, ident in (("c_statistic", "c_corrected"), ("calibration_intercept", "calibration_intercept_corrected"),
+                           ("calibration_slope", "calibration_slope_corrected")):
+        rows.append(result(f"{prefix}_{ident}", f"{measure.replace('_', ' ')} (optimism-corrected)",
+                           v.table.loc[measure, "corrected"], n=n, method=v.method))
+    rows.append(result(f"{prefix}_hosmer_lemeshow", "Hosmer-Lemeshow chi-squared", hl.statistic, p=hl.p, n=n,
+                       method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"))
+    for term, r in checks.vif.iterrows():
+        rows.append(result(f"{prefix}_gvif_{term}", f"generalised VIF, {term}", r["gvif"], n=n,
+                           method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df"))
+    for it in checks.interactions:
+        rows.append(result(f"{prefix}_interaction_{it.exposure}_{it.modifier}",
+                           f"interaction {it.exposure} x {it.modifier}, LR chi-squared", it.statistic, p=it.p,
+                           n=it.n, method=f"likelihood-ratio test, {it.df} df"))
+    return rows
+
+
+def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
+    """A :class:`microcalc.meta.PooledOR`; with a prediction interval, a second row ``<ident>_pi``."""
+    extra = "" if not np.isfinite(pooled.tau2) else f"; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
+    rows = [result(ident, f"OR pooled over {pooled.k} centres", pooled.or_, pooled.ci_low, pooled.ci_high,
+                   pooled.p, n, pooled.method + extra)]
+    if np.isfinite(pooled.pi_low):
+        rows.append(result(f"{ident}_pi", "OR of a new centre, 95% prediction interval", pooled.or_,
+                           pooled.pi_low, pooled.pi_high, n=n,
+                           method=f"prediction interval, t with {pooled.df} df and sqrt(se^2 + tau2) (metafor predict)"))
+    return rows
+
+
+def cluster_rows(cr, ident: str, term: str) -> list[dict]:
+    """The cluster-robust (CR1, t(G - 1)) OR of ``term``; its caveat in the method text when G < 10."""
+    r = cr.table.loc[term]
+    method = cr.method + ("; unreliable with fewer than 10 clusters" if cr.n_clusters < 10 else "")
+    return [result(ident, f"OR, {term}, multivariable, cluster-robust", r["or"], r["ci_low"], r["ci_high"], r["p"],
+                   cr.nobs, method)]
+
+
+def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -> list[dict]:
+    """One row per left-out centre, from :func:`microcalc.clustered.leave_one_centre_out_models`
+    (``model="multivariable"``) or :func:`microcalc.meta.leave_one_centre_out` (``model="pooled"``).
+
+    Ids: ``<prefix>_or_<short>_<model>_without_<centre>``.
+    """
+    rows = []
+    for _, r in loo.iterrows():
+        n = r["n"] if "n" in r else np.nan
+        p = r["p"] if "p" in r else np.nan
+        method = ("logistic regression, Wald 95% CI" if model == "multivariable"
+                  else "REML random effects, Hartung-Knapp-Sidik-Jonkman CI")
+        rows.append(result(f"{prefix}_or_{short}_{model}_without_{r['left_out']}",
+                           f"OR, {short}, {model}, without centre {r['left_out']}", r["or"], r["ci_low"],
+                           r["ci_high"], p, n, method + (f"; {r['note']}" if r.get("note") else "")))
+    return rows
+
+
+def adjusted_p_rows(adjusted, n: dict | None = None) -> list[dict]:
+    """Holm and Benjamini-Hochberg P of each comparison; ids ``<label>_p_holm`` and ``<label>_p_bh``."""
+    n = n or {}
+    rows = []
+    for label, r in adjusted.table.iterrows():
+        for col, name in (("p_holm", "Holm"), ("p_bh", "Benjamini-Hochberg")):
+            rows.append(result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan),
+                               method=f"{name} adjustment over {adjusted.family_size} secondary comparisons "
+                                      "(R p.adjust)"))
+    return rows
