@@ -300,32 +300,30 @@ def _read_text(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem], dict
     source["delimiter"] = _DELIMITERS[delimiter]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     head, keep, problems, row = None, [], [], 0
-    while True:
-        row += 1
+    while True:  # read on after a problem the reader recovers from
         try:
-            r = next(reader)
-        except StopIteration:
+            for r in reader:
+                row += 1
+                if head is None:
+                    head = r
+                elif not "".join(r).strip():
+                    continue  # blank line
+                elif len(r) != len(head):
+                    problems.append(Problem(name, row, None, None,
+                                            f"{len(r)} fields where the header has {len(head)}",
+                                            f"{len(head)} {_DELIMITERS[delimiter]}-separated fields"))
+                else:
+                    keep.append((row, r))
             break
         except csv.Error as err:
+            row += 1
             reason = next((v for k, v in _CSV_ERRORS.items() if k in str(err)), "the line cannot be parsed")
             problems.append(Problem(name, row, None, None, reason,
                                     f"{_DELIMITERS[delimiter]}-separated fields, quoted with \" where needed"
                                     + (f", each at most {csv.field_size_limit():,} characters"
                                        if "field limit" in str(err) else "")))
-            if "expected after" in str(err):
-                continue
-            break  # the reader cannot find the next row reliably
-        if head is None:
-            head = r
-            continue
-        if not any(cell.strip() for cell in r):
-            continue  # blank line
-        if len(r) != len(head):
-            problems.append(Problem(name, row, None, None,
-                                    f"{len(r)} fields where the header has {len(head)}",
-                                    f"{len(head)} {_DELIMITERS[delimiter]}-separated fields"))
-            continue
-        keep.append((row, r))
+            if "expected after" not in str(err):
+                break  # the reader cannot find the next row reliably
     if head is not None and not keep and not problems:
         problems.append(Problem(name, None, None, None, "the file has a header but no rows",
                                 "one row per patient"))
@@ -531,8 +529,9 @@ def _id_problems(s: pd.Series, col: Column, name: str) -> tuple[pd.Series, list[
     for row in s.index[missing]:
         problems.append(Problem(name, int(row), col.name, None, "patient_id is empty",
                                 "a unique, non-empty study code"))
-    key = stripped.map(lambda v: v if v.isascii() else unicodedata.normalize("NFC", v))  # é = e + ◌́
-    key = key.mask(missing | invisible)
+    key = stripped.mask(missing | invisible)
+    composed = key.notna() & ~key.fillna("").str.isascii()  # é and e + ◌́ are one id
+    key[composed] = key[composed].map(lambda v: unicodedata.normalize("NFC", v))
     dup = key.duplicated(keep=False) & key.notna()
     first: dict[str, int] = {}
     for row in s.index[dup]:
