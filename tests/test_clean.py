@@ -356,3 +356,16 @@ def test_the_report_states_how_each_file_was_read():
     assert str(err.value).endswith("How the files were read: nact_cohort.txt (UTF-16 with BOM, tab); "
                                    "bone_cohort.csv (UTF-16 with BOM, comma).")
     assert err.value.reading["rows"].tolist() == [8, 8]
+
+
+def test_a_file_with_thousands_of_problems_gets_a_short_message_and_the_whole_table(tmp_path):
+    nact = pd.concat([_canonical_nact()] * 300, ignore_index=True)
+    nact["patient_id"] = [f"P{i}" for i in range(len(nact))]
+    nact["age"] = "1e2"
+    with pytest.raises(CleaningError) as err:
+        clean_cohorts(_site(tmp_path, nact), write=False)
+    assert len(err.value.problems) == len(nact) == 2400
+    message = str(err.value).splitlines()
+    assert len(message) == 1 + 100 + 2
+    assert message[-2] == ("  … and 2,300 more problems (every one is in the problems table, "
+                           "which the cleaning notebook shows).")

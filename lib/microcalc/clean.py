@@ -58,6 +58,8 @@ __all__ = [
     "read_processed", "processed_path", "participant_flow", "missing_table", "PROCESSED_NAMES", "Cohorts",
 ]
 
+#: Problems listed one per line in a CleaningError's message (all of them are in its ``problems``).
+_MESSAGE_LIMIT = 100
 #: Columns of the reading report (how each file was read).
 READING_COLUMNS = ["cohort", "file", "format", "encoding", "delimiter", "sheet", "rows", "note"]
 #: File names of the harmonised cohorts under ``<output_dir>/data/processed/``.
@@ -119,12 +121,15 @@ class CleaningError(ValueError):
         self.problems["row"] = self.problems["row"].astype("Int64")
         lines = [f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the input data; "
                  "nothing was written. Fix these and run again:"]
-        for p in problems:
+        for p in problems[:_MESSAGE_LIMIT]:
             where = p.file + (f", row {p.row}" if p.row is not None else "")
             where += f", column '{p.column}'" if p.column else ""
             value = f" value {p.value!r}:" if p.value is not None else ""
             allowed = f" Allowed: {p.allowed}." if p.allowed else ""
             lines.append(f"  - {where}:{value} {p.problem}.{allowed}")
+        if len(problems) > _MESSAGE_LIMIT:
+            lines.append(f"  … and {len(problems) - _MESSAGE_LIMIT:,} more problems (every one is in the "
+                         "problems table, which the cleaning notebook shows).")
         if len(self.reading):
             lines.append("How the files were read: "
                          + "; ".join(f"{r.file} ({_how_read(r)})" for r in self.reading.itertuples()) + ".")
