@@ -369,3 +369,13 @@ def test_a_file_with_thousands_of_problems_gets_a_short_message_and_the_whole_ta
     assert len(message) == 1 + 100 + 2
     assert message[-2] == ("  … and 2,300 more problems (every one is in the problems table, "
                            "which the cleaning notebook shows).")
+
+
+def test_the_extension_is_matched_in_any_case_and_a_folder_is_not_a_file(tmp_path):
+    folder = _site(tmp_path / "site")
+    (folder / "nact_cohort.tsv").rename(folder / "nact_cohort.TSV")
+    assert clean_cohorts(folder, write=False).reading["file"].tolist() == ["nact_cohort.TSV", "bone_cohort.csv"]
+    (folder / "nact_cohort.TSV").unlink()
+    (folder / "nact_cohort.csv").mkdir()
+    with pytest.raises(CleaningError, match=r"nact_cohort.csv: not a readable file \(a folder"):
+        clean_cohorts(folder, write=False)
