@@ -379,3 +379,15 @@ def test_the_extension_is_matched_in_any_case_and_a_folder_is_not_a_file(tmp_pat
     (folder / "nact_cohort.csv").mkdir()
     with pytest.raises(CleaningError, match=r"nact_cohort.csv: not a readable file \(a folder"):
         clean_cohorts(folder, write=False)
+
+
+@pytest.mark.parametrize("value, problem", [("", "patient_id is empty"), ("   ", "patient_id is empty"),
+                                            ("NA", "patient_id is empty (a missing-value word"),
+                                            ("unknown", "patient_id is empty (a missing-value word")])
+def test_an_empty_patient_id_is_reported_by_row(value, problem, tmp_path):
+    nact = _canonical_nact()
+    nact.loc[4, "patient_id"] = value
+    with pytest.raises(CleaningError) as err:
+        clean_cohorts(_site(tmp_path, nact), write=False)
+    assert err.value.problems[["row", "column", "value"]].values.tolist() == [[6, "patient_id", None]]
+    assert err.value.problems["problem"].iloc[0].startswith(problem)

@@ -532,7 +532,8 @@ def _id_problems(s: pd.Series, col: Column, name: str) -> tuple[pd.Series, list[
     invisible, problems = _invisible_problems(stripped, col.name, name, quote=False)
     missing = _is_missing(s) & ~invisible
     for row in s.index[missing]:
-        problems.append(Problem(name, int(row), col.name, None, "patient_id is empty",
+        how = "" if stripped[row] == "" else " (a missing-value word: NA, N/A or unknown)"
+        problems.append(Problem(name, int(row), col.name, None, "patient_id is empty" + how,
                                 "a unique, non-empty study code"))
     key = stripped.mask(missing | invisible)
     composed = key.notna() & ~key.fillna("").str.isascii()  # é and e + ◌́ are one id
@@ -553,11 +554,11 @@ _WHOLE_NUMBER = r" *(-?[0-9]+)(?:\.0+)? *"
 
 
 def _harmonise_column(col: Column, s: pd.Series, name: str) -> tuple[pd.Series, list[Problem]]:
+    if col.kind == "id":
+        return _id_problems(s, col, name)
     problems: list[Problem] = []
     missing = _is_missing(s)
     stripped = s.str.strip()
-    if col.kind == "id":
-        return _id_problems(s, col, name)
     if col.kind == "text":
         invisible, problems = _invisible_problems(s, col.name, name, quote=True)
         return stripped.mask(missing | invisible).astype("string"), problems
