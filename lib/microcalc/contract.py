@@ -10,8 +10,10 @@ Reading rules (the cleaning notebook enforces them on messy site files):
 values are case-insensitive and surrounding spaces are ignored; in category
 labels a space or a hyphen reads as an underscore ("Luminal A",
 "HER2-enriched"); yes/no columns also accept y/n, true/false and 1/0; empty,
-NA, N/A and unknown mean missing; ``patient_id`` and ``center`` are text;
-extra columns are allowed and kept.
+NA, N/A and unknown mean missing; ``patient_id`` and ``center`` are text
+without invisible characters; ``age`` is digits, optionally padded with spaces
+or followed by ``.0``; each contract column appears once; extra columns are
+allowed and kept, under distinct names.
 """
 
 from __future__ import annotations
