@@ -62,6 +62,8 @@ bench: $(STAMP)
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
 # The values reach Python through the environment, unexpanded ($(value ...)), and no
 # recipe line contains them: a name such as x$(touch /tmp/p) or `cmd` runs nothing.
+# (unexport: make would otherwise expand them, $(shell ...) included, to export them itself.)
+unexport DATA NAME SITES
 run sites check-run: export MICROCALC_DATA = $(value DATA)
 run sites check-run: export MICROCALC_NAME = $(value NAME)
 run sites check-run: export MICROCALC_SITES = $(value SITES)
