@@ -16,7 +16,8 @@ the committed reference outputs are untouched. A run is a transaction:
   notebooks, the failing one showing the error, and a ``run.json`` whose
   ``status`` is ``"failed"`` or ``"interrupted"``. Its outputs and message
   show no patient id and no folder of the machine (see
-  :func:`microcalc.execute.redact_outputs`).
+  :func:`microcalc.execute.redact_outputs`). What the kernels print to stderr
+  goes to the run's ``kernel.log``, redacted the same way, not to the terminal.
 - **One run per name.** A lock (``runs/.<name>.lock``, ``fcntl.flock``; the
   operating system releases it when the process dies, so a killed run leaves
   no stale lock) refuses a second concurrent run of the same name.
