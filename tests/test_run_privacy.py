@@ -65,3 +65,20 @@ def test_the_command_line_shows_no_id_when_a_run_fails(failing_site, capfd):
     out, errs = capfd.readouterr()
     assert errs.startswith("run failed: 03_cleaning.ipynb failed in cell")
     assert "Traceback" not in errs and not _leaks(out + errs, ids)
+
+
+@pytest.mark.parametrize("folder", ["case_spaces_synonyms_bom_semicolon", "excel", "tab_latin1"])
+def test_the_ids_to_redact_are_found_in_every_file_format(folder, tmp_path):
+    """The same 16 patients written as canonical CSV, BOM+semicolon, Excel, Latin-1 TSV and UTF-16 text."""
+    from microcalc.run import _patient_ids
+
+    expected = set()
+    for cohort in ("nact_cohort", "bone_cohort"):
+        expected |= set(pd.read_csv(project_path("tests/inputs/messy/canonical", f"{cohort}.csv"),
+                                    dtype=str)["patient_id"])
+    assert _patient_ids(project_path("tests/inputs/messy", folder)) == expected
+    # Excel's "Unicode Text" export: UTF-16 with BOM, tab-separated, named .txt
+    for cohort in ("nact_cohort", "bone_cohort"):
+        frame = pd.read_csv(project_path("tests/inputs/messy/canonical", f"{cohort}.csv"), dtype=str)
+        (tmp_path / f"{cohort}.txt").write_bytes(frame.to_csv(sep="\t", index=False).encode("utf-16"))
+    assert _patient_ids(tmp_path) == expected
