@@ -166,6 +166,21 @@ def test_a_concurrent_run_in_another_process_is_refused(tmp_path):
         pass
 
 
+def test_a_complete_rerun_replaces_the_run_and_clears_the_failed_attempt(complete):
+    """Runs last among the tests of ``complete``: it replaces that run."""
+    with pytest.raises(RunError):
+        run_pipeline("tests/inputs/bad/age_text", "site", notebooks=["03"], runs_root=complete, report=False,
+                     **QUIET)
+    first = json.loads((complete / "site" / "run.json").read_text())["started"]
+    time.sleep(1)
+    run_pipeline("tests/inputs/messy/canonical", "site", notebooks=["03"], runs_root=complete, report=False,
+                 **QUIET)
+    record = json.loads((complete / "site" / "run.json").read_text())
+    assert record["status"] == "complete" and record["data_dir"] == "tests/inputs/messy/canonical"
+    assert record["started"] > first
+    assert sorted(p.name for p in complete.iterdir() if not p.name.endswith(".lock")) == ["site"]
+
+
 def test_a_swap_cut_short_by_sigkill_is_finished_or_undone_by_the_next_run(tmp_path):
     # killed between moving the previous run aside and moving the new one in: put the previous back
     (tmp_path / ".site.old").mkdir()

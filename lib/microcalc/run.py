@@ -293,12 +293,43 @@ def _recover(root: Path, name: str) -> None:
     _remove(root / f".{name}.staging")
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where not supported."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
 def _commit(root: Path, name: str, staging: Path) -> Path:
-    """Move ``staging`` into place as ``<root>/<name>``; the previous run is removed only afterwards."""
+    """Move ``staging`` into place as ``<root>/<name>``; the previous run is removed only afterwards.
+
+    Where the system can swap two folders in one step, the previous run and
+    the new one are exchanged atomically; elsewhere the previous run is
+    renamed aside first (a kill between the two renames is undone by
+    :func:`_recover`). Ctrl-C and SIGTERM wait until the swap is done.
+    """
     final, old = root / name, root / f".{name}.old"
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
+        if final.exists() and _exchange(staging, final):
+            os.replace(staging, old)  # the previous run, now under the staging name
+        else:
+            if final.exists():
+                os.replace(final, old)
+            os.replace(staging, final)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
     _remove(old)
     _remove(root / f"{name}.failed")
     return final
