@@ -115,7 +115,7 @@ def _escape_markdown(text: str) -> str:
 
 def _clean_html(text: str) -> str:
     import bleach
-    from bleach.css_sanitizer import CSSSanitizer
+    from bleach.css_sanitizer import CSSSanitizer  # tinycss2, through nbconvert's bleach[css]
 
     return bleach.clean(text, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, strip=False, strip_comments=True,
                         css_sanitizer=CSSSanitizer(allowed_css_properties=_CSS_PROPERTIES))
