@@ -316,7 +316,8 @@ def _commit(root: Path, name: str, staging: Path) -> Path:
     Where the system can swap two folders in one step, the previous run and
     the new one are exchanged atomically; elsewhere the previous run is
     renamed aside first (a kill between the two renames is undone by
-    :func:`_recover`). Ctrl-C and SIGTERM wait until the swap is done.
+    :func:`_recover`). Ctrl-C and SIGTERM wait until the swap and the removal of
+    the previous run are done.
     """
     final, old = root / name, root / f".{name}.old"
     blocked = {signal.SIGINT, signal.SIGTERM}
@@ -328,10 +329,10 @@ def _commit(root: Path, name: str, staging: Path) -> Path:
             if final.exists():
                 os.replace(final, old)
             os.replace(staging, final)
+        _remove(old)
+        _remove(root / f"{name}.failed")
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
-    _remove(old)
-    _remove(root / f"{name}.failed")
     return final
 
 
@@ -456,7 +457,6 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
     with run_lock(root, name):
         _recover(root, name)
         staging = root / f".{name}.staging"
-        (staging / "notebooks").mkdir(parents=True)
         redaction = machine_paths({str(root): "<runs>"} if output_dir.startswith("/") else None)
         record = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
                   "data_dir": data_rel,
@@ -464,6 +464,7 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
                   "parameters": params, "versions": _versions(), "notebooks": []}
         current = None
         try:
+            (staging / "notebooks").mkdir(parents=True)
             with _StagingEnvironment(final, staging):
                 for i, path in enumerate(paths, start=1):
                     current = path.name
@@ -713,6 +714,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("give --data-dir and --name, --sites, or --check-run")
     except RunError as err:
         print(f"run failed: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # outside a run's transaction (reading the data, the lock): one line, no path
+        where = f" ({Path(err.filename).name})" if err.filename else ""
+        print(f"run failed: {err.strerror or type(err).__name__}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as err:
         detail = str(err) if isinstance(err, RunInterrupted) and str(err) != "terminated" else ""
