@@ -484,7 +484,7 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
                     bundled = project_path(data_rel).resolve() == project_path("data/raw").resolve()
                     build_report(staging / "notebooks", staging, synthetic=bundled, label=name)
                     current = None
-            _redact_file(staging / "kernel.log", redaction, frozenset())
+            _redact_file(staging / "kernel.log", redaction, _patient_ids(project_path(data_rel)))
             record.update(status="complete", finished=_utc_now())
             _write_json(staging / "run.json", record)
             _commit(root, name, staging)
