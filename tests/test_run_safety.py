@@ -261,3 +261,21 @@ def test_report_builds_into_an_empty_folder(tmp_path):
     site = tmp_path / "empty"
     site.mkdir()
     assert build_report(_notebook(tmp_path / "nb"), tmp_path, site=site).is_file()
+
+
+def test_report_rebuilds_a_site_built_before_sites_were_marked(tmp_path):
+    """report/ folders of earlier checkouts hold only pages and figures named as the builder names them."""
+    site = tmp_path / "report"
+    (site / "figures").mkdir(parents=True)
+    for rel in ("index.html", "03_cleaning.html", "figures/03_participant_flow.png"):
+        (site / rel).write_text("old")
+    build_report(_notebook(tmp_path / "nb"), tmp_path, site=site)
+    assert sorted(p.name for p in site.rglob("*")) == sorted(["01_x.html", "index.html", "figures", MARKER])
+    # anything else in an unmarked folder means it is not the builder's
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "index.html").write_text("mine")
+    (other / "thesis.docx").write_text("mine")
+    with pytest.raises(ReportFolderError):
+        build_report(tmp_path / "nb", tmp_path, site=other)
+    assert sorted(p.name for p in other.iterdir()) == ["index.html", "thesis.docx"]
