@@ -60,18 +60,24 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_notebooks.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
+# The values reach Python through the environment, unexpanded ($(value ...)), and no
+# recipe line contains them: a name such as x$(touch /tmp/p) or `cmd` runs nothing.
+# (unexport: make would otherwise expand them, $(shell ...) included, to export them itself.)
+unexport DATA NAME SITES
+run sites check-run: export MICROCALC_DATA = $(value DATA)
+run sites check-run: export MICROCALC_NAME = $(value NAME)
+run sites check-run: export MICROCALC_SITES = $(value SITES)
+
 run: $(STAMP)
-	@test -n "$(DATA)" -a -n "$(NAME)" || { echo "usage: make run DATA=<folder> NAME=<run name>" >&2; exit 2; }
-	$(BIN)/python -m microcalc.run --data-dir "$(DATA)" --name "$(NAME)"
+	@$(BIN)/python -m microcalc.run --from-env run
 
 # Several sites in one call: make sites SITES=sites.yaml
 sites: $(STAMP)
-	@test -n "$(SITES)" || { echo "usage: make sites SITES=<sites.yaml>" >&2; exit 2; }
-	$(BIN)/python -m microcalc.run --sites "$(SITES)"
+	@$(BIN)/python -m microcalc.run --from-env sites
 
 # Check that a rerun's notebooks execute (outputs not compared): make check-run NAME=site_a
 check-run: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env runs/$(NAME)/notebooks
+	@$(BIN)/python -m microcalc.run --from-env check-run
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -43,8 +43,9 @@ def test_a_failing_notebook_stops_the_run_and_names_the_executed_notebook(tmp_pa
         run_pipeline("tests/inputs/bad/age_text", "bad", runs_root=tmp_path, report=False, log=lambda *_: None)
     message = str(err.value)
     assert "03_cleaning.ipynb failed" in message and "not a whole number" in message
-    assert str(tmp_path / "bad" / "notebooks" / "03_cleaning.ipynb") in message
-    assert sorted(p.name for p in (tmp_path / "bad" / "notebooks").iterdir()) == ["03_cleaning.ipynb"]
+    assert str(tmp_path / "bad.failed" / "notebooks" / "03_cleaning.ipynb") in message
+    assert sorted(p.name for p in (tmp_path / "bad.failed" / "notebooks").iterdir()) == ["03_cleaning.ipynb"]
+    assert not (tmp_path / "bad").exists()  # a failed run never looks like a complete one
 
 
 def _digest(folders):
@@ -78,6 +79,7 @@ def test_two_sites_run_in_one_call_and_are_set_side_by_side(two_sites):
         assert ("Synthetic data." in (run / "report" / "index.html").read_text()) == (site == "bundled")
         assert (run / "data" / "results" / "replication.csv").is_file()
         assert len(list((run / "notebooks").glob("*.ipynb"))) == 5
+        assert json.loads((run / "run.json").read_text())["status"] == "complete"
 
 
 def test_a_run_writes_nothing_outside_its_folder(two_sites):

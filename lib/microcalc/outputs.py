@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,47 @@ import pandas as pd
 
 from .paths import project_path
 
-__all__ = ["write_csv", "output_path", "sha256"]
+__all__ = ["write_csv", "output_path", "sha256", "neutralise_formulas", "FORMULA_TRIGGERS"]
+
+#: First characters with which a spreadsheet starts a formula (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _neutral(value):
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, index label and column name that a spreadsheet would run as a
+    formula prefixed by ``'``; numbers and text like ``-0.5`` are left as they are. Returns a copy
+    only when something changed."""
+    def is_text(col: pd.Series) -> bool:
+        return not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
+                    or pd.api.types.is_datetime64_any_dtype(col))
+
+    def changes(values) -> bool:
+        return any(_neutral(v) is not v for v in values)
+
+    hit = [i for i in range(frame.shape[1]) if is_text(frame.iloc[:, i]) and changes(frame.iloc[:, i])]
+    multi = isinstance(frame.index, pd.MultiIndex)
+    index_hit = changes(v for t in frame.index for v in t) if multi else changes(frame.index)
+    names_hit = changes(frame.columns)
+    if not (hit or index_hit or names_hit):
+        return frame
+    out = frame.copy()
+    for i in hit:
+        out.isetitem(i, out.iloc[:, i].map(_neutral))
+    if names_hit:
+        out.columns = [_neutral(c) for c in out.columns]
+    if index_hit and multi:
+        out.index = pd.MultiIndex.from_tuples([tuple(_neutral(v) for v in t) for t in out.index],
+                                              names=out.index.names)
+    elif index_hit:
+        out.index = pd.Index([_neutral(v) for v in out.index], name=out.index.name)
+    return out
 
 
 def output_path(output_dir: str | os.PathLike, *parts: str) -> Path:
@@ -28,8 +69,10 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike, index: bool = False)
     """Write ``frame`` as UTF-8 CSV with ``\\n`` line ends and 10 significant digits, atomically.
 
     The file is written next to its destination and renamed into place, so
-    readers see either the old file or the whole new one.
+    readers see either the old file or the whole new one. Text that a
+    spreadsheet would evaluate is neutralised first (:func:`neutralise_formulas`).
     """
+    frame = neutralise_formulas(frame)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

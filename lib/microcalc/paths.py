@@ -3,6 +3,14 @@
 Notebooks run with ``notebooks/`` as working directory (papermill and nbval
 both), tests from the project root, the command line from wherever the user
 is. All of them resolve project files through :func:`project_path`.
+
+A site run (``microcalc.run``) stages its writes: it passes the notebooks
+``output_dir = runs/<name>`` (where the run will be once complete) and sets
+``$MICROCALC_RUN_DIR`` (that folder) and ``$MICROCALC_STAGING_DIR`` (the
+staging folder) for their kernels; while both are set, :func:`project_path`
+maps every path under the run's folder to the same path under the staging
+folder, so that nothing reaches ``runs/<name>/`` before the whole run has
+succeeded.
 """
 
 from __future__ import annotations
@@ -10,7 +18,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["project_root", "project_path"]
+__all__ = ["project_root", "project_path", "staged", "RUN_DIR_ENV", "STAGING_DIR_ENV"]
+
+#: Environment variables by which a run redirects its folder to its staging folder.
+RUN_DIR_ENV = "MICROCALC_RUN_DIR"
+STAGING_DIR_ENV = "MICROCALC_STAGING_DIR"
 
 
 def project_root() -> Path:
@@ -33,6 +45,24 @@ def project_root() -> Path:
 
 
 def project_path(*parts: str | os.PathLike) -> Path:
-    """A path inside the project; absolute paths are returned unchanged."""
+    """A path inside the project; absolute paths are kept (both go through :func:`staged`)."""
     path = Path(*parts)
-    return path if path.is_absolute() else project_root() / path
+    return staged(path if path.is_absolute() else project_root() / path)
+
+
+def staged(path: str | os.PathLike) -> Path:
+    """``path``, moved into the staging folder when a run is staging and ``path`` lies in its folder.
+
+    Containment is decided on the normalised path (``..`` removed, symlinks
+    not followed); without ``$MICROCALC_RUN_DIR`` and ``$MICROCALC_STAGING_DIR``
+    the path is returned unchanged.
+    """
+    path = Path(path)
+    target, staging = os.environ.get(RUN_DIR_ENV), os.environ.get(STAGING_DIR_ENV)
+    if not (target and staging):
+        return path
+    try:
+        rel = Path(os.path.normpath(path)).relative_to(os.path.normpath(target))
+    except ValueError:
+        return path
+    return Path(staging) / rel
