@@ -61,6 +61,7 @@ KEY_FIGURES = (
     ("06_bone_metastasis_by_calcification", "Bone metastasis by microcalcification"),
     ("06_type_and_extent", "Type and extent of bone metastases"),
     ("07_or_published_vs_reproduced", "Published and reproduced odds ratios"),
+    ("07_findings_published_vs_site", "Published and site odds ratios with the 95% prediction interval"),
 )
 
 _NAV_STYLE = """
@@ -250,6 +251,13 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
         summary = replication_summary(pd.read_csv(replication, dtype=str, keep_default_na=False))
     if synthetic is None:
         synthetic = project_path(output_dir).resolve() == project_path(".").resolve()
+    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
+    if not synthetic and findings.exists():
+        import pandas as pd
+
+        from .replicate import findings_headline
+
+        summary = findings_headline(pd.read_csv(findings))
     items = "".join(
         f'<li><a href="{page}">{html.escape(title)}</a><br>{_md_inline(_title_and_question(nb)[1])}</li>'
         for (page, title), (_, nb) in zip(pages, parsed))

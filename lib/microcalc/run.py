@@ -67,6 +67,7 @@ from .execute import machine_paths, redact_outputs, redact_text, run_notebook
 from .outputs import sha256
 from .paths import RUN_DIR_ENV, STAGING_DIR_ENV, project_path, project_root
 from .published import load_published
+from .replicate import criteria_side_by_side
 
 __all__ = ["SITE_NOTEBOOKS", "MAIN_ESTIMATES", "RUNNER_PARAMETERS", "RunError", "RunInterrupted",
            "check_name", "check_parameters", "run_lock", "run_pipeline", "run_sites", "load_sites",
@@ -648,7 +649,7 @@ def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print)
     runs = {}
     for site in sites:
         runs[site["name"]] = run_pipeline(site["data_dir"], site["name"], runs_root=runs_root, log=log)
-    table = side_by_side(runs)
+    table = pd.concat([side_by_side(runs), criteria_side_by_side(runs)])
     write_csv(table.reset_index(), project_path(runs_root) / "sites_side_by_side.csv")
     return table
 
