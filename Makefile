@@ -15,9 +15,9 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 
 .PHONY: all notebooks dag report browser test unit nbval lab bench run sites check-run setup lock lint clean-venv
 
-# After the notebooks, the causal diagram and the HTML edition, the run's receipt
+# The causal diagram, the notebooks and the HTML edition, then the run's receipt
 # (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
-all: notebooks dag report
+all: dag notebooks report
 	$(BIN)/python -m microcalc.receipt --timings $(TIMINGS) --out run_info.json
 
 setup: $(STAMP)
