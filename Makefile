@@ -5,15 +5,20 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Each notebook's start and end (seconds since the epoch), for the receipt of `make all`.
+TIMINGS := $(VENV)/notebook_times.tsv
 # Notebooks run in numbered order; the kernel starts in notebooks/.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks report browser test unit nbval lab bench run sites check-run setup clean-venv
+.PHONY: all notebooks dag report browser test unit nbval lab bench run sites check-run setup lock lint clean-venv
 
-all: notebooks report
+# The causal diagram, the notebooks and the HTML edition, then the run's receipt
+# (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
+all: dag notebooks report
+	$(BIN)/python -m microcalc.receipt --timings $(TIMINGS) --out run_info.json
 
 setup: $(STAMP)
 
@@ -23,14 +28,27 @@ $(BIN)/python:
 	  { echo "$(PYTHON) is not Python 3.11; run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# The whole environment comes from the hashed lock (requirements.lock, made by
+# `make lock`); pip refuses any file whose hash differs. The project itself is
+# then installed without dependencies.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (microcalc)" >/dev/null
 	@touch $@
 
 notebooks: $(STAMP)
-	$(BIN)/python -m microcalc.execute $(NOTEBOOKS)
+	@rm -f $(TIMINGS)
+	@for nb in $(NOTEBOOKS); do \
+	  start=$$(date +%s.%N); \
+	  $(BIN)/python -m microcalc.execute $$nb || exit 1; \
+	  printf '%s\t%s\t%s\n' $$nb $$start $$(date +%s.%N) >> $(TIMINGS); \
+	done
+
+# The causal diagram of the models' assumptions (figures/00_dag.png, .svg).
+dag: $(STAMP)
+	$(BIN)/python -m microcalc.dag
 
 # The HTML edition of the executed notebooks (report/, not committed).
 report: $(STAMP)
@@ -78,6 +96,16 @@ sites: $(STAMP)
 # Check that a rerun's notebooks execute (outputs not compared): make check-run NAME=site_a
 check-run: $(STAMP)
 	@$(BIN)/python -m microcalc.run --from-env check-run
+
+# Regenerate the lock after changing a pin in pyproject.toml: one universal lock
+# (environment markers) for every supported Python from 3.11 on, with hashes.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" --quiet -o requirements.lock
+
+# Licences and copyright of every file (REUSE).
+lint: $(STAMP)
+	$(BIN)/reuse lint
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

@@ -1,0 +1,44 @@
+"""CITATION.cff, codemeta.json and pyproject.toml agree, and nothing in them is invented."""
+
+import json
+import subprocess
+import sys
+import tomllib
+
+import yaml
+
+
+def _metadata(root):
+    cff = yaml.safe_load((root / "CITATION.cff").read_text())
+    codemeta = json.loads((root / "codemeta.json").read_text())
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    return cff, codemeta, project
+
+
+def test_citation_and_codemeta_agree_on_version_licence_and_description(root):
+    cff, codemeta, project = _metadata(root)
+    assert cff["version"] == codemeta["version"] == project["version"]
+    assert cff["abstract"] == codemeta["description"] == project["description"]
+    spdx = {url.rsplit("/", 1)[1] for url in codemeta["license"]}
+    assert set(cff["license"]) == spdx == {"MIT", "CC0-1.0", "CC-BY-4.0"}
+
+
+def test_the_licences_named_are_the_ones_reuse_finds(root):
+    run = subprocess.run([sys.executable, "-m", "reuse", "lint", "--json"], cwd=root, capture_output=True, text=True)
+    used = set(json.loads(run.stdout)["summary"]["used_licenses"])
+    cff, _, _ = _metadata(root)
+    assert set(cff["license"]) == used - {"LicenseRef-Quotation-With-Attribution"}
+
+
+def test_citation_cff_is_valid_against_the_citation_file_format_schema(root):
+    run = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                          "vendor.citation-file-format", "CITATION.cff"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_no_doi_orcid_or_repository_is_invented(root):
+    cff, codemeta, _ = _metadata(root)
+    assert "doi" not in cff and "repository-code" not in cff
+    assert all("orcid" not in a for a in cff["authors"])
+    assert codemeta["identifier"] == "" and codemeta["codeRepository"] == ""
+    assert codemeta["referencePublication"]["identifier"] == "https://doi.org/10.1007/s00432-023-04668-4"
