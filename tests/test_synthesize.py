@@ -138,3 +138,29 @@ def test_schema_rejects_out_of_range_age_and_duplicate_ids(bundled):
         schema("nact_cohort", complete=True).validate(bad, lazy=True)
     cases = err.value.failure_cases
     assert set(cases["column"]) >= {"age", "patient_id"}
+
+
+def test_pcr_by_subtype_follows_the_literature_direction(bundled):
+    """Cortazar et al., Lancet 2014 (CTNeoBC): pCR lowest in luminal A-like tumours, higher in
+    HER2-positive and triple-negative ones; the bundled cohort keeps that order."""
+    rates = synthesize.subtype_pcr_rates(bundled[0])
+    assert rates.idxmin() == "luminal_a"
+    assert rates["her2_enriched"] > rates["luminal_b"] and rates["triple_negative"] > rates["luminal_b"]
+    assert synthesize.load_calibration()["nact"]["pcr_subtype_strength"] > 0
+
+
+def test_subtype_direction_check_fails_when_luminal_a_has_the_highest_pcr(bundled):
+    nact = bundled[0].copy()
+    nact["pcr"] = (nact["molecular_subtype"] == "luminal_a").astype("boolean")
+    assert not synthesize.subtype_direction_ok(nact)
+
+
+def test_full_literature_subtype_effect_would_contradict_the_abstract():
+    """At the literature's full strength most cohorts of 313 show a significant subtype effect, which the
+    abstract's "molecular ... not significantly associated" rules out; the chosen strength does not."""
+    cal = synthesize.load_calibration()["nact"]
+    trial = {k: cal[k] for k in ("necrosis_table", "pcr_split")}
+    scan = synthesize.subtype_strength_scan(trial, synthesize.load_assumptions(), synthesize.load_reconstructed(),
+                                            synthesize.DEFAULT_SEED, strengths=[1.0, cal["pcr_subtype_strength"]])
+    full, chosen = scan.set_index("strength")["median_p"].loc[[1.0, cal["pcr_subtype_strength"]]]
+    assert full < 0.05 < chosen
