@@ -21,6 +21,7 @@ from scipy import stats
 
 from .effects import fit_estimable, model_without
 from .models import design_matrix, fit_logistic
+from .tables import p_phrase
 
 __all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
            "Missingness", "missingness_association"]
@@ -315,7 +316,7 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
     out = pd.DataFrame(rows).set_index("variable")
     col = name(column, column)
     parts = [f"{col} was recorded in {r.pct_yes:.1f}% of patients with {name(v, v)} and {r.pct_no:.1f}% without "
-             f"(Fisher P = {r.p:.3f})" for v, r in out.iterrows()]
+             f"(Fisher {p_phrase(r.p)})" for v, r in out.iterrows()]
     related_names = ", ".join(name(v, v) for v in related)
     if len(related) == len(against) and len(against) > 1:
         meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
