@@ -161,11 +161,11 @@ def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
 
 
 def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_which_ci_is_narrower():
-    from microcalc.meta import pooling_comparison, pooling_sentence
+    from microcalc.meta import pooling_comparison, pooling_fits, pooling_sentence
 
     yi, vi = bcg()
     centres = bcg_centres()
-    table = pooling_comparison(centres)
+    table = pooling_comparison(pooling_fits(centres))
     assert list(table.index) == ["reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"]
     assert np.log(table.loc["reml_hksj", ["ci_low", "ci_high"]].to_numpy(float)) == pytest.approx(R_KNHA["ci"], rel=REL)
     assert table.loc["reml_hksj", "tau2"] == pytest.approx(R_KNHA["tau2"], rel=REL)
@@ -176,7 +176,7 @@ def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_whi
     y, v = np.array([0.70, 0.75, 0.72]), np.array([0.10, 0.20, 0.15])
     few = pd.DataFrame({"centre": ["a", "b", "c"], "log_or": y, "var": v, "events_exposed": [10, 8, 9],
                         "n_exposed": [30, 25, 28], "events_reference": [6, 5, 5], "n_reference": [32, 27, 30]})
-    text = pooling_sentence(pooling_comparison(few))
+    text = pooling_sentence(pooling_comparison(pooling_fits(few)))
     w = 1 / v
     mu = np.sum(w * y) / np.sum(w)
     hk = np.sqrt(np.sum(w * (y - mu) ** 2) / (2 * np.sum(w)))

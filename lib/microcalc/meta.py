@@ -360,11 +360,11 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
     return text + "."
 
 
-__all__ += ["pooling_comparison", "pooling_sentence"]
+__all__ += ["pooling_fits", "pooling_comparison", "pooling_sentence"]
 
 
-def pooling_comparison(centres: pd.DataFrame) -> pd.DataFrame:
-    """The pooled OR four ways, side by side: REML + HKSJ (untruncated, then truncated), DerSimonian-Laird, Mantel-Haenszel.
+def pooling_fits(centres: pd.DataFrame) -> dict:
+    """The pooled OR four ways: REML + HKSJ (untruncated, then truncated), DerSimonian-Laird, Mantel-Haenszel.
 
     Parameters
     ----------
@@ -372,13 +372,23 @@ def pooling_comparison(centres: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by ``method`` (short names ``reml_hksj``, ``reml_hksj_truncated``,
-    ``dersimonian_laird``, ``mantel_haenszel``), the :meth:`PooledOR.as_row` fields.
+    dict of :class:`PooledOR` keyed ``reml_hksj``, ``reml_hksj_truncated``,
+    ``dersimonian_laird``, ``mantel_haenszel``.
     """
-    fits = {"reml_hksj": pool_reml_hksj(centres["log_or"], centres["var"]),
+    return {"reml_hksj": pool_reml_hksj(centres["log_or"], centres["var"]),
             "reml_hksj_truncated": pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
             "dersimonian_laird": pool_dersimonian_laird(centres["log_or"], centres["var"]),
             "mantel_haenszel": mantel_haenszel(centres)}
+
+
+def pooling_comparison(fits: dict) -> pd.DataFrame:
+    """The fits of :func:`pooling_fits` side by side.
+
+    Returns
+    -------
+    DataFrame indexed by ``method`` (the keys of ``fits``), the :meth:`PooledOR.as_row`
+    fields (``description`` for the method in words).
+    """
     out = pd.DataFrame({k: f.as_row() for k, f in fits.items()}).T.rename(columns={"method": "description"})
     out.index.name = "method"
     return out
