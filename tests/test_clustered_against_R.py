@@ -66,3 +66,14 @@ def test_leave_one_centre_out_models_refit_without_each_centre(clustered):
     assert list(loo["left_out"]) == ["0", "1", "2", "3"] and (loo["n"] == 60).all()
     ref = fit_logistic(clustered[clustered["g"] != "2"], "y", TERMS).table().loc["b"]
     assert loo.loc[2, "or"] == pytest.approx(ref["or"], rel=1e-12)
+
+
+def test_cluster_sentence_gives_the_R_checked_ci_beside_the_model_based_one_and_the_caveat(clustered):
+    from microcalc.clustered import cluster_sentence
+
+    res = cluster_robust_table(clustered, "y", TERMS, "g")
+    text = cluster_sentence(res, "b")
+    assert "(CR1, t on 3 df)" in text and "(0.44-1.01, P = 0.052)" in text  # the sandwich::vcovCL values above
+    model = res.table.loc["b"]
+    assert f"model-based {model['ci_low_model']:.2f}-{model['ci_high_model']:.2f}" in text
+    assert text.endswith(few_clusters_note(4))

@@ -172,3 +172,34 @@ def test_a_separated_model_is_not_estimable_rather_than_silently_wrong(glm_data)
     d = glm_data.assign(s=glm_data["y"])  # a covariate equal to the outcome: complete separation
     with pytest.raises(ValueError, match="not estimable"):
         standardised_effects(d, "y", ["b", "s"], "b")
+
+
+def test_standardised_sentence_says_the_R_checked_risks_and_reads_the_or_against_the_risk_ratio(data):
+    from microcalc.effects import standardised_sentence
+
+    std = standardised_effects(data, "y", TERMS, "b")
+    text = standardised_sentence(std, "b", "the outcome")
+    rd, rr = R_STD["risk_difference"], R_STD["risk_ratio"]
+    assert f"would be {100 * R_R1:.1f}% if every patient had b and {100 * R_R0:.1f}% if none had" in text
+    assert f"risk difference of {100 * rd[0]:.1f} percentage points (95% CI {100 * rd[1]:.1f} to {100 * rd[2]:.1f})" in text
+    assert f"risk ratio of {rr[0]:.2f} ({rr[1]:.2f} to {rr[2]:.2f}); CIs by the delta method" in text
+    assert f"{rr[0]:.2f} times as likely" in text and f"adjusted OR ({R_OR['adjusted'][0]:.2f}) lies further from 1" in text
+    share = 100 * std.events / std.n
+    assert share >= 15 and f"{share:.0f}% of these patients have the outcome" in text and "exaggerates" in text
+    recorded = standardised_sentence(std, "b", "recorded y", measure="proportion with recorded y",
+                                     difference_name="difference in the proportion with recorded y",
+                                     ratio_name="ratio of proportions", likely=False)
+    assert "likely" not in recorded and "risk" not in recorded.replace("ratio of risks", "")
+    assert f"ratio of proportions of {rr[0]:.2f}" in recorded
+
+
+def test_mediator_sentence_gives_both_ors_and_says_which_is_closer_to_a_direct_effect(data):
+    from microcalc.effects import mediator_sentence
+
+    full = same_sample_table(data, "y", TERMS).table.loc["b"]
+    adjusted = pd.Series({"or": full["or_adjusted"], "ci_low": full["ci_low_adjusted"], "ci_high": full["ci_high_adjusted"]})
+    text = mediator_sentence(adjusted, model_without(data, "y", TERMS, "x"), "b", "x")
+    lo, hi = R_OR["without_x"][1:]
+    assert f"the OR of b is {R_OR['without_x'][0]:.2f} ({lo:.2f}-{hi:.2f})" in text
+    assert f"against {R_OR['adjusted'][0]:.2f}" in text and "(80 patients" in text
+    assert "closer to a direct effect" in text and "closer to the total effect" in text

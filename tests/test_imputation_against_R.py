@@ -121,3 +121,28 @@ def test_missingness_by_exposure_and_outcome_against_R(glm_data):
     assert t.loc["b", "p"] == pytest.approx(0.157228222815195, rel=1e-6)
     assert (t.loc["y", "recorded_yes"], t.loc["y", "n_yes"]) == (24, 42)
     assert "related to y" in m.sentence and "not missing completely at random" in m.sentence
+
+
+def test_sensitivity_sentence_says_each_or_and_whether_the_conclusion_depends_on_the_analysis():
+    from microcalc.imputation import sensitivity_sentence
+
+    table = pd.DataFrame({"analysis": ["complete case", "without z", "z imputed (m = 20)"], "n": [66, 80, 80],
+                          "or": [2.4, 1.9, 1.6], "ci_low": [1.2, 1.1, 0.93], "ci_high": [4.8, 3.3, 2.9],
+                          "p": [0.013, 0.018, 0.084]})
+    text = sensitivity_sentence(table, "b")
+    assert text.startswith("Adjusted OR of b, complete case: 2.40 (1.20-4.80, P = 0.013; 66 patients)")
+    assert "the CI includes 1 under z imputed (m = 20)" in text
+    assert sensitivity_sentence(table.iloc[:2], "b").endswith("every analysis' CI excludes 1.")
+    assert sensitivity_sentence(table.iloc[2:], "b").endswith("no analysis' CI excludes 1.")
+
+
+def test_missingness_rows_carry_the_R_checked_or_and_fisher_p(glm_data):
+    from microcalc.inference_rows import missingness_rows
+
+    i = np.arange(80)
+    d = glm_data.copy()
+    d.loc[(i % 6 == 0) | (d["y"].astype(bool).to_numpy() & (i % 7 == 0)), "x"] = np.nan
+    rows = {r["id"]: r for r in missingness_rows(missingness_association(d, "x", ["y", "b"]), "toy")}
+    assert rows["toy_or_recorded_y"]["estimate"] == pytest.approx(0.249999999999999, rel=1e-6)
+    assert rows["toy_or_recorded_y"]["p"] == pytest.approx(0.0137472545262901, rel=1e-6)
+    assert rows["toy_or_recorded_b"]["n"] == 80

@@ -53,3 +53,21 @@ def test_rows_carry_the_estimates_unchanged_and_write_as_one_results_file(data, 
     assert {"toy_or_b_multivariable_without_0", "toy_or_b_pooled_without_3", "toy_gvif_f",
             "toy_interaction_b_f"} <= set(written.index)
     assert not written.index.duplicated().any()
+
+
+def test_rows_of_a_model_without_terms_and_of_secondary_comparisons(data):
+    from microcalc.effects import model_without
+    from microcalc.multiplicity import secondary_comparisons
+
+    fit = model_without(data, "y", TERMS, "z")
+    row = rows_of.without_rows(fit, "toy_or_b_without_z", "b")[0]
+    assert row["estimate"] == pytest.approx(fit.table.loc["b", "or"], rel=1e-12) and row["n"] == fit.n
+    counts = pd.DataFrame([[56, 7, 8], [17, 3, 8]], index=[True, False], columns=["lytic", "blastic", "mixed"])
+    sc = secondary_comparisons({"type": counts}, {"type": "lytic"})
+    rows = {r["id"]: r for r in rows_of.secondary_rows(sc, {"type": 99})}
+    assert rows["type_min_expected"]["estimate"] == pytest.approx(2.828282828, rel=1e-9)  # R chisq.test()$expected
+    assert rows["type_p_holm"]["p"] == pytest.approx(sc.table.loc["type", "p_holm"]) and rows["type_p_bh"]["n"] == 99
+    std = standardised_effects(data, "y", TERMS, "b")
+    named = rows_of.standardised_rows(std, "toy", "b", measure="proportion with recorded y")
+    assert named[2]["quantity"] == "adjusted difference in the proportion with recorded y (percentage points)"
+    assert all("risk" not in r["quantity"] for r in named)

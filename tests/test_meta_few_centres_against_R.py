@@ -66,6 +66,13 @@ def bcg():
     return np.log((t / (t + tn)) / (c / (c + cn))), 1 / t - 1 / (t + tn) + 1 / c - 1 / (c + cn)
 
 
+def bcg_centres():
+    yi, vi = bcg()
+    t, tn, c, cn = BCG.T
+    return pd.DataFrame({"centre": [f"t{i + 1}" for i in range(13)], "log_or": yi, "var": vi,
+                         "events_exposed": t, "n_exposed": t + tn, "events_reference": c, "n_reference": c + cn})
+
+
 def counts_frame(cells):
     a, c, b, d = (np.array(x, dtype=float) for x in zip(*cells))
     return pd.DataFrame({"centre": [f"c{i}" for i in range(len(a))], "events_exposed": a, "n_exposed": a + b,
@@ -126,9 +133,7 @@ def test_mantel_haenszel_or_rbg_ci_and_cmh_p_against_R():
 
 def test_leave_one_centre_out_refits_without_each_centre_against_R():
     yi, vi = bcg()
-    t, tn, c, cn = BCG.T
-    centres = pd.DataFrame({"centre": [f"t{i + 1}" for i in range(13)], "log_or": yi, "var": vi,
-                            "events_exposed": t, "n_exposed": t + tn, "events_reference": c, "n_reference": c + cn})
+    centres = bcg_centres()
     loo = leave_one_centre_out(centres)
     assert len(loo) == 13 and loo.loc[0, "left_out"] == "t1" and loo.loc[0, "k"] == 12
     assert loo.loc[0, "tau2"] == pytest.approx(R_LOO1["tau2"], rel=REL)
@@ -153,3 +158,28 @@ def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
     assert "prediction interval" in text
     many = heterogeneity_sentence(pool_reml_hksj(*bcg()))
     assert "cannot show" not in many and "over 13 centres" in many
+
+
+def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_which_ci_is_narrower():
+    from microcalc.meta import pooling_comparison, pooling_fits, pooling_sentence
+
+    yi, vi = bcg()
+    centres = bcg_centres()
+    table = pooling_comparison(pooling_fits(centres))
+    assert list(table.index) == ["reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"]
+    assert np.log(table.loc["reml_hksj", ["ci_low", "ci_high"]].to_numpy(float)) == pytest.approx(R_KNHA["ci"], rel=REL)
+    assert table.loc["reml_hksj", "tau2"] == pytest.approx(R_KNHA["tau2"], rel=REL)
+    assert round(float(table.loc["dersimonian_laird", "tau2"]), 4) == 0.3088
+    text = pooling_sentence(table)
+    assert text.startswith("Over 13 centres, REML gives tau2 = 0.313") and "agree more closely" not in text
+    # three centres that agree closely (tau2 = 0): the untruncated HK SE falls below the standard one
+    y, v = np.array([0.70, 0.75, 0.72]), np.array([0.10, 0.20, 0.15])
+    few = pd.DataFrame({"centre": ["a", "b", "c"], "log_or": y, "var": v, "events_exposed": [10, 8, 9],
+                        "n_exposed": [30, 25, 28], "events_reference": [6, 5, 5], "n_reference": [32, 27, 30]})
+    text = pooling_sentence(pooling_comparison(pooling_fits(few)))
+    w = 1 / v
+    mu = np.sum(w * y) / np.sum(w)
+    hk = np.sqrt(np.sum(w * (y - mu) ** 2) / (2 * np.sum(w)))
+    assert f"untruncated Hartung-Knapp SE ({hk:.3f}) is smaller than the standard one ({np.sqrt(1 / np.sum(w)):.3f})" in text
+    narrower = 2 * hk * 4.302652729911275 < 2 * 1.959963984540054 * np.sqrt(1 / np.sum(w))  # qt(0.975, 2), qnorm(0.975)
+    assert ("narrower than the DerSimonian-Laird CI" in text) == narrower

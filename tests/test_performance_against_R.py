@@ -164,3 +164,21 @@ def test_bootstrap_draws_until_it_has_the_replicates_asked_for_and_says_how_many
     val = bootstrap_validation(d, "y", TERMS + ["r"], n_boot=50, seed=2)
     assert val.n_used == 50 and val.n_boot > 50
     assert f"{val.n_boot - 50} of {val.n_boot} samples drawn left out" in val.method
+
+
+def test_checks_sentence_says_the_R_checked_c_and_when_separated_resamples_were_skipped(glm_data):
+    import dataclasses
+
+    from microcalc.performance import checks_sentence
+
+    checks = model_checks(glm_data, "y", TERMS, n_boot=20, seed=1)
+    text = checks_sentence(checks)
+    assert text.startswith("C-statistic 0.57 (DeLong 95% CI 0.44 to 0.70)")  # pROC values of the test above
+    corrected = checks.validation.table["corrected"]
+    assert f"by 20 bootstrap replicates (seed 1), {corrected['c_statistic']:.2f}" in text
+    assert f"calibration slope {corrected['calibration_slope']:.2f}" in text and "skipped" not in text
+    worst = checks.vif["gvif"] ** (1 / checks.vif["df"])
+    assert f"{worst.max():.2f}, for {worst.idxmax()}" in text
+    skipped = dataclasses.replace(checks, validation=dataclasses.replace(checks.validation, n_boot=27))
+    assert "7 of 27 bootstrap samples could not be fitted" in checks_sentence(skipped)
+    assert "optimism may be understated" in checks_sentence(skipped)

@@ -159,3 +159,16 @@ def leave_one_centre_out_models(df: pd.DataFrame, outcome: str, terms: Sequence[
             row["note"] = ""
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+__all__ += ["cluster_sentence"]
+
+
+def cluster_sentence(cr: ClusterRobust, term: str) -> str:
+    """The cluster-robust OR of ``term`` beside its model-based CI and P, followed by :attr:`ClusterRobust.note`."""
+    from .tables import p_phrase
+
+    r = cr.table.loc[term]
+    return (f"With cluster-robust SEs by centre (CR1, t on {cr.df} df), the OR of {term} is {r['or']:.2f} "
+            f"({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}), against the model-based "
+            f"{r['ci_low_model']:.2f}-{r['ci_high_model']:.2f} ({p_phrase(r['p_model'])}). " + cr.note)

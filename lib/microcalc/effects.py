@@ -27,7 +27,7 @@ from .stats import evalue
 
 __all__ = ["fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
            "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
-           "decomposition_sentence"]
+           "decomposition_sentence", "standardised_sentence", "mediator_sentence"]
 
 
 def fit_estimable(X: np.ndarray, y: np.ndarray, what: str = "the model"):
@@ -375,3 +375,63 @@ def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = N
         text += ("; the two pull in opposite directions, so the crude-to-adjusted difference understates "
                  "both the effect of the change of sample and that of adjustment.")
     return text
+
+
+def standardised_sentence(std: Standardised, exposure: str, outcome: str, measure: str | None = None,
+                          difference_name: str = "risk difference", ratio_name: str = "risk ratio",
+                          likely: bool = True) -> str:
+    """The standardised effects of :func:`standardised_effects` in words, beside the OR they correct.
+
+    Parameters
+    ----------
+    std : output of :func:`standardised_effects`.
+    exposure, outcome : names for the sentence.
+    measure : what is standardised, e.g. "risk of non-pCR" (default) or "proportion with recorded bone
+        metastasis" when the outcome is a recorded state rather than a risk over known follow-up.
+    difference_name, ratio_name : names of the difference and the ratio.
+    likely : add the "times as likely" reading (risk terms only; set False when the outcome is not a risk).
+
+    Returns
+    -------
+    str
+        Standardised percentages under exposure and non-exposure, the adjusted
+        difference (percentage points) and ratio with their delta-method CIs,
+        the share of the model's sample with the outcome, and whether the OR
+        lies further from 1 than the ratio (it does for a common outcome).
+    """
+    t = std.table
+    r1, r0 = 100 * t.loc["risk_exposed", "estimate"], 100 * t.loc["risk_unexposed", "estimate"]
+    rd, rr, oddsr = t.loc["risk_difference"] * 100, t.loc["risk_ratio"], t.loc["odds_ratio", "estimate"]
+    measure = measure or f"risk of {outcome}"
+    share = 100 * std.events / std.n
+    text = (f"Standardised over the model's {std.n} patients (g-computation), the {measure} would be {r1:.1f}% if "
+            f"every patient had {exposure} and {r0:.1f}% if none had: an adjusted {difference_name} of "
+            f"{rd['estimate']:.1f} percentage points (95% CI {rd['ci_low']:.1f} to {rd['ci_high']:.1f}) and an "
+            f"adjusted {ratio_name} of {rr['estimate']:.2f} ({rr['ci_low']:.2f} to {rr['ci_high']:.2f}); CIs by the "
+            "delta method. ")
+    if likely:
+        text += (f"In risk terms, {outcome} is {rr['estimate']:.2f} times as likely with {exposure} as without, "
+                 f"{rd['estimate']:.1f} percentage points more likely. ")
+    further = abs(np.log(oddsr)) > abs(np.log(rr["estimate"]))
+    text += (f"{share:.0f}% of these patients have {outcome}, so the adjusted OR ({oddsr:.2f}) lies {'further from' if further else 'no further from'} 1 than the {ratio_name}"
+             + (": the OR is not a ratio of risks and exaggerates the association." if further and share >= 15 else "."))
+    return text
+
+
+def mediator_sentence(adjusted: pd.Series, without: SensitivityFit, exposure: str, mediators: str) -> str:
+    """The exposure's OR with and without possible mediators, and what each estimates.
+
+    Parameters
+    ----------
+    adjusted : the exposure's row of the full model's table (``or``, ``ci_low``, ``ci_high``).
+    without : :func:`model_without` dropping the possible mediators.
+    exposure : the exposure's name (a term of ``without.table``).
+    mediators : the dropped terms in words, e.g. "T and N stage".
+    """
+    w = without.table.loc[exposure]
+    return (f"Without {mediators} ({without.n} patients, {without.events} events), the OR of {exposure} is "
+            f"{w['or']:.2f} ({w['ci_low']:.2f}-{w['ci_high']:.2f}), against {adjusted['or']:.2f} "
+            f"({adjusted['ci_low']:.2f}-{adjusted['ci_high']:.2f}) with them. {mediators[0].upper() + mediators[1:]} "
+            f"may lie on the causal path from {exposure} to the outcome: adjusting for them estimates something "
+            "closer to a direct effect (the association not passing through them), and the model without them is "
+            "closer to the total effect. Neither is a causal estimate without further assumptions.")

@@ -21,6 +21,7 @@ from scipy import stats
 
 from .effects import fit_estimable, model_without
 from .models import design_matrix, fit_logistic
+from .tables import p_phrase
 
 __all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
            "Missingness", "missingness_association"]
@@ -315,7 +316,7 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
     out = pd.DataFrame(rows).set_index("variable")
     col = name(column, column)
     parts = [f"{col} was recorded in {r.pct_yes:.1f}% of patients with {name(v, v)} and {r.pct_no:.1f}% without "
-             f"(Fisher P = {r.p:.3f})" for v, r in out.iterrows()]
+             f"(Fisher {p_phrase(r.p)})" for v, r in out.iterrows()]
     related_names = ", ".join(name(v, v) for v in related)
     if len(related) == len(against) and len(against) > 1:
         meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
@@ -329,3 +330,27 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
         meaning = (f"No clear relation between recording of {col} and {all_names} at the 5% level; "
                    "this cannot show the data are missing completely at random.")
     return Missingness(out, column, "; ".join(parts) + ". " + meaning)
+
+
+__all__ += ["sensitivity_sentence"]
+
+
+def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
+    """The exposure's OR under each analysis of :func:`exposure_or_sensitivity`, and whether the conclusion holds.
+
+    Says each OR with its CI and patients, and then whether every CI
+    excludes 1, none does, or only some do (the association then depends on
+    how the missing covariate is handled).
+    """
+    parts = [f"{r['analysis']}: {r['or']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}; "
+             f"{int(r['n'])} patients)" for _, r in table.iterrows()]
+    excludes = [(r["ci_low"] > 1) or (r["ci_high"] < 1) for _, r in table.iterrows()]
+    if all(excludes):
+        tail = "every analysis' CI excludes 1."
+    elif not any(excludes):
+        tail = "no analysis' CI excludes 1."
+    else:
+        which = ", ".join(a for a, e in zip(table["analysis"], excludes) if not e)
+        tail = (f"the CI includes 1 under {which}: whether the data show an association depends on how the "
+                "missing values are handled, and the complete-case result alone overstates the certainty.")
+    return f"Adjusted OR of {exposure}, " + "; ".join(parts) + ". Across these analyses " + tail

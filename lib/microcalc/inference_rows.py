@@ -38,18 +38,26 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
     ]
 
 
-def standardised_rows(std, prefix: str, short: str) -> list[dict]:
+def standardised_rows(std, prefix: str, short: str, measure: str = "risk") -> list[dict]:
     """Standardised risks, risk difference (percentage points) and risk ratio.
 
     Ids: ``<prefix>_risk_<short>_exposed``, ``..._unexposed`` (%), ``<prefix>_rd_<short>``
-    (percentage points), ``<prefix>_rr_<short>``.
+    (percentage points), ``<prefix>_rr_<short>``. With another ``measure`` (e.g.
+    "proportion with recorded bone metastasis") the quantities are named as
+    standardised proportions, their difference and their ratio.
     """
     t = std.table
+    if measure == "risk":
+        names = ("standardised risk (%), exposed", "standardised risk (%), unexposed",
+                 "adjusted risk difference (percentage points)", "adjusted risk ratio")
+    else:
+        names = (f"standardised {measure} (%), exposed", f"standardised {measure} (%), unexposed",
+                 f"adjusted difference in the {measure} (percentage points)", f"adjusted ratio of the {measure}")
     rows = []
-    for q, ident, scale, label in (("risk_exposed", f"{prefix}_risk_{short}_exposed", 100, "standardised risk (%), exposed"),
-                                   ("risk_unexposed", f"{prefix}_risk_{short}_unexposed", 100, "standardised risk (%), unexposed"),
-                                   ("risk_difference", f"{prefix}_rd_{short}", 100, "adjusted risk difference (percentage points)"),
-                                   ("risk_ratio", f"{prefix}_rr_{short}", 1, "adjusted risk ratio")):
+    for q, ident, scale, label in (("risk_exposed", f"{prefix}_risk_{short}_exposed", 100, names[0]),
+                                   ("risk_unexposed", f"{prefix}_risk_{short}_unexposed", 100, names[1]),
+                                   ("risk_difference", f"{prefix}_rd_{short}", 100, names[2]),
+                                   ("risk_ratio", f"{prefix}_rr_{short}", 1, names[3])):
         r = t.loc[q]
         rows.append(result(ident, label, scale * r["estimate"], scale * r["ci_low"], scale * r["ci_high"],
                            n=std.n, method=std.method))
@@ -144,3 +152,43 @@ def adjusted_p_rows(adjusted, n: dict | None = None) -> list[dict]:
                                method=f"{name} adjustment over {adjusted.family_size} secondary comparisons "
                                       "(R p.adjust)"))
     return rows
+
+
+__all__ += ["missingness_rows"]
+
+
+def missingness_rows(missing, prefix: str) -> list[dict]:
+    """OR of being recorded by each variable of :func:`microcalc.imputation.missingness_association`, Fisher P.
+
+    Ids: ``<prefix>_or_recorded_<variable>``.
+    """
+    rows = []
+    for v, r in missing.table.iterrows():
+        rows.append(result(f"{prefix}_or_recorded_{v}", f"OR of {missing.column} being recorded, {v} yes vs no",
+                           r["or"], r["ci_low"], r["ci_high"], r["p"], r["n_yes"] + r["n_no"],
+                           "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P"))
+    return rows
+
+
+__all__ += ["without_rows", "secondary_rows"]
+
+
+def without_rows(fit, ident: str, term: str) -> list[dict]:
+    """The OR of ``term`` in a :class:`microcalc.effects.SensitivityFit` (a model without some terms)."""
+    r = fit.table.loc[term]
+    return [result(ident, f"OR, {term}, multivariable {fit.label}", r["or"], r["ci_low"], r["ci_high"], r["p"], fit.n,
+                   f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI")]
+
+
+def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
+    """Smallest expected count of each comparison of :func:`microcalc.multiplicity.secondary_comparisons`,
+    and its Holm and Benjamini-Hochberg P (:func:`adjusted_p_rows`).
+
+    Ids: ``<label>_min_expected``, ``<label>_p_holm``, ``<label>_p_bh``.
+    """
+    n = n or {}
+    rows = [result(f"{label}_min_expected", f"{label}, smallest expected count", r["min_expected"],
+                   n=n.get(label, np.nan),
+                   method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5")
+            for label, r in secondary.table.iterrows()]
+    return rows + adjusted_p_rows(secondary.adjusted, n)

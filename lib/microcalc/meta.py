@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from .pvalues import Z_975
+from .tables import p_phrase
 
 __all__ = ["centre_odds_ratios", "pool_random_effects"]
 
@@ -350,10 +351,72 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
     """
     few = pooled.k < 10
     text = (f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
-            f"on {pooled.k - 1} df (P = {pooled.q_p:.3f}) over {pooled.k} centres")
+            f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres")
     if few:
         text += (f": with only {pooled.k} centres these cannot show that the centres agree; no heterogeneity was "
                  "detected, which is not evidence of none")
     if np.isfinite(pooled.pi_low):
         text += (f". The 95% prediction interval for a new centre's OR is {pooled.pi_low:.2f} to {pooled.pi_high:.2f}")
     return text + "."
+
+
+__all__ += ["pooling_fits", "pooling_comparison", "pooling_sentence"]
+
+
+def pooling_fits(centres: pd.DataFrame) -> dict:
+    """The pooled OR four ways: REML + HKSJ (untruncated, then truncated), DerSimonian-Laird, Mantel-Haenszel.
+
+    Parameters
+    ----------
+    centres : output of :func:`centre_odds_ratios`.
+
+    Returns
+    -------
+    dict of :class:`PooledOR` keyed ``reml_hksj``, ``reml_hksj_truncated``,
+    ``dersimonian_laird``, ``mantel_haenszel``.
+    """
+    return {"reml_hksj": pool_reml_hksj(centres["log_or"], centres["var"]),
+            "reml_hksj_truncated": pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
+            "dersimonian_laird": pool_dersimonian_laird(centres["log_or"], centres["var"]),
+            "mantel_haenszel": mantel_haenszel(centres)}
+
+
+def pooling_comparison(fits: dict) -> pd.DataFrame:
+    """The fits of :func:`pooling_fits` side by side.
+
+    Returns
+    -------
+    DataFrame indexed by ``method`` (the keys of ``fits``), the :meth:`PooledOR.as_row`
+    fields (``description`` for the method in words).
+    """
+    out = pd.DataFrame({k: f.as_row() for k, f in fits.items()}).T.rename(columns={"method": "description"})
+    out.index.name = "method"
+    return out
+
+
+def pooling_sentence(table: pd.DataFrame) -> str:
+    """What :func:`pooling_comparison` shows, in words: tau2, the HKSJ CI against DerSimonian-Laird's, and why.
+
+    The untruncated Hartung-Knapp SE is smaller than the standard one when the
+    centres agree more than their sampling variances predict (Q < k - 1); the
+    sentence then says so, and whether the t reference still makes the CI
+    wider or, despite it, narrower than the DerSimonian-Laird CI.
+    """
+    def ci(r):
+        return f"{r['or']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
+
+    h, tr, dl, mh = (table.loc[m] for m in ("reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"))
+    width = {k: np.log(r["ci_high"]) - np.log(r["ci_low"]) for k, r in (("h", h), ("dl", dl))}
+    k = int(h["k"])
+    text = (f"Over {k} centres, REML gives tau2 = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "
+            f"(t on {k - 1} df, untruncated) is {ci(h)}, {'narrower' if width['h'] < width['dl'] else 'wider'} "
+            f"than the DerSimonian-Laird CI {ci(dl)}")
+    if h["se"] < tr["se"]:
+        text += (f": the centres agree more closely than their sampling variances predict (Q = {float(h['q']):.2f} "
+                 f"below its {k - 1} df), so the untruncated Hartung-Knapp SE ({float(h['se']):.3f}) is smaller than "
+                 f"the standard one ({float(tr['se']):.3f})"
+                 + (", enough to outweigh the wider t reference" if width["h"] < width["dl"] else
+                    ", though the t reference still makes the CI wider"))
+    text += (f". Truncated at the standard SE (a check), the CI is {tr['ci_low']:.2f} to {tr['ci_high']:.2f}. "
+             f"Mantel-Haenszel: {ci(mh)}.")
+    return text

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .tables import p_phrase
+
 __all__ = ["AdjustedP", "adjust_p", "SparseCells", "sparse_cells", "category_contrast_sentence"]
 
 
@@ -176,6 +178,68 @@ def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: 
     k = t.shape[1]
     name = category.replace("_", " ")
     return (f"The {name} share ({share[0]:.1f}% vs {share[1]:.1f}%) was compared on the 2 x 2 table of {name} "
-            f"against the other {k - 1} categories ({contrast_test}, P = {p_contrast:.3f}); the overall 2 x {k} "
-            f"comparison of all categories ({overall_test}, P = {p_overall:.3f}) asks a different question, and "
+            f"against the other {k - 1} categories ({contrast_test}, {p_phrase(p_contrast)}); the overall 2 x {k} "
+            f"comparison of all categories ({overall_test}, {p_phrase(p_overall)}) asks a different question, and "
             "neither P stands for the other.")
+
+
+__all__ += ["SecondaryComparisons", "secondary_comparisons"]
+
+
+@dataclass(frozen=True)
+class SecondaryComparisons:
+    """Exact and chi-squared P of a family of 2 x k comparisons, with sparse cells and adjusted P.
+
+    Attributes
+    ----------
+    table : DataFrame indexed by comparison label: ``comparison`` (the table in
+        words), ``p_chi2`` (Pearson, no continuity correction), ``p_exact``
+        (Fisher; Fisher-Freeman-Halton for k > 2), ``cells_below_5``,
+        ``min_expected``, ``sparse`` (the :func:`sparse_cells` sentence),
+        ``p_holm``, ``p_bh`` (of the exact P, over the whole family).
+    adjusted : the :class:`AdjustedP` of the exact P values.
+    """
+
+    table: pd.DataFrame
+    adjusted: AdjustedP
+
+
+def secondary_comparisons(tables: dict, categories: dict | None = None) -> SecondaryComparisons:
+    """Chi-squared beside exact P for each 2 x k table and single-category contrast; Holm and BH over all of them.
+
+    Parameters
+    ----------
+    tables : label -> 2 x k counts (rows the two groups, columns the categories).
+    categories : label -> a category contrasted with the rest of that table
+        (adds a row ``<label>_<category>`` on the collapsed 2 x 2 table).
+
+    Returns
+    -------
+    SecondaryComparisons
+        P values as R ``chisq.test(x, correct = FALSE)$p.value`` and
+        ``fisher.test(x)$p.value``; adjusted as ``p.adjust(p_exact, "holm")`` and ``"BH"``.
+    """
+    from .pvalues import fisher_exact, pearson_chi2
+
+    rows = {}
+    for label, counts in tables.items():
+        k = counts.shape[1]
+        parts = [(label, f"2 x {k}, all categories", counts)]
+        cat = (categories or {}).get(label)
+        if cat is not None:
+            if cat not in counts.columns:
+                raise ValueError(f"'{cat}' is not a category of '{label}'; categories are {list(counts.columns)}")
+            collapsed = pd.DataFrame({cat: counts[cat], "other": counts.drop(columns=cat).sum(axis=1)})
+            parts.append((f"{label}_{cat}", f"2 x 2, {cat.replace('_', ' ')} vs the other {k - 1}", collapsed))
+        for name, words, tab in parts:
+            x = tab.to_numpy(dtype=float)
+            sc = sparse_cells(tab)
+            rows[name] = {"comparison": words, "p_chi2": float(pearson_chi2(x)), "p_exact": float(fisher_exact(x)),
+                          "cells_below_5": sc.n_below, "min_expected": sc.min_expected, "sparse": sc.sentence}
+    table = pd.DataFrame(rows).T
+    adjusted = adjust_p(table["p_exact"].astype(float).to_numpy(), labels=table.index)
+    table = table.join(adjusted.table[["p_holm", "p_bh"]])
+    for c in ("p_chi2", "p_exact", "min_expected", "p_holm", "p_bh"):
+        table[c] = table[c].astype(float)
+    table["cells_below_5"] = table["cells_below_5"].astype(int)
+    return SecondaryComparisons(table, adjusted)

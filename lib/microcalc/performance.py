@@ -26,10 +26,11 @@ from scipy import special, stats
 
 from .effects import fit_estimable
 from .models import _fit, design_matrix
+from .tables import p_phrase
 
 __all__ = ["CStatistic", "c_statistic", "Calibration", "calibration", "Validation", "bootstrap_validation",
            "HosmerLemeshow", "hosmer_lemeshow", "vif", "InteractionTest", "interaction_lr_test",
-           "plot_calibration", "model_predictions", "ModelChecks", "model_checks"]
+           "plot_calibration", "model_predictions", "ModelChecks", "model_checks", "checks_sentence"]
 
 
 def _outcome_and_risk(y, p) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +301,7 @@ def hosmer_lemeshow(y, p, g: int = 10) -> HosmerLemeshow:
     stat = float(np.sum((o1 - e1) ** 2 / e1) + np.sum((o0 - e0) ** 2 / e0))
     pval = float(stats.chi2.sf(stat, k - 2))
     sentence = (f"Hosmer-Lemeshow chi-squared {stat:.2f} on {k - 2} df over {k} groups of predicted risk, "
-                f"P = {pval:.3f}" + (f" (asked for {g}; tied quantiles merged)" if k != g else "")
+                f"{p_phrase(pval)}" + (f" (asked for {g}; tied quantiles merged)" if k != g else "")
                 + "; a large P does not show good calibration, only that this test could not detect poor calibration.")
     return HosmerLemeshow(stat, k - 2, pval, k, table, sentence)
 
@@ -390,7 +391,7 @@ def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], ex
                           "p": 2 * stats.norm.sf(np.abs(b / se))},
                          index=pd.Index([product_names[k] for k in keep], name="term"))
     sentence = (f"Interaction {exposure} x {modifier}: likelihood-ratio chi-squared {stat:.2f} on {dof} df, "
-                f"P = {p:.3f} ({len(y)} patients); a test of interaction has little power, so a large P does "
+                f"{p_phrase(p)} ({len(y)} patients); a test of interaction has little power, so a large P does "
                 "not show that the association is the same in every subgroup.")
     return InteractionTest(exposure, modifier, stat, dof, p, len(y), table, sentence)
 
@@ -460,3 +461,43 @@ def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     return ModelChecks(c_statistic(y, p), bootstrap_validation(df, outcome, terms, n_boot=n_boot, seed=seed),
                        hosmer_lemeshow(y, p, groups), vif(df, outcome, terms),
                        [interaction_lr_test(df, outcome, terms, e, m) for e, m in interactions], y, p)
+
+
+def checks_sentence(checks: ModelChecks, vif_threshold: float = 5.0) -> str:
+    """Discrimination, calibration after optimism correction, skipped resamples and collinearity, in words.
+
+    Parameters
+    ----------
+    checks : output of :func:`model_checks`.
+    vif_threshold : GVIF^(1/df) (the VIF scale) above which collinearity is called troubling (5).
+
+    Returns
+    -------
+    str
+        The apparent C with its DeLong CI, the optimism-corrected C and
+        calibration slope and intercept with the number of replicates and the
+        seed; when bootstrap samples could not be fitted (separation), that
+        they were skipped and that the optimism may then be understated; the
+        largest generalised VIF.
+    """
+    c, v = checks.c, checks.validation
+    t = v.table["corrected"]
+    slope = t["calibration_slope"]
+    text = (f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own patients; "
+            f"corrected for optimism by {v.n_used} bootstrap replicates (seed {v.seed}), {t['c_statistic']:.2f}. "
+            f"Optimism-corrected calibration slope {slope:.2f} and intercept {round(t['calibration_intercept'], 2) + 0.0:.2f}")
+    if slope < 0.9:
+        text += (" (a slope below 1: the model's predictions are too extreme for new patients, a sign of "
+                 "overfitting; its ORs would shrink towards 1 on new data)")
+    text += ". "
+    skipped = v.n_boot - v.n_used
+    if skipped:
+        text += (f"{skipped} of {v.n_boot} bootstrap samples could not be fitted (separation or a singular design: "
+                 "no maximum-likelihood estimate) and were skipped; the replicates kept are the better-behaved "
+                 "samples, so the optimism may be understated and the corrected C and slope too favourable. ")
+    scaled = checks.vif["gvif"] ** (1 / checks.vif["df"])
+    worst = scaled.idxmax()
+    text += (f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}"
+             + (f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
+                if scaled.max() < vif_threshold else f"; above {vif_threshold:g}: collinearity inflates its SE."))
+    return text

@@ -20,7 +20,7 @@ from .paths import project_path
 from .stats import separation_report
 
 __all__ = ["table_one", "RegressionTable", "regression_table", "save_table", "fmt_or", "fmt_p",
-           "term_labels"]
+           "p_phrase", "term_labels"]
 
 
 def fmt_p(p: float) -> str:
@@ -28,6 +28,13 @@ def fmt_p(p: float) -> str:
     if p is None or pd.isna(p):
         return "-"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_phrase(p: float) -> str:
+    """P for running text: ``"P = 0.384"``, ``"P < 0.001"`` (never ``"P = 0.000"``), ``"P not estimable"``."""
+    if p is None or pd.isna(p):
+        return "P not estimable"
+    return "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
 
 
 def fmt_or(o: float, lo: float, hi: float) -> str:
