@@ -16,7 +16,7 @@ import pytest
 from microcalc.meta import centre_odds_ratios, pool_random_effects
 from microcalc.models import absent_levels, aliased_columns, design_matrix, fit_logistic
 from microcalc.results import is_not_estimable, rate_results, regression_results
-from microcalc.stats import (MIN_GROUP_SIZE, SUPPRESSED, compare_groups, firth_table, group_rates,
+from microcalc.stats import (MIN_GROUP_SIZE, SUPPRESSED, compare_groups, events_per_variable, firth_table, group_rates,
                              model_estimates, suppress_small_groups, wilson_ci)
 from microcalc.tables import regression_table, suppression_note, table_one
 
@@ -118,6 +118,7 @@ def test_rank_deficiency_is_not_estimable_and_not_called_separation(cohort):
     first = reg.display.index[reg.display["variable"] == "b2"][0]
     assert shown[first] == "Ref" and shown[first + 1] == "not estimable (rank-deficient)"
     assert shown[first - 1][0].isdigit()  # b = yes is estimated
+    assert events_per_variable(df, "y", ["f", "x", "b", "b2"])["parameters"] == 4  # f[b], f[c], x, b
     firth = firth_table(df, "y", ["f", "x", "b", "b2"])
     assert is_not_estimable(firth.loc["b2", "method"]) and np.isfinite(firth.loc["b", "or"])
 

@@ -169,13 +169,14 @@ def events_per_variable(df: pd.DataFrame, outcome: str, terms: Sequence[str]) ->
 
     The limiting number of events is the smaller of events and non-events;
     variables are the model's coefficients other than the intercept (a
-    k-level factor counts k - 1).
+    k-level factor counts k - 1; absent levels and aliased columns, which
+    are not estimated, do not count).
     """
     data = df[[outcome, *terms]].dropna()
-    _, names, _ = design_matrix(data, terms)
+    X, names, _ = design_matrix(data, terms)
     y = data[outcome].astype(bool)
     limiting = int(min(y.sum(), (~y).sum()))
-    parameters = len(names) - 1
+    parameters = len(names) - 1 - (len(aliased_columns(X)) if len(data) else 0)
     return {"n": len(data), "events": int(y.sum()), "non_events": int((~y).sum()),
             "limiting_events": limiting, "parameters": parameters,
             "epv": limiting / parameters if parameters else np.nan}

@@ -20,7 +20,7 @@ from .results import NOT_ESTIMABLE
 from .stats import MIN_GROUP_SIZE, SUPPRESSED, model_estimates, suppress_small_groups
 
 __all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table", "save_table", "fmt_or",
-           "fmt_p", "or_text", "term_labels"]
+           "fmt_p", "fmt_percent", "or_text", "term_labels"]
 
 
 def fmt_p(p: float) -> str:
@@ -28,6 +28,11 @@ def fmt_p(p: float) -> str:
     if p is None or pd.isna(p):
         return "-"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_percent(x: float) -> str:
+    """``"73.7%"``; "no patients" for the share of an empty group (NaN)."""
+    return "no patients" if pd.isna(x) else f"{x:.1f}%"
 
 
 def fmt_or(o: float, lo: float, hi: float) -> str:
@@ -194,7 +199,7 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
             row = {"variable": labels.get(term, term) if i == 0 else "", "level": level,
                    "n (events)": f"{int(mask.sum())} ({int(y[mask].sum())})"}
             for model, fit, n in (("univariable", uni, len(uni_data)), ("multivariable", multi, multi.n)):
-                if fit.reference.get(term, "no" if name == "" else None) == level:
+                if fit.reference.get(term, "no") == level:  # a yes/no variable's reference is "no"
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = "Ref", ""
                     continue
                 est = fit.table.loc[name]
