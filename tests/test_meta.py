@@ -42,8 +42,10 @@ def test_between_centre_variance_is_truncated_at_zero():
 
 
 def test_pooling_needs_two_centres():
-    with pytest.raises(ValueError, match="at least 2"):
-        pool_random_effects([0.5], [0.1])
+    r = pool_random_effects([0.5], [0.1])
+    assert r["k"] == 1 and np.isnan(r["or"]) and np.isnan(r["tau2"])
+    assert r["note"] == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    assert "note" not in pool_random_effects([0.5, 0.7], [0.1, 0.2])
 
 
 def test_centre_odds_ratios_count_cells_and_correct_zero_cells():

@@ -97,3 +97,21 @@ def test_bone_multivariable_or_within_the_calibration_targets(bone_results, publ
     assert abs(row["estimate"] / float(pub["value"]) - 1) <= 0.05
     assert abs(row["ci_low"] / float(pub["ci_low"]) - 1) <= 0.15
     assert abs(row["ci_high"] / float(pub["ci_high"]) - 1) <= 0.15
+
+
+def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
+    import pandas as pd
+
+    from microcalc.results import firth_results, not_estimable, not_estimable_text
+
+    firth = pd.DataFrame({"or": [2.0, float("nan")], "ci_low": [1.0, float("nan")], "ci_high": [4.0, float("nan")],
+                          "p": [0.04, float("nan")],
+                          "method": ["Firth, profile-likelihood CI, penalised LR P",
+                                     not_estimable("rank-deficient design: b2 is a linear combination of b")]},
+                         index=pd.Index(["b", "b2"], name="term"))
+    rows = firth_results(firth, "x", 50)
+    assert rows[0]["method"] == "Firth-penalised logistic regression (Firth, profile-likelihood CI, penalised LR P)"
+    assert rows[1]["method"] == "not estimable: rank-deficient design: b2 is a linear combination of b"
+    text = not_estimable_text(rows)
+    assert "(`x_or_firth_b2`): not estimable: rank-deficient design" in text and "x_or_firth_b`" not in text
+    assert not_estimable_text(rows[:1]) == "Every estimate of this notebook could be computed from the data."

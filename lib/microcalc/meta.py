@@ -61,7 +61,8 @@ def pool_random_effects(log_or, var) -> dict:
 
     Returns the pooled OR with its 95% CI and P, the fixed-effect OR,
     tau-squared, I-squared (%), Cochran's Q with its P, and the number of
-    centres pooled.
+    centres pooled. With fewer than 2 estimable centres nothing can be
+    pooled: every value is NaN and ``note`` says ``not estimable: <reason>``.
     """
     y = np.asarray(log_or, dtype=float)
     v = np.asarray(var, dtype=float)
@@ -69,7 +70,10 @@ def pool_random_effects(log_or, var) -> dict:
     y, v = y[keep], v[keep]
     k = len(y)
     if k < 2:
-        raise ValueError(f"random-effects pooling needs at least 2 estimable centres, got {k}")
+        nan = float("nan")
+        return {"k": k, **dict.fromkeys(("or", "ci_low", "ci_high", "p", "log_or", "se", "or_fixed", "tau2", "i2",
+                                         "q", "q_p"), nan),
+                "note": f"not estimable: pooling needs at least 2 centres with an estimable odds ratio, got {k}"}
     w = 1 / v
     fixed = float(np.sum(w * y) / np.sum(w))
     q = float(np.sum(w * (y - fixed) ** 2))

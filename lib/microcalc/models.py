@@ -10,7 +10,7 @@ are statsmodels' ``Logit``; ORs and Wald CIs match R's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -19,7 +19,8 @@ from scipy import stats
 
 from .pvalues import Z_975
 
-__all__ = ["NACT_TERMS", "BONE_TERMS", "design_matrix", "LogisticFit", "fit_logistic", "global_p_values"]
+__all__ = ["NACT_TERMS", "BONE_TERMS", "design_matrix", "absent_levels", "aliased_columns", "LogisticFit",
+           "fit_logistic", "global_p_values"]
 
 #: Covariates of the paper's multivariable models (the abstract's), exposure first.
 NACT_TERMS = ("microcalcification", "mri_necrosis", "age", "menopausal_status", "breast_density",
@@ -33,7 +34,9 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
 
     Categorical terms get one indicator per non-reference level (named
     ``term[level]``), text columns are factors with their sorted first value
-    as reference, booleans and numbers enter as they are.
+    as reference, booleans and numbers enter as they are. A category level
+    that no row of ``df`` has is dropped (no column; see
+    :func:`absent_levels`), so the reference is the first level present.
 
     Returns
     -------
@@ -51,14 +54,60 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
         start = len(names)
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes = s.cat.codes.to_numpy()
-            for i, level in enumerate(s.cat.categories[1:], start=1):
+            present = [i for i in range(len(s.cat.categories)) if (codes == i).any()]
+            for i in present[1:]:
                 cols.append((codes == i).astype(float))
-                names.append(f"{term}[{level}]")
+                names.append(f"{term}[{s.cat.categories[i]}]")
         else:
             cols.append(s.astype(float).to_numpy())
             names.append(term)
         columns_of[term] = list(range(start, len(names)))
     return np.column_stack(cols), names, columns_of
+
+
+def absent_levels(df: pd.DataFrame, terms: Sequence[str]) -> dict[str, list[str]]:
+    """Category levels of ``terms`` that no row of ``df`` has (dropped by :func:`design_matrix`)."""
+    out = {}
+    for term in terms:
+        s = df[term]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            counts = s.value_counts()
+            missing = [str(c) for c in s.cat.categories if counts.get(c, 0) == 0]
+            if missing:
+                out[term] = missing
+    return out
+
+
+def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> dict[int, list[int]]:
+    """Columns of ``X`` that are linear combinations of earlier columns (a rank-deficient design).
+
+    Columns are taken in order and a column is aliased when its part not
+    explained by the earlier kept columns is below ``tol`` of its norm; this
+    is how R's ``glm`` chooses the coefficients it reports as ``NA``
+    ("not defined because of singularities"). Returns aliased column ->
+    the kept columns it is a combination of.
+    """
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    # |R_jj| of a QR decomposition is the norm of column j's part outside the span of columns 0..j-1
+    r = np.abs(np.diag(np.linalg.qr(X, mode="r"))) if X.shape[0] >= X.shape[1] else None
+    kept: list[int] = []
+    out: dict[int, list[int]] = {}
+    for j in range(X.shape[1]):
+        if norms[j] == 0:
+            out[j] = []
+            continue
+        if r is not None and r[j] >= tol * norms[j]:
+            kept.append(j)
+            continue
+        if kept:
+            basis = X[:, kept] / norms[kept]
+            coef, *_ = np.linalg.lstsq(basis, X[:, j] / norms[j], rcond=None)
+            residual = X[:, j] / norms[j] - basis @ coef
+            if np.sqrt(residual @ residual) < tol:
+                out[j] = [k for k, c in zip(kept, coef) if abs(c) > 1e-6]
+                continue
+        kept.append(j)
+    return out
 
 
 @dataclass
@@ -73,6 +122,7 @@ class LogisticFit:
     events: int
     columns_of: dict[str, list[int]]
     converged: bool
+    aliased: dict[str, list[str]] = field(default_factory=dict)
 
     def table(self, z: float = Z_975) -> pd.DataFrame:
         """Odds ratios with Wald CIs and P, one row per coefficient except the intercept.
@@ -120,33 +170,51 @@ def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     cluster : optional column of cluster labels (e.g. the centre): standard
         errors are then cluster-robust (sandwich; statsmodels ``cov_type="cluster"``,
         with its small-sample correction), as R ``sandwich::vcovCL``.
+
+    Columns that are linear combinations of earlier ones (:func:`aliased_columns`)
+    are left out of the fit; their coefficients are NaN and ``aliased`` names
+    the columns each is a combination of, as R's ``glm`` reports ``NA``.
     """
     cols = [outcome, *terms] + ([cluster] if cluster else [])
     data = df[cols].dropna()
     X, names, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
     groups = pd.factorize(data[cluster].astype(str), sort=True)[0] if cluster else None
+    aliased = aliased_columns(X) if len(y) else {}
+    keep = [j for j in range(X.shape[1]) if j not in aliased]
+    alias_names = {names[j]: [names[k] for k in of] for j, of in aliased.items()}
+    params, bse = np.full(X.shape[1], np.nan), np.full(X.shape[1], np.nan)
     try:
-        res = _fit(X, y, groups)
+        res = _fit(X[:, keep] if aliased else X, y, groups)
     except (np.linalg.LinAlgError, ValueError):  # singular design or separated data: no MLE
-        nan = np.full(X.shape[1], np.nan)
-        return LogisticFit(names, nan, nan, np.nan, len(y), int(y.sum()), columns_of, False)
-    return LogisticFit(names, np.asarray(res.params), np.asarray(res.bse), float(res.llf), len(y),
-                       int(y.sum()), columns_of, bool(res.mle_retvals.get("converged", True)))
+        return LogisticFit(names, params, bse, np.nan, len(y), int(y.sum()), columns_of, False, alias_names)
+    params[keep], bse[keep] = np.asarray(res.params), np.asarray(res.bse)
+    return LogisticFit(names, params, bse, float(res.llf), len(y), int(y.sum()), columns_of,
+                       bool(res.mle_retvals.get("converged", True)), alias_names)
 
 
 def global_p_values(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.Series:
     """Likelihood-ratio P of each term (all its levels at once) in the model ``outcome ~ terms``.
 
     Matches R ``drop1(fit, test = "LRT")`` (same complete cases for every
-    reduced model).
+    reduced model). Aliased columns (:func:`aliased_columns`) are left out
+    first; a term with none of its columns left has P NaN.
     """
     data = df[[outcome, *terms]].dropna()
     X, _, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(float).to_numpy()
+    aliased = aliased_columns(X)
+    if aliased:
+        kept = [j for j in range(X.shape[1]) if j not in aliased]
+        position = {j: i for i, j in enumerate(kept)}
+        X = X[:, kept]
+        columns_of = {t: [position[j] for j in idx if j in position] for t, idx in columns_of.items()}
     full = _fit(X, y).llf
     out = {}
     for term, idx in columns_of.items():
+        if not idx:
+            out[term] = np.nan
+            continue
         keep = [i for i in range(X.shape[1]) if i not in idx]
         reduced = _fit(X[:, keep], y).llf
         out[term] = float(stats.chi2.sf(2 * (full - reduced), len(idx)))

@@ -102,23 +102,25 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=("with microcalcifi
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3.6))
     x = range(len(rates))
-    ax.bar(x, rates["rate %"], color=[OKABE_ITO[0], OKABE_ITO[1]][: len(rates)], width=0.6)
+    ax.bar(x, rates["rate %"].fillna(0), color=[OKABE_ITO[0], OKABE_ITO[1]][: len(rates)], width=0.6)
     err = [rates["rate %"] - rates["ci low %"], rates["ci high %"] - rates["rate %"]]
     ax.errorbar(x, rates["rate %"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
+    top = float(rates["ci high %"].max()) if rates["ci high %"].notna().any() else 0.0
     for xi, (_, r) in zip(x, rates.iterrows()):
-        ax.text(xi, r["ci high %"] + 1.5, f"{r['rate %']:.1f}%\n{r['events']}/{r['n']}", ha="center",
-                va="bottom", fontsize=9)
+        text = f"{r['rate %']:.1f}%\n{r['events']}/{r['n']}" if r["n"] else "no patients:\nnot estimable"
+        ax.text(xi, (r["ci high %"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=9)
     ax.set_xticks(list(x), list(group_labels)[: len(rates)])
     ax.set_ylabel(f"{label} (%, 95% Wilson CI)")
-    ax.set_ylim(0, max(100, float(rates["ci high %"].max()) + 15) if rates["ci high %"].max() > 80
-                else float(rates["ci high %"].max()) + 15)
+    ax.set_ylim(0, max(100, top + 15) if top > 80 else top + 15)
     return ax
 
 
 def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None):
     """Forest plot of odds ratios (log scale) with 95% CIs; ``tidy`` has ``label``, ``or``, ``ci_low``, ``ci_high``.
 
-    Rows are drawn top to bottom in the order given. Returns the axes.
+    Rows are drawn top to bottom in the order given; a row without an
+    estimate (or with an infinite limit) is labelled "not estimable" at the
+    null line. Returns the axes.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -127,12 +129,16 @@ def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None):
         _, ax = plt.subplots(figsize=(7, 0.38 * len(tidy) + 1.2))
     y = np.arange(len(tidy))[::-1]
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
-    ax.errorbar(tidy["or"], y, xerr=[tidy["or"] - tidy["ci_low"], tidy["ci_high"] - tidy["or"]],
+    shown = np.isfinite(tidy[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)).all(axis=1)
+    est = tidy[shown]
+    ax.errorbar(est["or"], y[shown], xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]],
                 fmt="s", color=OKABE_ITO[0], ecolor=OKABE_ITO[0], markersize=5, capsize=2, linewidth=1)
+    for yi in y[~shown]:
+        ax.text(1, yi, " not estimable", va="center", ha="left", fontsize=8, color="#555555")
     ax.set_yticks(y, tidy["label"])
     ax.set_ylim(-0.8, len(tidy) - 0.2)
     ax.set_xscale("log")
-    lo, hi = float(np.nanmin(tidy["ci_low"])), float(np.nanmax(tidy["ci_high"]))
+    lo, hi = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
     ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo / 1.5 <= t <= hi * 1.5]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
@@ -153,7 +159,7 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None)
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.9 * len(counts) + 1.3))
-    shares = counts.div(counts.sum(axis=1), axis=0) * 100
+    shares = (counts.div(counts.sum(axis=1).where(counts.sum(axis=1) > 0), axis=0) * 100).fillna(0.0)
     left = pd.Series(0.0, index=counts.index)
     for i, cat in enumerate(counts.columns):
         ax.barh(range(len(counts)), shares[cat], left=left, color=OKABE_ITO[i % len(OKABE_ITO)],
@@ -175,11 +181,16 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None)
 
 
 def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
-    """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes."""
+    """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes.
+
+    When the pooled OR is not estimable (fewer than two centres with an OR)
+    its row says so instead of a diamond.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
     est = centres[centres["estimable"]].reset_index(drop=True)
+    pooled_ok = bool(np.isfinite(pooled["or"]))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.45 * len(est) + 1.6))
     y = np.arange(len(est))[::-1] + 1
@@ -189,13 +200,17 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
                 ecolor=OKABE_ITO[0], capsize=2, linewidth=1)
     ax.scatter(est["or"], y, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
     lo, mid, hi = pooled["ci_low"], pooled["or"], pooled["ci_high"]
-    ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=OKABE_ITO[3], zorder=3)
+    if pooled_ok:
+        ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=OKABE_ITO[3], zorder=3)
+        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled['tau2']:.3f}, I² = {pooled['i2']:.0f}%)"
+    else:
+        ax.text(1, 0, " not estimable", va="center", ha="left", fontsize=8, color="#555555")
+        pooled_label = "pooled, DerSimonian-Laird"
     labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"])]
-    ax.set_yticks(list(y) + [0], labels + [f"pooled, DerSimonian-Laird\n(tau² = {pooled['tau2']:.3f}, "
-                                           f"I² = {pooled['i2']:.0f}%)"])
+    ax.set_yticks(list(y) + [0], labels + [pooled_label])
     ax.set_xscale("log")
-    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
-             if float(est["ci_low"].min()) / 1.5 <= t <= float(est["ci_high"].max()) * 1.5]
+    low, high = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50) if low / 1.5 <= t <= high * 1.5]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel("odds ratio of bone metastasis with microcalcification (95% CI, log scale)")

@@ -2,7 +2,9 @@
 
 Columns: ``id`` (the published id wherever the paper reports that number),
 ``quantity``, ``estimate``, ``ci_low``, ``ci_high``, ``p``, ``n``, ``method``.
-The replication report reads these files.
+The replication report reads these files. An estimate that the data cannot
+give has no numbers and its ``method`` reads ``not estimable: <reason>``
+(:func:`not_estimable`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,23 @@ import pandas as pd
 from .outputs import write_csv
 from .paths import project_path
 
-__all__ = ["COLUMNS", "result", "write_results", "read_results", "rate_results", "comparison_results",
-           "regression_results"]
+__all__ = ["COLUMNS", "NOT_ESTIMABLE", "not_estimable", "is_not_estimable", "result", "write_results", "read_results", "rate_results", "comparison_results",
+           "regression_results", "firth_results", "not_estimable_text"]
 
 COLUMNS = ["id", "quantity", "estimate", "ci_low", "ci_high", "p", "n", "method"]
+
+#: The words that open the ``method`` of every estimate the data cannot give.
+NOT_ESTIMABLE = "not estimable"
+
+
+def not_estimable(reason: str) -> str:
+    """``"not estimable: <reason>"``, the method (and the text) of an estimate that cannot be had."""
+    return f"{NOT_ESTIMABLE}: {reason}"
+
+
+def is_not_estimable(method) -> bool:
+    """Whether a method text (or a note) says the estimate is not estimable."""
+    return isinstance(method, str) and method.startswith(f"{NOT_ESTIMABLE}:")
 
 
 def result(ident: str, quantity: str, estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan,
@@ -48,6 +63,11 @@ def rate_results(rates: pd.DataFrame, ids: tuple[str, str], quantity: str) -> li
     """Rows for the two group rates of :func:`microcalc.stats.group_rates` (exposed first), in %."""
     rows = []
     for ident, (_, r) in zip(ids, rates.iterrows()):
+        if r["n"] == 0:
+            group = rates.columns[0]
+            rows.append(result(ident, quantity, n=0, method=not_estimable(
+                f"no patient with {group} = {'yes' if r[group] else 'no'}")))
+            continue
         rows.append(result(ident, quantity, r["rate %"], r["ci low %"], r["ci high %"], n=r["n"],
                            method="proportion (%), 95% Wilson score CI"))
     return rows
@@ -63,12 +83,30 @@ def regression_results(tidy: pd.DataFrame, prefix: str, published_ids: dict, n_m
     """Rows for every OR of a :class:`microcalc.tables.RegressionTable`'s ``tidy`` frame.
 
     ``published_ids`` maps ``(term, model)`` to the paper's id; other rows get
-    ``<prefix>_or_<uni|multi>_<term>``.
+    ``<prefix>_or_<uni|multi>_<term>``. A row whose ``note`` says it is not
+    estimable keeps that note as its method, and no numbers.
     """
     rows = []
     for _, r in tidy.iterrows():
         short = "uni" if r["model"] == "univariable" else "multi"
         ident = published_ids.get((r["term"], r["model"]), f"{prefix}_or_{short}_{r['term']}")
+        note = r.get("note", "")
         rows.append(result(ident, f"OR, {r['term']} ({r['model']})", r["or"], r["ci_low"], r["ci_high"],
-                           r["p"], r["n"], f"{method} ({r['model']})"))
+                           r["p"], r["n"], note if is_not_estimable(note) else f"{method} ({r['model']})"))
     return rows
+
+
+def firth_results(firth: pd.DataFrame, prefix: str, n: int) -> list[dict]:
+    """Rows ``<prefix>_or_firth_<term>`` for a :func:`microcalc.stats.firth_table` (not-estimable rows kept as such)."""
+    return [result(f"{prefix}_or_firth_{t}", f"OR, {t} (Firth)", r["or"], r["ci_low"], r["ci_high"], r["p"], n,
+                   r["method"] if is_not_estimable(r["method"])
+                   else f"Firth-penalised logistic regression ({r['method']})")
+            for t, r in firth.iterrows()]
+
+
+def not_estimable_text(rows: list[dict]) -> str:
+    """Markdown listing every not-estimable row of a results list with its reason (or saying there is none)."""
+    lines = [f"- {r['quantity']} (`{r['id']}`): {r['method']}" for r in rows if is_not_estimable(r["method"])]
+    if not lines:
+        return "Every estimate of this notebook could be computed from the data."
+    return "**Not estimable from these data** (written as such to the results file):\n\n" + "\n".join(lines)

@@ -14,13 +14,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .models import fit_logistic, global_p_values
 from .outputs import write_csv
 from .paths import project_path
-from .stats import separation_report
+from .results import NOT_ESTIMABLE
+from .stats import MIN_GROUP_SIZE, SUPPRESSED, model_estimates, suppress_small_groups
 
-__all__ = ["table_one", "RegressionTable", "regression_table", "save_table", "fmt_or", "fmt_p",
-           "p_phrase", "term_labels"]
+__all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table", "save_table", "fmt_or",
+           "fmt_p", "p_phrase", "fmt_percent", "or_text", "term_labels"]
 
 
 def fmt_p(p: float) -> str:
@@ -35,6 +35,11 @@ def p_phrase(p: float) -> str:
     if p is None or pd.isna(p):
         return "P not estimable"
     return "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
+
+
+def fmt_percent(x: float) -> str:
+    """``"73.7%"``; "no patients" for the share of an empty group (NaN)."""
+    return "no patients" if pd.isna(x) else f"{x:.1f}%"
 
 
 def fmt_or(o: float, lo: float, hi: float) -> str:
@@ -62,17 +67,62 @@ def table_one(df: pd.DataFrame, group: str, columns: Sequence[str], nonnormal: S
     mean differences and missing counts are shown, and missing values are
     kept out of the tests (``include_null=False``). Categories keep the
     contract's order.
+
+    The summary of a continuous variable (and its standardised mean
+    difference) in a group, or overall, where fewer than
+    :data:`microcalc.stats.MIN_GROUP_SIZE` patients have a value is
+    suppressed (:func:`microcalc.stats.suppress_small_groups`); see
+    :func:`suppression_note`. A group with no patient is left out (and
+    with it the tests and SMDs), and so is a category no patient has.
     """
+    import warnings
+
     from tableone import TableOne
 
     data = _as_display(df[[*columns, group]])
     categorical = [c for c in columns if isinstance(data[c].dtype, pd.CategoricalDtype)]
-    order = {c: [str(x) for x in data[c].cat.categories] for c in categorical}
-    order[group] = list(group_order)
-    table = TableOne(data, columns=list(columns), categorical=categorical, groupby=group,
-                     nonnormal=list(nonnormal), pval=True, htest_name=True, smd=True, missing=True,
-                     include_null=False, order=order, decimals=1)
-    return table.tableone
+    order = {c: [str(x) for x in data[c].cat.categories if (data[c] == x).any()] for c in categorical}
+    order[group] = [g for g in group_order if (data[group] == g).any()]
+    compare = len(order[group]) > 1
+    with warnings.catch_warnings():  # tableone's warnings name its install path; sparse data are said so here
+        warnings.simplefilter("ignore")
+        table = TableOne(data, columns=list(columns), categorical=categorical, groupby=group,
+                         nonnormal=list(nonnormal), pval=compare, htest_name=compare, smd=compare, missing=True,
+                         include_null=False, order=order, decimals=1).tableone
+    return _suppress_continuous(table, data, group, [c for c in columns if c not in categorical])
+
+
+def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, continuous: list[str]) -> pd.DataFrame:
+    """Table 1 with the continuous summaries (and SMDs) of groups under the threshold suppressed."""
+    top = table.columns[0][0]
+    summaries = [c for c in table.columns if c[1] == "Overall" or (data[group] == c[1]).any()]
+    smd = [c for c in table.columns if str(c[1]).startswith("SMD")]
+    rows = [r for r in table.index if any(str(r[0]).startswith(f"{c}, ") for c in continuous)]
+    if not rows:
+        return table
+    block = table.loc[rows, summaries + smd]
+    sizes = []
+    for r in rows:
+        values = data[next(c for c in continuous if str(r[0]).startswith(f"{c}, "))]
+        counts = [int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
+                  for c in summaries]
+        groups = [n for n, c in zip(counts, summaries) if c[1] != "Overall"]
+        sizes.append(counts + [min(groups, default=0)] * len(smd))
+    sizes = pd.DataFrame(sizes, index=block.index, columns=block.columns)
+    out = table.copy()
+    out.loc[rows, summaries + smd] = suppress_small_groups(block, sizes)
+    return out
+
+
+def suppression_note(table: pd.DataFrame) -> str:
+    """One sentence for under a table: which continuous summaries were suppressed, or that none was."""
+    suppressed = int((table.astype(str) == SUPPRESSED).to_numpy().sum())
+    if not suppressed:
+        return (f"Continuous summaries of fewer than {MIN_GROUP_SIZE} patients would be suppressed; "
+                "every group here is large enough.")
+    return (f"**{suppressed} cell{'' if suppressed == 1 else 's'} suppressed**: a median, quartile, mean, SD, "
+            f"minimum or maximum of fewer than {MIN_GROUP_SIZE} patients could reveal an individual's value, so it "
+            f"is shown as \"{SUPPRESSED}\", and so is the standardised mean difference computed from it.")
 
 
 @dataclass
@@ -86,10 +136,16 @@ class RegressionTable:
         multivariable, and the global likelihood-ratio P of each variable in
         the multivariable model.
     tidy : DataFrame
-        The same estimates as numbers, one row per coefficient and model.
+        The same estimates as numbers, one row per coefficient and model;
+        ``note`` says ``not estimable: <reason>`` where there is no estimate.
     separation : list of str
         Separation problems of the multivariable model, in words.
     n, events : patients and events in the multivariable model.
+    notes : list of str
+        Everything else dropped or not estimable (absent levels,
+        rank-deficient designs, an outcome that does not vary), in words,
+        for every model of the table.
+    global_p : the multivariable model's likelihood-ratio P of each variable
     """
 
     display: pd.DataFrame
@@ -97,16 +153,18 @@ class RegressionTable:
     separation: list[str] = field(default_factory=list)
     n: int = 0
     events: int = 0
+    notes: list[str] = field(default_factory=list)
+    global_p: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
 
-def _levels(s: pd.Series) -> list[tuple[str, str | None]]:
-    """(label, design column suffix) per level; the first is the reference (suffix None)."""
+def _levels(s: pd.Series) -> list[tuple[str, str]]:
+    """(label, coefficient name) per level; the contract's reference comes first."""
+    name = s.name
     if isinstance(s.dtype, pd.CategoricalDtype):
-        cats = [str(c) for c in s.cat.categories]
-        return [(cats[0], None)] + [(c, f"[{c}]") for c in cats[1:]]
+        return [(str(c), f"{name}[{c}]") for c in s.cat.categories]
     if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
-        return [("no", None), ("yes", "")]
-    return [("per unit", "")]
+        return [("no", ""), ("yes", name)]
+    return [("per unit", name)]
 
 
 def _level_mask(s: pd.Series, level: str) -> pd.Series:
@@ -118,53 +176,72 @@ def _level_mask(s: pd.Series, level: str) -> pd.Series:
     return pd.Series(True, index=s.index)
 
 
+_SHORT = {"separation": "not estimable (separation)", "rank-deficient": "not estimable (rank-deficient)",
+          "level absent": "dropped (no patients)", "no variation": "not estimable (no variation)"}
+
+
 def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                      labels: dict | None = None) -> RegressionTable:
     """Univariable and multivariable logistic regression of ``outcome`` on ``terms``, finalfit style.
 
     Univariable models use every patient with the outcome and that variable;
     the multivariable model uses the complete cases of all of them. ORs are
-    Wald (R ``confint.default``). When the multivariable data are separated,
-    the affected estimates are reported as not estimable, with the reason,
-    instead of an infinite OR.
+    Wald (R ``confint.default``). What a model cannot estimate
+    (:func:`microcalc.stats.model_estimates`: an absent level, a
+    rank-deficient design, separation) is shown as such, with the reason in
+    ``tidy["note"]`` and ``notes``, instead of an infinite or arbitrary OR.
     """
     labels = labels or {}
-    multi_data = df[[outcome, *terms]].dropna()
-    separation = separation_report(df, outcome, terms)
-    multi = fit_logistic(df, outcome, list(terms)).table() if not separation else None
-    global_p = global_p_values(df, outcome, list(terms)) if not separation else pd.Series(dtype=float)
+    multi = model_estimates(df, outcome, terms, with_global_p=True)
+    notes = list(multi.problems)
     rows, tidy = [], []
     for term in terms:
         uni_data = df[[outcome, term]].dropna()
-        uni_sep = separation_report(df, outcome, [term])
-        uni = fit_logistic(df, outcome, [term]).table() if not uni_sep else None
+        uni = model_estimates(df, outcome, [term])
+        notes += [f"{p} (univariable model of {term})" for p in uni.problems if p not in multi.problems]
         levels = _levels(df[term])
         y = uni_data[outcome].astype(bool)
-        for i, (level, suffix) in enumerate(levels):
+        for i, (level, name) in enumerate(levels):
             mask = _level_mask(uni_data[term], level)
-            n_events = f"{int(mask.sum())} ({int(y[mask].sum())})"
             row = {"variable": labels.get(term, term) if i == 0 else "", "level": level,
-                   "n (events)": n_events}
-            if suffix is None:
-                row.update({"OR univariable (95% CI)": "Ref", "P univariable": "",
-                            "OR multivariable (95% CI)": "Ref", "P multivariable": ""})
-            else:
-                name = term + suffix
-                for model, table, sep in (("univariable", uni, uni_sep), ("multivariable", multi, separation)):
-                    if table is None:
-                        row[f"OR {model} (95% CI)"] = "not estimable (separation)"
-                        row[f"P {model}"] = "-"
-                        continue
-                    est = table.loc[name]
+                   "n (events)": f"{int(mask.sum())} ({int(y[mask].sum())})"}
+            for model, fit, n in (("univariable", uni, len(uni_data)), ("multivariable", multi, multi.n)):
+                if fit.reference.get(term, "no") == level:  # a yes/no variable's reference is "no"
+                    row[f"OR {model} (95% CI)"], row[f"P {model}"] = "Ref", ""
+                    continue
+                est = fit.table.loc[name]
+                if est["kind"]:
+                    row[f"OR {model} (95% CI)"], row[f"P {model}"] = _SHORT[est["kind"]], "-"
+                else:
                     row[f"OR {model} (95% CI)"] = fmt_or(est["or"], est["ci_low"], est["ci_high"])
                     row[f"P {model}"] = fmt_p(est["p"])
-                    tidy.append({"term": name, "variable": term, "level": level, "model": model,
-                                 "or": est["or"], "ci_low": est["ci_low"], "ci_high": est["ci_high"],
-                                 "p": est["p"], "n": len(uni_data) if model == "univariable" else len(multi_data)})
-            row["global P (LR)"] = fmt_p(global_p.get(term)) if (i == 0 and len(levels) > 2) else ""
+                tidy.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
+                             "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
+                             "note": est["note"]})
+            row = {k: row[k] for k in ("variable", "level", "n (events)", "OR univariable (95% CI)",
+                                       "P univariable", "OR multivariable (95% CI)", "P multivariable")}
+            row["global P (LR)"] = fmt_p(multi.global_p.get(term)) if (i == 0 and len(levels) > 2) else ""
             rows.append(row)
-    y = multi_data[outcome].astype(bool)
-    return RegressionTable(pd.DataFrame(rows), pd.DataFrame(tidy), separation, len(multi_data), int(y.sum()))
+    tidy = pd.DataFrame(tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
+                                       "note"])
+    return RegressionTable(pd.DataFrame(rows), tidy, multi.separation, multi.n, multi.events,
+                           list(dict.fromkeys(notes)), multi.global_p)
+
+
+def or_text(row, dash: str = "–", with_p: bool = False) -> str:
+    """``"2.35 (1.19–4.67)"`` (``with_p``: ``"2.35 (1.19–4.67, P = 0.012)"``) for an estimated OR.
+
+    A row without an estimate gives its ``note`` (or ``method``) when that
+    reads ``not estimable: <reason>``, else just "not estimable".
+    """
+    if pd.isna(row["or"]):
+        for key in ("note", "method"):
+            text = row.get(key) if hasattr(row, "get") else None
+            if isinstance(text, str) and text.startswith(NOT_ESTIMABLE):
+                return text
+        return NOT_ESTIMABLE
+    p = f", P = {row['p']:.3f}" if with_p else ""
+    return f"{row['or']:.2f} ({row['ci_low']:.2f}{dash}{row['ci_high']:.2f}{p})"
 
 
 def term_labels(tidy: pd.DataFrame) -> pd.Series:
