@@ -164,8 +164,9 @@ def test_nbval_passes_a_patch_upgrade_and_fails_a_changed_number(tmp_path):
     env = {**os.environ, "MICROCALC_ROOT": str(tmp_path), "JUPYTER_PREFER_ENV_PATH": "1",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--color=no", "--rootdir", str(tmp_path), "--nbval", "--nbval-current-env",
-         "--nbval-sanitize-with", str(SANITIZE), "notebooks/upgraded.ipynb", "notebooks/upgraded_and_changed.ipynb"],
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--color=no", "--rootdir", str(tmp_path),
+         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
+         "notebooks/upgraded.ipynb", "notebooks/upgraded_and_changed.ipynb"],
         capture_output=True, text=True, cwd=tmp_path, env=env)
     found = re.findall(r"^(?:\S*/)?(\w+)(?:\.|::)ipynb::(Cell \d+) (PASSED|FAILED)", run.stdout, flags=re.M)
     results = {f"{stem}::{cell}": outcome for stem, cell, outcome in found}
