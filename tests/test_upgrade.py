@@ -251,6 +251,8 @@ numpy==2.4.6 ; python_full_version == '3.11.*' \\
     # via pandas
 scipy==1.17.1 \\
     --hash=sha256:cccc
+aiohttp==3.14.5 ; python_full_version == '3.12.*' \\
+    --hash=sha256:eeee
 pip==26.3 \\
     --hash=sha256:dddd
 """
@@ -268,12 +270,14 @@ def test_requirements_come_from_the_lock_with_the_named_changes(tmp_path):
     root = _project(tmp_path, LOCK)
     plain = upgrade.requirements(root)
     assert plain.hashed and plain.source == "requirements.lock"
-    assert plain.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "scipy==1.17.1"]
-    assert plain.baseline == {"numpy": "2.4.6", "scipy": "1.17.1"}
+    assert plain.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "scipy==1.17.1",
+                           "aiohttp==3.14.5 ; python_full_version == '3.12.*'"]
+    assert plain.baseline == {"numpy": "2.4.6", "scipy": "1.17.1"}  # aiohttp is for Python 3.12 only
     assert plain.file_text() == LOCK  # installed with its hashes
     changed = upgrade.requirements(root, upgrade.parse_packages("SciPy==1.17.0"))
     assert not changed.hashed and changed.source == "requirements.lock with SciPy==1.17.0"
-    assert changed.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "SciPy==1.17.0"]
+    assert changed.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "SciPy==1.17.0",
+                             "aiohttp==3.14.5 ; python_full_version == '3.12.*'"]
     assert "--hash" not in changed.file_text() and "pip==" not in changed.file_text()
 
 

@@ -130,6 +130,17 @@ def _pin_version(line: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _applies(line: str) -> bool:
+    """Whether a requirement line's environment marker holds for the running interpreter."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return False
+    return req.marker is None or req.marker.evaluate()
+
+
 def _latest_range(requirement: str) -> str:
     """The declared range of a direct dependency; an exact pin ``==X.Y.Z`` is read as its patch series."""
     from packaging.requirements import Requirement
@@ -164,8 +175,11 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
         text = None
         pins = {k: [v] for k, v in direct.items()}
         source = "pyproject.toml pins"
-    baseline = {k: _pin_version(v[0]) for k, v in pins.items()
-                if _pin_version(v[0]) and len({_pin_version(x) for x in v}) == 1}
+    baseline = {}  # the pinned version of each package whose marker applies to this Python (3.11)
+    for k, v in pins.items():
+        here = {_pin_version(x) for x in v if _applies(x)} - {None}
+        if len(here) == 1:
+            baseline[k] = here.pop()
     if latest:
         wanted = {k: [_latest_range(v)] for k, v in direct.items()}
         source = "newest releases within pyproject.toml's ranges (exact pins read as their patch series)"
