@@ -8,7 +8,9 @@ committed project tree there (``git archive HEAD``), and in that copy:
 1. probes every import the library and the notebooks make
    (:func:`collect_imports`, :func:`probe_imports`), so that a removed module
    or symbol is one line naming the package and the symbol;
-2. runs every notebook with default parameters and the unit tests;
+2. runs nbval over the committed notebooks (:func:`nbval_cells`), every
+   notebook with default parameters (a failure is one line,
+   :func:`notebook_errors`) and the unit tests;
 3. compares every number of every tidy results file and reconstructed table
    (``data/results/*.csv``, ``data/reconstructed/*.csv``) with the committed
    ones within a relative tolerance (:func:`compare_csv`), and the bytes of
@@ -20,7 +22,7 @@ It prints a short report and writes it as Markdown and CSV in
 interpreter.
 
 Command line: ``python -m microcalc.upgrade [--packages "scipy==X statsmodels==Y"]
-[--latest] [--rtol 1e-9] [--tests "tests/test_x.py"]``.
+[--latest] [--rtol 1e-9] [--tests "tests/test_x.py" | --tests none] [--no-nbval]``.
 """
 
 from __future__ import annotations
