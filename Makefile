@@ -13,7 +13,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks dag report browser test unit nbval lab bench run sites check-run setup lock lint clean-venv
+.PHONY: all notebooks dag report browser test unit nbval lab bench run sites check-run setup lock lint clean-venv upgrade-check
 
 # The causal diagram, the notebooks and the HTML edition, then the run's receipt
 # (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
@@ -106,6 +106,15 @@ lock: $(STAMP)
 # Licences and copyright of every file (REUSE).
 lint: $(STAMP)
 	$(BIN)/reuse lint
+
+# Does an upgrade change any number? Builds a throwaway environment in runs/upgrade/
+# (from requirements.lock, else pyproject's pins, with the named changes), runs every
+# notebook and the unit tests in a copy of the committed tree, compares every number:
+#   make upgrade-check PACKAGES="scipy==1.17.0"   (or LATEST=1; RTOL=1e-9; TESTS="tests/test_x.py"
+#   or TESTS=none; NBVAL=0 skips nbval over the committed notebooks)
+upgrade-check: $(STAMP)
+	$(BIN)/python -m microcalc.upgrade --packages "$(PACKAGES)" $(if $(LATEST),--latest) \
+	  $(if $(RTOL),--rtol $(RTOL)) $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 0,$(NBVAL)),--no-nbval)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks

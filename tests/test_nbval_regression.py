@@ -2,7 +2,10 @@
 
 The perturbation happens in a copy of the project's data (``MICROCALC_ROOT``
 points the notebooks there), so the repository is never modified: the test
-checks the raw file's checksum before and after.
+checks the raw file's checksum before and after. The upgrade check's
+comparison (:func:`microcalc.upgrade.compare_tables`) of the rerun's results
+with the committed ones then reports the numbers the perturbation changes,
+and none it cannot change.
 """
 
 import hashlib
@@ -12,8 +15,10 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from microcalc.paths import project_path
+from microcalc.upgrade import compare_tables
 
 
 def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
@@ -27,6 +32,7 @@ def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
     nact = pd.read_csv(tmp_path / "data/raw/nact_cohort.csv", dtype=str, keep_default_na=False)
     first_pcr = nact.index[nact["pcr"] == "yes"][0]
     nact.loc[first_pcr, "pcr"] = "no"  # one patient's outcome changes
+    group = nact.loc[first_pcr, "microcalcification"]
     nact.to_csv(tmp_path / "data/raw/nact_cohort.csv", index=False, lineterminator="\n")
 
     env = {**os.environ, "MICROCALC_ROOT": str(tmp_path)}
@@ -46,3 +52,16 @@ def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
     summary = analysis.stdout.strip().splitlines()[-1]
     assert "failed" in summary and "passed" in summary, summary  # only the affected cells fail
     assert hashlib.sha256(raw.read_bytes()).hexdigest() == before
+
+    # The rerun wrote its results into the copy: compare them as the upgrade check does.
+    moved, files = compare_tables(project_path(), tmp_path, folders=("data/results",))
+    assert files == []
+    assert moved and {m.file for m in moved} <= {f"data/results/04_{name}.csv" for name in
+                                                 ("results", "regression_nact_pcr", "firth_nact_pcr", "table1_nact")}
+    assert not [m for m in moved if m.column == "n"]  # group sizes cannot change
+    rates = {m.id: m for m in moved if m.file.endswith("04_results.csv") and m.column == "estimate"
+             and m.quantity == "pCR rate (%)"}
+    changed = "nact_pcr_calc" if group == "yes" else "nact_pcr_nocalc"
+    in_group = nact[nact["microcalcification"] == group]
+    assert set(rates) == {changed}  # the other group's pCR rate did not move
+    assert float(rates[changed].after) == pytest.approx(100 * (in_group["pcr"] == "yes").mean(), rel=1e-9)
