@@ -15,7 +15,7 @@ import pandas as pd
 
 from microcalc import replicate
 from microcalc.paths import project_path
-from microcalc.report import alt_texts, build_report, key_messages
+from microcalc.report import alt_texts, build_report, finding_sentences, key_messages
 
 BANNER = "cannot show whether microcalcification predicts pCR"
 
@@ -82,7 +82,11 @@ def test_key_messages_of_a_site_run_give_the_findings_headline(tmp_path):
     findings = pd.read_csv(project_path("data/results/replication_findings.csv"))
     findings.to_csv(results / "replication_findings.csv", index=False)
     messages = key_messages(tmp_path, synthetic=False)
-    assert replicate.findings_headline(findings) + "." in messages
+    assert messages[-1] == replicate.findings_headline(findings) + "."
+    sentences = finding_sentences(tmp_path)
+    assert len(sentences) == len(findings) and not any("`" in s or s.startswith("nact_") for s in sentences)
+    assert sentences[0].startswith("pCR rate, microcalcification vs none: ")
+    assert sentences[0].endswith(replicate.findings_sentences(findings)[0].split(": ", 1)[1])
     assert not any("Reproduction check" in m for m in messages)
 
 

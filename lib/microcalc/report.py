@@ -231,7 +231,8 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
     by a test the paper does not name, and whether the published odds ratios,
     CIs and P values agree with one another. Then, from notebook 07: on the
     bundled data the reproduction check's counts (:func:`microcalc.replicate.summary`),
-    on a site's data the findings' headline and one sentence per finding.
+    on a site's data the findings' headline (:func:`finding_sentences` gives one
+    sentence per finding, shown under it).
     A file that is missing gives a sentence saying which notebook has not run.
     """
     import pandas as pd
@@ -286,10 +287,31 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         if findings.is_file():
             frame = pd.read_csv(findings)
             out.append(replicate.findings_headline(frame) + ".")
-            out.extend(s.replace("`", "") for s in replicate.findings_sentences(frame))
         else:
             out.append("The replication report (notebook 07) has not been run on these data.")
     return out
+
+
+def finding_sentences(output_dir: str | Path) -> list[str]:
+    """On a site's data, one sentence per finding (:func:`microcalc.replicate.findings_sentences`), or none."""
+    import pandas as pd
+
+    from .replicate import findings_sentences
+
+    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
+    if not findings.is_file():
+        return []
+    frame = pd.read_csv(findings)
+    labels = _finding_labels(frame)
+    return [re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
+            for s in findings_sentences(frame)]
+
+
+def _finding_labels(findings) -> dict[str, str]:
+    """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
+    model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
+    return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
+            for i, m in zip(findings["id"], findings["measure"])}
 
 
 def _key_results(output_dir: Path, synthetic: bool) -> str:
@@ -303,9 +325,7 @@ def _key_results(output_dir: Path, synthetic: bool) -> str:
     findings = _read_csv(results / "replication_findings.csv")
     if findings is None:
         return "<p>The replication report (notebook 07) has not been run: no results to show.</p>"
-    model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
-    measure = {i: (m[:1].upper() + m[1:] + next((v for k, v in model.items() if i.endswith(k)), ""))
-               for i, m in zip(findings["id"], findings["measure"])}
+    measure = _finding_labels(findings)
     if synthetic:
         score = _read_csv(results / "replication.csv")
         if score is None:
@@ -393,8 +413,11 @@ def _figure_html(figs: list[tuple[str, str, bool]]) -> str:
         f"<figcaption>{html.escape(caption)}</figcaption></figure>" for name, caption, wide in figs) + "</div>")
 
 
-def _key_box(messages: list[str], synthetic: bool) -> str:
-    items = "".join(f"<li>{html.escape(m)}</li>" for m in messages)
+def _key_box(messages: list[str], details: list[str]) -> str:
+    """The Key messages box; ``details`` (a site's sentence per finding) as a list under the last message."""
+    sub = ("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in details) + "</ul>") if details else ""
+    items = "".join(f"<li>{html.escape(m)}{sub if k == len(messages) - 1 else ''}</li>"
+                    for k, m in enumerate(messages))
     return (f'<div class="mc-key" role="region" aria-labelledby="key-messages"><h2 id="key-messages">Key messages'
             f"</h2><ul>{items}</ul></div>")
 
@@ -479,6 +502,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
     objective = next((line for line in abstract.splitlines() if line.startswith("Objectives:")), "")
     question = html.escape(objective.replace("Objectives:", "").strip())
     messages = key_messages(output_dir, synthetic)
+    details = [] if synthetic else finding_sentences(output_dir)
     title = "# Breast microcalcification and poor prognosis"
     cite = ("A research compendium for *New insights into breast microcalcification for poor prognosis: NACT cohort "
             "and bone metastasis evaluation cohort*, J Cancer Res Clin Oncol 2023;149(10):7285&ndash;7297 "
@@ -491,7 +515,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
     index_nb = _markdown_notebook(
         f"{title}\n\n{cite}\n\n{run}",
         f'## The question\n\n<p class="mc-question">{question}</p>',
-        _key_box(messages, synthetic),
+        _key_box(messages, details),
         f"## {check}\n\n" + _key_results(output_dir, synthetic)
         + ("\n\nOn synthetic data the agreement is by construction (rates, univariable results) or calibration "
            "(multivariable odds ratios): see the banner above." if synthetic else ""),
@@ -508,7 +532,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
         figs = [(name, caption, False) for name, caption, _ in shown if name[:-4] in SUMMARY_FIGURES]
         summary_nb = _markdown_notebook(
             "# Breast microcalcification and poor prognosis: summary\n\n" + cite.split(" Words")[0],
-            f"## The question\n\n{question}", _key_box(messages, synthetic), _figure_html(figs),
+            f"## The question\n\n{question}", _key_box(messages, details), _figure_html(figs),
             "## Limitations\n\n" + limitations(synthetic)
             + ("\n- The cohorts are synthetic: these numbers check the pipeline, not the paper's findings."
                if synthetic else ""))
