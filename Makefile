@@ -50,17 +50,19 @@ notebooks: $(STAMP)
 dag: $(STAMP)
 	$(BIN)/python -m microcalc.dag
 
-# The HTML edition of the executed notebooks (report/, not committed).
-report: $(STAMP)
-	$(BIN)/python -m microcalc.report
+# The HTML edition of the executed notebooks (report/, not committed), and its
+# one-page summary printed to report/summary.pdf by headless Chromium.
+report: $(STAMP) browser
+	$(BIN)/python -m microcalc.report --summary-pdf
 
-# Headless Chromium for the browser test of the HTML edition: installed from
-# Debian's packages when missing and we are root (CI); otherwise say how.
+# Headless Chromium (the browser test, and printing the summary PDF) and poppler-utils
+# (pdftoppm, to check that PDF): installed from Debian's packages when missing and we
+# are root (CI); otherwise say how.
 browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftoppm >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
-	else echo "note: install chromium and chromium-driver for the browser test of the HTML edition" >&2; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
+	else echo "note: install chromium, chromium-driver and poppler-utils for the HTML edition's summary PDF and its tests" >&2; fi
 
 test: $(STAMP) report browser
 	$(BIN)/python -m pytest tests $(NBVAL_FLAGS) notebooks

@@ -1,10 +1,20 @@
-"""The HTML edition opened in headless Chromium: every page loads, every image loads, no internal link is broken.
+"""The HTML edition opened in headless Chromium, as a reader meets it.
+
+Checks every page of the edition built from the committed notebooks on the
+bundled data: it loads; no code is visible on load and the page's toggle (or a
+cell's own) reveals it; every image loads and has an alt text; no internal link
+is broken; no absolute path of the machine appears; the synthetic-data banner
+opens every page; the glossary is linked from every page; each page has a
+table of contents and previous/next links; the index opens with the key
+messages; and, with the print stylesheet applied at the width of an A4 page,
+no figure or table runs past the page's edge.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them
-when run as root, as in CI). A screenshot of the index is saved to
-``tests/artifacts/report_index.png``.
+when run as root, as in CI). Screenshots of the index and of notebook 04's page
+are saved to ``tests/artifacts/``.
 """
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -16,6 +26,7 @@ from microcalc.report import build_report
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
+BANNER = "cannot show whether microcalcification predicts pCR"
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +57,30 @@ def browser(tmp_path_factory):
 
 
 def _pages(site: Path) -> list[Path]:
-    return [site / "index.html"] + sorted(site.glob("[0-9][0-9]_*.html"))
+    return [site / "index.html"] + sorted(site.glob("[0-9][0-9]_*.html")) + [site / "glossary.html"]
 
 
-def test_the_site_has_an_index_and_one_page_per_notebook(site):
+def _notebook_pages(site: Path) -> list[Path]:
+    return sorted(site.glob("[0-9][0-9]_*.html"))
+
+
+_VISIBLE_CODE = """
+return Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea'))
+  .filter(e => e.checkVisibility({visibilityProperty: true, opacityProperty: true})
+               && e.getBoundingClientRect().height > 0).length"""
+
+
+def test_the_site_has_an_index_a_glossary_and_one_page_per_notebook(site):
     notebooks = sorted(project_path("notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert [p.stem for p in sorted(site.glob("[0-9][0-9]_*.html"))] == [p.stem for p in notebooks]
-    text = (site / "index.html").read_text()
-    assert "Replication summary" in text and "Synthetic data" in text
+    assert [p.stem for p in _notebook_pages(site)] == [p.stem for p in notebooks]
+    assert (site / "glossary.html").is_file()
 
 
 def test_no_page_holds_an_absolute_path_of_this_machine(site):
-    root = str(project_path("."))
+    root, home = str(project_path(".")), os.path.expanduser("~") + "/"
     for page in _pages(site):
-        assert root not in page.read_text(encoding="utf-8"), page.name
+        text = page.read_text(encoding="utf-8")
+        assert root not in text and home not in text, page.name
 
 
 def test_every_page_and_image_loads_and_no_internal_link_is_broken(site, browser):
@@ -79,6 +100,7 @@ def test_every_page_and_image_loads_and_no_internal_link_is_broken(site, browser
             url = urlparse(href)
             if url.scheme in ("http", "https", "mailto"):
                 continue
+            assert not url.scheme, f"{page.name}: link {href} is not relative"
             if not url.path:  # an anchor on this page
                 # as browsers do (HTML "find a potential indicated element"): raw fragment, then decoded
                 found = browser.execute_script(
@@ -91,9 +113,113 @@ def test_every_page_and_image_loads_and_no_internal_link_is_broken(site, browser
     assert image_count >= 6  # the index's key figures at least
 
 
-def test_screenshot_of_the_index(site, browser):
+def test_every_image_has_an_alt_text_that_says_what_it_shows(site, browser):
+    for page in _pages(site):
+        browser.get(page.as_uri())
+        alts = browser.execute_script("return Array.from(document.images).map(i => i.getAttribute('alt'))")
+        for alt in alts:
+            assert alt and alt.strip() not in ("Figure", "Figure: .") and len(alt) > 15, f"{page.name}: alt {alt!r}"
+
+
+def test_no_code_is_visible_on_load_and_the_toggles_reveal_it(site, browser):
+    from selenium.webdriver.common.by import By
+
+    for page in _notebook_pages(site):
+        browser.get(page.as_uri())
+        total = browser.execute_script("return document.querySelectorAll('.jp-CodeCell .jp-InputArea').length")
+        assert total > 0, page.name
+        assert browser.execute_script(_VISIBLE_CODE) == 0, f"{page.name}: code visible on load"
+        # one cell's own toggle shows that cell's code only
+        browser.find_element(By.CSS_SELECTOR, "details.mc-code > summary").click()
+        assert browser.execute_script(_VISIBLE_CODE) == 1, page.name
+        # the page's toggle shows all of it, and hides it again
+        button = browser.find_element(By.CSS_SELECTOR, "button.mc-toggle-all")
+        button.click()
+        assert browser.execute_script(_VISIBLE_CODE) == total, page.name
+        button.click()
+        assert browser.execute_script(_VISIBLE_CODE) == 0, page.name
+
+
+def test_the_banner_and_the_glossary_link_open_every_page(site, browser):
+    for page in _pages(site):
+        browser.get(page.as_uri())
+        banner = browser.execute_script(
+            "const b = document.querySelector('.mc-banner'); return b && [b.innerText, b.getBoundingClientRect().top]")
+        assert banner and BANNER in banner[0] and banner[1] < 150, f"{page.name}: no synthetic-data banner at the top"
+        assert browser.execute_script("return document.querySelector('nav.mc-nav a[href=\"glossary.html\"]') !== null"), \
+            f"{page.name}: no glossary link"
+
+
+def test_each_page_has_a_table_of_contents_and_previous_next_links(site, browser):
+    pages = _pages(site)
+    for i, page in enumerate(pages):
+        browser.get(page.as_uri())
+        toc = browser.execute_script("return Array.from(document.querySelectorAll('.mc-toc a')).map(a => a.getAttribute('href'))")
+        assert toc and all(h.startswith("#") for h in toc), f"{page.name}: no table of contents"
+        rel = browser.execute_script(
+            "return Array.from(document.querySelectorAll('main a[rel]')).map(a => [a.rel, a.getAttribute('href')])")
+        if i > 0:
+            assert ["prev", pages[i - 1].name] in rel, page.name
+        if i + 1 < len(pages):
+            assert ["next", pages[i + 1].name] in rel, page.name
+
+
+def test_the_index_opens_with_the_question_and_the_key_messages(site, browser):
+    browser.get((site / "index.html").as_uri())
+    order = browser.execute_script("""
+        const top = e => e ? e.getBoundingClientRect().top + window.scrollY : null;
+        return [top(document.querySelector('.mc-question')), top(document.getElementById('key-messages')),
+                top(document.querySelector('table.mc-results')), top(document.querySelector('.mc-figures'))]""")
+    assert None not in order and order == sorted(order), order
+    messages = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.mc-key li')).map(li => li.innerText)")
+    assert 4 <= len(messages) <= 6, messages
+    assert any("32 of 155" in m and "50 of 158" in m and "71 of 611" in m for m in messages), messages
+    assert any("reproduction check" in m.lower() for m in messages), messages
+    # key figures at a sensible size: none wider than the text column, the one-panel ones at most half of it
+    sizes = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.mc-figures figure')).map(f =>
+          [f.classList.contains('mc-wide'), f.querySelector('img').getBoundingClientRect().width,
+           document.getElementById('mc-content').getBoundingClientRect().width])""")
+    for wide, width, column in sizes:
+        assert width <= column and (wide or width <= column / 2 + 1), sizes
+
+
+def test_the_glossary_defines_the_clinical_terms(site, browser):
+    browser.get((site / "glossary.html").as_uri())
+    text = browser.execute_script("return document.getElementById('mc-content').innerText")
+    for term in ("ypT0/is ypN0", "neoadjuvant chemotherapy", "MRI tumour necrosis", "BI-RADS", "Mass",
+                 "St Gallen", "Ki-67", "assumption", "Osteolytic", "Osteoblastic", "Mixed", "Axial only",
+                 "Appendicular", "Whole body"):
+        assert term in text, term
+
+
+def test_printed_at_a4_width_no_figure_or_table_runs_past_the_page(site, browser):
+    """Print media at the A4 text width (210 mm less 2 x 12 mm margins, 96 px per inch)."""
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    browser.set_window_size(703, 1600)
+    try:
+        for page in _pages(site):
+            browser.get(page.as_uri())
+            over = browser.execute_script("""
+                const w = document.documentElement.clientWidth;
+                return Array.from(document.querySelectorAll('img, table'))
+                  .filter(e => e.getClientRects().length > 0)
+                  .map(e => [e.tagName, Math.round(e.getBoundingClientRect().right)]).filter(([t, r]) => r > w + 1)""")
+            assert not over, f"{page.name}: printed past the page's edge: {over[:5]}"
+            assert browser.execute_script(_VISIBLE_CODE) == 0, f"{page.name}: code printed"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_window_size(1280, 1600)
+
+
+def test_screenshots_of_the_index_and_an_analysis_page(site, browser):
     out = project_path("tests/artifacts")
     out.mkdir(parents=True, exist_ok=True)
-    browser.get((site / "index.html").as_uri())
-    assert browser.save_screenshot(str(out / "report_index.png"))
-    assert (out / "report_index.png").stat().st_size > 10_000
+    for name in ("index", "04_nact_pcr"):
+        browser.get((site / f"{name}.html").as_uri())
+        height = browser.execute_script("return document.body.scrollHeight")
+        browser.set_window_size(1280, min(height, 4000))
+        assert browser.save_screenshot(str(out / f"report_{name}.png"))
+        assert (out / f"report_{name}.png").stat().st_size > 10_000
+    browser.set_window_size(1280, 1600)

@@ -215,7 +215,7 @@ def evil_run():
 
 def test_a_data_folder_named_with_markup_puts_no_markup_in_the_pages(evil_run):
     pages = sorted((evil_run / "report").glob("*.html"))
-    assert len(pages) == 2
+    assert [p.name for p in pages] == ["03_cleaning.html", "glossary.html", "index.html"]
     for page in pages:
         assert "<img src=x" not in page.read_text(), page.name
     assert "&lt;img src=x onerror=alert(1)&gt;" in (evil_run / "report" / "03_cleaning.html").read_text()
@@ -248,13 +248,13 @@ def test_report_rebuild_deletes_only_what_it_wrote(tmp_path):
     nbs = _notebook(tmp_path / "nb")
     _notebook(nbs, "02_y.ipynb")
     build_report(nbs, tmp_path, site=site)
-    assert sorted(json.loads((site / MARKER).read_text())["files"]) == ["01_x.html", "02_y.html", "index.html"]
+    assert sorted(json.loads((site / MARKER).read_text())["files"]) == ["01_x.html", "02_y.html", "glossary.html", "index.html"]
     (site / "notes.txt").write_text("keep me")
     (site / "sub").mkdir()
     (nbs / "02_y.ipynb").unlink()
     build_report(nbs, tmp_path, site=site)
-    assert sorted(p.name for p in site.iterdir()) == sorted(["01_x.html", "index.html", "notes.txt", "sub",
-                                                             "figures", MARKER])
+    assert sorted(p.name for p in site.iterdir()) == sorted(["01_x.html", "glossary.html", "index.html", "notes.txt",
+                                                             "sub", "figures", MARKER])
 
 
 def test_report_builds_into_an_empty_folder(tmp_path):
@@ -270,7 +270,7 @@ def test_report_rebuilds_a_site_built_before_sites_were_marked(tmp_path):
     for rel in ("index.html", "03_cleaning.html", "figures/03_participant_flow.png"):
         (site / rel).write_text("old")
     build_report(_notebook(tmp_path / "nb"), tmp_path, site=site)
-    assert sorted(p.name for p in site.rglob("*")) == sorted(["01_x.html", "index.html", "figures", MARKER])
+    assert sorted(p.name for p in site.rglob("*")) == sorted(["01_x.html", "glossary.html", "index.html", "figures", MARKER])
     # anything else in an unmarked folder means it is not the builder's
     other = tmp_path / "other"
     other.mkdir()

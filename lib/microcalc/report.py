@@ -53,53 +53,35 @@ _CSS_PROPERTIES = ["text-align", "vertical-align", "font-weight", "font-style", 
 class ReportFolderError(RuntimeError):
     """The site folder exists and was not written by the report builder: it is left alone."""
 
-#: Figures shown on the index page, in order, with their captions.
+#: Figures shown on the index page, in order, with their captions (also their alt text) and whether they
+#: span the page's width (a two-panel figure) rather than one column of the grid.
 KEY_FIGURES = (
-    ("03_participant_flow", "Participant flow of both cohorts"),
-    ("04_pcr_by_calcification", "pCR by microcalcification, with 95% Wilson CIs"),
-    ("05_necrosis_by_calcification", "MRI necrosis by microcalcification"),
-    ("06_bone_metastasis_by_calcification", "Bone metastasis by microcalcification"),
-    ("06_type_and_extent", "Type and extent of bone metastases"),
-    ("07_or_published_vs_reproduced", "Published and reproduced odds ratios"),
-    ("07_findings_published_vs_site", "Published and site odds ratios with the 95% prediction interval"),
+    ("04_pcr_by_calcification", "pCR rate with and without microcalcification (NACT cohort), with 95% Wilson CIs",
+     False),
+    ("06_bone_metastasis_by_calcification",
+     "Recorded bone metastasis with and without microcalcification (multicentre cohort), with 95% Wilson CIs", False),
+    ("05_necrosis_by_calcification", "Tumour necrosis on MRI with and without microcalcification, with 95% CIs",
+     False),
+    ("06_type_and_extent", "Type and extent of the bone metastases, with and without microcalcification", True),
+    ("07_or_published_vs_reproduced", "Published odds ratios beside those computed by this run, with 95% CIs",
+     True),
+    ("07_findings_published_vs_site", "Published and site odds ratios with the 95% prediction interval", True),
+    ("03_participant_flow", "Participant flow of both cohorts", True),
 )
 
-_NAV_STYLE = """
-nav.mc-nav { font-family: system-ui, sans-serif; font-size: 14px; background: #f4f6f8;
-             border-bottom: 1px solid #d0d7de; padding: .5rem 1rem; position: sticky; top: 0; z-index: 10; }
-nav.mc-nav a { margin-right: 1.5rem; color: #0072B2; text-decoration: none; }
-"""
+#: The two figures of the one-page summary.
+SUMMARY_FIGURES = ("04_pcr_by_calcification", "06_bone_metastasis_by_calcification")
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.5; color: #222; }
-.synthetic { background: #fff4e5; border-left: 4px solid #E69F00; padding: .5rem 1rem; }
-figure { margin: 1.5rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-ol li { margin-bottom: .6rem; }
-""" + _NAV_STYLE
+#: The templates of the edition (an nbconvert template that extends JupyterLab's).
+TEMPLATES = Path(__file__).with_name("templates")
 
+#: Cell tags the edition obeys (JupyterBook's names): the whole cell, its code, its output left out;
+#: ``show-code`` shows a cell's code unfolded. Every other code cell is folded.
+REMOVE_CELL, REMOVE_INPUT, REMOVE_OUTPUT, SHOW_CODE = "remove-cell", "remove-input", "remove-output", "show-code"
 
-def _title_and_question(nb: nbformat.NotebookNode) -> tuple[str, str]:
-    first = nb.cells[0].source if nb.cells else ""
-    title = next((line[2:].strip() for line in first.splitlines() if line.startswith("# ")), "notebook")
-    question = next((line for line in first.splitlines() if line.startswith("**Question.**")), "")
-    return title, question.replace("**Question.**", "").strip()
-
-
-def _md_inline(text: str) -> str:
-    text = html.escape(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
-    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
-
-
-def _nav(pages: list[tuple[str, str]], i: int | None) -> str:
-    links = ['<a href="index.html">Index</a>']
-    if i is not None and i > 0:
-        links.append(f'<a href="{pages[i - 1][0]}">&larr; {html.escape(pages[i - 1][1])}</a>')
-    if i is not None and i + 1 < len(pages):
-        links.append(f'<a href="{pages[i + 1][0]}">{html.escape(pages[i + 1][1])} &rarr;</a>')
-    return '<nav class="mc-nav">' + "".join(links) + "</nav>"
-
+_TEST_NAMES = {"fisher_exact": "Fisher's exact test", "pearson_chi2": "Pearson's χ² test",
+               "yates_chi2": "the Yates-corrected χ² test", "mann_whitney": "the Mann-Whitney test",
+               "logistic_wald": "the Wald test of a logistic regression"}
 
 def _strip_remote_scripts(page: str) -> str:
     """Remove scripts and stylesheets loaded from the network (the site must work offline)."""
@@ -195,111 +177,392 @@ def _write_marker(out: Path, files: list[str]) -> None:
                               + "\n", encoding="utf-8")
 
 
-def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path = ".",
-                 site: str | Path | None = None, synthetic: bool | None = None, label: str | None = None) -> Path:
-    """Render the executed notebooks and an index page into ``site`` (default ``<output_dir>/report``).
+# ------------------------------------------------------------------ what the pages say
+def _title_and_question(nb: nbformat.NotebookNode) -> tuple[str, str]:
+    first = nb.cells[0].source if nb.cells else ""
+    title = next((line[2:].strip() for line in first.splitlines() if line.startswith("# ")), "notebook")
+    question = next((line for line in first.splitlines() if line.startswith("**Question.**")), "")
+    return title, question.replace("**Question.**", "").strip()
 
-    ``synthetic`` says whether the run used the bundled synthetic cohorts (the
-    index then says so); by default, whether ``output_dir`` is the project itself.
-    ``label`` (a run's name) is shown, escaped, on the index page.
+
+def _plain(markdown: str) -> str:
+    """Markdown as plain text (for alt text): no emphasis, code marks or link targets."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    return re.sub(r"[*_`#>]+", "", text).strip()
+
+
+def alt_texts(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Give every image output an alt text (in place; returns ``nb``).
+
+    The alt text is the output's ``alt`` metadata or the cell's, when a notebook
+    sets one; otherwise "Figure: " and the heading and first sentence of the
+    Markdown cell the figure follows, which on these pages says what the figure shows.
+    """
+    heading, sentence = "", ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = [line for line in cell.source.splitlines() if line.strip()]
+            heads = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
+            prose = " ".join(line for line in lines if not line.startswith("#"))
+            if heads:
+                heading, sentence = _plain(heads[-1]), ""
+            if prose:
+                sentence = _plain(re.split(r"(?<=[.:;])\s", prose, maxsplit=1)[0])
+            continue
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                alt = (output.get("metadata", {}).get("alt") or cell.metadata.get("alt")
+                       or "Figure: " + ". ".join(x for x in (heading, sentence) if x).rstrip(".:;") + ".")
+                output.setdefault("metadata", {})["mc_alt"] = alt
+    return nb
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+
+
+def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[str]:
+    """The index's key messages, as plain sentences, each computed from a file the notebooks wrote.
+
+    From notebook 01 (``data/reconstructed/``, the paper's numbers, the same for
+    every run): the tables the abstract fixes uniquely, any printed P matched only
+    by a test the paper does not name, and whether the published odds ratios,
+    CIs and P values agree with one another. Then, from notebook 07: on the
+    bundled data the reproduction check's counts (:func:`microcalc.replicate.summary`),
+    on a site's data the findings' headline (:func:`finding_sentences` gives one
+    sentence per finding, shown under it).
+    A file that is missing gives a sentence saying which notebook has not run.
+    """
+    import pandas as pd
+
+    from . import replicate
+
+    rec = project_path("data/reconstructed")
+    out: list[str] = []
+    overview = _read_csv(rec / "01_reconstruction_overview.csv")
+    if overview is None:
+        out.append("The reconstruction of the paper's tables (notebook 01) has not been run.")
+    else:
+        unique = overview[(overview["status"] == "unique") & overview["reconstruction"].isin(["nact_pcr", "bone_met"])]
+        fixed = []
+        for _, row in unique.iterrows():
+            a, b = (part.strip() for part in row["table"].split("vs"))
+            what = row["what"] if row["what"][1:2].isupper() else row["what"][:1].lower() + row["what"][1:]
+            fixed.append(f"{what}: {a.replace('/', ' of ')} with microcalcification against "
+                         f"{b.replace('/', ' of ')} without")
+        open_ = overview[overview["status"] != "unique"]
+        text = "The abstract's numbers fix one table each for " + "; and for ".join(fixed) + "."
+        if len(open_):
+            first = open_.iloc[0]
+            text += (f" It leaves {len(open_)} others open, among them {first['what']} "
+                     f"({first['feasible tables']} possible tables).")
+        out.append(text)
+    verdicts = _read_csv(rec / "01_p_verdicts.csv")
+    if verdicts is not None:
+        measures = {}
+        findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
+        if findings_csv is not None:
+            measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
+        for _, row in verdicts[verdicts["verdict"].str.startswith("only an unnamed test")].iterrows():
+            tests = ", ".join(_TEST_NAMES.get(t.strip(), t.strip()) for t in row["reproduced by"].split(","))
+            out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
+                       f"by {tests}, a test the paper does not name for it (it names {row['paper names']}).")
+    coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")
+    if coherence is not None:
+        ok = coherence[(coherence["P consistent"] == "True") & (coherence["OR consistent"] == "True")]
+        text = (f"{len(ok)} of the {len(coherence)} published odds ratios are internally consistent with their "
+                "95% CIs and P values")
+        bad = sorted(set(coherence["id"]) - set(ok["id"]))
+        out.append(text + (f"; not consistent: {', '.join(bad)}." if bad else "."))
+    results = project_path(output_dir) / "data" / "results"
+    if synthetic:
+        table = _read_csv(results / "replication.csv")
+        out.append("Reproduction check of the pipeline on the synthetic data (not a replication): "
+                   + (replicate.summary(table) + "." if table is not None
+                      else "the report (notebook 07) has not been run."))
+    else:
+        findings = results / "replication_findings.csv"
+        if findings.is_file():
+            frame = pd.read_csv(findings)
+            out.append(replicate.findings_headline(frame) + ".")
+        else:
+            out.append("The replication report (notebook 07) has not been run on these data.")
+    return out
+
+
+def finding_sentences(output_dir: str | Path) -> list[str]:
+    """On a site's data, one sentence per finding (:func:`microcalc.replicate.findings_sentences`), or none."""
+    import pandas as pd
+
+    from .replicate import findings_sentences
+
+    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
+    if not findings.is_file():
+        return []
+    frame = pd.read_csv(findings)
+    labels = _finding_labels(frame)
+    return [re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
+            for s in findings_sentences(frame)]
+
+
+def _finding_labels(findings) -> dict[str, str]:
+    """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
+    model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
+    return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
+            for i, m in zip(findings["id"], findings["measure"])}
+
+
+def _key_results(output_dir: Path, synthetic: bool) -> str:
+    """The index's table of the paper's findings: published beside this run (HTML, every cell escaped)."""
+    import pandas as pd
+
+    from .replicate import findings_display
+    from .study import FINDING_IDS
+
+    results = output_dir / "data" / "results"
+    findings = _read_csv(results / "replication_findings.csv")
+    if findings is None:
+        return "<p>The replication report (notebook 07) has not been run: no results to show.</p>"
+    measure = _finding_labels(findings)
+    if synthetic:
+        score = _read_csv(results / "replication.csv")
+        if score is None:
+            return "<p>The reproduction check (notebook 07) has not been run.</p>"
+        score = score.set_index("id")
+        head = ["Finding", "Published", "This run", "Agreement"]
+        rows = [[measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
+                for i in FINDING_IDS if i in score.index]
+    else:
+        shown = findings_display(pd.read_csv(results / "replication_findings.csv"))
+        head = ["Finding", "Published", "This site", "Same direction, significant", "Inside 95% prediction interval"]
+        rows = [[measure.get(f.split(":")[0], f), p, s, c1, c3] for f, p, s, c1, c3 in
+                shown[["finding", "published", "this site", "1 same direction, significant",
+                       "3 inside 95% prediction interval"]].itertuples(index=False)]
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return ('<table class="mc-results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+            + f"</tr></thead><tbody>{cells}</tbody></table>")
+
+
+def _banner(synthetic: bool, label: str | None) -> str:
+    if synthetic:
+        return ('<p class="mc-banner" role="note"><strong>Synthetic data.</strong> These pages run on the bundled '
+                "synthetic cohorts, generated by code from the published numbers; no row is a patient. They check "
+                "that the pipeline computes what the paper computed, and cannot show whether microcalcification "
+                "predicts pCR.</p>")
+    whose = f"the data of run {html.escape(label)}" if label else "a site's own data"
+    return (f'<p class="mc-banner mc-site" role="note"><strong>This site&#8217;s data.</strong> These pages show the '
+            f"paper's analysis run on {whose}: the numbers are this site's, not the paper's.</p>")
+
+
+def _prevnext(pages: list[tuple[str, str]], i: int) -> str:
+    prev = (f'<a rel="prev" href="{pages[i - 1][0]}">&larr; {html.escape(pages[i - 1][1])}</a>' if i > 0
+            else "<span></span>")
+    nxt = (f'<a rel="next" href="{pages[i + 1][0]}">{html.escape(pages[i + 1][1])} &rarr;</a>'
+           if i + 1 < len(pages) else "<span></span>")
+    return f'<nav class="mc-prevnext" aria-label="Previous and next page">{prev}{nxt}</nav>'
+
+
+_HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+
+
+def _toc(page: str) -> str:
+    """The page's table of contents, from its rendered h2/h3 headings."""
+    items = []
+    for level, ident, inner in _HEADING.findall(page):
+        if level == "1" or ident.startswith("mc-"):
+            continue
+        text = re.sub(r"<[^>]+>", "", inner).replace("¶", "").strip()
+        items.append(f'<li class="mc-toc-{level}"><a href="#{ident}">{text}</a></li>')
+    return "<ul>" + "".join(items) + "</ul>" if items else "<p>(one section)</p>"
+
+
+class _Edition:
+    """One nbconvert exporter with the edition's template and preprocessors, and the site's pages."""
+
+    def __init__(self, pages: list[tuple[str, str]], banner: str, summary_page: bool):
+        from nbconvert import HTMLExporter
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        self.pages, self.banner, self.summary_page = pages, banner, summary_page
+        self.exporter = HTMLExporter(template_name="edition", extra_template_basedirs=[str(TEMPLATES)],
+                                     exclude_anchor_links=False)
+        self.exporter.register_preprocessor(TagRemovePreprocessor(
+            remove_cell_tags={REMOVE_CELL}, remove_input_tags={REMOVE_INPUT},
+            remove_all_outputs_tags={REMOVE_OUTPUT}), enabled=True)
+
+    def render(self, nb: nbformat.NotebookNode, href: str, title: str, kind: str) -> str:
+        i = next((k for k, (h, _) in enumerate(self.pages) if h == href), None)
+        nb.metadata["title"] = title
+        mc = {"kind": kind, "href": href, "pages": self.pages, "banner": self.banner,
+              "summary_page": self.summary_page, "prevnext": _prevnext(self.pages, i) if i is not None else "",
+              "has_code": any(c.cell_type == "code" for c in nb.cells)}
+        body, _ = self.exporter.from_notebook_node(alt_texts(nb), resources={"mc": mc})
+        body = body.replace("<!--mc-toc-->", _toc(body), 1)
+        return _strip_remote_scripts(body)
+
+
+def _markdown_notebook(*sources: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(s) for s in sources])
+
+
+def _figure_html(figs: list[tuple[str, str, bool]]) -> str:
+    return ('<div class="mc-figures">' + "".join(
+        f'<figure class="{"mc-wide" if wide else ""}"><img src="figures/{name}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>" for name, caption, wide in figs) + "</div>")
+
+
+def _key_box(messages: list[str], details: list[str]) -> str:
+    """The Key messages box; ``details`` (a site's sentence per finding) as a list under the last message."""
+    sub = ("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in details) + "</ul>") if details else ""
+    items = "".join(f"<li>{html.escape(m)}{sub if k == len(messages) - 1 else ''}</li>"
+                    for k, m in enumerate(messages))
+    return (f'<div class="mc-key" role="region" aria-labelledby="key-messages"><h2 id="key-messages">Key messages'
+            f"</h2><ul>{items}</ul></div>")
+
+
+def print_pdf(page: Path, pdf: Path, timeout: int = 120) -> None:
+    """Print ``page`` to ``pdf`` with headless Chromium (its print stylesheet applies).
+
+    Raises
+    ------
+    RuntimeError
+        If Chromium is not installed or fails; the message says how to install it.
+    """
+    import subprocess
+    import tempfile
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not chromium:
+        raise RuntimeError("summary.pdf not written: Chromium is needed to print it "
+                           "(apt-get install chromium; `make report` does this when run as root)")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                               "--no-first-run", "--disable-background-networking", "--no-pdf-header-footer",
+                               f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0 or not pdf.is_file():
+        raise RuntimeError(f"summary.pdf not written: Chromium exited with status {proc.returncode}")
+
+
+def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path = ".",
+                 site: str | Path | None = None, synthetic: bool | None = None, label: str | None = None,
+                 summary_pdf: bool = False) -> Path:
+    """Render the executed notebooks, an index page and the glossary into ``site`` (default ``<output_dir>/report``).
+
+    ``synthetic`` says whether the run used the bundled synthetic cohorts (every
+    page then carries the synthetic-data banner); by default, whether
+    ``output_dir`` is the project itself. ``label`` (a run's name) is shown,
+    escaped, on the index page. ``summary_pdf`` also writes ``summary.html``
+    and prints it to ``summary.pdf`` with headless Chromium (``make report``).
     Returns the path of the index page.
 
     Raises
     ------
     ReportFolderError
         If ``site`` exists, is not empty and was not written by this function.
+    RuntimeError
+        If ``summary_pdf`` and Chromium is missing or fails (the pages are written).
     """
-    from nbconvert import HTMLExporter
-
     notebooks = sorted(project_path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
     out = project_path(site) if site else project_path(output_dir) / "report"
+    output_dir = project_path(output_dir)
+    if synthetic is None:
+        synthetic = output_dir.resolve() == project_path(".").resolve()
     _prepare_site(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
+    extra = ["summary.html", "summary.pdf"] if summary_pdf else []
+    _write_marker(out, [p.stem + ".html" for p in notebooks] + ["index.html", "glossary.html"] + extra
+                  + [f"figures/{name}.png" for name, _, _ in KEY_FIGURES])
     written: list[str] = []
-    _write_marker(out, [p.stem + ".html" for p in notebooks] + ["index.html"]
-                  + [f"figures/{name}.png" for name, _ in KEY_FIGURES])
-    exporter = HTMLExporter(template_name="lab")
     parsed = [(p, escape_outputs(nbformat.read(p, as_version=4))) for p in notebooks]
-    pages = [(p.stem + ".html", _title_and_question(nb)[0]) for p, nb in parsed]
-    for i, (path, nb) in enumerate(parsed):
-        body, _ = exporter.from_notebook_node(nb)
-        body = _strip_remote_scripts(body)
-        body = body.replace("<body", "<body data-mc-page", 1)
-        body = body.replace("</head>", f"<style>{_NAV_STYLE}</style></head>", 1)
-        body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _nav(pages, i), body, count=1)
-        (out / pages[i][0]).write_text(body, encoding="utf-8")
-        written.append(pages[i][0])
+    pages = ([("index.html", "Overview")] + [(p.stem + ".html", _title_and_question(nb)[0]) for p, nb in parsed]
+             + [("glossary.html", "Glossary")])
+    edition = _Edition(pages, _banner(synthetic, label), summary_pdf)
+    for path, nb in parsed:
+        href, title = path.stem + ".html", _title_and_question(nb)[0]
+        (out / href).write_text(edition.render(nb, href, title, "notebook"), encoding="utf-8")
+        written.append(href)
 
-    figures_dir = project_path(output_dir) / "figures"
+    glossary = project_path("docs/glossary.md").read_text(encoding="utf-8")
+    (out / "glossary.html").write_text(edition.render(_markdown_notebook(glossary), "glossary.html", "Glossary",
+                                                      "glossary"), encoding="utf-8")
+    written.append("glossary.html")
+
     shown = []
-    for name, caption in KEY_FIGURES:
-        src = figures_dir / f"{name}.png"
+    for name, caption, wide in KEY_FIGURES:
+        src = output_dir / "figures" / f"{name}.png"
         if src.exists():
             shutil.copyfile(src, out / "figures" / src.name)
             written.append(f"figures/{src.name}")
-            shown.append((src.name, caption))
+            shown.append((src.name, caption, wide))
 
     abstract = project_path("data/published/abstract.txt").read_text(encoding="utf-8")
     objective = next((line for line in abstract.splitlines() if line.startswith("Objectives:")), "")
-    summary = ""
-    replication = project_path(output_dir) / "data" / "results" / "replication.csv"
-    if replication.exists():
-        import pandas as pd
+    question = html.escape(objective.replace("Objectives:", "").strip())
+    messages = key_messages(output_dir, synthetic)
+    details = [] if synthetic else finding_sentences(output_dir)
+    title = "# Breast microcalcification and poor prognosis"
+    cite = ("A research compendium for *New insights into breast microcalcification for poor prognosis: NACT cohort "
+            "and bone metastasis evaluation cohort*, J Cancer Res Clin Oncol 2023;149(10):7285&ndash;7297 "
+            "(doi 10.1007/s00432-023-04668-4). Words in bold or unfamiliar are explained in the "
+            "[glossary](glossary.html).")
+    run = f"**Run:** {html.escape(label)}" if label else ""
+    items = "\n".join(f"{k}. [{title_}]({href}): {_title_and_question(nb)[1]}"
+                      for k, ((href, title_), (_, nb)) in enumerate(zip(pages[1:], parsed), start=1))
+    check = "The reproduction check, finding by finding" if synthetic else "The paper's findings on this site's data"
+    index_nb = _markdown_notebook(
+        f"{title}\n\n{cite}\n\n{run}",
+        f'## The question\n\n<p class="mc-question">{question}</p>',
+        _key_box(messages, details),
+        f"## {check}\n\n" + _key_results(output_dir, synthetic)
+        + ("\n\nOn synthetic data the agreement is by construction (rates, univariable results) or calibration "
+           "(multivariable odds ratios): see the banner above." if synthetic else ""),
+        "## Key figures\n\n" + _figure_html(shown),
+        f"## The analysis, page by page\n\n{items}\n\n[Glossary](glossary.html) of the clinical terms.")
+    (out / "index.html").write_text(edition.render(index_nb, "index.html", "Breast microcalcification: overview",
+                                                   "index"), encoding="utf-8")
+    written.append("index.html")
+    _write_marker(out, written)
 
-        from .replicate import summary as replication_summary
+    if summary_pdf:
+        from .replicate import limitations
 
-        summary = replication_summary(pd.read_csv(replication, dtype=str, keep_default_na=False))
-    if synthetic is None:
-        synthetic = project_path(output_dir).resolve() == project_path(".").resolve()
-    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
-    if not synthetic and findings.exists():
-        import pandas as pd
-
-        from .replicate import findings_headline
-
-        summary = findings_headline(pd.read_csv(findings))
-    items = "".join(
-        f'<li><a href="{page}">{html.escape(title)}</a><br>{_md_inline(_title_and_question(nb)[1])}</li>'
-        for (page, title), (_, nb) in zip(pages, parsed))
-    figures = "".join(f'<figure><img src="figures/{name}" alt="{html.escape(caption)}">'
-                      f"<figcaption>{html.escape(caption)}</figcaption></figure>" for name, caption in shown)
-    index = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Breast microcalcification: research compendium</title>
-<style>{_STYLE}</style></head>
-<body data-mc-page>{_nav(pages, None)}
-<h1>Breast microcalcification and poor prognosis: a research compendium</h1>
-<p>Reproduction of <em>New insights into breast microcalcification for poor prognosis: NACT cohort and bone
-metastasis evaluation cohort</em>, J Cancer Res Clin Oncol 2023;149(10):7285&ndash;7297
-(doi 10.1007/s00432-023-04668-4).</p>
-{f'<p class="run"><strong>Run:</strong> {html.escape(label)}</p>' if label else ''}
-<p><strong>The paper's question.</strong> {html.escape(objective.replace("Objectives:", "").strip())}</p>
-{'<p class="synthetic"><strong>Synthetic data.</strong> The bundled cohorts are generated by code from the published numbers; no row is a patient. Agreement with the paper is by construction and calibration.</p>' if synthetic else ''}
-<h2>Replication summary</h2>
-<p>{html.escape(summary) if summary else "The replication report has not been run."}</p>
-<h2>The workflow, notebook by notebook</h2>
-<ol>{items}</ol>
-<h2>Key figures</h2>
-{figures}
-</body></html>
-"""
-    (out / "index.html").write_text(index, encoding="utf-8")
-    _write_marker(out, written + ["index.html"])
+        figs = [(name, caption, False) for name, caption, _ in shown if name[:-4] in SUMMARY_FIGURES]
+        summary_nb = _markdown_notebook(
+            "# Breast microcalcification and poor prognosis: summary\n\n" + cite.split(" Words")[0],
+            f"## The question\n\n{question}", _key_box(messages, details), _figure_html(figs),
+            "## Limitations\n\n" + limitations(synthetic)
+            + ("\n- The cohorts are synthetic: these numbers check the pipeline, not the paper's findings."
+               if synthetic else ""))
+        (out / "summary.html").write_text(edition.render(summary_nb, "summary.html", "Summary", "summary"),
+                                          encoding="utf-8")
+        written.append("summary.html")
+        _write_marker(out, written)
+        print_pdf(out / "summary.html", out / "summary.pdf")
+        written.append("summary.pdf")
+        _write_marker(out, written)
     return out / "index.html"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m microcalc.report [--notebooks DIR] [--output-dir DIR] [--site DIR]``."""
+    """``python -m microcalc.report [--notebooks DIR] [--output-dir DIR] [--site DIR] [--summary-pdf]``."""
     ap = argparse.ArgumentParser(prog="python -m microcalc.report", description=main.__doc__)
     ap.add_argument("--notebooks", default="notebooks")
     ap.add_argument("--output-dir", default=".")
     ap.add_argument("--site", default=None)
+    ap.add_argument("--summary-pdf", action="store_true", help="also print summary.pdf with headless Chromium")
     args = ap.parse_args(argv)
     try:
-        index = build_report(args.notebooks, args.output_dir, args.site)
+        index = build_report(args.notebooks, args.output_dir, args.site, summary_pdf=args.summary_pdf)
     except ReportFolderError as err:
         print(f"report not built: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {index}")
+    except RuntimeError as err:  # the pages are written, the summary PDF is not
+        print(f"the HTML pages are written, but {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {index.parent.name}/{index.name}")
     return 0
 
 
