@@ -13,7 +13,7 @@ FROM python:3.11.7-slim-bookworm@sha256:d11b9bd5e49ea7401753d78f4d3b56f3aec952b8
 # browser test of the HTML edition; libmagic the licence check (reuse).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      make git ca-certificates libmagic1 chromium chromium-driver \
+      make git ca-certificates libmagic1 chromium chromium-driver poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /compendium
