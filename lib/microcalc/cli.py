@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import pandas as pd
 
@@ -70,9 +71,16 @@ def _print_verdicts(r: Reconstruction, p: str, named: list[str]) -> None:
     print(v[["test", "P", "reproduces", "named"]].to_string(index=False))
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (exit status 2), like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"microcalc-check: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the tests and the README)."""
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="microcalc-check",
         description="Reconstruct the contingency tables implied by reported numbers and check "
                     "their consistency. Give every number exactly as printed.",
@@ -175,6 +183,13 @@ def _text(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        # nan from a test undefined on a table is shown as nan, not warned about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _run(args)
+
+
+def _run(args) -> int:
     pd.set_option("display.width", 200)
     try:
         if args.command == "text":

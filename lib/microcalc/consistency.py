@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -140,8 +141,8 @@ def or_ci_p_coherence(odds_ratio, ci_low, ci_high, p_value, z: float = Z_975) ->
     >>> c.p_consistent, round(c.p_recomputed, 6)
     (True, 5.2e-05)
     """
-    o, lo, hi = (parse_ratio(x, w) for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"),
-                                           (ci_high, "CI upper bound")))
+    o, lo, hi = (parse_ratio(parse_reported(x), w)
+                 for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
     check_ratio_ci(o, lo, hi)
     p = parse_reported(p_value)
     width = np.log(hi.value) - np.log(lo.value)
@@ -218,7 +219,10 @@ def p_test_verdicts(
             p = fn(arrays)
             hits = int(rep.matches(p).sum())
             verdict = "yes" if hits == len(p) else ("in some tables" if hits else "no")
-            rows.append((test, label, float(np.nanmin(p)), float(np.nanmax(p)), hits, len(p), verdict))
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a test undefined on every table: nan
+                p_min, p_max = float(np.nanmin(p)), float(np.nanmax(p))
+            rows.append((test, label, p_min, p_max, hits, len(p), verdict))
         else:
             rows.append((test, label, np.nan, np.nan, 0, len(arrays), "not applicable"))
     out = pd.DataFrame(rows, columns=["test", "label", "p_min", "p_max", "tables_reproducing",

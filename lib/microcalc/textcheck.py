@@ -51,7 +51,7 @@ import pandas as pd
 
 from .consistency import or_ci_p_coherence, p_test_verdicts
 from .published import Reported, parse_reported
-from .reconstruct import SearchTooLarge, parse_share, reconstruct_2x2
+from .reconstruct import SearchTooLarge, count_range, parse_share, reconstruct_2x2
 
 __all__ = ["Statement", "extract", "check_statement", "check_text", "COLUMNS"]
 
@@ -173,7 +173,10 @@ def _share_checks(s: Share, label: str = "") -> tuple[list[dict], bool]:
     except ValueError as err:
         rows.append(_row(f"{name}possible percentage", False, str(err)))
         return rows, False
-    if s.count is not None and s.n is not None and (s.count > s.n or s.n == 0):
+    if s.n == 0:
+        rows.append(_row(f"{name}possible percentage", False, "a denominator of 0"))
+        return rows, False
+    if s.count is not None and s.n is not None and s.count > s.n:
         rows.append(_row(f"{name}possible percentage", False,
                          f"count {s.count} out of {s.n}: a count cannot exceed its denominator"))
         return rows, False
@@ -188,12 +191,11 @@ def _share_checks(s: Share, label: str = "") -> tuple[list[dict], bool]:
         rows.append(_row(f"{name}count gives percentage", ok,
                          f"{s.count}/{s.n} = {exact:.{rep.decimals + 2}f}%, reported {rep.text}"))
         return rows, ok
-    ks = np.arange(s.n + 1)
-    hits = ks[frac.matches(ks / s.n)]
-    if len(hits):
-        rows.append(_row(f"{name}GRIM", True, f"{rep.text} = {hits[0]}/{s.n}"))
+    lo, hi = (int(x[0]) for x in count_range(rep, [s.n]))
+    if lo <= hi:
+        rows.append(_row(f"{name}GRIM", True, f"{rep.text} = {lo}/{s.n}"))
         return rows, True
-    near = ks[np.argmin(np.abs(ks / s.n - rep.value / 100))]
+    near = int(round(frac.value * s.n))
     rows.append(_row(f"{name}GRIM", False, f"no count out of {s.n} gives {rep.text}; nearest "
                      f"{near}/{s.n} = {100 * near / s.n:.{rep.decimals + 1}f}%"))
     return rows, False
