@@ -160,3 +160,14 @@ def test_unreadable_file_is_one_clear_line(capsys):
     assert main(["text", "no_such_abstract.txt"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such file" in err and "Traceback" not in err
+
+
+def test_readme_tutorial_flags_what_the_readme_says(root):
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    pasted = readme.split("cat > pasted.txt <<'TEXT'\n", 1)[1].split("\nTEXT\n", 1)[0]
+    t = check_text(pasted)
+    bad = t[t["consistent"] == False]  # noqa: E712
+    assert set(bad["statement"]) == {"OR 1.78; 95% CI 1.07-2.97; P = 0.28",
+                                     "HR 0.62, 95% CI 0.70 to 0.94, P = 0.003", "45.3% of the 32"}
+    p = t[t["check"] == "P from a 2x2 test"].iloc[0]
+    assert p["consistent"] is True and "fisher_exact" in p["detail"]

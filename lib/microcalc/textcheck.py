@@ -112,6 +112,11 @@ class Statement:
     numbers: dict = field(default_factory=dict)
 
 
+def _as_written(text: str) -> str:
+    """The statement as printed, its line breaks and runs of spaces made single spaces."""
+    return " ".join(text.split())
+
+
 def _int(text: str | None) -> int | None:
     return None if text is None else int(text.replace(",", ""))
 
@@ -139,11 +144,11 @@ def extract(text: str) -> list[Statement]:
     taken: list[tuple[int, int]] = []
     for m in _RATIO.finditer(norm):
         kind = re.sub(r"[^A-Za-z ]", "", m.group("kind")).strip()
-        found.append(Statement("ratio", text[m.start():m.end()].strip(), m.start(), {
+        found.append(Statement("ratio", _as_written(text[m.start():m.end()]), m.start(), {
             "measure": kind, "estimate": m.group("est"), "ci_low": m.group("lo"),
             "ci_high": m.group("hi"), "p": _p_text(m)}))
     for m in _COMPARISON.finditer(norm):
-        found.append(Statement("comparison", text[m.start():m.end()].strip(), m.start(), {
+        found.append(Statement("comparison", _as_written(text[m.start():m.end()]), m.start(), {
             "exposed": _share(m, "1"), "reference": _share(m, "0"), "p": _p_text(m)}))
         taken.append((m.start(), m.end()))
     for m in _SHARE.finditer(norm):
@@ -151,7 +156,7 @@ def extract(text: str) -> list[Statement]:
         inside = any(a <= m.start() < b for a, b in taken)
         if inside or (share.count is None and share.n is None and float(share.percent[:-1]) <= 100):
             continue  # a bare percentage on its own is not checkable (an impossible one is)
-        found.append(Statement("percentage", text[m.start():m.end()].strip(), m.start(), {"share": share}))
+        found.append(Statement("percentage", _as_written(text[m.start():m.end()]), m.start(), {"share": share}))
     return sorted(found, key=lambda s: s.start)
 
 
