@@ -58,6 +58,8 @@ def case(name, n_total):
             pcts = printed(a, n1, b, n0, 1)
             r = reconstruct_2x2(pcts["pct_exposed"], pcts["pct_reference"], n_exposed=n1,
                                 n_reference=n0, p_value="P < 0.001")
+        elif name == "2x2, 1-decimal %, both group sizes, OR, CI, P":
+            r = reconstruct_2x2(**printed(a, n1, b, n0, 1), n_exposed=n1, n_reference=n0)
         elif name == "2x2, 1-decimal %, total only":
             pcts = printed(a, n1, b, n0, 1)
             r = reconstruct_2x2(pcts["pct_exposed"], pcts["pct_reference"], n_total=n_total)
@@ -73,7 +75,8 @@ def case(name, n_total):
 
 
 CASES = ["2x2, 2-decimal %, OR, CI, P", "2x2, 1-decimal %, OR, CI, P",
-         "2x2, 1-decimal %, both group sizes, P", "2x2, 1-decimal %, total only",
+         "2x2, 1-decimal %, both group sizes, P", "2x2, 1-decimal %, both group sizes, OR, CI, P",
+         "2x2, 1-decimal %, total only",
          "2x3, one category's shares, P"]
 
 
@@ -91,7 +94,7 @@ def main(repeats: int = 7) -> None:
         for name in CASES:
             with ctx.Pool(1) as pool:
                 seconds, peak, outcome = pool.apply(case, (name, n_total))
-            print(f"  n = {n_total:>9,}  {name:<40} {seconds:6.2f} s  {peak:5.2f} GiB  {outcome}")
+            print(f"  n = {n_total:>9,}  {name:<46} {seconds:6.2f} s  {peak:5.2f} GiB  {outcome}")
 
 
 if __name__ == "__main__":

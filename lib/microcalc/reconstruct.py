@@ -39,8 +39,11 @@ from scipy import special
 from .published import Reported, parse_reported
 from .pvalues import TESTS, Z_975, odds_ratio_wald
 
-__all__ = ["Reconstruction", "reconstruct_2x2", "reconstruct_2xk", "count_candidates", "compositions",
-           "count_range", "check_ratio_ci", "parse_share", "parse_ratio", "SearchTooLarge", "too_many_for", "MAX_FISHER_TABLES", "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED"]
+__all__ = [
+    "Reconstruction", "reconstruct_2x2", "reconstruct_2xk", "count_candidates", "count_range",
+    "compositions", "parse_share", "parse_ratio", "check_ratio_ci", "too_many_for", "SearchTooLarge",
+    "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED", "MAX_FISHER_TABLES",
+]
 
 #: Most candidate tables held in memory at once (the direct search); larger
 #: searches run in chunks within analytic bounds, or are refused.
@@ -52,13 +55,14 @@ MAX_EXAMINED = 200_000_000
 # Most candidate tables for the direct search (all at once); above it, the chunked one.
 _DIRECT = MAX_TABLES
 #: Most tables for which Fisher's exact P is computed (its cost grows with each table's size).
-MAX_FISHER_TABLES = 50_000
+MAX_FISHER_TABLES = 250_000
 #: Rows examined per chunk of the chunked search (bounds memory).
 _CHUNK = 1_000_000
 
 
 class SearchTooLarge(ValueError):
     """A search space or feasible set too large to hold; the message says how large and what narrows it."""
+
 
 _CELLS_2X2 = ["events_exposed", "n_exposed", "events_reference", "n_reference"]
 
@@ -268,7 +272,10 @@ def _stats_2x2(df: pd.DataFrame, z: float) -> pd.DataFrame:
 
 
 def too_many_for(test: str, n_tables: int) -> bool:
-    """Whether P under ``test`` is too costly for ``n_tables`` tables (Fisher's test above :data:`MAX_FISHER_TABLES`)."""
+    """Whether P under ``test`` costs too much for ``n_tables`` tables.
+
+    Fisher's exact test above :data:`MAX_FISHER_TABLES` tables; the others are cheap.
+    """
     return test == "fisher_exact" and n_tables > MAX_FISHER_TABLES
 
 
@@ -427,8 +434,9 @@ def _search_chunked(pairs, orients, rep_or, rep_lo, rep_hi, rep_orp, z) -> pd.Da
                     held += int(hit.sum())
                     if held > MAX_TABLES:
                         raise SearchTooLarge(
-                            f"more than {MAX_TABLES:,} tables reproduce the reported numbers; too "
-                            "many to hold: give the group sizes or more reported numbers")
+                            f"more than {MAX_TABLES:,} tables reproduce the reported numbers, so they "
+                            "do not determine the table; too many to list: give the group sizes or "
+                            "more reported numbers")
     if not found:
         return _stats_2x2(pd.DataFrame({c: pd.Series(dtype=np.int64) for c in _CELLS_2X2})
                           .assign(orientation=pd.Series(dtype=object)), z)
@@ -499,8 +507,8 @@ def reconstruct_2x2(
     if orientation not in ("auto", "event", "complement"):
         raise ValueError("orientation must be 'auto', 'event' or 'complement'")
     p1, p0 = parse_share(pct_exposed, "pct_exposed"), parse_share(pct_reference, "pct_reference")
-    rep_or, rep_lo, rep_hi = (parse_ratio(x, w) for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"),
-                                                      (ci_high, "CI upper bound")))
+    rep_or, rep_lo, rep_hi = (parse_ratio(x, w) for x, w in (
+        (odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
     check_ratio_ci(rep_or, rep_lo, rep_hi)
     rep_orp, rep_p = _reported(or_p), _reported(p_value)
     if not (np.isfinite(z) and z > 0):
@@ -509,7 +517,8 @@ def reconstruct_2x2(
     if n_total is not None:
         n_total = int(n_total)
         if n_total < 2:
-            raise ValueError(f"n_total must be at least 2 (two groups of at least one patient), got {n_total}")
+            raise ValueError(f"n_total must be at least 2 (two groups of at least one patient), "
+                             f"got {n_total}")
         sizes1 = _size_range(n_exposed, n_total - 1, "n_exposed")
         sizes0 = _size_range(n_reference, n_total - 1, "n_reference")
     else:
