@@ -47,7 +47,7 @@ __all__ = [
 
 #: Most candidate tables held in memory at once (the direct search); larger
 #: searches run in chunks within analytic bounds, or are refused.
-MAX_TABLES = 2_000_000
+MAX_TABLES = 1_000_000
 #: Most group sizes (or denominators) a search ranges over.
 MAX_SIZES = 5_000_000
 #: Most (group size, events) rows a chunked search examines before refusing.
