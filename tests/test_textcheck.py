@@ -171,3 +171,8 @@ def test_readme_tutorial_flags_what_the_readme_says(root):
                                      "HR 0.62, 95% CI 0.70 to 0.94, P = 0.003", "45.3% of the 32"}
     p = t[t["check"] == "P from a 2x2 test"].iloc[0]
     assert p["consistent"] is True and "fisher_exact" in p["detail"]
+
+
+def test_a_bare_percentage_is_not_read_as_a_share():
+    """"a 150% increase" is a change, not a share: nothing to check, nothing flagged."""
+    assert check_text("Costs showed a 150% increase and 95% CI coverage.").empty

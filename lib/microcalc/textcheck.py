@@ -154,8 +154,8 @@ def extract(text: str) -> list[Statement]:
     for m in _SHARE.finditer(norm):
         share = _share(m, "1")
         inside = any(a <= m.start() < b for a, b in taken)
-        if inside or (share.count is None and share.n is None and float(share.percent[:-1]) <= 100):
-            continue  # a bare percentage on its own is not checkable (an impossible one is)
+        if inside or (share.count is None and share.n is None):
+            continue  # a bare percentage may be a change ("a 150% increase"), not a share
         found.append(Statement("percentage", _as_written(text[m.start():m.end()]), m.start(), {"share": share}))
     return sorted(found, key=lambda s: s.start)
 
