@@ -254,3 +254,23 @@ def test_impossible_inputs_are_refused_with_a_reason(kwargs, message):
     base = dict(pct_exposed="20.6%", pct_reference="31.6%", n_total=313)
     with pytest.raises(ValueError, match=message):
         reconstruct_2x2(**{**base, **kwargs})
+
+
+def test_2xk_refuses_fisher_work_it_cannot_do_in_seconds_and_runs_without_it():
+    """50.0% of 120 vs 40.0% of 120, P = 0.100: 4,453 candidate 2 x 3 tables.
+
+    Reference for the Pearson-only search: scipy's chi2_contingency on every split.
+    """
+    from scipy.stats import chi2_contingency
+
+    kw = dict(n_exposed=120, n_reference=120, categories=3, p_value="P = 0.100")
+    with pytest.raises(rc.SearchTooLarge, match="grid cells"):
+        reconstruct_2xk("50.0%", "40.0%", **kw)
+    r = reconstruct_2xk("50.0%", "40.0%", **kw, p_tests=["pearson_chi2"])
+    want = set()
+    for y1 in range(61):
+        for y0 in range(73):
+            t = np.array([[60, y1, 60 - y1], [48, y0, 72 - y0]])
+            if (t.sum(axis=0) > 0).all() and _rounds_to(float(chi2_contingency(t, correction=False).pvalue), "0.100"):
+                want.add(tuple(t.ravel()))
+    assert {tuple(t.ravel()) for t in r.arrays()} == want and want

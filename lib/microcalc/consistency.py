@@ -23,8 +23,8 @@ from scipy import stats
 
 from .published import Reported, parse_reported
 from .pvalues import TESTS, Z_975
-from .reconstruct import (MAX_FISHER_TABLES, MAX_SIZES, Reconstruction, SearchTooLarge, parse_ratio,
-                          check_ratio_ci, count_range, parse_share, too_many_for)
+from .reconstruct import (MAX_SIZES, Reconstruction, SearchTooLarge, check_ratio_ci, count_range,
+                          parse_ratio, parse_share, too_costly)
 
 __all__ = ["grim", "grim_denominators", "Coherence", "or_ci_p_coherence", "p_test_verdicts"]
 
@@ -212,9 +212,9 @@ def p_test_verdicts(
     for test in tests:
         label, fn, only_2x2 = TESTS[test]
         applicable = len(arrays) > 0 and not (k > 2 and (only_2x2 or test == "mann_whitney"))
-        if applicable and too_many_for(test, len(arrays)):
-            rows.append((test, label, np.nan, np.nan, 0, len(arrays),
-                         f"not computed: more than {MAX_FISHER_TABLES:,} tables"))
+        why = too_costly(test, arrays) if applicable else None
+        if why:
+            rows.append((test, label, np.nan, np.nan, 0, len(arrays), f"not computed: {why}"))
         elif applicable:
             p = fn(arrays)
             hits = int(rep.matches(p).sum())

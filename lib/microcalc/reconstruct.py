@@ -41,8 +41,8 @@ from .pvalues import TESTS, Z_975, odds_ratio_wald
 
 __all__ = [
     "Reconstruction", "reconstruct_2x2", "reconstruct_2xk", "count_candidates", "count_range",
-    "compositions", "parse_share", "parse_ratio", "check_ratio_ci", "too_many_for", "SearchTooLarge",
-    "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED", "MAX_FISHER_TABLES",
+    "compositions", "parse_share", "parse_ratio", "check_ratio_ci", "too_costly", "SearchTooLarge",
+    "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED", "MAX_FISHER_TABLES", "MAX_FISHER_WORK",
 ]
 
 #: Most candidate tables held in memory at once (the direct search); larger
@@ -56,6 +56,8 @@ MAX_EXAMINED = 200_000_000
 _DIRECT = MAX_TABLES
 #: Most tables for which Fisher's exact P is computed (its cost grows with each table's size).
 MAX_FISHER_TABLES = 250_000
+#: Most grid cells Fisher's exact test enumerates for a set of 2 x k tables (k > 2), a few seconds.
+MAX_FISHER_WORK = 5e7
 #: Rows examined per chunk of the chunked search (bounds memory).
 _CHUNK = 1_000_000
 
@@ -271,12 +273,26 @@ def _stats_2x2(df: pd.DataFrame, z: float) -> pd.DataFrame:
     return out
 
 
-def too_many_for(test: str, n_tables: int) -> bool:
-    """Whether P under ``test`` costs too much for ``n_tables`` tables.
+def too_costly(test: str, arrays: np.ndarray) -> str | None:
+    """Why P under ``test`` is not computed for these tables, or None when it is.
 
-    Fisher's exact test above :data:`MAX_FISHER_TABLES` tables; the others are cheap.
+    Only Fisher's exact test has a cost that grows with the tables: for
+    2 x 2 tables it is computed for up to :data:`MAX_FISHER_TABLES` tables;
+    for 2 x k tables (k > 2), which it enumerates on a grid of the first row's
+    first k - 1 cells, up to :data:`MAX_FISHER_WORK` grid cells in all.
     """
-    return test == "fisher_exact" and n_tables > MAX_FISHER_TABLES
+    if test != "fisher_exact" or not len(arrays):
+        return None
+    if arrays.shape[2] == 2:
+        if len(arrays) > MAX_FISHER_TABLES:
+            return f"{len(arrays):,} tables, more than the {MAX_FISHER_TABLES:,} it is computed for"
+        return None
+    cols = arrays.sum(axis=1)[:, :-1].max(axis=0)
+    work = float(len(arrays)) * float(np.prod(cols + 1.0))
+    if work > MAX_FISHER_WORK:
+        return (f"{len(arrays):,} tables of up to {int(arrays[0].sum()):,} patients need {work:.2g} "
+                f"grid cells, more than the {MAX_FISHER_WORK:.2g} it is computed for")
+    return None
 
 
 def _p_columns(df: pd.DataFrame, arrays: np.ndarray, tests: Iterable[str], steps: list | None = None,
@@ -288,14 +304,13 @@ def _p_columns(df: pd.DataFrame, arrays: np.ndarray, tests: Iterable[str], steps
             continue
         if test == "mann_whitney" and k > 2:
             continue  # unordered categories: a rank test is not defined
-        if too_many_for(test, len(arrays)):
+        why = too_costly(test, arrays)
+        if why:
             if test in needed:
-                raise SearchTooLarge(
-                    f"{len(arrays):,} tables to test with {TESTS[test][0]}, more than the "
-                    f"{MAX_FISHER_TABLES:,} it is computed for; narrow the search (OR, CI, group "
-                    "sizes) or leave it out of the tests")
+                raise SearchTooLarge(f"{TESTS[test][0]}: {why}; narrow the search (OR, CI, group "
+                                     "sizes) or leave this test out")
             if steps is not None:
-                steps.append((f"{test} P not computed: more than {MAX_FISHER_TABLES:,} tables", len(arrays)))
+                steps.append((f"{test} P not computed: {why}", len(arrays)))
             continue
         df[f"p_{test}"] = fn(arrays) if len(arrays) else np.array([], dtype=float)
     return df
