@@ -88,8 +88,8 @@ def _side(tag: str) -> str:
 
 _SHARE = re.compile(_side("1"))
 _COMPARISON = re.compile(
-    _side("1") + r"\s*(?:vs\.?|versus|compared\s+(?:with|to)|and)\s*" + _side("0")
-    + r"\s*[,;]?\s*[\(\[]?\s*" + _P
+    _side("1") + r"(?:\s+[A-Za-z]+){0,2}?\s*(?:vs\.?|versus|compared\s+(?:with|to)|and)\s*" + _side("0")
+    + r"(?:\s+[A-Za-z]+){0,2}?\s*[,;]?\s*[\(\[]?\s*" + _P
 )
 
 
@@ -267,6 +267,8 @@ def _comparison_checks(nums: dict) -> list[dict]:
     except SearchTooLarge as err:
         return rows + [_row(check, None, str(err))]
     v = v[v["reproduces"].isin(["yes", "in some tables", "no"])]
+    if v.empty:
+        return rows + [_row(check, None, f"{basis}: no test computable")]
     hit = v[v["reproduces"] != "no"]
     if len(hit):
         return rows + [_row(check, True, f"{basis}: {rep.text} from {', '.join(hit['test'])}")]
