@@ -176,3 +176,21 @@ def test_readme_tutorial_flags_what_the_readme_says(root):
 def test_a_bare_percentage_is_not_read_as_a_share():
     """"a 150% increase" is a change, not a share: nothing to check, nothing flagged."""
     assert check_text("Costs showed a 150% increase and 95% CI coverage.").empty
+
+
+def test_readme_states_the_figures_the_constructed_abstracts_give(root):
+    """The README's recall and precision sentence, recomputed (no hand-typed figure)."""
+    import re
+
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"On (\d+) constructed abstracts \(`tests/inputs/abstracts/`, (\d+) statements, (\d+) "
+                  r"checks\) with (\d+) planted errors.*?it flags (\d+) statements: \*\*recall (\d+)/(\d+) "
+                  r"= 1\.00, precision (\d+)/(\d+) = 1\.00\*\*", readme)
+    assert m, "the README's recall and precision sentence"
+    files = sorted((root / ABSTRACTS).glob("abstract_*.txt"))
+    tables = [check_text(p.read_text(encoding="utf-8")) for p in files]
+    flagged = sum(t.loc[t["consistent"] == False, "statement"].nunique() for t in tables)  # noqa: E712
+    planted = len(_planted(root))
+    assert [int(x) for x in m.groups()] == [
+        len(files), sum(t["statement"].nunique() for t in tables), sum(len(t) for t in tables), planted,
+        flagged, planted, planted, flagged, flagged]
