@@ -126,3 +126,25 @@ def test_random_text_gives_checks_never_an_exception(parts):
     """Free text with random printed statistics: every check is True, False or None."""
     table = check_text(" ".join(parts))
     assert set(table["consistent"]) <= {True, False, None}
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["2x2", "150%", "31.6%", "--n-total", "313"], "not a possible percentage"),
+    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "1.780", "--ci", "2.974", "1.065"],
+     "lower bound must be below"),
+    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "0", "--ci", "1.065", "2.974"], "positive"),
+    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "-1.5", "--ci", "1.065", "2.974"], "negative"),
+    (["or-ci-p", "1.780", "1.065", "2.974", "P = 1.5"], "not a possible P value"),
+    (["2x2", "20.6%", "31.6%", "--n-total", "forty"], "invalid"),
+    (["2x2", "11.6%", "4.9%", "--n-total", "80000"], "tables, more than"),
+    (["grim", "20.6%", "--n-max", "1000000000"], "denominators to test"),
+    (["2xk", "78.9%", "60.7%", "--n-exposed", "500000", "--n-reference", "500000",
+      "--categories", "a", "b", "c", "--p", "P = 0.099"], "candidate 2 x 3 tables"),
+])
+def test_the_issues_bad_inputs_each_get_one_clear_line(argv, says, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse's own errors, also one line
+        rc = e.code
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and says in err and "Traceback" not in err

@@ -115,6 +115,8 @@ def parse_reported(text) -> Reported:
         return text
     raw = str(text)
     m = _PATTERN.match(raw.replace("·", "."))
+    if not m and re.match(r"^\s*(?:p\s*[=<>]?\s*)?[-\u2212]\s*[0-9.]", raw, re.IGNORECASE):
+        raise ValueError(f"{raw!r} is negative: counts, percentages, ratios and P values are not")
     if not m:
         raise ValueError(
             f"cannot read {raw!r} as a reported number; expected forms like '20.6%', '1.780', "
