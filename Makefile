@@ -1,8 +1,11 @@
 # The compendium's two commands: `make all` (run everything) and `make test`.
-# Both create .venv with Python 3.11 and install the pinned dependencies first.
+# Both create $(VENV) (.venv unless VENV= says otherwise) with the newest supported
+# Python on the PATH (3.13, 3.12, 3.11, then python3 if it is one of them), or the
+# one given as PYTHON=, and install the pinned dependencies first.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
-VENV   := .venv
+SUPPORTED_PYTHONS := 3.13 3.12 3.11
+PYTHON ?= $(shell for v in $(SUPPORTED_PYTHONS); do p=$$(command -v python$$v 2>/dev/null) && "$$p" -c '' 2>/dev/null && { echo "$$p"; exit; }; done; command -v python3 2>/dev/null)
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Each notebook's start and end (seconds since the epoch), for the receipt of `make all`.
@@ -23,9 +26,10 @@ all: dag notebooks report
 setup: $(STAMP)
 
 $(BIN)/python:
-	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed: install python3.11 and rerun." >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
-	  { echo "$(PYTHON) is not Python 3.11; run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.11, 3.12 or 3.13 is needed: install one and rerun." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' || \
+	  { echo "$(PYTHON) is not Python 3.11, 3.12 or 3.13; run: make PYTHON=/path/to/python3.x ..." >&2; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version 2>&1))"
 	$(PYTHON) -m venv $(VENV)
 
 # The whole environment comes from the hashed lock (requirements.lock, made by

@@ -34,9 +34,15 @@ def test_environment_yml_pins_agree_with_pyproject(root):
     assert _pins(pip_pins) == _pins(deps)
 
 
-def test_python_is_pinned_to_311(root):
+def test_python_311_to_313_are_supported_and_binder_stays_on_311(root):
+    from packaging.specifiers import SpecifierSet
+
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == "==3.11.*"
+    supported = SpecifierSet(project["requires-python"])
+    assert [v for v in ("3.10.14", "3.11.7", "3.12.1", "3.13.0", "3.14.0") if v in supported] == [
+        "3.11.7", "3.12.1", "3.13.0"]
+    env = yaml.safe_load((root / "environment.yml").read_text())
+    assert "python=3.11" in env["dependencies"]
 
 
 def test_the_layout_of_the_design_card_is_there(root):

@@ -169,6 +169,40 @@ def test_fisher_exact_against_R(name):
     assert _scalar(p) == pytest.approx(FISHER_P[name], rel=REL, abs=0)
 
 
+REGISTRY_2X2 = {  # tables of 10^4 to 10^6 patients: the tails are summed, not the whole support
+    "n_1e5": ([[5100, 44900], [5000, 45000]], 0.29882771890235971),
+    "n_2e4": ([[812, 9188], [760, 9240]], 0.18021469705074225),
+    "n_1e6": ([[20100, 479900], [19800, 480200]], 0.12659617803771392),
+}
+
+
+@pytest.mark.parametrize("name", REGISTRY_2X2)
+def test_fisher_exact_of_registry_sized_tables_against_R(name):
+    r"""Fisher's test of tables above ``FISHER_TAILS_ABOVE`` events (two tails by recurrence).
+
+    R (summing over the whole support; the tolerance covers both sums' rounding at 10^6):
+
+        options(digits = 17)
+        fisher.test(matrix(c(5100, 44900, 5000, 45000), 2, byrow = TRUE))$p.value
+        fisher.test(matrix(c(812, 9188, 760, 9240), 2, byrow = TRUE))$p.value
+        fisher.test(matrix(c(20100, 479900, 19800, 480200), 2, byrow = TRUE))$p.value
+    """
+    table, want = REGISTRY_2X2[name]
+    assert _scalar(fisher_exact(np.array(table))) == pytest.approx(want, rel=1e-8)
+
+
+def test_fisher_tails_agree_with_the_full_enumeration_on_many_tables():
+    """The tail sums give the enumeration's P (R's definition, checked above) on random tables."""
+    from microcalc.pvalues import _fisher_2x2_tails
+
+    rng = np.random.default_rng(7)
+    n1, n0 = rng.integers(1, 300, 400), rng.integers(1, 300, 400)
+    a, b = rng.integers(0, n1 + 1), rng.integers(0, n0 + 1)
+    tables = np.stack([np.stack([a, n1 - a], -1), np.stack([b, n0 - b], -1)], 1)
+    tables = np.concatenate([tables, [[[0, 10], [0, 10]], [[3, 0], [0, 3]], [[5, 5], [5, 5]]]])
+    assert np.allclose(_fisher_2x2_tails(tables), fisher_exact(tables), rtol=1e-10, atol=0)
+
+
 # --- Mann-Whitney (Wilcoxon rank-sum) --------------------------------------
 
 MANN_WHITNEY_P = {

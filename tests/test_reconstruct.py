@@ -178,3 +178,99 @@ def test_every_test_p_is_computed_for_each_feasible_table():
 
 def test_z_quantile_defaults_to_qnorm_0975():
     assert Z_975 == pytest.approx(1.959963984540054, rel=1e-15)
+
+
+# --- At registry sizes ---------------------------------------------------------
+
+from microcalc import reconstruct as rc  # noqa: E402
+from microcalc.consistency import grim, grim_denominators  # noqa: E402
+
+
+@pytest.mark.parametrize("table", [(71, 611, 28, 571), (32, 155, 50, 158), (300, 1200, 200, 1300)])
+@pytest.mark.parametrize("with_ci", [True, False])
+def test_chunked_search_finds_exactly_the_direct_searchs_tables(monkeypatch, table, with_ci):
+    """The analytic bounds drop no feasible table: forcing the chunked search changes nothing."""
+    kw = printed_like_a_paper(*table)
+    if not with_ci:
+        kw = {k: kw[k] for k in ("pct_exposed", "pct_reference", "odds_ratio")}
+    direct = reconstruct_2x2(**kw, n_total=table[1] + table[3])
+    monkeypatch.setattr(rc, "_DIRECT", 0)
+    monkeypatch.setattr(rc, "_CHUNK", 500)  # many small chunks
+    chunked = reconstruct_2x2(**kw, n_total=table[1] + table[3])
+    assert chunked.n_solutions == direct.n_solutions > 0
+    cols = direct.tables.columns.drop([c for c in direct.tables if c == "p_reproduced_by"])
+    assert direct.tables[cols].equals(chunked.tables[cols])
+
+
+def test_chunked_search_equals_brute_force_with_group_size_ranges(monkeypatch):
+    monkeypatch.setattr(rc, "_DIRECT", 0)
+    r = reconstruct_2x2("40.0%", "25.0%", n_total=120, odds_ratio="2.000", orientation="event")
+    assert cells(r) == brute_force_2x2("40.0%", "25.0%", 120, "2.000")
+
+
+def test_a_registry_sized_table_is_recovered_from_its_printed_numbers():
+    """3 x 10^5 patients, percentages to two decimals: the search is bounded, not enumerated."""
+    a, n1, b, n0 = 18039, 155100, 7113, 144900
+    kw = printed_like_a_paper(a, n1, b, n0)
+    kw.update(pct_exposed=format_percent(a / n1, 2), pct_reference=format_percent(b / n0, 2))
+    r = reconstruct_2x2(**kw, n_total=n1 + n0, orientation="event")
+    assert (a, n1, b, n0) in cells(r)
+    assert r.steps.iloc[1]["candidates left"] > rc.MAX_TABLES  # more than the direct search holds
+    assert r.steps["constraint"].str.contains("in chunks").any()
+    for t in list(cells(r))[:50]:
+        assert printed_like_a_paper(*t) == printed_like_a_paper(a, n1, b, n0)
+
+
+def test_searches_too_large_to_hold_are_refused_with_their_size():
+    with pytest.raises(rc.SearchTooLarge, match=r"allow 166,667,421,499 tables.*give the odds ratio"):
+        reconstruct_2x2("11.6%", "4.9%", n_total=10**6)
+    with pytest.raises(rc.SearchTooLarge, match="sizes to search"):
+        reconstruct_2x2("11.6%", "4.9%", n_total=10**12)
+    with pytest.raises(rc.SearchTooLarge, match="candidate 2 x 3 tables"):
+        reconstruct_2xk("50.0%", "20.0%", n_exposed=500_000, n_reference=500_000, categories=3,
+                        p_value="P = 0.1")
+    with pytest.raises(rc.SearchTooLarge, match="ways to split"):
+        compositions(10**6, 3)
+    with pytest.raises(rc.SearchTooLarge, match="denominators to test"):
+        grim_denominators("20.6%", 10**9)
+
+
+def test_grim_at_any_denominator_without_enumerating():
+    """20.6% of 10^9: 206,000,000 / 10^9 prints as 20.6%; 1/3 = 33.3...% is not 33.4%."""
+    assert grim("20.6%", 10**9) and not grim("33.4%", 3) and grim("33.3%", 3)
+    n = np.arange(1, 300)
+    brute = [any(_rounds_to(100 * k / m, "20.6") for k in range(m + 1)) for m in range(1, 300)]
+    assert grim("20.6%", n).tolist() == brute
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(pct_exposed="150%"), "not a possible percentage"),
+    (dict(pct_exposed="20.6"), "with its % sign"),
+    (dict(odds_ratio="0"), "a ratio and its CI are positive"),
+    (dict(ci_low="2.974", ci_high="1.065"), "lower bound must be below"),
+    (dict(n_total=1), "at least 2"),
+])
+def test_impossible_inputs_are_refused_with_a_reason(kwargs, message):
+    base = dict(pct_exposed="20.6%", pct_reference="31.6%", n_total=313)
+    with pytest.raises(ValueError, match=message):
+        reconstruct_2x2(**{**base, **kwargs})
+
+
+def test_2xk_refuses_fisher_work_it_cannot_do_in_seconds_and_runs_without_it():
+    """50.0% of 120 vs 40.0% of 120, P = 0.100: 4,453 candidate 2 x 3 tables.
+
+    Reference for the Pearson-only search: scipy's chi2_contingency on every split.
+    """
+    from scipy.stats import chi2_contingency
+
+    kw = dict(n_exposed=120, n_reference=120, categories=3, p_value="P = 0.100")
+    with pytest.raises(rc.SearchTooLarge, match="grid cells"):
+        reconstruct_2xk("50.0%", "40.0%", **kw)
+    r = reconstruct_2xk("50.0%", "40.0%", **kw, p_tests=["pearson_chi2"])
+    want = set()
+    for y1 in range(61):
+        for y0 in range(73):
+            t = np.array([[60, y1, 60 - y1], [48, y0, 72 - y0]])
+            if (t.sum(axis=0) > 0).all() and _rounds_to(float(chi2_contingency(t, correction=False).pvalue), "0.100"):
+                want.add(tuple(t.ravel()))
+    assert {tuple(t.ravel()) for t in r.arrays()} == want and want

@@ -10,12 +10,21 @@ the comparison's P = 0.029?
         --or-p "P = 0.028" --p "P = 0.029" --named mann_whitney pearson_chi2
 
 Every number is given exactly as printed: its digits are its precision.
+
+Check every statistic of a pasted abstract (``-`` reads standard input):
+
+    microcalc-check text abstract.txt
+    microcalc-check text - --json < abstract.txt
+
+``text`` exits with 0 when no check fails, 1 when some check fails; every
+command exits with 2, after one line saying why, on input it cannot use.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import pandas as pd
 
@@ -62,9 +71,16 @@ def _print_verdicts(r: Reconstruction, p: str, named: list[str]) -> None:
     print(v[["test", "P", "reproduces", "named"]].to_string(index=False))
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (exit status 2), like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"microcalc-check: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the tests and the README)."""
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="microcalc-check",
         description="Reconstruct the contingency tables implied by reported numbers and check "
                     "their consistency. Give every number exactly as printed.",
@@ -116,14 +132,68 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--n-min", type=int, default=1)
 
     sub.add_parser("paper", help="every reconstruction and consistency verdict of this paper's abstract")
+
+    t = sub.add_parser("text", help="extract and check every OR/RR/HR, CI, P and percentage in free text")
+    t.add_argument("file", help="a text file (an abstract, a results paragraph), or - for standard input")
+    form = t.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print a JSON list of checks")
+    form.add_argument("--csv", action="store_true", help="print the table as CSV")
     return ap
+
+
+def _read_text(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        with open(name, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise ValueError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{name}: is a directory, not a text file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{name}: not UTF-8 text") from None
+    except OSError as err:
+        raise ValueError(f"{name}: cannot be read ({err.strerror})") from None
+
+
+def _text(args) -> int:
+    import json
+
+    from .textcheck import check_text
+
+    table = check_text(_read_text(args.file))
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), ensure_ascii=False, indent=1))
+    elif args.csv:
+        print(table.to_csv(index=False), end="")
+    elif table.empty:
+        print("No supported statement found (ratio estimates with a 95% CI, percentages with "
+              "their denominators, comparisons of percentages with a P).")
+    else:
+        with pd.option_context("display.max_colwidth", 70, "display.width", 250):
+            print(table[["statement", "check", "verdict", "detail"]].to_string(index=False))
+        counts = table["verdict"].value_counts()
+        print(f"\n{table['statement'].nunique()} statements, {len(table)} checks: "
+              f"{counts.get('consistent', 0)} consistent, {counts.get('INCONSISTENT', 0)} inconsistent, "
+              f"{counts.get('not applicable', 0)} not applicable.")
+    return 1 if (table["consistent"] == False).any() else 0  # noqa: E712 (None is not False)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        # nan from a test undefined on a table is shown as nan, not warned about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _run(args)
+
+
+def _run(args) -> int:
     pd.set_option("display.width", 200)
     try:
+        if args.command == "text":
+            return _text(args)
         if args.command == "2x2":
             kw = {}
             if args.z is not None:
@@ -162,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             print(p.overview().to_string(index=False))
             print()
             print(p.consistency().to_string(index=False))
-    except ValueError as err:
+    except (ValueError, OverflowError, ZeroDivisionError) as err:
         print(f"microcalc-check: error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("microcalc-check: error: not enough memory for this search; narrow it", file=sys.stderr)
         return 2
     return 0
 

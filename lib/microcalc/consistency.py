@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -22,7 +23,8 @@ from scipy import stats
 
 from .published import Reported, parse_reported
 from .pvalues import TESTS, Z_975
-from .reconstruct import Reconstruction, count_candidates
+from .reconstruct import (MAX_SIZES, Reconstruction, SearchTooLarge, check_ratio_ci, count_range,
+                          parse_ratio, parse_share, too_costly)
 
 __all__ = ["grim", "grim_denominators", "Coherence", "or_ci_p_coherence", "p_test_verdicts"]
 
@@ -36,14 +38,30 @@ def grim(percent, n) -> np.ndarray:
     >>> grim("20.6%", [155, 156]).tolist()
     [True, False]
     """
+    parse_share(percent, "percentage")
+    scalar = np.ndim(n) == 0
     n = np.atleast_1d(np.asarray(n, dtype=np.int64))
-    ok = np.isin(n, count_candidates(percent, n)["n"].to_numpy())
-    return ok if np.ndim(n) else ok[0]
+    if np.any(n < 1):
+        raise ValueError(f"denominators must be positive, got {int(n.min())}")
+    lo, hi = count_range(percent, n)
+    ok = lo <= hi
+    return ok[0] if scalar else ok
 
 
 def grim_denominators(percent, n_max: int, n_min: int = 1) -> np.ndarray:
-    """All denominators in ``n_min..n_max`` for which ``percent`` is possible."""
-    return np.unique(count_candidates(percent, np.arange(n_min, n_max + 1))["n"].to_numpy())
+    """All denominators in ``n_min..n_max`` for which ``percent`` is possible.
+
+    Refuses (:class:`~microcalc.reconstruct.SearchTooLarge`) a range of more
+    than :data:`~microcalc.reconstruct.MAX_SIZES` denominators.
+    """
+    n_min, n_max = int(n_min), int(n_max)
+    if n_min < 1 or n_max < n_min:
+        raise ValueError(f"need 1 <= n_min <= n_max, got n_min {n_min} and n_max {n_max}")
+    if n_max - n_min + 1 > MAX_SIZES:
+        raise SearchTooLarge(f"{n_max - n_min + 1:,} denominators to test, more than the "
+                             f"{MAX_SIZES:,} this search holds; give a narrower range")
+    n = np.arange(n_min, n_max + 1)
+    return n[grim(percent, n)]
 
 
 @dataclass(frozen=True)
@@ -123,7 +141,10 @@ def or_ci_p_coherence(odds_ratio, ci_low, ci_high, p_value, z: float = Z_975) ->
     >>> c.p_consistent, round(c.p_recomputed, 6)
     (True, 5.2e-05)
     """
-    o, lo, hi, p = (parse_reported(x) for x in (odds_ratio, ci_low, ci_high, p_value))
+    o, lo, hi = (parse_ratio(parse_reported(x), w)
+                 for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
+    check_ratio_ci(o, lo, hi)
+    p = parse_reported(p_value)
     width = np.log(hi.value) - np.log(lo.value)
     z_point = np.log(o.value) / (width / (2 * z))
     # Extremes: |log OR| largest / smallest, width smallest / largest.
@@ -191,11 +212,17 @@ def p_test_verdicts(
     for test in tests:
         label, fn, only_2x2 = TESTS[test]
         applicable = len(arrays) > 0 and not (k > 2 and (only_2x2 or test == "mann_whitney"))
-        if applicable:
+        why = too_costly(test, arrays) if applicable else None
+        if why:
+            rows.append((test, label, np.nan, np.nan, 0, len(arrays), f"not computed: {why}"))
+        elif applicable:
             p = fn(arrays)
             hits = int(rep.matches(p).sum())
             verdict = "yes" if hits == len(p) else ("in some tables" if hits else "no")
-            rows.append((test, label, float(np.nanmin(p)), float(np.nanmax(p)), hits, len(p), verdict))
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a test undefined on every table: nan
+                p_min, p_max = float(np.nanmin(p)), float(np.nanmax(p))
+            rows.append((test, label, p_min, p_max, hits, len(p), verdict))
         else:
             rows.append((test, label, np.nan, np.nan, 0, len(arrays), "not applicable"))
     out = pd.DataFrame(rows, columns=["test", "label", "p_min", "p_max", "tables_reproducing",

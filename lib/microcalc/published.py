@@ -115,6 +115,8 @@ def parse_reported(text) -> Reported:
         return text
     raw = str(text)
     m = _PATTERN.match(raw.replace("·", "."))
+    if not m and re.match(r"^\s*(?:p\s*[=<>]?\s*)?[-\u2212]\s*[0-9.]", raw, re.IGNORECASE):
+        raise ValueError(f"{raw!r} is negative: counts, percentages, ratios and P values are not")
     if not m:
         raise ValueError(
             f"cannot read {raw!r} as a reported number; expected forms like '20.6%', '1.780', "
@@ -126,6 +128,10 @@ def parse_reported(text) -> Reported:
     rel = {"≤": "<", "<=": "<", "≥": ">", ">=": ">", None: "="}.get(m.group("rel"), m.group("rel"))
     is_p = m.group("p") is not None
     is_percent = m.group("pct") is not None
+    if not np.isfinite(value):
+        raise ValueError(f"cannot read {raw!r} as a reported number: too large")
+    if is_p and value > 1:
+        raise ValueError(f"{raw!r} is not a possible P value: a P lies between 0 and 1")
     upper_bound = 100.0 if is_percent else (1.0 if is_p else np.inf)
     if rel == "<":
         low, high = 0.0, value

@@ -128,6 +128,89 @@ def _fisher_monte_carlo(table: np.ndarray) -> float:
     return float(res.pvalue)
 
 
+#: Above this many patients with the event, :func:`fisher_exact` sums the two tails of a 2 x 2 table.
+FISHER_TAILS_ABOVE = 5_000
+#: Above this many grid cells for a batch of 2 x 2 tables, every table's tails are summed instead.
+FISHER_GRID_WORK = 10_000_000
+
+
+def _hypergeom_tail(start, step, lo, hi, n, c, r) -> np.ndarray:
+    """``sum p(x) / p(start)`` over ``x = start, start + step, ...`` within ``[lo, hi]``.
+
+    Summed by the ratio of neighbouring hypergeometric probabilities, until a
+    term is below 1e-17 of the sum (0 where ``start`` is outside the support).
+    """
+    start, lo, hi, n, c, r = (np.asarray(v, dtype=float) for v in (start, lo, hi, n, c, r))
+    total = np.where((start >= lo) & (start <= hi), 1.0, 0.0)
+    idx = np.flatnonzero(total)
+    x, term = start[idx], np.ones(len(idx))
+    while len(idx):
+        nn, cc, rr = n[idx], c[idx], r[idx]
+        if step < 0:  # p(x - 1) / p(x)
+            ratio = x * (nn - cc - rr + x) / ((cc - x + 1) * (rr - x + 1))
+        else:  # p(x + 1) / p(x)
+            ratio = (cc - x) * (rr - x) / ((x + 1) * (nn - cc - rr + x + 1))
+        x = x + step
+        term = term * ratio
+        inside = (x >= lo[idx]) & (x <= hi[idx])
+        term = np.where(inside, term, 0.0)
+        total[idx] += term
+        keep = inside & (term > 1e-17 * total[idx])
+        idx, x, term = idx[keep], x[keep], term[keep]
+    return total
+
+
+def _fisher_2x2_tails(t: np.ndarray) -> np.ndarray:
+    """R's two-sided ``fisher.test`` P of 2 x 2 tables from the hypergeometric's two tails.
+
+    The hypergeometric probability of the first cell rises up to its mode
+    and falls after it, so the tables no more probable than the observed one
+    (with R's relative tolerance) are a left tail ``x <= xl`` and a right
+    tail ``x >= xr``; both ends are found by bisection on the log
+    probability and each tail is summed outwards by the ratio of neighbouring
+    probabilities until its terms are negligible, so the cost grows with the
+    spread of the distribution, not with the table's size.
+    """
+    x = t[:, 0, 0]
+    r = t[:, 0, :].sum(axis=1)  # exposed group
+    c = t[:, :, 0].sum(axis=1)  # patients with the event
+    n = t.sum(axis=(1, 2))
+    lo, hi = np.maximum(0, r + c - n), np.minimum(r, c)
+    mode = np.clip(((r + 1) * (c + 1)) // (n + 2), lo, hi)
+
+    def lchoose(a, b):
+        return special.gammaln(a + 1.0) - special.gammaln(b + 1.0) - special.gammaln(a - b + 1.0)
+
+    norm = lchoose(n, r)
+
+    def logp(k):
+        return lchoose(c, k) + lchoose(n - c, r - k) - norm
+
+    threshold = logp(x) + np.log(_FISHER_REL_ERR)
+
+    def last_at_or_below(a, b, rising):
+        # The extreme k in [a, b] with logp(k) <= threshold, logp monotone on [a, b];
+        # returns a - 1 (rising) or b + 1 (falling) when there is none.
+        left, right = a - 1, b + 1  # sentinels: just outside [a, b]
+        while np.any(right - left > 1):
+            mid = (left + right) // 2
+            below = logp(np.clip(mid, a, b)) <= threshold
+            below = np.where(right - left > 1, below, rising)  # settled ends stay put
+            if rising:
+                left, right = np.where(below, mid, left), np.where(below, right, mid)
+            else:
+                left, right = np.where(below, left, mid), np.where(below, mid, right)
+        return left if rising else right
+
+    xl = last_at_or_below(lo, mode, rising=True)
+    xr = last_at_or_below(mode + 1, np.maximum(hi, mode + 1), rising=False)
+    xr = np.where(mode + 1 > hi, hi + 1, xr)
+    left = _hypergeom_tail(xl, -1, lo, hi, n, c, r)
+    right = _hypergeom_tail(xr, +1, lo, hi, n, c, r)
+    p = np.exp(logp(np.clip(xl, lo, hi))) * left + np.exp(logp(np.clip(xr, lo, hi))) * right
+    return np.minimum(1.0, p)
+
+
 def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     """Fisher's exact test for 2 x k tables, two-sided, by full enumeration.
 
@@ -145,6 +228,17 @@ def fisher_exact(tables, max_grid: int = 2_000_000) -> np.ndarray:
     out = np.full(m, np.nan)
     if m == 0:
         return _shape_out(tables, out)
+    if k == 2:  # large 2 x 2 tables: the two tails of the hypergeometric, not the whole grid
+        events = t[:, :, 0].sum(axis=1)
+        big = events > FISHER_TAILS_ABOVE
+        if m * (float(events.max()) + 1) > FISHER_GRID_WORK:  # too many tables to enumerate
+            big[:] = True
+        if big.any():
+            out[big] = _fisher_2x2_tails(t[big])
+            rest = np.flatnonzero(~big)
+            if len(rest):
+                out[rest] = fisher_exact(t[rest], max_grid)
+            return _shape_out(tables, out)
     if k > 2:  # very large 2 x k tables cannot be enumerated: sample them (seeded)
         big = np.prod(t.sum(axis=1)[:, : k - 1] + 1, axis=1, dtype=float) > FISHER_EXACT_LIMIT
         if big.any():
