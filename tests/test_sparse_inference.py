@@ -271,3 +271,20 @@ def test_share_line_says_the_reproducing_test_or_why_there_is_no_p():
     empty = counts.assign(u=[6, 0], v=[2, 0], w=[2, 0])
     text = share_line(empty, "u", category_comparison(empty, "u", {}, []), ("60%", "30%"), "P = 0.3")
     assert text.startswith("u: 60.0% vs no patients (pearson_chi2 on the 2x3 table, not estimable: no patient in one")
+
+
+def test_secondary_comparisons_drop_an_empty_category_and_give_no_p_for_an_empty_group():
+    from microcalc.multiplicity import secondary_comparisons
+
+    full = pd.DataFrame([[7, 3, 0], [2, 6, 0]], index=[True, False], columns=["u", "v", "w"])
+    dropped = secondary_comparisons({"t": full}).table.loc["t"]
+    reduced = secondary_comparisons({"t": full[["u", "v"]]}).table.loc["t"]
+    assert dropped["comparison"] == "2 x 3, all categories; 1 category with no patient dropped"
+    assert dropped["p_chi2"] == reduced["p_chi2"] and dropped["p_exact"] == reduced["p_exact"]
+    one_group = pd.DataFrame([[7, 3, 2], [0, 0, 0]], index=[True, False], columns=["u", "v", "w"])
+    sec = secondary_comparisons({"t": one_group, "s": full}, {"t": "u"})
+    assert sec.table.loc[["t", "t_u"], ["p_chi2", "p_exact", "p_holm", "p_bh"]].isna().all().all()
+    assert (sec.table.loc[["t", "t_u"], "sparse"] == "not estimable: no patient in one of the two groups").all()
+    assert sec.adjusted.family_size == 1 and sec.table.loc["s", "p_holm"] == sec.table.loc["s", "p_exact"]
+    rows = [r for r in rows_of.secondary_rows(sec) if r["id"].startswith("t_") and r["id"].endswith(("holm", "bh"))]
+    _rows_are_not_estimable(rows, "not estimable: no patient in one of the two groups")

@@ -168,15 +168,19 @@ def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -
     return rows
 
 
-def adjusted_p_rows(adjusted, n: dict | None = None) -> list[dict]:
-    """Holm and Benjamini-Hochberg P of each comparison; ids ``<label>_p_holm`` and ``<label>_p_bh``."""
-    n = n or {}
+def adjusted_p_rows(adjusted, n: dict | None = None, reasons: dict | None = None) -> list[dict]:
+    """Holm and Benjamini-Hochberg P of each comparison; ids ``<label>_p_holm`` and ``<label>_p_bh``.
+
+    A comparison without a P is written ``not estimable: <reason>`` (``reasons[label]``, when given).
+    """
+    n, reasons = n or {}, reasons or {}
     rows = []
     for label, r in adjusted.table.iterrows():
         for col, name in (("p_holm", "Holm"), ("p_bh", "Benjamini-Hochberg")):
+            method = (f"{name} adjustment over {adjusted.family_size} secondary comparisons (R p.adjust)"
+                      if np.isfinite(r[col]) else _method(reasons.get(label), not_estimable("the comparison has no P")))
             rows.append(result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan),
-                               method=f"{name} adjustment over {adjusted.family_size} secondary comparisons "
-                                      "(R p.adjust)"))
+                               method=method))
     return rows
 
 
@@ -224,4 +228,5 @@ def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
                    n=n.get(label, np.nan),
                    method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5")
             for label, r in secondary.table.iterrows()]
-    return rows + adjusted_p_rows(secondary.adjusted, n)
+    reasons = {label: r["sparse"] for label, r in secondary.table.iterrows() if is_not_estimable(r["sparse"])}
+    return rows + adjusted_p_rows(secondary.adjusted, n, reasons)

@@ -220,8 +220,15 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
     SecondaryComparisons
         P values as R ``chisq.test(x, correct = FALSE)$p.value`` and
         ``fisher.test(x)$p.value``; adjusted as ``p.adjust(p_exact, "holm")`` and ``"BH"``.
+        A category of a 2 x k table (k > 2) that no patient has is dropped
+        (``comparison`` says so), as :func:`microcalc.stats.compare_groups`
+        does. A table with a group without patients, or every patient in one
+        category, has no P (NaN, left out of the adjustment) and ``sparse``
+        says ``not estimable: <reason>``.
     """
     from .pvalues import fisher_exact, pearson_chi2
+    from .results import not_estimable
+    from .stats import _untestable
 
     rows = {}
     for label, counts in tables.items():
@@ -234,7 +241,18 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
             collapsed = pd.DataFrame({cat: counts[cat], "other": counts.drop(columns=cat).sum(axis=1)})
             parts.append((f"{label}_{cat}", f"2 x 2, {cat.replace('_', ' ')} vs the other {k - 1}", collapsed))
         for name, words, tab in parts:
+            empty = tab.columns[tab.sum(axis=0) == 0]
+            if tab.shape[1] > 2 and len(empty) and tab.shape[1] - len(empty) >= 2:  # as compare_groups
+                tab = tab.drop(columns=empty)
+                words += f"; {len(empty)} category with no patient dropped"
             x = tab.to_numpy(dtype=float)
+            reason = _untestable(x)
+            if reason:  # no P: one group without patients, or every patient in one category
+                sc = sparse_cells(tab) if x.sum() > 0 else None
+                rows[name] = {"comparison": words, "p_chi2": np.nan, "p_exact": np.nan,
+                              "cells_below_5": sc.n_below if sc else x.size,
+                              "min_expected": sc.min_expected if sc else np.nan, "sparse": not_estimable(reason)}
+                continue
             sc = sparse_cells(tab)
             rows[name] = {"comparison": words, "p_chi2": float(pearson_chi2(x)), "p_exact": float(fisher_exact(x)),
                           "cells_below_5": sc.n_below, "min_expected": sc.min_expected, "sparse": sc.sentence}
