@@ -487,6 +487,12 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
                     current = None
             _redact_file(staging / "kernel.log", redaction, _patient_ids(project_path(data_rel)))
             record.update(status="complete", finished=_utc_now())
+            if (staging / "data" / "processed").is_dir():  # the results bundle a consortium pools (issue 15)
+                from .bundle import write_run_bundle
+
+                current = "results bundle"
+                write_run_bundle(staging, record)
+                current = None
             _write_json(staging / "run.json", record)
             _commit(root, name, staging)
         except BaseException as err:  # noqa: BLE001 - every failure keeps the attempt and the previous run
