@@ -67,7 +67,8 @@ def test_a_small_group_is_suppressed(tmp_path, cohorts):
                                                                                                     "other")
     out = bundle.write_bundle({**cohorts, "nact_cohort": nact}, tmp_path / "b", RECORD)
     counts = pd.read_csv(out / "counts.csv", dtype={"row_level": str})
-    lob = counts[(counts.cohort == "nact_cohort") & (counts.row_variable == "pathology_type") & (counts.row_level == "lobular")]
+    lob = counts[(counts.cohort == "nact_cohort") & (counts.row_variable == "pathology_type")
+                 & (counts.row_level == "lobular")]
     assert lob["suppressed"].all() and lob["count"].isna().all()
     bundle.validate_bundle(out)
 

@@ -41,7 +41,8 @@ from .pvalues import Z_975
 
 __all__ = ["EXPOSURE", "FINDINGS", "ConsortiumError", "load_bundles", "bundles_of_sites", "site_estimates",
            "pool_fixed_effect", "pool_sites", "mantel_haenszel_table", "leave_one_site_out",
-           "plot_site_forest", "pool_finding", "sources_table", "site_table", "pooled_table", "listing", "write_pooled", "demo_bundles", "POOLED_DIR", "pool_bundles", "main"]
+           "plot_site_forest", "pool_finding", "sources_table", "site_table", "pooled_table", "listing",
+           "write_pooled", "demo_bundles", "POOLED_DIR", "pool_bundles", "main"]
 
 #: The exposure whose log OR is pooled.
 EXPOSURE = "microcalcification"
@@ -303,7 +304,8 @@ def write_pooled(findings: dict[str, dict], mh: pd.DataFrame, output_dir: str | 
 
 
 def sources_table(bundles: list[dict]) -> pd.DataFrame:
-    """One row per bundle: site, synthetic or not, format, contract version, manifest sha256 (12 digits), cohort sizes."""
+    """One row per bundle: site, synthetic or not, format, contract version, manifest sha256 (12 digits),
+    cohort sizes."""
     rows = []
     for b in bundles:
         sizes = b["cohorts"].set_index("cohort")["n"]
