@@ -2,7 +2,7 @@
 
 :func:`parallel_map` runs a function over items on a local process pool by
 default (``workers`` processes, started with *spawn* so no thread state is
-inherited), or, when a scheduler is given (``tcp://host:8786`` or a
+inherited, each with one BLAS thread), or, when a scheduler is given (``tcp://host:8786`` or a
 ``distributed.LocalCluster``), on that Dask cluster's workers, with no other
 change. Results come back in the order of the items.
 
@@ -21,6 +21,7 @@ next run of that name recovers.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
@@ -81,8 +82,28 @@ def parallel_map(func: Callable, items: Iterable, workers: int | None = None, sc
     n = _workers(workers, len(items))
     if n == 1:
         return [func(x) for x in items]
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _one_blas_thread(), ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(func, items))
+
+
+#: Thread-count variables of the BLAS libraries NumPy may use; a pool's workers get 1 each, so that
+#: N processes use N cores rather than N times the BLAS threads.
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Set the BLAS thread counts to 1 while worker processes are started (they inherit the environment)."""
+    saved = {k: os.environ.get(k) for k in _BLAS_THREADS}
+    os.environ.update({k: "1" for k in _BLAS_THREADS})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_site(task: dict) -> dict:
