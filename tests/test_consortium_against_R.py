@@ -17,6 +17,7 @@ bone cohort of 600) are written; R reads each bundle's ``terms.csv`` and
     w <- 1 / (vi + tau2); mu <- sum(w * yi) / sum(w)
     se <- sqrt(sum(w * (yi - mu)^2) / ((k - 1) * sum(w)))                    # Hartung-Knapp, untruncated
     crit <- qt(0.975, k - 1)
+    st <- max(se, sqrt(1 / sum(w)))                                          # truncated (metafor "adhoc")
     wf <- 1 / vi; fe <- sum(wf * yi) / sum(wf); fe_se <- sqrt(1 / sum(wf))    # fixed effect
     q <- sum(wf * (yi - fe)^2)
     tdl <- max(0, (q - (k - 1)) / (sum(wf) - sum(wf^2) / sum(wf)))            # DerSimonian-Laird
@@ -32,6 +33,7 @@ bone cohort of 600) are written; R reads each bundle's ``terms.csv`` and
     v <- c(tau2 = tau2, mu = mu, se = se, ci_lb = mu - crit * se, ci_ub = mu + crit * se,
            p = 2 * pt(abs(mu / se), k - 1, lower.tail = FALSE),
            pi_lb = mu - crit * sqrt(se^2 + tau2), pi_ub = mu + crit * sqrt(se^2 + tau2), q = q,
+           tr_lb = mu - crit * st, tr_ub = mu + crit * st,
            fe = fe, fe_lb = fe - qnorm(0.975) * fe_se, fe_ub = fe + qnorm(0.975) * fe_se,
            dl = dl, dl_tau2 = tdl, dl_lb = dl - qnorm(0.975) * dl_se, dl_ub = dl + qnorm(0.975) * dl_se,
            mh = unname(mh$estimate), mh_lb = mh$conf.int[1], mh_ub = mh$conf.int[2], mh_p = mh$p.value)
@@ -92,6 +94,8 @@ def test_pooled_values_agree_with_base_R(three_bundles, cohort, tmp_path):
     assert np.log([reml["pi_low"], reml["pi_high"]]) == pytest.approx([r["pi_lb"], r["pi_ub"]], rel=1e-6)
     assert reml["p"] == pytest.approx(r["p"], rel=1e-5)
     assert reml["q"] == pytest.approx(r["q"], rel=1e-9)
+    tr = pooled.loc["REML + HKSJ truncated (check)"]
+    assert np.log([tr["ci_low"], tr["ci_high"]]) == pytest.approx([r["tr_lb"], r["tr_ub"]], rel=1e-6)
     assert np.log([fe["or"], fe["ci_low"], fe["ci_high"]]) == pytest.approx([r["fe"], r["fe_lb"], r["fe_ub"]],
                                                                              rel=1e-9)
     assert dl["tau2"] == pytest.approx(r["dl_tau2"], abs=1e-12)

@@ -165,15 +165,22 @@ def pool_fixed_effect(log_or, var, level: float = 0.95) -> PooledOR:
 
 
 def pool_sites(sites: pd.DataFrame) -> pd.DataFrame:
-    """REML + HKSJ (with prediction interval), fixed-effect IV and DerSimonian-Laird of the estimable sites.
+    """REML + HKSJ (with prediction interval), fixed-effect IV and DerSimonian-Laird of the estimable sites,
+    and, as a check, the Hartung-Knapp variance truncated at the fixed-effect one (metafor ``test = "adhoc"``):
+    with sites that agree more closely than their standard errors predict (Q < k - 1) the untruncated
+    interval can be narrower than the fixed-effect one.
 
     Returns one row per method (the fields of :class:`microcalc.meta.PooledOR`);
     a method that cannot be had is a row of NaN with ``note`` "not estimable: <reason>".
     """
     est = sites[sites["estimable"]]
     rows = []
+    def truncated(y, v):
+        return pool_reml_hksj(y, v, truncate=True)
+
     for label, fn in (("REML + HKSJ", pool_reml_hksj), ("fixed effect (IV)", pool_fixed_effect),
-                      ("DerSimonian-Laird", pool_dersimonian_laird)):
+                      ("DerSimonian-Laird", pool_dersimonian_laird),
+                      ("REML + HKSJ truncated (check)", truncated)):
         try:
             r = asdict(fn(est["log_or"], est["var"]))
             r["note"] = ""
@@ -239,7 +246,7 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
     labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(est["centre"], est["n"])]
     y_pooled = np.arange(len(pooled))[::-1] + 0.5
     for yy, (_, r) in zip(y_pooled, pooled.iterrows()):
-        colour = OKABE_ITO[3] if r["label"] == "REML + HKSJ" else OKABE_ITO[2]
+        colour = OKABE_ITO[3] if r["label"].startswith("REML") else OKABE_ITO[2]
         if np.isfinite(r.get("pi_low", np.nan)):
             ax.plot([r["pi_low"], r["pi_high"]], [yy, yy], color=colour, linewidth=1, zorder=2)
         ax.fill([r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour,
@@ -282,7 +289,15 @@ def pool_finding(bundles: list[dict], cohort: str) -> dict:
         sentence = sentence.replace("centres", "sites").replace("centre", "site")
     except ValueError as err:
         sentence = f"Heterogeneity not estimable: {err}."
-    return {"sites": sites, "pooled": pool_sites(sites), "leave_one_out": leave_one_site_out(sites),
+    pooled = pool_sites(sites)
+    by = pooled.set_index("label")
+    if by.loc["REML + HKSJ", "ci_high"] / by.loc["REML + HKSJ", "ci_low"] < \
+            by.loc["fixed effect (IV)", "ci_high"] / by.loc["fixed effect (IV)", "ci_low"]:
+        sentence += (" The sites agree more closely than their standard errors predict (Q < k - 1), so the "
+                     "untruncated Hartung-Knapp interval is narrower than the fixed-effect one; this is a known "
+                     "property of the method with few sites, not extra precision: read the truncated interval "
+                     "(the Hartung-Knapp variance never below the fixed-effect one) beside it.")
+    return {"sites": sites, "pooled": pooled, "leave_one_out": leave_one_site_out(sites),
             "heterogeneity": sentence, "published": float(load_published().loc[ident, "value"]),
             "label": label, "outcome": outcome}
 
