@@ -71,3 +71,19 @@ def test_pooling_writes_the_notebook_the_tables_and_the_forest_plots(in_project)
         assert (out / "figures" / name).is_file()
     text = (out / "08_consortium.ipynb").read_text()
     assert "/runs/" not in text and str(project_path(".")) not in text
+
+
+@pytest.mark.parametrize("target, variables, message", [
+    ("pool", {"BUNDLES": "x$(touch {p})"}, "pooling failed:"),
+    ("pool", {"BUNDLES": "a`touch {p}` b"}, "pooling failed:"),
+    ("pool", {"BUNDLES": "$(shell touch {p})"}, "pooling failed:"),
+    ("sites", {"SITES": "none.yaml", "WORKERS": "`touch {p}`", "SCHEDULER": "$(shell touch {p})"}, "run failed:"),
+])
+def test_make_pool_and_sites_run_nothing_that_a_value_holds(tmp_path, target, variables, message):
+    import subprocess
+
+    marker = tmp_path / "pwned"
+    args = ["make", "-s", target] + [f"{k}={v.replace('{p}', str(marker))}" for k, v in variables.items()]
+    done = subprocess.run(args, cwd=project_path("."), capture_output=True, text=True, timeout=120)
+    assert not marker.exists(), "a value was run by the shell"
+    assert done.returncode != 0 and message in done.stderr, done.stderr
