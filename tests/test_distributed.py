@@ -52,3 +52,14 @@ def test_site_runs_through_dask_are_transactional_and_write_bundles(cluster, tmp
         assert (tmp_path / d["name"] / "run.json").is_file()
     assert "03_cleaning" in done[2]["error"] and not (tmp_path / "site_bad").exists()
     assert (tmp_path / "site_bad.failed" / "run.json").is_file()
+
+
+def test_planning_gives_the_same_power_on_dask_as_in_process(cluster):
+    import pandas as pd
+
+    from microcalc.planning import power_grid
+
+    args = ("bone_cohort", [300, 600], {"published": 2.55}, 500)
+    local = power_grid(*args, model="univariable", workers=1)
+    dask = power_grid(*args, model="univariable", scheduler=cluster)
+    pd.testing.assert_frame_equal(local, dask)
