@@ -70,6 +70,11 @@ def test_a_small_group_is_suppressed(tmp_path, cohorts):
     lob = counts[(counts.cohort == "nact_cohort") & (counts.row_variable == "pathology_type")
                  & (counts.row_level == "lobular")]
     assert lob["suppressed"].all() and lob["count"].isna().all()
+    terms = pd.read_csv(out / "terms.csv")
+    path = terms[(terms.cohort == "nact_cohort") & (terms.variable == "pathology_type")].set_index("model")
+    assert path.loc["univariable", "suppressed"].all() and path.loc["univariable", "log_or"].isna().all()
+    assert not path.loc["multivariable", "suppressed"].any() and path.loc["multivariable", "se"].notna().all()
+    assert not terms.loc[terms.variable != "pathology_type", "suppressed"].any()
     bundle.validate_bundle(out)
 
 
@@ -127,3 +132,11 @@ def test_a_bundle_is_written_once(written, cohorts):
     with pytest.raises(bundle.BundleError, match="exists already"):
         bundle.write_bundle(cohorts, written, RECORD)
     assert np.isfinite(pd.read_csv(written / "terms.csv")["log_or"]).all()
+
+
+def test_a_suppressed_term_with_an_estimate_is_refused(written):
+    terms = pd.read_csv(written / "terms.csv")
+    terms.loc[0, "suppressed"] = True
+    _rewrite(written, "terms.csv", terms.to_csv(index=False))
+    with pytest.raises(bundle.BundleError, match="terms.csv: a suppressed term carries an estimate"):
+        bundle.validate_bundle(written)

@@ -12,7 +12,8 @@ aggregate results only, never a patient row:
   microcalcification, and the type and extent of bone metastases by
   microcalcification. Under the small-group rule (:data:`SMALL_GROUP_MIN`) the
   cells of a group (a row) of fewer than 10 patients are left empty and marked
-  ``suppressed``;
+  ``suppressed``; the univariable log OR and SE of a variable with such a group are suppressed too
+  (with its counts they would give the cells back); the multivariable model's terms are kept;
 - ``cohorts.csv`` -- cohort sizes, events, and the complete cases of each multivariable model;
 - ``bundle.json`` -- the bundle format, the data-contract version
   (:data:`microcalc.contract.CONTRACT_VERSION`), the site's name and the software versions;
@@ -63,7 +64,8 @@ COMPARISONS = (("nact_cohort", "microcalcification", "mri_necrosis"),
 
 #: Columns of each table, in order.
 SCHEMAS = {
-    "terms.csv": ["cohort", "outcome", "model", "variable", "term", "log_or", "se", "n", "events", "converged"],
+    "terms.csv": ["cohort", "outcome", "model", "variable", "term", "log_or", "se", "n", "events", "converged",
+                  "suppressed"],
     "counts.csv": ["cohort", "row_variable", "row_level", "column_variable", "column_level", "count",
                    "suppressed"],
     "cohorts.csv": ["cohort", "outcome", "n", "events", "n_model", "events_model", "suppressed"],
@@ -106,14 +108,23 @@ def _cross(frame: pd.DataFrame, cohort: str, rows: str, cols: str) -> list[dict]
     return out
 
 
-def _term_rows(fit, cohort: str, outcome: str, model: str) -> list[dict]:
+def _term_rows(fit, cohort: str, outcome: str, model: str, suppress: bool = False) -> list[dict]:
     rows = []
     variable_of = {i: term for term, idx in fit.columns_of.items() for i in idx}
     for i, name in enumerate(fit.names[1:], start=1):
         rows.append({"cohort": cohort, "outcome": outcome, "model": model, "variable": variable_of[i],
-                     "term": name, "log_or": float(fit.params[i]), "se": float(fit.bse[i]), "n": fit.nobs,
-                     "events": fit.events, "converged": bool(fit.converged)})
+                     "term": name, "log_or": np.nan if suppress else float(fit.params[i]),
+                     "se": np.nan if suppress else float(fit.bse[i]), "n": fit.nobs, "events": fit.events,
+                     "converged": bool(fit.converged), "suppressed": suppress})
     return rows
+
+
+def _has_small_group(frame: pd.DataFrame, term: str, outcome: str) -> bool:
+    """Whether a level of ``term`` has 1 to SMALL_GROUP_MIN - 1 patients (complete cases with the outcome)."""
+    if term == "age":
+        return False
+    sizes = frame[[term, outcome]].dropna()[term].value_counts()
+    return bool(((sizes > 0) & (sizes < SMALL_GROUP_MIN)).any())
 
 
 def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -134,7 +145,9 @@ def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         multi = fit_logistic(frame, outcome, model_terms)
         terms += _term_rows(multi, cohort, outcome, "multivariable")
         for term in model_terms:
-            terms += _term_rows(fit_logistic(frame, outcome, [term]), cohort, outcome, "univariable")
+            # a univariable log OR and its SE give back the 2x2 cells: suppressed with a small group
+            terms += _term_rows(fit_logistic(frame, outcome, [term]), cohort, outcome, "univariable",
+                                suppress=_has_small_group(frame, term, outcome))
             if term != "age":
                 counts += _cross(frame, cohort, term, outcome)
         n, events = len(frame), int(frame[outcome].astype("boolean").sum())
@@ -220,6 +233,9 @@ def _check_table(name: str, frame: pd.DataFrame) -> list[str]:
         for col in ("log_or", "se"):
             if not pd.api.types.is_numeric_dtype(frame[col]):
                 problems.append(f"{name}: column {col} is not numeric")
+        supp = frame["suppressed"].astype(str).str.lower() == "true"
+        if frame.loc[supp, ["log_or", "se"]].notna().any().any():
+            problems.append(f"{name}: a suppressed term carries an estimate")
         if pd.api.types.is_numeric_dtype(frame["se"]) and (frame["se"] <= 0).any():
             problems.append(f"{name}: a standard error is not positive (row {int(np.argmax(frame['se'] <= 0)) + 2})")
     if name == "counts.csv":

@@ -133,8 +133,14 @@ def site_estimates(bundles: list[dict], cohort: str, model: str = "multivariable
         row.update(_two_by_two(b["counts"], cohort, term, outcome))
         ok = np.isfinite(row["log_or"]) and np.isfinite(row["se"]) and row["converged"]
         row["estimable"] = bool(ok)
-        row["note"] = "" if ok else ("not estimable: the site's model did not converge" if len(hit)
-                                     else f"not estimable: the bundle has no {model} term {term!r}")
+        if ok:
+            row["note"] = ""
+        elif not len(hit):
+            row["note"] = f"not estimable: the bundle has no {model} term {term!r}"
+        elif str(hit.iloc[0]["suppressed"]).lower() == "true":
+            row["note"] = "not estimable: suppressed in the bundle (a group of fewer than 10 patients)"
+        else:
+            row["note"] = "not estimable: the site's model did not converge"
         rows.append(row)
     out = pd.DataFrame(rows)
     out["var"] = out["se"] ** 2
