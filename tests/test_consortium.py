@@ -69,8 +69,11 @@ def test_pooling_writes_the_notebook_the_tables_and_the_forest_plots(in_project)
         assert (out / "data" / "results" / name).is_file()
     for name in ("08_forest_nact_non_pcr.png", "08_forest_bone_metastasis.svg"):
         assert (out / "figures" / name).is_file()
+    assert (out / "report" / "08_consortium.html").is_file() and (out / "report" / "index.html").is_file()
     text = (out / "08_consortium.ipynb").read_text()
     assert "/runs/" not in text and str(project_path(".")) not in text
+    for page in (out / "report").glob("*.html"):
+        assert str(project_path(".")) not in page.read_text(), page.name
 
 
 @pytest.mark.parametrize("target, variables, message", [

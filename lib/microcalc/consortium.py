@@ -401,11 +401,12 @@ def demo_bundles(folder: str | os.PathLike) -> list[str]:
 
 
 def pool_bundles(bundles: list[str], output_dir: str = POOLED_DIR, log=print) -> Path:
-    """Validate ``bundles`` and execute notebook 08 on them into ``output_dir`` (replaced as a whole at the end)."""
+    """Validate ``bundles``, execute notebook 08 on them into ``output_dir`` and build its HTML edition
+    (``<output_dir>/report/``); the folder is replaced as a whole at the end."""
     from .execute import run_notebook
 
     rel = [_relative(b) for b in bundles]
-    load_bundles(rel)  # every refusal before anything runs
+    loaded = load_bundles(rel)  # every refusal before anything runs
     final = project_path(output_dir)
     staging = final.with_name(f".{final.name}.staging")
     if staging.exists():
@@ -415,13 +416,18 @@ def pool_bundles(bundles: list[str], output_dir: str = POOLED_DIR, log=print) ->
     log(f"[pool] {len(rel)} bundles -> {output_dir}/")
     run_notebook(notebook, staging / notebook.name,
                  {"bundles": rel, "output_dir": _relative(staging)})
+    from .report import build_report
+
+    synthetic = all(b["run"].get("synthetic", False) for b in loaded)
+    build_report(staging, staging, synthetic=synthetic, label="pooled")  # runs/pooled/report/
     old = final.with_name(f".{final.name}.old")
     if final.exists():
         os.replace(final, old)
     os.replace(staging, final)
     if old.exists():
         shutil.rmtree(old)
-    log(f"[pool] complete: {output_dir}/08_consortium.ipynb, {output_dir}/data/results/, {output_dir}/figures/")
+    log(f"[pool] complete: {output_dir}/08_consortium.ipynb, {output_dir}/data/results/, {output_dir}/figures/, "
+        f"{output_dir}/report/index.html")
     return final
 
 
