@@ -83,6 +83,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_notebooks.py
 	$(BIN)/python benchmarks/bench_planning.py
+	$(BIN)/python benchmarks/bench_vs_r.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
 # The values reach Python through the environment, unexpanded ($(value ...)), and no
