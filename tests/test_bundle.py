@@ -140,3 +140,24 @@ def test_a_suppressed_term_with_an_estimate_is_refused(written):
     _rewrite(written, "terms.csv", terms.to_csv(index=False))
     with pytest.raises(bundle.BundleError, match="terms.csv: a suppressed term carries an estimate"):
         bundle.validate_bundle(written)
+
+
+def test_results_hash_ignores_the_versions_and_times_a_bundle_records(tmp_path):
+    """Two bundles with the same result tables but another Python in bundle.json/run.json have the same
+    results hash (notebook 08 shows it), and a changed table changes it."""
+    import shutil
+
+    from microcalc import bundle
+
+    a = tmp_path / "a"
+    a.mkdir()
+    for name in bundle.SCHEMAS:
+        (a / name).write_text(f"{name},1\n", encoding="utf-8")
+    (a / "bundle.json").write_text('{"python": "3.11.7"}', encoding="utf-8")
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    (b / "bundle.json").write_text('{"python": "3.13.0"}', encoding="utf-8")
+    assert bundle.results_sha256(a) == bundle.results_sha256(b)
+    first = sorted(bundle.SCHEMAS)[0]
+    (b / first).write_text(f"{first},2\n", encoding="utf-8")
+    assert bundle.results_sha256(a) != bundle.results_sha256(b)

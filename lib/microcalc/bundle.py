@@ -30,6 +30,7 @@ small-group rule. A refused bundle gets one line saying why
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -43,7 +44,7 @@ from .models import BONE_TERMS, NACT_TERMS, fit_logistic
 from .outputs import sha256, write_csv
 from .paths import project_path, project_root
 
-__all__ = ["BUNDLE_FORMAT", "SMALL_GROUP_MIN", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
+__all__ = ["BUNDLE_FORMAT", "results_sha256", "SMALL_GROUP_MIN", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
            "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "read_bundle", "main"]
 
 #: Version of the bundle layout (files and columns); a reader refuses any other.
@@ -313,13 +314,26 @@ def validate_bundle(folder: str | os.PathLike) -> dict:
     return meta
 
 
+def results_sha256(folder: str | os.PathLike) -> str:
+    """SHA-256 of a bundle's result tables (each table's sha256, in name order).
+
+    Unlike the manifest's hash it leaves out ``bundle.json`` and ``run.json``,
+    which record the Python and package versions and the run's times, so two
+    runs with identical results have the same value whatever wrote them.
+    """
+    h = hashlib.sha256()
+    for name in sorted(SCHEMAS):
+        h.update(f"{name} {sha256(Path(folder) / name)}\n".encode())
+    return h.hexdigest()
+
+
 def read_bundle(folder: str | os.PathLike) -> dict:
     """A validated bundle: ``site``, ``meta`` (bundle.json), ``run`` (run.json) and the three tables."""
     folder = Path(folder)
     meta = validate_bundle(folder)
     out = {"site": meta.get("site") or folder.parent.name, "meta": meta,
            "run": json.loads((folder / "run.json").read_text(encoding="utf-8")),
-           "manifest_sha256": sha256(folder / MANIFEST)}
+           "manifest_sha256": sha256(folder / MANIFEST), "results_sha256": results_sha256(folder)}
     for name in SCHEMAS:
         out[name.removesuffix(".csv")] = pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
     return out

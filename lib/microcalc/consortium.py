@@ -325,14 +325,14 @@ def write_pooled(findings: dict[str, dict], mh: pd.DataFrame, output_dir: str | 
 
 
 def sources_table(bundles: list[dict]) -> pd.DataFrame:
-    """One row per bundle: site, synthetic or not, format, contract version, manifest sha256 (12 digits),
-    cohort sizes."""
+    """One row per bundle: site, synthetic or not, format, contract version, results sha256 (12 digits; the
+    result tables only, so it does not change with the Python or package versions that wrote them), cohort sizes."""
     rows = []
     for b in bundles:
         sizes = b["cohorts"].set_index("cohort")["n"]
         rows.append({"site": b["site"], "synthetic": bool(b["run"].get("synthetic", False)),
                      "bundle format": b["meta"]["bundle_format"], "data contract": b["meta"]["contract_version"],
-                     "manifest sha256": b["manifest_sha256"][:12],
+                     "results sha256": b["results_sha256"][:12],
                      "NACT patients": sizes.get("nact_cohort"), "bone patients": sizes.get("bone_cohort")})
     return pd.DataFrame(rows).set_index("site")
 
