@@ -21,7 +21,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # The causal diagram, the notebooks and the HTML edition, then the run's receipt
 # (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
 all: dag notebooks report
-	$(BIN)/python -m microcalc.receipt --timings $(TIMINGS) --out run_info.json
+	$(BIN)/python -m microcalc.pipeline.receipt --timings $(TIMINGS) --out run_info.json
 
 setup: $(STAMP)
 
@@ -46,7 +46,7 @@ notebooks: $(STAMP)
 	@rm -f $(TIMINGS)
 	@for nb in $(NOTEBOOKS); do \
 	  start=$$(date +%s.%N); \
-	  $(BIN)/python -m microcalc.execute $$nb || exit 1; \
+	  $(BIN)/python -m microcalc.pipeline.execute $$nb || exit 1; \
 	  printf '%s\t%s\t%s\n' $$nb $$start $$(date +%s.%N) >> $(TIMINGS); \
 	done
 
@@ -57,7 +57,7 @@ dag: $(STAMP)
 # The HTML edition of the executed notebooks (report/, not committed), and its
 # one-page summary printed to report/summary.pdf by headless Chromium.
 report: $(STAMP) browser
-	$(BIN)/python -m microcalc.report --summary-pdf
+	$(BIN)/python -m microcalc.pipeline.report --summary-pdf
 
 # Headless Chromium (the browser test, and printing the summary PDF) and poppler-utils
 # (pdftoppm, to check that PDF): installed from Debian's packages when missing and we
@@ -98,23 +98,23 @@ run sites pool check-run: export MICROCALC_WORKERS = $(value WORKERS)
 run sites pool check-run: export MICROCALC_SCHEDULER = $(value SCHEDULER)
 
 run: $(STAMP)
-	@$(BIN)/python -m microcalc.run --from-env run
+	@$(BIN)/python -m microcalc.pipeline.run --from-env run
 
 # Several sites in one call, then pooled from their results bundles into runs/pooled/:
 # make sites SITES=sites.yaml [WORKERS=2] [SCHEDULER=tcp://host:8786]
 # (sites run in parallel on a local process pool, or on a Dask cluster when SCHEDULER is given)
 sites: $(STAMP)
-	@$(BIN)/python -m microcalc.run --from-env sites
-	@$(BIN)/python -m microcalc.consortium --from-env sites
+	@$(BIN)/python -m microcalc.pipeline.run --from-env sites
+	@$(BIN)/python -m microcalc.pipeline.consortium --from-env sites
 
 # Pool results bundles received from other sites (folders inside the project) into runs/pooled/:
 # make pool BUNDLES="runs/received/site_a/bundle runs/received/site_b/bundle"
 pool: $(STAMP)
-	@$(BIN)/python -m microcalc.consortium --from-env pool
+	@$(BIN)/python -m microcalc.pipeline.consortium --from-env pool
 
 # Check that a rerun's notebooks execute (outputs not compared): make check-run NAME=site_a
 check-run: $(STAMP)
-	@$(BIN)/python -m microcalc.run --from-env check-run
+	@$(BIN)/python -m microcalc.pipeline.run --from-env check-run
 
 # Regenerate the lock after changing a pin in pyproject.toml: one universal lock
 # (environment markers) for every supported Python from 3.11 on, with hashes.
@@ -132,7 +132,7 @@ lint: $(STAMP)
 #   make upgrade-check PACKAGES="scipy==1.17.0"   (or LATEST=1; RTOL=1e-9; TESTS="tests/test_x.py"
 #   or TESTS=none; NBVAL=0 skips nbval over the committed notebooks)
 upgrade-check: $(STAMP)
-	$(BIN)/python -m microcalc.upgrade --packages "$(PACKAGES)" $(if $(LATEST),--latest) \
+	$(BIN)/python -m microcalc.pipeline.upgrade --packages "$(PACKAGES)" $(if $(LATEST),--latest) \
 	  $(if $(RTOL),--rtol $(RTOL)) $(if $(TESTS),--tests "$(TESTS)") $(if $(filter 0,$(NBVAL)),--no-nbval)
 
 lab: $(STAMP)

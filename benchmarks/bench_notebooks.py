@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from microcalc.paths import project_path
+from microcalc.core.paths import project_path
 
 
 def _run(path: Path, out: Path, params: dict) -> float:

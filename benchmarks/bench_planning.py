@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from microcalc.execute import run_notebook
-from microcalc.paths import project_path
+from microcalc.pipeline.execute import run_notebook
+from microcalc.core.paths import project_path
 
 WORKERS = (1, 2)
 

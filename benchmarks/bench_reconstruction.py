@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from microcalc.paper import reconstruct_paper
-from microcalc.published import format_fixed, format_p, format_percent, load_published
+from microcalc.abstract.published import format_fixed, format_p, format_percent, load_published
 
 
 def once(published) -> float:
@@ -28,7 +28,7 @@ def once(published) -> float:
 
 def printed(a, n1, b, n0, pct_decimals):
     """A registry-sized table's numbers as an abstract prints them."""
-    from microcalc.pvalues import odds_ratio_wald
+    from microcalc.abstract.pvalues import odds_ratio_wald
 
     w = odds_ratio_wald(np.array([[a, n1 - a], [b, n0 - b]]))
     return dict(pct_exposed=format_percent(a / n1, pct_decimals),
@@ -45,7 +45,7 @@ def registry_table(n_total):
 
 
 def case(name, n_total):
-    from microcalc.reconstruct import SearchTooLarge, reconstruct_2x2, reconstruct_2xk
+    from microcalc.abstract.reconstruct import SearchTooLarge, reconstruct_2x2, reconstruct_2xk
 
     a, n1, b, n0 = registry_table(n_total)
     start = time.perf_counter()

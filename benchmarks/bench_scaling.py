@@ -20,11 +20,12 @@ SIZES = (10**3, 10**4, 10**5, 10**6)
 
 def one_size(n: int, folder: Path) -> dict:
     """Write synthetic files of ``n`` bone patients, then time cleaning and the bone analyses."""
-    from microcalc import meta, stats, synthesize, tables
-    from microcalc.clean import clean_cohorts
-    from microcalc.contract import to_canonical_csv
-    from microcalc.models import BONE_TERMS, fit_logistic
-    from microcalc.outputs import write_csv
+    from microcalc.analysis import meta, stats, tables
+    from microcalc.cohorts import synthesize
+    from microcalc.cohorts.clean import clean_cohorts
+    from microcalc.cohorts.contract import to_canonical_csv
+    from microcalc.analysis.models import BONE_TERMS, fit_logistic
+    from microcalc.core.outputs import write_csv
 
     write_csv(to_canonical_csv(synthesize.generate_bone(n=n), "bone_cohort"), folder / "bone_cohort.csv")
     write_csv(to_canonical_csv(synthesize.generate_nact(), "nact_cohort"), folder / "nact_cohort.csv")

@@ -6,11 +6,11 @@ canonical CSV. Python reads it with the library's cleaning
 both run the same analyses, timed apart from reading:
 
 - a univariable logistic model of bone metastasis for each of the 7 terms
-  (``microcalc.models.fit_logistic(...).table()``: ORs, Wald CIs, P;
+  (``microcalc.analysis.models.fit_logistic(...).table()``: ORs, Wald CIs, P;
   R: ``glm(..., family = binomial)``, ``summary``, ``confint.default``);
 - the multivariable model of all 7 terms (the same calls);
 - Pearson's chi-squared test of bone metastasis by microcalcification
-  (``microcalc.stats.compare_groups(..., ("pearson_chi2",))`` on
+  (``microcalc.analysis.stats.compare_groups(..., ("pearson_chi2",))`` on
   ``stats.crosstab``; R: ``chisq.test(table(...), correct = FALSE)``).
 
 Factor reference levels are the contract's in both. The multivariable ORs
@@ -61,9 +61,9 @@ cat(sprintf("or_microcalcification %.10g\n", multi["microcalcificationTRUE", "or
 
 
 def _python(folder: Path) -> dict:
-    from microcalc import stats
-    from microcalc.clean import clean_cohorts
-    from microcalc.models import BONE_TERMS, fit_logistic
+    from microcalc.analysis import stats
+    from microcalc.cohorts.clean import clean_cohorts
+    from microcalc.analysis.models import BONE_TERMS, fit_logistic
 
     t0 = time.perf_counter()
     bone = clean_cohorts(folder, folder / "out")["bone_cohort"]
@@ -89,10 +89,10 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[2] == "--python":
         print(json.dumps(_python(Path(sys.argv[3]))))
         return
-    from microcalc import synthesize
-    from microcalc.contract import CONTRACT, categories, to_canonical_csv
-    from microcalc.models import BONE_TERMS
-    from microcalc.outputs import write_csv
+    from microcalc.cohorts import synthesize
+    from microcalc.cohorts.contract import CONTRACT, categories, to_canonical_csv
+    from microcalc.analysis.models import BONE_TERMS
+    from microcalc.core.outputs import write_csv
 
     rscript = shutil.which("Rscript")
     with tempfile.TemporaryDirectory() as tmp:

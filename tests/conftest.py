@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.paths import project_root
-from microcalc.published import load_published
+from microcalc.core.paths import project_root
+from microcalc.abstract.published import load_published
 
 
 @pytest.fixture(scope="session")

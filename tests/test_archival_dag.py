@@ -5,8 +5,8 @@ import hashlib
 import pytest
 
 from microcalc import dag
-from microcalc.contract import CONTRACT
-from microcalc.models import BONE_TERMS, NACT_TERMS
+from microcalc.cohorts.contract import CONTRACT
+from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
 
 
 @pytest.mark.parametrize("cohort", list(dag.EDGES))

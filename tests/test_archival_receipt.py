@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from microcalc import receipt
+from microcalc.pipeline import receipt
 
 
 def test_timings_are_read_in_run_order_as_seconds(tmp_path):
@@ -66,4 +66,4 @@ def test_run_info_is_git_ignored_and_written_by_make_all(root):
     assert subprocess.run(["git", "check-ignore", "-q", "--no-index", "run_info.json"], cwd=root).returncode == 0
     makefile = (root / "Makefile").read_text()
     all_rule = makefile.split("\nall:", 1)[1].split("\n\n", 1)[0]
-    assert "microcalc.receipt" in all_rule and "run_info.json" in all_rule
+    assert "microcalc.pipeline.receipt" in all_rule and "run_info.json" in all_rule

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import bundle
-from microcalc.contract import CONTRACT_VERSION
-from microcalc.models import fit_logistic
-from microcalc.synthesize import generate_bone, generate_nact
+from microcalc.pipeline import bundle
+from microcalc.cohorts.contract import CONTRACT_VERSION
+from microcalc.analysis.models import fit_logistic
+from microcalc.cohorts.synthesize import generate_bone, generate_nact
 
 RECORD = {"name": "site_t", "status": "complete", "versions": {"python": "3.11"}}
 
@@ -147,7 +147,7 @@ def test_results_hash_ignores_the_versions_and_times_a_bundle_records(tmp_path):
     results hash (notebook 08 shows it), and a changed table changes it."""
     import shutil
 
-    from microcalc import bundle
+    from microcalc.pipeline import bundle
 
     a = tmp_path / "a"
     a.mkdir()

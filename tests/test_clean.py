@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from microcalc.clean import (CleaningError, clean_cohorts, missing_table, participant_flow,
+from microcalc.cohorts.clean import (CleaningError, clean_cohorts, missing_table, participant_flow,
                              read_processed)
-from microcalc.contract import CONTRACT
-from microcalc.paths import project_root
+from microcalc.cohorts.contract import CONTRACT
+from microcalc.core.paths import project_root
 
 INPUTS = Path(__file__).parent / "inputs"
 BAD = sorted(p for p in (INPUTS / "bad").iterdir() if p.is_dir())

@@ -7,7 +7,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-from microcalc.paths import project_path
+from microcalc.core.paths import project_path
 
 
 def _run(data_dir, output_dir, executed):

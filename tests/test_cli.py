@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from microcalc.cli import main
+from microcalc.pipeline.cli import main
 
 
 def test_2x2_prints_the_unique_table_and_the_test_verdicts(capsys):
@@ -56,7 +56,7 @@ def test_help_exits_cleanly(argv):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from microcalc.textcheck import check_text  # noqa: E402
+from microcalc.abstract.textcheck import check_text  # noqa: E402
 
 
 def _printed(lo, hi):

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.clustered import cluster_robust_table, few_clusters_note, leave_one_centre_out_models
-from microcalc.models import fit_logistic
+from microcalc.analysis.clustered import cluster_robust_table, few_clusters_note, leave_one_centre_out_models
+from microcalc.analysis.models import fit_logistic
 
 REL = 1e-6
 TERMS = ["f", "x", "b"]
@@ -71,7 +71,7 @@ def test_leave_one_centre_out_models_refit_without_each_centre(clustered):
 
 
 def test_cluster_sentence_gives_the_R_checked_ci_beside_the_model_based_one_and_the_caveat(clustered):
-    from microcalc.clustered import cluster_sentence
+    from microcalc.analysis.clustered import cluster_sentence
 
     res = cluster_robust_table(clustered, "y", TERMS, "g")
     text = cluster_sentence(res, "b")

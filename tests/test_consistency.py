@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from microcalc.consistency import grim, grim_denominators, or_ci_p_coherence, p_test_verdicts
-from microcalc.published import format_fixed, format_p
-from microcalc.pvalues import odds_ratio_wald
-from microcalc.reconstruct import reconstruct_2x2
+from microcalc.abstract.consistency import grim, grim_denominators, or_ci_p_coherence, p_test_verdicts
+from microcalc.abstract.published import format_fixed, format_p
+from microcalc.abstract.pvalues import odds_ratio_wald
+from microcalc.abstract.reconstruct import reconstruct_2x2
 
 
 def test_grim_accepts_only_denominators_that_can_give_the_percentage():
@@ -73,7 +73,7 @@ def test_verdicts_over_a_feasible_set_count_the_tables_reproducing():
 
 
 def test_tests_for_2x2_only_are_not_applicable_to_2xk():
-    from microcalc.reconstruct import reconstruct_2xk
+    from microcalc.abstract.reconstruct import reconstruct_2xk
 
     r = reconstruct_2xk("78.9%", "60.7%", n_exposed=71, n_reference=28,
                         categories=["a", "b", "c"], p_value="P = 0.099")

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from microcalc import consortium
-from microcalc.bundle import write_bundle
-from microcalc.paths import project_path
-from microcalc.synthesize import DEFAULT_SEED, generate_bone, generate_nact
+from microcalc.pipeline import consortium
+from microcalc.pipeline.bundle import write_bundle
+from microcalc.core.paths import project_path
+from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
 
 
 def _bundle(root, name, seed):

@@ -48,10 +48,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from microcalc import consortium
-from microcalc.bundle import write_bundle
-from microcalc.clean import clean_cohorts
-from microcalc.synthesize import DEFAULT_SEED, generate_bone, generate_nact
+from microcalc.pipeline import consortium
+from microcalc.pipeline.bundle import write_bundle
+from microcalc.cohorts.clean import clean_cohorts
+from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
 
 R_CODE = __doc__.split("``counts.csv`` and computes, in base R (R 4.x, no package):\n\n")[1].split(
     "\n\nThe script above")[0]

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from microcalc.bundle import validate_bundle
-from microcalc.distributed import backend_name, parallel_map, run_site
+from microcalc.pipeline.bundle import validate_bundle
+from microcalc.pipeline.distributed import backend_name, parallel_map, run_site
 
 
 def test_the_local_pool_returns_results_in_order():

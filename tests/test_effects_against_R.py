@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, model_without,
+from microcalc.analysis.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, model_without,
                                same_sample_display, same_sample_table, standardised_effects)
 
 REL = 1e-6
@@ -176,7 +176,7 @@ def test_a_separated_model_is_not_estimable_rather_than_silently_wrong(glm_data)
 
 
 def test_standardised_sentence_says_the_R_checked_risks_and_reads_the_or_against_the_risk_ratio(data):
-    from microcalc.effects import standardised_sentence
+    from microcalc.analysis.effects import standardised_sentence
 
     std = standardised_effects(data, "y", TERMS, "b")
     text = standardised_sentence(std, "b", "the outcome")
@@ -195,7 +195,7 @@ def test_standardised_sentence_says_the_R_checked_risks_and_reads_the_or_against
 
 
 def test_mediator_sentence_gives_both_ors_and_says_which_is_closer_to_a_direct_effect(data):
-    from microcalc.effects import mediator_sentence
+    from microcalc.analysis.effects import mediator_sentence
 
     full = same_sample_table(data, "y", TERMS).table.loc["b"]
     adjusted = pd.Series({"or": full["or_adjusted"], "ci_low": full["ci_low_adjusted"], "ci_high": full["ci_high_adjusted"]})

@@ -65,7 +65,7 @@ def _ignored(root, path):
 def test_gitignore_protects_private_data_and_venv_but_not_lib(root):
     assert _ignored(root, "data/private/site_export.csv")
     assert _ignored(root, ".venv/bin/python")
-    assert not _ignored(root, "lib/microcalc/pvalues.py")
+    assert not _ignored(root, "lib/microcalc/abstract/pvalues.py")
     assert not _ignored(root, "data/published/abstract_statistics.csv")
 
 

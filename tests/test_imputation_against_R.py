@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.imputation import exposure_or_sensitivity, impute_and_pool, missingness_association, rubin_pool
-from microcalc.models import fit_logistic
+from microcalc.analysis.imputation import exposure_or_sensitivity, impute_and_pool, missingness_association, rubin_pool
+from microcalc.analysis.models import fit_logistic
 
 REL = 1e-9
 Q = [[0.52, -1.10], [0.61, -0.95], [0.47, -1.22], [0.58, -1.01], [0.66, -1.15]]
@@ -124,7 +124,7 @@ def test_missingness_by_exposure_and_outcome_against_R(glm_data):
 
 
 def test_sensitivity_sentence_says_each_or_and_whether_the_conclusion_depends_on_the_analysis():
-    from microcalc.imputation import sensitivity_sentence
+    from microcalc.analysis.imputation import sensitivity_sentence
 
     table = pd.DataFrame({"analysis": ["complete case", "without z", "z imputed (m = 20)"], "n": [66, 80, 80],
                           "or": [2.4, 1.9, 1.6], "ci_low": [1.2, 1.1, 0.93], "ci_high": [4.8, 3.3, 2.9],
@@ -137,7 +137,7 @@ def test_sensitivity_sentence_says_each_or_and_whether_the_conclusion_depends_on
 
 
 def test_missingness_rows_carry_the_R_checked_or_and_fisher_p(glm_data):
-    from microcalc.inference_rows import missingness_rows
+    from microcalc.analysis.inference_rows import missingness_rows
 
     i = np.arange(80)
     d = glm_data.copy()

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import inference_rows as rows_of
-from microcalc.clustered import cluster_robust_table, leave_one_centre_out_models
-from microcalc.effects import crude_to_adjusted, same_sample_table, standardised_effects
-from microcalc.imputation import exposure_or_sensitivity
-from microcalc.meta import centre_odds_ratios, leave_one_centre_out, pool_reml_hksj
-from microcalc.multiplicity import adjust_p
-from microcalc.performance import model_checks
-from microcalc.results import read_results, write_results
+from microcalc.analysis import inference_rows as rows_of
+from microcalc.analysis.clustered import cluster_robust_table, leave_one_centre_out_models
+from microcalc.analysis.effects import crude_to_adjusted, same_sample_table, standardised_effects
+from microcalc.analysis.imputation import exposure_or_sensitivity
+from microcalc.analysis.meta import centre_odds_ratios, leave_one_centre_out, pool_reml_hksj
+from microcalc.analysis.multiplicity import adjust_p
+from microcalc.analysis.performance import model_checks
+from microcalc.analysis.results import read_results, write_results
 
 TERMS = ["b", "f", "x", "z"]
 
@@ -52,8 +52,8 @@ def test_rows_carry_the_estimates_unchanged_and_write_as_one_results_file(data, 
 
 
 def test_rows_of_a_model_without_terms_and_of_secondary_comparisons(data):
-    from microcalc.effects import model_without
-    from microcalc.multiplicity import secondary_comparisons
+    from microcalc.analysis.effects import model_without
+    from microcalc.analysis.multiplicity import secondary_comparisons
 
     fit = model_without(data, "y", TERMS, "z")
     row = rows_of.without_rows(fit, "toy_or_b_without_z", "b")[0]

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.meta import centre_odds_ratios, pool_random_effects
-from microcalc.models import design_matrix, fit_logistic
-from microcalc.stats import category_comparison, crosstab
+from microcalc.analysis.meta import centre_odds_ratios, pool_random_effects
+from microcalc.analysis.models import design_matrix, fit_logistic
+from microcalc.analysis.stats import category_comparison, crosstab
 
 BCG = np.array([[4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],
                 [33, 5036, 47, 5761], [180, 1361, 372, 1079], [8, 2537, 10, 619], [505, 87886, 499, 87892],

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.meta import (leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird, pool_reml_hksj,
+from microcalc.analysis.meta import (leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird, pool_reml_hksj,
                             reml_tau2)
 
 REL = 1e-6
@@ -149,7 +149,7 @@ def test_pooling_refuses_fewer_than_two_centres():
 
 
 def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
-    from microcalc.meta import heterogeneity_sentence
+    from microcalc.analysis.meta import heterogeneity_sentence
 
     y = np.array([0.70, 0.75, 0.72, 0.71])
     v = np.array([0.10, 0.20, 0.15, 0.12])
@@ -161,7 +161,7 @@ def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
 
 
 def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_which_ci_is_narrower():
-    from microcalc.meta import pooling_comparison, pooling_fits, pooling_sentence
+    from microcalc.analysis.meta import pooling_comparison, pooling_fits, pooling_sentence
 
     yi, vi = bcg()
     centres = bcg_centres()

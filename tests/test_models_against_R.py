@@ -1,4 +1,4 @@
-r"""Logistic regression (``microcalc.models``) against R's ``glm``.
+r"""Logistic regression (``microcalc.analysis.models``) against R's ``glm``.
 
 Reference values from R 4.2.2 (base stats), printed with ``sprintf("%.15g")``
 by this script:
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.models import design_matrix, fit_logistic, global_p_values
+from microcalc.analysis.models import design_matrix, fit_logistic, global_p_values
 
 REL = 1e-6
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.multiplicity import adjust_p, sparse_cells
+from microcalc.analysis.multiplicity import adjust_p, sparse_cells
 
 P = [0.010, 0.040, 0.030, 0.200, np.nan, 0.005, 0.040]
 R_HOLM = [0.05, 0.12, 0.12, 0.2, np.nan, 0.03, 0.12]
@@ -45,7 +45,7 @@ def test_expected_counts_against_R_and_sparse_cells_said_in_words():
 
 
 def test_a_single_category_contrast_is_never_passed_off_as_the_overall_p():
-    from microcalc.multiplicity import category_contrast_sentence
+    from microcalc.analysis.multiplicity import category_contrast_sentence
 
     counts = pd.DataFrame([[10, 20, 30], [25, 15, 10]], index=[True, False],
                           columns=["whole_body", "axial", "limb"])
@@ -68,7 +68,7 @@ def test_secondary_comparisons_give_chi_squared_beside_exact_p_and_holm_and_bh_a
         p.adjust(pf, "holm"); p.adjust(pf, "BH")
         sapply(tabs, function(x) min(chisq.test(x)$expected))
     """
-    from microcalc.multiplicity import secondary_comparisons
+    from microcalc.analysis.multiplicity import secondary_comparisons
 
     types = pd.DataFrame([[56, 7, 8], [17, 3, 8]], index=[True, False], columns=["osteolytic", "osteoblastic", "mixed"])
     extents = pd.DataFrame([[37, 10, 24], [23, 2, 3]], index=[True, False], columns=["axial", "appendicular", "whole_body"])

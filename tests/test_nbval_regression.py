@@ -3,7 +3,7 @@
 The perturbation happens in a copy of the project's data (``MICROCALC_ROOT``
 points the notebooks there), so the repository is never modified: the test
 checks the raw file's checksum before and after. The upgrade check's
-comparison (:func:`microcalc.upgrade.compare_tables`) of the rerun's results
+comparison (:func:`microcalc.pipeline.upgrade.compare_tables`) of the rerun's results
 with the committed ones then reports the numbers the perturbation changes,
 and none it cannot change.
 """
@@ -17,8 +17,8 @@ import sys
 import pandas as pd
 import pytest
 
-from microcalc.paths import project_path
-from microcalc.upgrade import compare_tables
+from microcalc.core.paths import project_path
+from microcalc.pipeline.upgrade import compare_tables
 
 
 def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):

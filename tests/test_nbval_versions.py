@@ -19,8 +19,8 @@ import sys
 import nbformat
 import pytest
 
-from microcalc import notebook
-from microcalc.paths import project_path
+from microcalc.core import notebook
+from microcalc.core.paths import project_path
 
 SANITIZE = project_path("tests/nbval_sanitize.cfg")
 NOTEBOOKS = sorted(project_path("notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -2,7 +2,7 @@
 
 import tomllib
 
-from microcalc import notebook
+from microcalc.core import notebook
 
 
 def test_versions_cell_shows_the_supported_pythons_of_pyproject(root):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from microcalc.paper import reconstruct_paper
-from microcalc.published import format_fixed, format_p, format_percent
-from microcalc.pvalues import odds_ratio_wald
+from microcalc.abstract.published import format_fixed, format_p, format_percent
+from microcalc.abstract.pvalues import odds_ratio_wald
 
 
 @pytest.fixture(scope="module")

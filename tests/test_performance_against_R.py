@@ -52,7 +52,7 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from microcalc.performance import (bootstrap_validation, c_statistic, calibration, hosmer_lemeshow,
+from microcalc.analysis.performance import (bootstrap_validation, c_statistic, calibration, hosmer_lemeshow,
                                    interaction_lr_test, model_checks, model_predictions, plot_calibration, vif)
 
 REL = 1e-6
@@ -169,7 +169,7 @@ def test_bootstrap_draws_until_it_has_the_replicates_asked_for_and_says_how_many
 def test_checks_sentence_says_the_R_checked_c_and_when_separated_resamples_were_skipped(glm_data):
     import dataclasses
 
-    from microcalc.performance import checks_sentence
+    from microcalc.analysis.performance import checks_sentence
 
     checks = model_checks(glm_data, "y", TERMS, n_boot=20, seed=1)
     text = checks_sentence(checks)

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from microcalc import planning
-from microcalc.models import design_matrix, fit_logistic
+from microcalc.analysis.models import design_matrix, fit_logistic
 
 R_CODE = __doc__.split("gives them):\n\n")[1].split("\n\nrun by")[0]
 
@@ -57,7 +57,7 @@ def test_the_batched_fit_is_the_libraries_fit(glm_data):
 @pytest.mark.parametrize("cohort, n", [("bone_cohort", 600), ("nact_cohort", 450)])
 def test_simulated_power_at_the_published_or_agrees_with_the_closed_form(cohort, n):
     """Univariable case at the published univariable OR: within 3 Monte Carlo SE of Demidenko's Wald power."""
-    from microcalc.published import load_published
+    from microcalc.abstract.published import load_published
 
     odds = float(load_published().loc[planning.COHORTS[cohort][3], "value"])
     table = planning.closed_form_comparison(cohort, odds, [n], reps=1000)

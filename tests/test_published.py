@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from microcalc.published import format_p, format_percent, parse_reported
+from microcalc.abstract.published import format_p, format_percent, parse_reported
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_every_number_of_the_abstract_results_is_in_the_published_file(published
 
 
 def test_every_p_and_odds_ratio_names_a_known_test(published):
-    from microcalc.pvalues import TESTS
+    from microcalc.abstract.pvalues import TESTS
 
     for ident, row in published.iterrows():
         for test in row["test_ids"].split():

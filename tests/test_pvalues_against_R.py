@@ -1,4 +1,4 @@
-r"""Reference P values for ``microcalc.pvalues``, computed in R.
+r"""Reference P values for ``microcalc.abstract.pvalues``, computed in R.
 
 Table orientation
 -----------------
@@ -46,7 +46,7 @@ held to the same relative precision as large ones).
 import numpy as np
 import pytest
 
-from microcalc.pvalues import (
+from microcalc.abstract.pvalues import (
     fisher_exact,
     mann_whitney,
     odds_ratio_wald,
@@ -193,7 +193,7 @@ def test_fisher_exact_of_registry_sized_tables_against_R(name):
 
 def test_fisher_tails_agree_with_the_full_enumeration_on_many_tables():
     """The tail sums give the enumeration's P (R's definition, checked above) on random tables."""
-    from microcalc.pvalues import _fisher_2x2_tails
+    from microcalc.abstract.pvalues import _fisher_2x2_tails
 
     rng = np.random.default_rng(7)
     n1, n0 = rng.integers(1, 300, 400), rng.integers(1, 300, 400)

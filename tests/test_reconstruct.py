@@ -12,9 +12,9 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 import numpy as np
 import pytest
 
-from microcalc.published import format_fixed, format_p, format_percent
-from microcalc.pvalues import TESTS, Z_975, odds_ratio_wald
-from microcalc.reconstruct import compositions, count_candidates, reconstruct_2x2, reconstruct_2xk
+from microcalc.abstract.published import format_fixed, format_p, format_percent
+from microcalc.abstract.pvalues import TESTS, Z_975, odds_ratio_wald
+from microcalc.abstract.reconstruct import compositions, count_candidates, reconstruct_2x2, reconstruct_2xk
 
 
 def printed_like_a_paper(a, n1, b, n0):
@@ -146,7 +146,7 @@ def test_compositions_are_all_ordered_splits():
 
 def test_a_constructed_2x3_table_is_recovered_from_one_category_and_its_p():
     table = np.array([[30, 9, 11], [10, 8, 12]])
-    from microcalc.pvalues import pearson_chi2
+    from microcalc.abstract.pvalues import pearson_chi2
 
     p = format_p(float(pearson_chi2(table)))
     r = reconstruct_2xk(format_percent(30 / 50), format_percent(10 / 30), n_exposed=50,
@@ -182,8 +182,8 @@ def test_z_quantile_defaults_to_qnorm_0975():
 
 # --- At registry sizes ---------------------------------------------------------
 
-from microcalc import reconstruct as rc  # noqa: E402
-from microcalc.consistency import grim, grim_denominators  # noqa: E402
+from microcalc.abstract import reconstruct as rc  # noqa: E402
+from microcalc.abstract.consistency import grim, grim_denominators  # noqa: E402
 
 
 @pytest.mark.parametrize("table", [(71, 611, 28, 571), (32, 155, 50, 158), (300, 1200, 200, 1300)])

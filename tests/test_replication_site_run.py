@@ -11,9 +11,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from microcalc.paths import project_path
+from microcalc.core.paths import project_path
 from microcalc.replicate import FINDINGS_COLUMNS
-from microcalc.run import load_sites, run_pipeline
+from microcalc.pipeline.run import load_sites, run_pipeline
 from microcalc.study import FINDING_IDS, FINDINGS, is_bundled
 
 BUNDLED_WORDS = "This run used the bundled synthetic data"

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from microcalc.paths import project_path
-from microcalc.report import build_report
+from microcalc.core.paths import project_path
+from microcalc.pipeline.report import build_report
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")

@@ -1,6 +1,6 @@
 """What the HTML edition's pages say, checked on their HTML (no browser needed).
 
-Cell tags fold, show or remove code as documented in ``microcalc.report``; a
+Cell tags fold, show or remove code as documented in ``microcalc.pipeline.report``; a
 site run's pages say whose data they show and carry no synthetic-data banner;
 the key messages are the sentences computed from notebook 01's and notebook
 07's files (the tables 32/155 vs 50/158 and 71/611 vs 28/571 follow from the
@@ -14,8 +14,8 @@ import nbformat
 import pandas as pd
 
 from microcalc import replicate
-from microcalc.paths import project_path
-from microcalc.report import alt_texts, build_report, finding_sentences, key_messages
+from microcalc.core.paths import project_path
+from microcalc.pipeline.report import alt_texts, build_report, finding_sentences, key_messages
 
 BANNER = "cannot show whether microcalcification predicts pCR"
 

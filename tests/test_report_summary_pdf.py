@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from microcalc.paths import project_path
-from microcalc.report import build_report
+from microcalc.core.paths import project_path
+from microcalc.pipeline.report import build_report
 
 PDFTOPPM = shutil.which("pdftoppm")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -52,7 +52,7 @@ def test_the_summary_is_one_page_with_question_key_messages_two_figures_and_limi
 def test_the_summary_is_listed_in_the_sites_marker(summary):
     import json
 
-    from microcalc.report import MARKER
+    from microcalc.pipeline.report import MARKER
 
     files = json.loads((summary / MARKER).read_text())["files"]
     assert "summary.pdf" in files and "summary.html" in files

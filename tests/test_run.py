@@ -15,8 +15,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from microcalc.paths import project_path
-from microcalc.run import RunError, check_parameters, load_sites, run_pipeline, run_sites
+from microcalc.core.paths import project_path
+from microcalc.pipeline.run import RunError, check_parameters, load_sites, run_pipeline, run_sites
 
 
 def test_unknown_parameters_are_refused_with_the_declared_ones_named():

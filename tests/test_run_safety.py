@@ -16,11 +16,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from microcalc.outputs import neutralise_formulas, write_csv
-from microcalc.paths import project_path
-from microcalc.report import MARKER, ReportFolderError, build_report, escape_outputs
-from microcalc.report import main as report_main
-from microcalc.run import RunError, check_name, load_sites, main, run_pipeline
+from microcalc.core.outputs import neutralise_formulas, write_csv
+from microcalc.core.paths import project_path
+from microcalc.pipeline.report import MARKER, ReportFolderError, build_report, escape_outputs
+from microcalc.pipeline.report import main as report_main
+from microcalc.pipeline.run import RunError, check_name, load_sites, main, run_pipeline
 
 QUIET = dict(log=lambda *_: None)
 

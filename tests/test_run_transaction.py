@@ -20,9 +20,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-import microcalc.run as run_module
-from microcalc.paths import project_path
-from microcalc.run import RunError, RunInterrupted, main, run_lock, run_pipeline
+import microcalc.pipeline.run as run_module
+from microcalc.core.paths import project_path
+from microcalc.pipeline.run import RunError, RunInterrupted, main, run_lock, run_pipeline
 
 QUIET = dict(log=lambda *_: None)
 
@@ -150,7 +150,7 @@ def test_a_lock_left_by_a_dead_run_is_not_stale(tmp_path):
 def test_a_concurrent_run_in_another_process_is_refused(tmp_path):
     """Two processes: the first holds the lock (as a running run does), the second is refused."""
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from microcalc.run import run_lock\n"
+                               "import sys, time; from microcalc.pipeline.run import run_lock\n"
                                f"with run_lock({str(tmp_path)!r}, 'site'):\n"
                                "    print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
@@ -196,7 +196,7 @@ def test_a_swap_cut_short_by_sigkill_is_finished_or_undone_by_the_next_run(tmp_p
 
 
 def _cli(name, *extra, **popen):
-    return subprocess.Popen([sys.executable, "-m", "microcalc.run", "--data-dir", "data/raw", "--name", name,
+    return subprocess.Popen([sys.executable, "-m", "microcalc.pipeline.run", "--data-dir", "data/raw", "--name", name,
                              "--notebooks", "03", "04", "--no-report", *extra],
                             cwd=project_path("."), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, **popen)

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.meta import centre_odds_ratios, pool_random_effects
-from microcalc.models import absent_levels, aliased_columns, design_matrix, fit_logistic
-from microcalc.results import is_not_estimable, rate_results, regression_results
-from microcalc.stats import (MIN_GROUP_SIZE, SUPPRESSED, compare_groups, events_per_variable, firth_table, group_rates,
+from microcalc.analysis.meta import centre_odds_ratios, pool_random_effects
+from microcalc.analysis.models import absent_levels, aliased_columns, design_matrix, fit_logistic
+from microcalc.analysis.results import is_not_estimable, rate_results, regression_results
+from microcalc.analysis.stats import (MIN_GROUP_SIZE, SUPPRESSED, compare_groups, events_per_variable, firth_table, group_rates,
                              model_estimates, suppress_small_groups, wilson_ci)
-from microcalc.tables import regression_table, suppression_note, table_one
+from microcalc.analysis.tables import regression_table, suppression_note, table_one
 
 
 @pytest.fixture

@@ -18,19 +18,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import inference_rows as rows_of
-from microcalc.clustered import cluster_robust_table, cluster_sentence, leave_one_centre_out_models
-from microcalc.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, mediator_sentence,
+from microcalc.analysis import inference_rows as rows_of
+from microcalc.analysis.clustered import cluster_robust_table, cluster_sentence, leave_one_centre_out_models
+from microcalc.analysis.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, mediator_sentence,
                                model_without, same_sample_table, standardised_effects, standardised_sentence)
-from microcalc.imputation import (exposure_or_sensitivity, impute_and_pool, missingness_association,
+from microcalc.analysis.imputation import (exposure_or_sensitivity, impute_and_pool, missingness_association,
                                   sensitivity_sentence)
-from microcalc.meta import (PooledOR, centre_odds_ratios, heterogeneity_sentence, leave_one_centre_out,
+from microcalc.analysis.meta import (PooledOR, centre_odds_ratios, heterogeneity_sentence, leave_one_centre_out,
                             pooling_comparison, pooling_fits, pooling_sentence)
-from microcalc.multiplicity import category_contrast_sentence
-from microcalc.performance import (bootstrap_validation, checks_sentence, hosmer_lemeshow, interaction_lr_test,
+from microcalc.analysis.multiplicity import category_contrast_sentence
+from microcalc.analysis.performance import (bootstrap_validation, checks_sentence, hosmer_lemeshow, interaction_lr_test,
                                    model_checks, model_predictions, plot_calibration, vif)
-from microcalc.results import is_not_estimable, write_results
-from microcalc.tables import or_text
+from microcalc.analysis.results import is_not_estimable, write_results
+from microcalc.analysis.tables import or_text
 
 matplotlib.use("Agg")
 
@@ -260,8 +260,8 @@ def test_not_estimable_rows_write_as_one_results_file(separated, tmp_path):
 
 
 def test_share_line_says_the_reproducing_test_or_why_there_is_no_p():
-    from microcalc.multiplicity import share_line
-    from microcalc.stats import category_comparison
+    from microcalc.analysis.multiplicity import share_line
+    from microcalc.analysis.stats import category_comparison
 
     counts = pd.DataFrame([[6, 2, 2], [3, 3, 4]], index=[True, False], columns=["u", "v", "w"])
     tests = category_comparison(counts, "u", {"2x3": ["fisher_exact"]}, ["pearson_chi2"])
@@ -274,7 +274,7 @@ def test_share_line_says_the_reproducing_test_or_why_there_is_no_p():
 
 
 def test_secondary_comparisons_drop_an_empty_category_and_give_no_p_for_an_empty_group():
-    from microcalc.multiplicity import secondary_comparisons
+    from microcalc.analysis.multiplicity import secondary_comparisons
 
     full = pd.DataFrame([[7, 3, 0], [2, 6, 0]], index=[True, False], columns=["u", "v", "w"])
     dropped = secondary_comparisons({"t": full}).table.loc["t"]

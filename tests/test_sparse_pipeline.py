@@ -12,9 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from microcalc.paths import project_root
-from microcalc.results import read_results
-from microcalc.run import run_pipeline
+from microcalc.core.paths import project_root
+from microcalc.analysis.results import read_results
+from microcalc.pipeline.run import run_pipeline
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.stats import (events_per_variable, evalue, firth_table, group_rates,
+from microcalc.analysis.stats import (events_per_variable, evalue, firth_table, group_rates,
                              separation_report, wilson_ci)
-from microcalc.tables import regression_table
+from microcalc.analysis.tables import regression_table
 
 R_WILSON = {(32, 155): (0.150206666659239, 0.276895044218876),
             (50, 158): (0.249025552712633, 0.392599032096264),

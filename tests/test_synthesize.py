@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import synthesize
-from microcalc.contract import dictionary_markdown, read_canonical, schema, to_canonical_csv
-from microcalc.outputs import write_csv
+from microcalc.cohorts import synthesize
+from microcalc.cohorts.contract import dictionary_markdown, read_canonical, schema, to_canonical_csv
+from microcalc.core.outputs import write_csv
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_data_readme_records_generator_seed_and_checksums(root):
         digest = synthesize.sha256(root / "data/raw" / f"{cohort}.csv")
         row = next(line for line in readme.splitlines() if f"data/raw/{cohort}.csv" in line and "|" in line
                    and digest in line)
-        assert str(cal[key]["seed"]) in row and "microcalc.synthesize" in row
+        assert str(cal[key]["seed"]) in row and "microcalc.cohorts.synthesize" in row
 
 
 def test_data_readme_dictionary_is_the_contract(root):

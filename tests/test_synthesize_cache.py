@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import synthesize
+from microcalc.cohorts import synthesize
 
 SMALL = {"seeds": 2, "strengths": [1.0, 0.0]}
 
@@ -77,10 +77,10 @@ def test_a_change_to_the_library_source_or_a_package_version_gives_another_key(i
     shutil.copytree(synthesize._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
     monkeypatch.setattr(synthesize, "_LIBRARY", lib)
     assert _key(inputs) == base
-    stats = lib / "stats.py"
+    stats = lib / "analysis" / "stats.py"
     stats.write_text(stats.read_text() + "\n# changed\n")
     assert _key(inputs) != base
-    monkeypatch.setattr(synthesize, "_LIBRARY", synthesize.Path(synthesize.__file__).parent)
+    monkeypatch.setattr(synthesize, "_LIBRARY", synthesize.Path(synthesize.__file__).parents[1])
     real = synthesize.metadata.version
     monkeypatch.setattr(synthesize.metadata, "version",
                         lambda d: "0.0.0" if d == "statsmodels" else real(d))

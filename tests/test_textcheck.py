@@ -12,9 +12,9 @@ import json
 import pandas as pd
 import pytest
 
-from microcalc.cli import main
-from microcalc.published import load_published
-from microcalc.textcheck import check_text, extract
+from microcalc.pipeline.cli import main
+from microcalc.abstract.published import load_published
+from microcalc.abstract.textcheck import check_text, extract
 
 ABSTRACTS = "tests/inputs/abstracts"
 

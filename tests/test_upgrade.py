@@ -15,8 +15,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from microcalc import upgrade
-from microcalc.paths import project_path
+from microcalc.pipeline import upgrade
+from microcalc.core.paths import project_path
 
 
 def _rows(path):
@@ -184,7 +184,7 @@ def fake_env(tmp_path):
         from fakepkg import gone
         import userpkg
         from .local import thing
-        from microcalc import stats
+        from microcalc.analysis import stats
     """))
     env = {"PYTHONPATH": str(site), "PATH": "", "PYTHONNOUSERSITE": "1"}
     return code, env
@@ -236,7 +236,7 @@ def test_describe_error_reads_the_three_messages():
 
 
 def test_the_library_and_notebooks_imports_are_collected():
-    paths = sorted(project_path("lib/microcalc").glob("*.py")) + sorted(project_path("notebooks").glob("*.ipynb"))
+    paths = sorted(project_path("lib/microcalc").rglob("*.py")) + sorted(project_path("notebooks").glob("*.ipynb"))
     imports = upgrade.collect_imports(paths)
     assert ("statsmodels.tools.sm_exceptions", "ConvergenceWarning") in imports
     assert ("tableone", "TableOne") in imports

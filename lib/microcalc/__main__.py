@@ -1,5 +1,5 @@
 """``python -m microcalc`` is ``microcalc-check``."""
 
-from .cli import main
+from microcalc.pipeline.cli import main
 
 raise SystemExit(main())

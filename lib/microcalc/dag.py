@@ -1,7 +1,7 @@
 """The causal assumptions behind the multivariable models, as data, and their diagram.
 
 The paper adjusts its two multivariable logistic models for a list of
-covariates (:data:`microcalc.models.NACT_TERMS`, :data:`~microcalc.models.BONE_TERMS`)
+covariates (:data:`microcalc.analysis.models.NACT_TERMS`, :data:`~microcalc.analysis.models.BONE_TERMS`)
 without saying why. This module states the assumptions that would justify
 such adjustment sets as a directed acyclic graph (DAG) over the data
 contract's variables: :data:`EDGES` holds one :class:`Edge` per assumed arrow,
@@ -18,7 +18,7 @@ for them estimates the effect that does not pass through them). In the bone
 cohort, tumour and nodal stage are such possible mediators.
 
 ``python -m microcalc.dag`` draws both graphs to ``figures/00_dag.png`` and
-``.svg`` with :func:`microcalc.plots.save_figure` (fixed metadata, stable bytes).
+``.svg`` with :func:`microcalc.analysis.plots.save_figure` (fixed metadata, stable bytes).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import argparse
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .contract import CONTRACT
-from .models import BONE_TERMS, NACT_TERMS
+from microcalc.cohorts.contract import CONTRACT
+from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
 
 __all__ = ["Edge", "EDGES", "EXPOSURE", "OUTCOME", "MODEL_TERMS", "Adjustment", "parents", "children",
            "descendants", "backdoor_paths", "is_blocked", "check_adjustment", "POSITIONS", "layout", "plot_dag", "main"]
@@ -47,7 +47,7 @@ class Edge:
 EXPOSURE = {"nact_cohort": "microcalcification", "bone_cohort": "microcalcification"}
 OUTCOME = {"nact_cohort": "pcr", "bone_cohort": "bone_metastasis"}
 
-#: The covariates each model adjusts for (the paper's, from :mod:`microcalc.models`), exposure excluded.
+#: The covariates each model adjusts for (the paper's, from :mod:`microcalc.analysis.models`), exposure excluded.
 MODEL_TERMS = {"nact_cohort": tuple(t for t in NACT_TERMS if t != EXPOSURE["nact_cohort"]),
                "bone_cohort": tuple(t for t in BONE_TERMS if t != EXPOSURE["bone_cohort"])}
 
@@ -251,7 +251,7 @@ def layout(cohort: str) -> dict[str, tuple[float, float]]:
     return dict(POSITIONS[cohort])
 
 
-_ROLE_COLOURS = {  # Okabe-Ito, as microcalc.plots.OKABE_ITO
+_ROLE_COLOURS = {  # Okabe-Ito, as microcalc.analysis.plots.OKABE_ITO
     "exposure": "#0072B2", "outcome": "#E69F00", "adjusted": "#DDDDDD",
     "mediator adjusted for": "#D55E00", "confounder not adjusted for": "#F0E442", "not adjusted": "#FFFFFF",
 }
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots import save_figure, use_style
+    from microcalc.analysis.plots import save_figure, use_style
 
     use_style()
     fig = figure()

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .consistency import grim, or_ci_p_coherence, p_test_verdicts
-from .published import load_published
-from .pvalues import TESTS
-from .reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
+from microcalc.abstract.consistency import grim, or_ci_p_coherence, p_test_verdicts
+from microcalc.abstract.published import load_published
+from microcalc.abstract.pvalues import TESTS
+from microcalc.abstract.reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
 
 __all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "reproducing_tests",
            "NOT_SIGNIFICANT"]
@@ -44,7 +44,7 @@ def reproducing_tests(ident: str, path=None) -> dict[str, list[str]]:
 
     Read from :data:`CONSISTENCY_FILE`; an empty list where no test did.
     """
-    from .paths import project_path
+    from microcalc.core.paths import project_path
 
     table = pd.read_csv(project_path(path or CONSISTENCY_FILE), dtype=str, keep_default_na=False)
     out = {}
@@ -165,9 +165,9 @@ class PaperReconstruction:
         """Every reported P: which tests reproduce it, and is that the test the paper names?
 
         Comparisons and univariable ORs are tested on the reconstructed
-        table(s) under every test of :data:`microcalc.pvalues.TESTS`;
+        table(s) under every test of :data:`microcalc.abstract.pvalues.TESTS`;
         multivariable ORs, whose tables cannot be reconstructed, by the
-        OR-CI-P coherence of :func:`microcalc.consistency.or_ci_p_coherence`.
+        OR-CI-P coherence of :func:`microcalc.abstract.consistency.or_ci_p_coherence`.
         """
         pub = self.published
         rows = []
@@ -315,7 +315,7 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
     Parameters
     ----------
     published : DataFrame, optional
-        :func:`microcalc.published.load_published` output; read from the
+        :func:`microcalc.abstract.published.load_published` output; read from the
         project's file when omitted.
     """
     pub = load_published() if published is None else published

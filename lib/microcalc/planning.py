@@ -16,7 +16,7 @@ are counted.
 
 The replicates are fitted all at once (Newton-Raphson on stacked design
 matrices, NumPy ``einsum``), in chunks, so 500 replicates of a grid point take
-seconds. Grid points run on :func:`microcalc.distributed.parallel_map` (a local
+seconds. Grid points run on :func:`microcalc.core.parallel.parallel_map` (a local
 process pool or a Dask cluster). Each grid point has its own seed, spawned
 from one base seed by its position in the grid, so results do not depend on
 the number of workers.
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .models import BONE_TERMS, NACT_TERMS, design_matrix, fit_logistic
+from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, design_matrix, fit_logistic
 
 __all__ = ["PLAN_SEED", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model", "simulate_power",
            "power_point", "power_grid", "size_for_power", "wald_power_binary", "hsieh_sample_size",
@@ -66,7 +66,7 @@ def covariate_pool(cohort: str, model: str = "multivariable", size: int | None =
     Bone: one generator cohort of ``size``. NACT (the generator makes cohorts of the published
     313): generator cohorts with seeds from :data:`POOL_SEED` upward, stacked. Cached per process.
     """
-    from .synthesize import generate_bone, generate_nact
+    from microcalc.cohorts.synthesize import generate_bone, generate_nact
 
     outcome, terms, _, _ = COHORTS[cohort]
     terms = terms if model == "multivariable" else (EXPOSURE,)
@@ -104,7 +104,7 @@ def outcome_model(cohort: str, log_or: float, model: str = "multivariable") -> n
 
 @functools.lru_cache(maxsize=2)
 def _bundled(cohort: str) -> pd.DataFrame:
-    from .clean import clean_cohorts
+    from microcalc.cohorts.clean import clean_cohorts
 
     return clean_cohorts("data/raw", write=False)[cohort]
 
@@ -176,7 +176,7 @@ def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed
 
 
 def power_point(task: dict) -> dict:
-    """One grid point (for :func:`microcalc.distributed.parallel_map`): ``task`` has cohort, model, n, or,
+    """One grid point (for :func:`microcalc.core.parallel.parallel_map`): ``task`` has cohort, model, n, or,
     reps and seed (a ``SeedSequence`` entropy/spawn key pair)."""
     X, names = covariate_pool(task["cohort"], task["model"])
     beta = outcome_model(task["cohort"], float(np.log(task["or"])), task["model"])
@@ -192,7 +192,7 @@ def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model
     ``ors`` maps a label ("published", "CI lower", ...) to an OR. Grid point i gets the seed
     ``SeedSequence(seed, spawn_key=(i,))``, whatever the backend.
     """
-    from .distributed import parallel_map
+    from microcalc.core.parallel import parallel_map
 
     tasks = []
     for label, value in ors.items():
@@ -285,7 +285,7 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
     """Power against cohort size (log scale), one curve per assumed OR, with 80% and 90% marked. Returns the axes."""
     import matplotlib.pyplot as plt
 
-    from .plots import OKABE_ITO
+    from microcalc.analysis.plots import OKABE_ITO
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))

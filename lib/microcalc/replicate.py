@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .paths import project_path
-from .published import format_fixed, format_p, format_percent, parse_reported
-from .results import read_results
-from .stats import TEST_METHODS
-from .study import CONFIDENCE_LEVEL, FINDINGS, SIGNIFICANCE_LEVEL, Finding
+from microcalc.core.paths import project_path
+from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
+from microcalc.analysis.results import read_results
+from microcalc.analysis.stats import TEST_METHODS
+from microcalc.study import CONFIDENCE_LEVEL, FINDINGS, SIGNIFICANCE_LEVEL, Finding
 
 __all__ = ["load_results", "replication_table", "summary", "or_comparison", "COUNT_SOURCES",
            "REPLICATION_COLUMNS", "AGREEMENT", "P_CLASS_LIMITS", "p_class",
@@ -139,7 +139,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
 
     Parameters
     ----------
-    published : :func:`microcalc.published.load_published`
+    published : :func:`microcalc.abstract.published.load_published`
     results : :func:`load_results`
     reconstructed_dir : where notebook 01 wrote its consistency checks (shown, not used to classify)
 
@@ -560,11 +560,11 @@ def criteria_side_by_side(runs: dict[str, Path], published: pd.DataFrame | None 
     """The replication criteria of every finding, one column per run, for the side-by-side table of sites.
 
     Rows are indexed "<finding id> (criteria)", with the columns of
-    :func:`microcalc.run.side_by_side` (``measure``, ``published``, one per
+    :func:`microcalc.pipeline.run.side_by_side` (``measure``, ``published``, one per
     site), so the two tables can be concatenated. Each cell reads
     "1 yes (P = ...); 2 yes; 3 yes; 4 ratio ..., P = ...; 5 combined ...".
     """
-    from .published import load_published
+    from microcalc.abstract.published import load_published
 
     published = load_published() if published is None else published
     tables = {site: findings_table(published, load_results(run_dir)) for site, run_dir in runs.items()}
@@ -580,7 +580,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     """Published and site ORs with 95% CIs, and the 95% prediction interval for a replication as a band."""
     import matplotlib.pyplot as plt
 
-    from .plots import OKABE_ITO
+    from microcalc.analysis.plots import OKABE_ITO
 
     ors = findings[(findings["kind"] == "odds_ratio") & findings["site_estimate"].notna()
                    & ~findings["note"].astype(str).str.startswith("not estimable")].reset_index(drop=True)
@@ -679,7 +679,7 @@ def report_figure(published: pd.DataFrame, results: pd.DataFrame, findings: pd.D
                   output_dir: str | os.PathLike = ".") -> list[Path]:
     """The page's figure, saved: published and reproduced ORs (bundled), or the findings with prediction
     intervals (a site run)."""
-    from . import plots
+    from microcalc.analysis import plots
 
     if bundled:
         ax = plots.plot_or_comparison(or_comparison(published, results))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from .paths import project_path
+from microcalc.core.paths import project_path
 
 __all__ = ["Finding", "FINDINGS", "FINDING_IDS", "BUNDLED_DATA_DIR", "is_bundled", "SIGNIFICANCE_LEVEL",
            "CONFIDENCE_LEVEL"]

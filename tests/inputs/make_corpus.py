@@ -389,8 +389,8 @@ def make_site_b():
     import sys
 
     sys.path.insert(0, str(ROOT / "lib"))  # this script runs outside the package's tests
-    from microcalc import synthesize
-    from microcalc.contract import to_canonical_csv
+    from microcalc.cohorts import synthesize
+    from microcalc.cohorts.contract import to_canonical_csv
 
     folder = HERE / "sites" / "site_b"
     shutil.rmtree(folder, ignore_errors=True)
@@ -410,7 +410,7 @@ def make_site_b():
     n.to_csv(folder / "nact_cohort.csv", index=False, sep=";", encoding="utf-8-sig", lineterminator="\n")
     b.to_csv(folder / "bone_cohort.csv", index=False, sep="\t", encoding="latin-1", lineterminator="\n")
     (HERE / "sites.yaml").write_text(
-        "# Two sites for the multi-site run (python -m microcalc.run --sites tests/inputs/sites.yaml):\n"
+        "# Two sites for the multi-site run (python -m microcalc.pipeline.run --sites tests/inputs/sites.yaml):\n"
         "# the bundled synthetic cohorts, and a smaller synthetic site with messy but valid encodings.\n"
         "sites:\n  - name: bundled\n    data_dir: data/raw\n"
         "  - name: site_b\n    data_dir: tests/inputs/sites/site_b\n", encoding="utf-8")

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from microcalc.published import format_p
-from microcalc.pvalues import TESTS
+from microcalc.abstract.published import format_p
+from microcalc.abstract.pvalues import TESTS
 
 HERE = Path(__file__).parent
 Z = stats.norm.ppf(0.975)

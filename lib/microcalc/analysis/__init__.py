@@ -1,0 +1,1 @@
+"""General statistics, tables, plots and tidy results; never imports the study specification."""

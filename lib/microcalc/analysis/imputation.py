@@ -1,0 +1,429 @@
+"""Missing covariates: multiple imputation by chained equations, Rubin's rules, and the exposure's OR three ways.
+
+* :func:`rubin_pool`: pool estimates from m completed data sets by Rubin's
+  rules, with the Barnard-Rubin degrees of freedom (as R ``mice::pool``).
+* :func:`impute_and_pool`: impute one incomplete yes/no covariate with
+  statsmodels' ``MICEData`` (chained equations; logistic imputation model,
+  predictive mean matching), fit the logistic model on each completed data
+  set, pool.
+* :func:`exposure_or_sensitivity`: the exposure's OR under complete case,
+  without the incomplete covariate, and imputed, in one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from microcalc.analysis.effects import fit_estimable, model_without
+from microcalc.analysis.models import aliased_columns, design_matrix, drop_aliased
+from microcalc.analysis.results import is_not_estimable, not_estimable
+from microcalc.analysis.stats import model_estimates, unfittable_reason
+from microcalc.analysis.tables import fmt_percent, p_phrase
+
+__all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
+           "Missingness", "missingness_association"]
+
+
+@dataclass(frozen=True)
+class RubinPooled:
+    """Estimates pooled over m imputations by Rubin's rules (one entry per parameter).
+
+    Attributes
+    ----------
+    estimate : mean of the m estimates (Q-bar).
+    within, between, total : within-imputation variance (U-bar), between (B),
+        total T = U-bar + (1 + 1/m) B.
+    se : sqrt(T).
+    df : degrees of freedom of the t reference (Barnard-Rubin when the
+        complete-data df is given, else Rubin's 1987 (m - 1) / lambda^2).
+    riv, lambda_, fmi : relative increase in variance, proportion of variance
+        due to missingness, fraction of missing information (as ``mice::pool``).
+    ci_low, ci_high, p : t-based CI (``level``) and two-sided P of estimate / se.
+    m : number of imputations.
+    """
+
+    estimate: np.ndarray
+    within: np.ndarray
+    between: np.ndarray
+    total: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    riv: np.ndarray
+    lambda_: np.ndarray
+    fmi: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    p: np.ndarray
+    m: int
+
+
+def rubin_pool(estimates, variances, dfcom: float | None = None, level: float = 0.95) -> RubinPooled:
+    """Rubin's rules (Rubin 1987; van Buuren, *Flexible Imputation of Missing Data*, 2nd ed., 2018, section 5.2).
+
+    Parameters
+    ----------
+    estimates : (m, p) array, one row per completed data set.
+    variances : (m, p) array of the estimates' squared standard errors.
+    dfcom : complete-data degrees of freedom (n - number of coefficients, as
+        ``mice::pool`` takes from ``df.residual``); None for Rubin's original df.
+    level : CI coverage.
+
+    Returns
+    -------
+    RubinPooled
+        Q-bar, U-bar, B = var(Q) (m - 1 denominator), T = U-bar + (1 + 1/m) B;
+        lambda = (1 + 1/m) B / T, riv = (1 + 1/m) B / U-bar; df_old = (m - 1) / lambda^2;
+        with dfcom, df_obs = (dfcom + 1) / (dfcom + 3) dfcom (1 - lambda) and
+        df = df_old df_obs / (df_old + df_obs) (Barnard & Rubin, Biometrika
+        1999;86:948-55); fmi = (riv + 2 / (df + 3)) / (1 + riv).
+    """
+    q = np.atleast_2d(np.asarray(estimates, dtype=float))
+    u = np.atleast_2d(np.asarray(variances, dtype=float))
+    if q.shape != u.shape:
+        raise ValueError(f"estimates {q.shape} and variances {u.shape} differ in shape")
+    m = q.shape[0]
+    if m < 2:
+        raise ValueError(f"Rubin's rules need at least 2 imputations, got {m}")
+    if not (np.isfinite(q).all() and np.isfinite(u).all()) or (u < 0).any():
+        raise ValueError("estimates and variances must be finite, variances non-negative")
+    qbar = q.mean(axis=0)
+    ubar = u.mean(axis=0)
+    b = q.var(axis=0, ddof=1)
+    t = ubar + (1 + 1 / m) * b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = (1 + 1 / m) * b / t
+        riv = (1 + 1 / m) * b / ubar
+        df_old = (m - 1) / lam**2
+        if dfcom is None:
+            df = df_old
+        else:
+            df_obs = (dfcom + 1) / (dfcom + 3) * dfcom * (1 - lam)
+            df = df_old * df_obs / (df_old + df_obs)
+        df = np.where(np.isfinite(df), df, np.inf if dfcom is None else dfcom)
+        fmi = (riv + 2 / (df + 3)) / (1 + riv)
+    se = np.sqrt(t)
+    crit = stats.t.ppf(0.5 + level / 2, df)
+    p = 2 * stats.t.sf(np.abs(qbar / se), df)
+    return RubinPooled(qbar, ubar, b, t, se, df, riv, lam, fmi, qbar - crit * se, qbar + crit * se, p, m)
+
+
+@dataclass(frozen=True)
+class MultipleImputation:
+    """A logistic model fitted on m imputed data sets and pooled.
+
+    Attributes
+    ----------
+    table : DataFrame indexed by term: ``or``, ``ci_low``, ``ci_high``, ``p``
+        (t with Barnard-Rubin df), ``df``, ``fmi``.
+    pooled : the :class:`RubinPooled` on the log-OR scale (intercept first, aliased columns left out);
+        None when not estimable.
+    n : patients in the analysis (complete in every variable but the imputed one).
+    n_missing : of them, patients whose ``incomplete`` value was imputed.
+    events : events among the ``n``.
+    m, seed : imputations and seed.
+    method : what was done, in words; ``not estimable: <reason>`` (every number NaN) when the analysis
+        model cannot be fitted on the completed data sets. A coefficient aliased in every completed data
+        set (a rank-deficient design) is NaN, the others are pooled, as R's ``glm`` and ``mice::pool``.
+    """
+
+    table: pd.DataFrame
+    pooled: RubinPooled | None
+    n: int
+    n_missing: int
+    events: int
+    m: int
+    seed: int
+    method: str
+
+
+def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomplete: str, m: int = 20,
+                    seed: int = 20230314, donors: int = 5, burn_in: int = 10, level: float = 0.95
+                    ) -> MultipleImputation:
+    """Multiple imputation of one incomplete yes/no covariate by chained equations, pooled by Rubin's rules.
+
+    Imputation: statsmodels ``MICEData`` (van Buuren & Groothuis-Oudshoorn,
+    J Stat Softw 2011;45(3)) with a logistic (binomial GLM) imputation model
+    of ``incomplete`` on the outcome and every other term (their design
+    columns), Gaussian perturbation of its coefficients (a draw from their
+    approximate posterior) and predictive mean matching among ``donors``
+    nearest observed patients, so imputed values are observed values (yes/no).
+    The outcome is in the imputation model, as it must be (Moons et al., J
+    Clin Epidemiol 2006;59:1092-101). After ``burn_in`` cycles, each of the m
+    completed data sets is taken one cycle apart; the analysis model is fitted
+    on each and pooled by :func:`rubin_pool` (dfcom = n - coefficients).
+    Aliased columns (a rank-deficient design) are left out of the imputation
+    model (as ``mice``'s ``remove.collinear``) and of the analysis model (as
+    R's ``glm``; their ORs are NaN).
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    outcome, terms : the analysis model (``incomplete`` must be a yes/no term).
+    incomplete : the covariate to impute; the only one allowed to be missing
+        (patients missing another variable are left out, as in the complete-case model).
+    m : imputations (at least 20 recommended when the fraction missing is up to 20%).
+    seed : seed of the random generator passed to ``MICEData`` (reproducible).
+    donors : predictive-mean-matching donors (``mice``'s default 5).
+    burn_in : chained-equation cycles before the first imputation.
+    level : CI coverage.
+
+    Returns
+    -------
+    MultipleImputation
+    """
+    import warnings
+
+    import statsmodels.api as sm
+    from statsmodels.imputation.mice import MICEData
+
+    if incomplete not in terms:
+        raise ValueError(f"'{incomplete}' is not a term of the model; terms are {list(terms)}")
+    if m < 2:
+        raise ValueError(f"need at least 2 imputations, got {m}")
+    others = [t for t in terms if t != incomplete]
+    data = df[[outcome, *terms]].dropna(subset=[outcome, *others]).copy()
+    values = data[incomplete]
+    observed = values.dropna()
+    if not (pd.api.types.is_bool_dtype(observed) or set(pd.unique(observed)) <= {0, 1, True, False}):
+        raise ValueError(f"'{incomplete}' must be yes/no to be imputed here")
+    missing = values.isna().to_numpy()
+    if not missing.any():
+        raise ValueError(f"'{incomplete}' has no missing values among the model's patients: nothing to impute")
+    n = len(data)
+    _, all_names, _ = design_matrix(data, terms)
+
+    def unestimable(reason: str) -> MultipleImputation:
+        table = pd.DataFrame(np.nan, index=pd.Index(all_names[1:], name="term"),
+                             columns=["or", "ci_low", "ci_high", "p", "df", "fmi"])
+        return MultipleImputation(table, None, n, int(missing.sum()), int(data[outcome].astype(bool).sum()), m,
+                                  seed, not_estimable(reason))
+
+    reason = unfittable_reason(model_estimates(data, outcome, others))
+    if reason:
+        return unestimable(f"the model without {incomplete} cannot be fitted ({reason}), nor the imputation model")
+    X_other, _ = drop_aliased(design_matrix(data, others)[0])  # as mice's remove.collinear
+    frame = pd.DataFrame(X_other[:, 1:], columns=[f"x{i}" for i in range(X_other.shape[1] - 1)])
+    frame["outcome"] = data[outcome].astype(float).to_numpy()
+    frame["target"] = values.astype("Float64").astype(float).to_numpy()
+    rng = np.random.default_rng(seed)
+    est, var, kept = [], [], None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            imp = MICEData(frame, k_pmm=donors, rng=rng)
+            imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()},
+                            k_pmm=donors)
+            imp.update_all(burn_in)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")
+        for i in range(m):
+            try:
+                imp.update_all(1)
+            except (np.linalg.LinAlgError, ValueError) as err:
+                return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")
+            completed = data.copy()
+            completed[incomplete] = pd.array(imp.data["target"].to_numpy() > 0.5, dtype="boolean")
+            X, names, _ = design_matrix(completed, terms)
+            keep = [j for j in range(X.shape[1]) if j not in aliased_columns(X)]
+            if kept is None:
+                kept = keep
+            elif keep != kept:
+                return unestimable("the analysis model's aliased columns differ between imputed data sets")
+            try:
+                res = fit_estimable(X[:, keep] if len(keep) < X.shape[1] else X, frame["outcome"].to_numpy(),
+                                    f"the analysis model on imputed data set {i + 1}")
+            except ValueError as err:
+                return unestimable(str(err).removeprefix(not_estimable("")))
+            est.append(np.asarray(res.params))
+            var.append(np.asarray(res.bse) ** 2)
+    pooled = rubin_pool(np.array(est), np.array(var), dfcom=n - len(kept), level=level)
+    columns = {"or": np.exp(pooled.estimate), "ci_low": np.exp(pooled.ci_low), "ci_high": np.exp(pooled.ci_high),
+               "p": pooled.p, "df": pooled.df, "fmi": pooled.fmi}
+    table = pd.DataFrame(np.nan, index=pd.Index(names, name="term"), columns=list(columns))
+    table.iloc[kept] = np.column_stack(list(columns.values()))
+    table = table.iloc[1:]
+    method = (f"multiple imputation of {incomplete} by chained equations (statsmodels MICEData: logistic "
+              f"imputation model with the outcome, predictive mean matching, {donors} donors), m = {m}, "
+              f"seed {seed}; pooled by Rubin's rules, t with Barnard-Rubin df")
+    return MultipleImputation(table, pooled, n, int(missing.sum()), int(frame["outcome"].sum()), m, seed, method)
+
+
+def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str,
+                            incomplete: str, m: int = 20, seed: int = 20230314) -> pd.DataFrame:
+    """The exposure's adjusted OR three ways: complete case, without the incomplete covariate, imputed.
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    outcome, terms : the multivariable model.
+    exposure : the term whose OR is compared.
+    incomplete : the covariate with missing values.
+    m, seed : passed to :func:`impute_and_pool`.
+
+    Returns
+    -------
+    DataFrame
+        One row per analysis: ``analysis``, ``label`` (for
+        :func:`microcalc.analysis.plots.forest_plot`), ``n``, ``events``, ``or``,
+        ``ci_low``, ``ci_high``, ``p``, ``method`` (``not estimable: <reason>``
+        where the analysis cannot give the OR: separation, an exposure that
+        does not vary, nothing to impute).
+    """
+    rows = []
+    cc = model_estimates(df, outcome, terms)
+    e = cc.table.loc[exposure]
+    rows.append({"analysis": "complete case", "n": cc.n, "events": cc.events,
+                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(),
+                 "method": e["note"] or "logistic regression on complete cases, Wald 95% CI"})
+    wo = model_without(df, outcome, terms, incomplete)
+    e = wo.table.loc[exposure]
+    rows.append({"analysis": f"without {incomplete}", "n": wo.n, "events": wo.events,
+                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(), "method": e["note"] or
+                 f"logistic regression without {incomplete}, every patient with the other covariates, Wald 95% CI"})
+    analysis = f"{incomplete} imputed (m = {m})"
+    others = [t for t in terms if t != incomplete]
+    model_data = df[[outcome, *terms]].dropna(subset=[outcome, *others])
+    if model_data[incomplete].notna().all():
+        rows.append({"analysis": analysis, "n": len(model_data), "events": int(model_data[outcome].astype(bool).sum()),
+                     "or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "method": not_estimable(
+                         f"no patient of the model lacks {incomplete}: there is nothing to impute")})
+    else:
+        mi = impute_and_pool(df, outcome, terms, incomplete, m=m, seed=seed)
+        e = mi.table.loc[exposure]
+        method = mi.method
+        if np.isfinite(e["or"]) or is_not_estimable(method):
+            pass
+        elif is_not_estimable(cc.table.loc[exposure, "note"]):
+            method = cc.table.loc[exposure, "note"]
+        else:
+            method = not_estimable(f"the coefficient of {exposure} is aliased in the imputed data sets")
+        rows.append({"analysis": analysis, "n": mi.n, "events": mi.events,
+                     "or": e["or"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "p": e["p"], "method": method})
+    out = pd.DataFrame(rows)
+    out.insert(1, "label", [f"{r['analysis']} (n = {r['n']})" for r in rows])
+    return out
+
+
+@dataclass(frozen=True)
+class Missingness:
+    """Whether a variable was recorded, by other yes/no variables (is it missing at random?).
+
+    Attributes
+    ----------
+    table : DataFrame, one row per ``against`` variable: ``recorded_yes`` and
+        ``n_yes`` (recorded among patients with that variable yes),
+        ``recorded_no``, ``n_no``, ``pct_yes``, ``pct_no``, ``or`` (odds of being
+        recorded, yes vs no) with Wald ``ci_low``, ``ci_high``, and Fisher's exact ``p``.
+    column : the variable whose missingness is studied.
+    sentence : the finding in words, with what it means for a complete-case analysis.
+    """
+
+    table: pd.DataFrame
+    column: str
+    sentence: str
+
+
+def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str],
+                            labels: dict | None = None) -> Missingness:
+    """Is being recorded in ``column`` related to each of ``against``? (a check of missing completely at random)
+
+    For each yes/no variable in ``against``: the share recorded among its yes
+    and no patients, the OR of being recorded (R ``glm(recorded ~ v, binomial)``,
+    Wald CI) and Fisher's exact P (R ``fisher.test(table(v, recorded))``).
+    When missingness depends on both the exposure and the outcome, a
+    complete-case estimate of their association can be biased (selection on
+    the outcome); multiple imputation assumes missing at random given the
+    imputation model's variables (van Buuren 2018, section 2.2).
+
+    Parameters
+    ----------
+    df : the cohort (not modified).
+    column : the incompletely recorded variable.
+    against : yes/no variables, e.g. the exposure and the outcome.
+    labels : optional readable names for the sentence (column -> label).
+    """
+    from microcalc.abstract.pvalues import fisher_exact, odds_ratio_wald
+
+    name = (labels or {}).get
+
+    recorded = df[column].notna()
+    rows, related = [], []
+    for v in against:
+        x = df[v]
+        ok = x.notna()
+        xv, rv = x[ok].astype(bool), recorded[ok]
+        a, n1 = int((xv & rv).sum()), int(xv.sum())
+        c, n0 = int((~xv & rv).sum()), int((~xv).sum())
+        table = np.array([[a, n1 - a], [c, n0 - c]])
+        wald = odds_ratio_wald(table)
+        reason = _untestable_missingness(table, name(v, v), name(column, column))
+        p = np.nan if reason.startswith("no patient") or "every patient" in reason else float(fisher_exact(table))
+        rows.append({"variable": v, "recorded_yes": a, "n_yes": n1, "recorded_no": c, "n_no": n0,
+                     "pct_yes": 100 * a / n1 if n1 else np.nan, "pct_no": 100 * c / n0 if n0 else np.nan,
+                     "or": float(wald["or"]), "ci_low": float(wald["low"]), "ci_high": float(wald["high"]),
+                     "p": p, "note": not_estimable(reason) if reason else ""})
+        if p < 0.05:
+            related.append(v)
+    out = pd.DataFrame(rows).set_index("variable")
+    col = name(column, column)
+    parts = [f"{col} was recorded in {fmt_percent(r.pct_yes)} of patients with {name(v, v)} and "
+             f"{fmt_percent(r.pct_no)} without (Fisher {p_phrase(r.p)}"
+             + (f"; the odds ratio of being recorded is {r.note}" if r.note else "") + ")" for v, r in out.iterrows()]
+    related_names = ", ".join(name(v, v) for v in related)
+    if len(related) == len(against) and len(against) > 1:
+        meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
+                   "recorded are a selected group, so a complete-case model that includes it can be biased; "
+                   "the model without it and the imputed model are the sensitivity analyses.")
+    elif related:
+        meaning = (f"Whether {col} was recorded is related to {related_names}: the data are not missing "
+                   "completely at random, so a complete-case model that includes it may be biased.")
+    else:
+        all_names = ", ".join(name(v, v) for v in against)
+        meaning = (f"No clear relation between recording of {col} and {all_names} at the 5% level; "
+                   "this cannot show the data are missing completely at random.")
+    return Missingness(out, column, "; ".join(parts) + ". " + meaning)
+
+
+def _untestable_missingness(table: np.ndarray, variable: str, column: str) -> str:
+    """Why the odds ratio of being recorded (2 x 2 ``table``: variable yes/no by recorded/not) is not estimable."""
+    if table[0].sum() == 0 or table[1].sum() == 0:
+        return f"no patient with {variable} = {'yes' if table[0].sum() == 0 else 'no'}"
+    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        return f"every patient has {column} {'recorded' if table[:, 1].sum() == 0 else 'missing'}"
+    if (table == 0).any():
+        return "a zero cell, so the maximum-likelihood odds ratio does not exist (Fisher's P is given)"
+    return ""
+
+
+__all__ += ["sensitivity_sentence"]
+
+
+def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
+    """The exposure's OR under each analysis of :func:`exposure_or_sensitivity`, and whether the conclusion holds.
+
+    Says each OR with its CI and patients, and then whether every CI
+    excludes 1, none does, or only some do (the association then depends on
+    how the missing covariate is handled). An analysis without an estimate
+    is said with its ``not estimable: <reason>`` and left out of that verdict.
+    """
+    parts = [f"{r['analysis']}: {r['or']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}; "
+             f"{int(r['n'])} patients)" if np.isfinite(r["or"]) else f"{r['analysis']}: {r['method']}"
+             for _, r in table.iterrows()]
+    table = table[np.isfinite(table["or"].astype(float))]
+    excludes = [(r["ci_low"] > 1) or (r["ci_high"] < 1) for _, r in table.iterrows()]
+    if table.empty:
+        tail = "none gives an estimate."
+    elif all(excludes):
+        tail = "every analysis' CI excludes 1."
+    elif not any(excludes):
+        tail = "no analysis' CI excludes 1."
+    else:
+        which = ", ".join(a for a, e in zip(table["analysis"], excludes) if not e)
+        tail = (f"the CI includes 1 under {which}: whether the data show an association depends on how the "
+                "missing values are handled, and the complete-case result alone overstates the certainty.")
+    return f"Adjusted OR of {exposure}, " + "; ".join(parts) + ". Across these analyses " + tail

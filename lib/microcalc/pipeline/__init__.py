@@ -1,0 +1,1 @@
+"""Running the analysis: notebooks, transactional site runs, the HTML edition, bundles, pooling, the CLI."""
