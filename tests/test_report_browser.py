@@ -6,8 +6,9 @@ cell's own) reveals it; every image loads and has an alt text; no internal link
 is broken; no absolute path of the machine appears; the synthetic-data banner
 opens every page; the glossary is linked from every page; each page has a
 table of contents and previous/next links; the index opens with the key
-messages; and, with the print stylesheet applied at the width of an A4 page,
-no figure or table runs past the page's edge.
+messages; the tables of the analysis pages (04-06) show clinical labels, not
+the contract's code names; and, with the print stylesheet applied at the width
+of an A4 page, no figure or table runs past the page's edge.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them
 when run as root, as in CI). Screenshots of the index and of notebook 04's page
@@ -15,6 +16,7 @@ are saved to ``tests/artifacts/``.
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -27,6 +29,8 @@ from microcalc.pipeline.report import build_report
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
 BANNER = "cannot show whether microcalcification predicts pCR"
+#: A model term as the regression code names it: ``breast_density[b]``.
+CODE_TERM = re.compile(r"\b\w+\[[A-Za-z0-9_]+\]")
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +227,33 @@ def test_screenshots_of_the_index_and_an_analysis_page(site, browser):
         assert browser.save_screenshot(str(out / f"report_{name}.png"))
         assert (out / f"report_{name}.png").stat().st_size > 10_000
     browser.set_window_size(1280, 1600)
+
+
+def _code_names() -> set[str]:
+    """The contract's snake_case names, of columns and of category levels (``mri_necrosis``, ``her2_enriched``)."""
+    from microcalc.cohorts.contract import CONTRACT
+
+    names = set()
+    for columns in CONTRACT.values():
+        for col in columns:
+            names.update(n for n in (col.name, *map(str, col.allowed)) if "_" in n)
+    return names
+
+
+@pytest.mark.xfail(reason="the tables of pages 04-06 on main still show code names (mri_necrosis, "
+                          "breast_density, her2_enriched ...); the pages helper is relabelling them: "
+                          "remove this mark when that work is merged", strict=False)
+def test_tables_of_the_analysis_pages_show_clinical_labels_not_code_names(site, browser):
+    names = _code_names()
+    assert {"mri_necrosis", "breast_density", "her2_enriched"} <= names  # the check can see what it looks for
+    found = {}
+    for page in ("04_nact_pcr", "05_necrosis_mri", "06_bone_metastasis"):
+        browser.get((site / f"{page}.html").as_uri())
+        text = browser.execute_script("""
+            return Array.from(document.querySelectorAll('table'))
+              .filter(t => t.checkVisibility()).map(t => t.innerText).join('\\n')""")
+        assert text.strip(), f"{page}: no visible table"
+        hits = set(CODE_TERM.findall(text)) | {n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)}
+        if hits:
+            found[page] = sorted(hits)
+    assert not found, f"code names in the visible table text: {found}"
