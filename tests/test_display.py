@@ -21,7 +21,7 @@ def test_show_names_groups_formats_numbers_and_hides_the_index():
     rates = pd.DataFrame({"microcalcification": pd.array([True, False], dtype="boolean"), "events": [32, 50],
                           "n": [155, 158], "rate %": [20.6452, 31.6456], "p": [0.00004, np.nan]})
     shown = display.show(rates, labels.ALL, groups=labels.group_names("microcalcification"), event="pCR")
-    assert list(shown.frame.columns) == ["Microcalcification", "pCR", "Patients", "pCR (%)", "P"]
+    assert list(shown.frame.columns) == ["Group", "pCR", "Patients", "pCR (%)", "P"]
     assert shown.frame.iloc[:, 0].tolist() == ["Microcalcification", "No microcalcification"]
     assert shown.frame["pCR (%)"].tolist() == ["20.6", "31.6"]
     assert shown.frame["P"].tolist() == ["<0.001", display.MISSING]

@@ -125,7 +125,8 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
     ----------
     table : the library's DataFrame (or Series, shown as one column).
     labels : code name -> label, for column names, index values and cells (:func:`relabel`).
-    groups : names of the True and False groups, for yes/no cells (default "yes"/"no").
+    groups : names of the True and False groups, for yes/no cells (default "yes"/"no"); a yes/no
+        column is then headed "Group".
     event : what the outcome's event is, e.g. "non-pCR": "n (events)" becomes "n (non-pCR)",
         "events" becomes the event, "rate %" "<event> (%)".
     percent : further columns shown with one decimal; columns whose name has "%" or starts with "pct" always are.
@@ -164,9 +165,10 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
     for column in frame.columns:
         kind = ("p" if _is_p(column) else "percent" if column in percent else "count" if column in counts else "")
         values = frame[column]
-        if isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool:
+        yes_no = isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool
+        if yes_no:
             values = values.astype(object)
-        head = (headers or {}).get(str(column)) or _header(column, labels, event)
+        head = (headers or {}).get(str(column)) or ("Group" if yes_no and groups else _header(column, labels, event))
         out[head] = [_cell(v, kind, decimals, groups, labels) for v in values]
     return Shown(pd.DataFrame(out), caption)
 
