@@ -14,14 +14,17 @@ it; ``make lint`` enforces this with import-linter, see ``pyproject.toml``):
     General statistics: descriptive tables and tests (``stats``), logistic
     models (``models``), effects on the risk scale (``effects``), imputation,
     performance, clustered data, multiplicity, meta-analysis (``meta``),
-    tables, plots, tidy results. Never imports the study.
-``study``, ``paper``
-    What this study is (its specification) and the paper's reconstructions.
+    tables, tables for reading (``display``), grouped category levels
+    (``levels``), plots, tidy results. Never imports the study.
+``study``, ``paper``, ``labels``
+    What this study is (its specification), the paper's reconstructions, and
+    the clinical labels the pages display.
 ``cohorts``
     The data contract, reading and cleaning a site's files (``clean``), and
     the synthetic cohorts calibrated to the paper (``synthesize``).
-``replicate``, ``dag``, ``planning``
-    The replication criteria, the causal diagram, sample-size planning.
+``replicate``, ``dag``, ``planning``, ``narrative``
+    The replication criteria, the causal diagram, sample-size planning, and
+    the sentences and Key messages of the analysis pages.
 ``pipeline``
     Executing notebooks, transactional site runs, the HTML edition, results
     bundles and their pooling, the command line, upgrade checks.

@@ -1,0 +1,132 @@
+"""Clinical labels of this study's variables, levels, groups and outcomes, for what the pages display.
+
+The code names (``breast_density``, ``mri_necrosis``, ``luminal_a``) stay the
+names of columns and coefficients; these mappings are only for display, by
+:func:`microcalc.analysis.display.show` and :mod:`microcalc.narrative`.
+Nothing reads them back.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALL",
+    "COLUMNS",
+    "DENSITY_GROUPS",
+    "EVENTS",
+    "GROUPS",
+    "IN_TEXT",
+    "LEVELS",
+    "QUANTITIES",
+    "VARIABLES",
+    "group_names",
+]
+
+#: Variables (data-contract columns and derived outcomes) -> clinical label.
+VARIABLES: dict[str, str] = {
+    "age": "Age (years)",
+    "menopausal_status": "Menopausal status",
+    "breast_density": "Breast density (BI-RADS)",
+    "mass": "Mass on imaging",
+    "microcalcification": "Microcalcification",
+    "molecular_subtype": "Molecular subtype",
+    "pathology_type": "Histological type",
+    "mri_necrosis": "Necrosis on MRI",
+    "mri_assessed": "Necrosis assessed on MRI",
+    "pcr": "pCR",
+    "non_pcr": "Non-pCR",
+    "t_stage": "T stage",
+    "n_stage": "N stage",
+    "bone_metastasis": "Recorded bone metastasis",
+    "bone_metastasis_type": "Type of bone metastasis",
+    "bone_metastasis_extent": "Extent of bone metastasis",
+    "center": "Centre",
+}
+
+#: Category levels -> clinical label (levels already readable, such as "T2" or "a", are not listed).
+LEVELS: dict[str, str] = {
+    "premenopausal": "premenopausal", "postmenopausal": "postmenopausal",
+    "luminal_a": "luminal A", "luminal_b": "luminal B", "her2_enriched": "HER2-enriched",
+    "triple_negative": "triple-negative",
+    "ductal": "ductal", "lobular": "lobular", "other": "other",
+    "osteolytic": "osteolytic", "osteoblastic": "osteoblastic", "mixed": "mixed",
+    "axial": "axial only", "appendicular": "appendicular", "whole_body": "whole body",
+    "per unit": "per year", "non_dense": "non-dense (a/b)", "dense": "dense (c/d)",
+}
+
+#: Yes/no variables used to group patients -> (name of the True group, name of the False group).
+GROUPS: dict[str, tuple[str, str]] = {
+    "microcalcification": ("Microcalcification", "No microcalcification"),
+    "mri_necrosis": ("Necrosis on MRI", "No necrosis on MRI"),
+    "mri_assessed": ("Necrosis assessed", "Necrosis not assessed"),
+    "dense": ("Dense (c/d)", "Non-dense (a/b)"),
+}
+
+#: Outcomes -> the event counted, for headers such as "n (non-pCR)".
+EVENTS: dict[str, str] = {
+    "pcr": "pCR", "non_pcr": "non-pCR", "mri_necrosis": "necrosis", "bone_metastasis": "bone metastasis",
+}
+
+#: Column names of the library's tables -> header for reading.
+COLUMNS: dict[str, str] = {
+    "variable": "Variable", "level": "Level", "term": "Variable", "events": "Events", "n": "Patients",
+    "rate %": "%", "ci low %": "95% CI low (%)", "ci high %": "95% CI high (%)",
+    "or": "OR", "ci_low": "95% CI low", "ci_high": "95% CI high", "p": "P", "method": "Method",
+    "analysis": "Analysis", "test": "Test", "estimate": "Estimate", "quantity": "Quantity",
+    "gvif": "GVIF", "df": "df", "gvif_adjusted": "GVIF^(1/(2 df))",
+    "apparent": "Apparent", "optimism": "Optimism", "corrected": "Optimism-corrected", "measure": "Measure",
+    "left_out": "Centre left out", "centre": "Centre", "note": "Note", "comparison": "Comparison",
+    "global P (LR)": "Global P (likelihood ratio)", "group": "Group", "model": "Model",
+    "recorded_yes": "Recorded, with", "n_yes": "n, with", "recorded_no": "Recorded, without", "n_no": "n, without",
+    "pct_yes": "% recorded, with", "pct_no": "% recorded, without",
+    "events_exposed": "Events, with", "n_exposed": "n, with", "events_reference": "Events, without",
+    "n_reference": "n, without",
+    "or_mh": "OR, Mantel–Haenszel", "ci_low_mh": "95% CI low, MH", "ci_high_mh": "95% CI high, MH",
+    "tau2": "τ²", "i2": "I² (%)", "pi_low": "95% PI low", "pi_high": "95% PI high", "k": "Centres",
+    "p_chi2": "P, χ²", "p_exact": "P, exact", "p_holm": "P, Holm", "p_bh": "P, Benjamini–Hochberg",
+    "cells_below_5": "Cells with expected count < 5", "min_expected": "Smallest expected count",
+    "or_fixed": "OR, fixed effect", "log_or": "log OR", "se": "SE", "q": "Cochran's Q", "q_p": "P, Cochran's Q",
+    "bone_type": "Type (2 × 3 table)", "bone_type_osteolytic": "Osteolytic against the other types",
+    "bone_extent": "Extent (2 × 3 table)", "bone_extent_whole_body": "Whole body against the other extents",
+}
+
+#: Rows of the library's result tables -> label.
+QUANTITIES: dict[str, str] = {
+    "risk_exposed": "With microcalcification (standardised, %)",
+    "risk_unexposed": "Without microcalcification (standardised, %)",
+    "risk_difference": "Difference (percentage points)",
+    "risk_ratio": "Ratio",
+    "odds_ratio": "Odds ratio",
+    "c_statistic": "C-statistic", "calibration_intercept": "Calibration intercept",
+    "calibration_slope": "Calibration slope",
+    "pearson_chi2": "Pearson χ²", "yates_chi2": "χ² with Yates' correction", "fisher_exact": "Fisher's exact test",
+    "mann_whitney": "Mann–Whitney U",
+    "univariable": "Crude (univariable)", "multivariable": "Adjusted (multivariable)",
+    "multivariable + centre": "Adjusted, centre as covariate",
+}
+
+#: Breast density grouped as clinicians read it: non-dense (BI-RADS a/b, the reference) and dense (c/d).
+DENSITY_GROUPS: dict[str, list[str]] = {"non_dense": ["a", "b"], "dense": ["c", "d"]}
+
+#: Every mapping above in one, for :func:`microcalc.analysis.display.show`.
+ALL: dict[str, str] = {**QUANTITIES, **COLUMNS, **LEVELS, **VARIABLES}
+
+
+def _in_text(label: str) -> str:
+    return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
+
+
+#: The variables as they read inside a sentence, and at its start ("MRI necrosis", "non-pCR", "T stage").
+IN_TEXT: dict[str, str] = {**{k: _in_text(v) for k, v in VARIABLES.items()}, "mri_necrosis": "MRI necrosis"}
+
+
+def group_names(variable: str) -> dict[bool | str, str]:
+    """The names of the two groups of a yes/no ``variable``, keyed by True/False and by "yes"/"no".
+
+    >>> group_names("microcalcification")[False]
+    'No microcalcification'
+    >>> group_names("mass")["yes"]
+    'Mass on imaging'
+    """
+    label = VARIABLES.get(variable, variable)
+    yes, no = GROUPS.get(variable, (label, f"No {_in_text(label)}"))
+    return {True: yes, False: no, "yes": yes, "no": no}
