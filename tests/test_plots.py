@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
+from microcalc import labels
 from microcalc.analysis import plots
 
 
 @pytest.fixture(autouse=True)
 def _style():
-    plots.use_style()
+    plots.use_style(labels.VARIABLES, labels.LEVELS)
     yield
     plt.close("all")
 
@@ -134,3 +135,12 @@ def test_chosen_values_come_from_the_assumptions_and_are_hatched():
     assert hatches == {"osteolytic": None, f"osteoblastic {plots.CHOSEN_MARK}": plots.CHOSEN_HATCH,
                        f"mixed {plots.CHOSEN_MARK}": plots.CHOSEN_HATCH}
     assert plots.chosen_values({}, "bone") == {}
+
+
+def test_figures_use_the_labels_they_are_given_and_hold_no_study_names_of_their_own():
+    plots.use_style()
+    assert plots.term_label("breast_density", "b", "a") == "Breast density: b vs a"
+    plots.use_style({"breast_density": "Breast density (BI-RADS)", "age": "Age (years)"}, {"her2_enriched": "HER2+"})
+    assert plots.term_label("breast_density", "b", "a") == "Breast density (BI-RADS): b vs a"
+    assert plots.term_label("age", "per unit") == "Age (per year)"
+    assert plots.level_label("her2_enriched") == "HER2+"

@@ -47,7 +47,7 @@ LEVELS: dict[str, str] = {
     "premenopausal": "premenopausal", "postmenopausal": "postmenopausal",
     "luminal_a": "luminal A", "luminal_b": "luminal B", "her2_enriched": "HER2-enriched",
     "triple_negative": "triple-negative",
-    "ductal": "ductal", "lobular": "lobular", "other": "other",
+    "ductal": "invasive ductal (NST)", "lobular": "invasive lobular", "other": "other", "yes": "yes", "no": "no",
     "osteolytic": "osteolytic", "osteoblastic": "osteoblastic", "mixed": "mixed",
     "axial": "axial only", "appendicular": "appendicular", "whole_body": "whole body",
     "per unit": "per year", "non_dense": "non-dense (a/b)", "dense": "dense (c/d)",

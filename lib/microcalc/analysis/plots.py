@@ -80,31 +80,26 @@ SYNTHETIC_LABEL = "synthetic data"
 _SYNTHETIC_GID = "mc-synthetic-label"
 _GROUPS = tuple(GROUP_LABELS.values())
 
-#: Clinical names of the contract's variables, for figures (never the code names).
-VARIABLE_LABELS = {
-    "microcalcification": "Microcalcification", "mri_necrosis": "Necrosis on MRI", "age": "Age",
-    "menopausal_status": "Menopausal status", "breast_density": "Breast density (BI-RADS)",
-    "mass": "Mass on mammography", "molecular_subtype": "Molecular subtype", "pathology_type": "Pathology type",
-    "t_stage": "T stage", "n_stage": "N stage", "center": "Centre", "pcr": "pCR", "non_pcr": "non-pCR",
-    "bone_metastasis": "Bone metastasis", "bone_metastasis_type": "Type of bone metastasis",
-    "bone_metastasis_extent": "Extent of bone metastasis",
-}
-#: Clinical names of the contract's category levels.
-LEVEL_LABELS = {
-    "luminal_a": "luminal A", "luminal_b": "luminal B", "her2_enriched": "HER2-enriched",
-    "triple_negative": "triple-negative", "ductal": "invasive ductal (NST)", "lobular": "invasive lobular",
-    "other": "other", "premenopausal": "premenopausal", "postmenopausal": "postmenopausal",
-    "osteolytic": "osteolytic", "osteoblastic": "osteoblastic", "mixed": "mixed", "axial": "axial only",
-    "appendicular": "appendicular", "whole_body": "whole body", "yes": "yes", "no": "no",
-}
+#: The clinical names figures use for variables and category levels: set by :func:`use_style` from
+#: the study's display labels (``microcalc.labels``); empty until then, when code names are shown
+#: with spaces for underscores. This module holds no study's names itself.
+VARIABLE_LABELS: dict[str, str] = {}
+LEVEL_LABELS: dict[str, str] = {}
 
 
-def use_style() -> None:
+def use_style(variables: Mapping[str, str] | None = None, levels: Mapping[str, str] | None = None) -> None:
     """Apply the compendium's matplotlib style (legible on the page and in print, deterministic SVG ids).
 
     The colour cycle is :data:`OTHER_COLOURS`: a figure that does not choose
-    its colours never draws in the colour of microcalcification.
+    its colours never draws in the colour of microcalcification. ``variables``
+    and ``levels`` (code name -> clinical name, e.g. ``microcalc.labels.VARIABLES``
+    and ``LEVELS``) become the names every figure shows (:data:`VARIABLE_LABELS`,
+    :data:`LEVEL_LABELS`), so tables and figures use the same words.
     """
+    VARIABLE_LABELS.clear()
+    VARIABLE_LABELS.update(variables or {})
+    LEVEL_LABELS.clear()
+    LEVEL_LABELS.update(levels or {})
     import matplotlib as mpl
     from cycler import cycler
 
@@ -192,6 +187,7 @@ def term_label(variable: str, level: str, reference: str | None = None) -> str:
     if level == "yes":
         return f"{name} (present vs absent)" if variable not in ("menopausal_status",) else name
     if level == "per unit":
+        name = re.sub(r" \(.*\)$", "", name)  # "Age (years)" -> "Age (per year)"
         return f"{name} (per year)" if variable == "age" else f"{name} (per unit)"
     return f"{name}: {level_label(level)}" + (f" vs {level_label(reference)}" if reference is not None else "")
 
