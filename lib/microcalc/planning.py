@@ -285,11 +285,11 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
     """Power against cohort size (log scale), one curve per assumed OR, with 80% and 90% marked. Returns the axes."""
     import matplotlib.pyplot as plt
 
-    from microcalc.analysis.plots import OKABE_ITO
+    from microcalc.analysis.plots import OTHER_COLOURS
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
-    for colour, ((name, value), g) in zip(OKABE_ITO, grid.groupby(["or_label", "or"], sort=False)):
+    for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False)):
         g = g.sort_values("n")
         ax.errorbar(g["n"], g["power"], yerr=1.96 * g["mc_se"], color=colour, marker="o", markersize=3,
                     capsize=2, linewidth=1.2, label=f"OR {value:g} ({name})")
