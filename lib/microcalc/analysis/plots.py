@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from microcalc.core.paths import project_path
+
+if TYPE_CHECKING:
+    from microcalc.analysis.pooling import RandomEffectsPooled
 
 __all__ = ["OKABE_ITO", "use_style", "save_figure", "plot_flow", "plot_rates", "forest_plot",
            "plot_stacked_shares", "plot_centre_forest", "plot_or_comparison"]
@@ -180,7 +184,7 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None)
     return ax
 
 
-def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
+def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=None):
     """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes.
 
     When the pooled OR is not estimable (fewer than two centres with an OR)
@@ -190,7 +194,7 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
     import numpy as np
 
     est = centres[centres["estimable"]].reset_index(drop=True)
-    pooled_ok = bool(np.isfinite(pooled["or"]))
+    pooled_ok = bool(np.isfinite(pooled.or_))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.45 * len(est) + 1.6))
     y = np.arange(len(est))[::-1] + 1
@@ -199,10 +203,10 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
     ax.errorbar(est["or"], y, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
                 ecolor=OKABE_ITO[0], capsize=2, linewidth=1)
     ax.scatter(est["or"], y, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
-    lo, mid, hi = pooled["ci_low"], pooled["or"], pooled["ci_high"]
+    lo, mid, hi = pooled.ci_low, pooled.or_, pooled.ci_high
     if pooled_ok:
         ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=OKABE_ITO[3], zorder=3)
-        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled['tau2']:.3f}, I² = {pooled['i2']:.0f}%)"
+        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}%)"
     else:
         ax.text(1, 0, " not estimable", va="center", ha="left", fontsize=8, color="#555555")
         pooled_label = "pooled, DerSimonian-Laird"
