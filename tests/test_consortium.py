@@ -32,11 +32,11 @@ def test_a_site_whose_model_did_not_converge_is_shown_and_left_out(in_project):
     """Seed + 2 gives a NACT multivariable fit that does not converge (a separated category)."""
     loaded = consortium.load_bundles(in_project)
     finding = consortium.pool_finding(loaded, "nact_cohort")
-    sites = finding["sites"].set_index("centre")
+    sites = finding.sites.set_index("centre")
     assert not sites.loc["b", "estimable"]
     assert sites.loc["b", "note"] == "not estimable: the site's model did not converge"
-    assert finding["pooled"].set_index("label").loc["REML + HKSJ", "k"] == 2
-    assert consortium.pool_finding(loaded, "bone_cohort")["pooled"]["k"].tolist() == [3, 3, 3, 3]
+    assert finding.pooled.set_index("label").loc["REML + HKSJ", "k"] == 2
+    assert consortium.pool_finding(loaded, "bone_cohort").pooled["k"].tolist() == [3, 3, 3, 3]
 
 
 def test_the_command_line_refuses_in_one_line_per_bundle(in_project, capsys, tmp_path):

@@ -84,7 +84,7 @@ def _r(cohort, outcome, folders, tmp_path):
 def test_pooled_values_agree_with_base_R(three_bundles, cohort, tmp_path):
     r = _r(cohort, consortium.FINDINGS[cohort][0], three_bundles, tmp_path)
     loaded = [consortium.read_bundle(f) for f in three_bundles]
-    pooled = consortium.pool_finding(loaded, cohort)["pooled"].set_index("label")
+    pooled = consortium.pool_finding(loaded, cohort).pooled.set_index("label")
     reml, fe, dl = pooled.loc["REML + HKSJ"], pooled.loc["fixed effect (IV)"], pooled.loc["DerSimonian-Laird"]
     assert reml["k"] == 3 and reml["df"] == 2
     assert reml["tau2"] == pytest.approx(r["tau2"], abs=1e-7)
@@ -110,8 +110,8 @@ def test_pooled_values_agree_with_base_R(three_bundles, cohort, tmp_path):
 def test_leave_one_site_out_is_the_pooling_of_the_others(three_bundles):
     loaded = [consortium.read_bundle(f) for f in three_bundles]
     finding = consortium.pool_finding(loaded, "bone_cohort")
-    loo = finding["leave_one_out"].set_index("site_left_out")
-    two = consortium.pool_finding(loaded[1:], "bone_cohort")["pooled"].set_index("label").loc["REML + HKSJ"]
+    loo = finding.leave_one_out.set_index("site_left_out")
+    two = consortium.pool_finding(loaded[1:], "bone_cohort").pooled.set_index("label").loc["REML + HKSJ"]
     assert loo.loc["bundled", "or"] == pytest.approx(two["or"], rel=1e-12)
     assert loo.loc["bundled", "ci_high"] == pytest.approx(two["ci_high"], rel=1e-12)
 

@@ -26,8 +26,8 @@ def test_dersimonian_laird_against_metafor_bcg_example():
     yi = np.log((t / (t + tn)) / (c / (c + cn)))
     vi = 1 / t - 1 / (t + tn) + 1 / c - 1 / (c + cn)
     r = pool_random_effects(yi, vi)
-    assert round(r["log_or"], 4) == -0.7141 and round(r["se"], 4) == 0.1787
-    assert round(r["tau2"], 4) == 0.3088 and round(r["i2"], 2) == 92.12 and round(r["q"], 4) == 152.2330
+    assert round(r.log_or, 4) == -0.7141 and round(r.se, 4) == 0.1787
+    assert round(r.tau2, 4) == 0.3088 and round(r.i2, 2) == 92.12 and round(r.q, 4) == 152.2330
 
 
 def test_between_centre_variance_is_truncated_at_zero():
@@ -36,16 +36,16 @@ def test_between_centre_variance_is_truncated_at_zero():
     v = np.array([0.10, 0.20, 0.15])
     r = pool_random_effects(y, v)
     w = 1 / v
-    assert r["tau2"] == 0 and r["i2"] == 0
-    assert r["log_or"] == pytest.approx(np.sum(w * y) / np.sum(w), rel=1e-12)
-    assert r["se"] == pytest.approx(np.sqrt(1 / np.sum(w)), rel=1e-12)
+    assert r.tau2 == 0 and r.i2 == 0
+    assert r.log_or == pytest.approx(np.sum(w * y) / np.sum(w), rel=1e-12)
+    assert r.se == pytest.approx(np.sqrt(1 / np.sum(w)), rel=1e-12)
 
 
 def test_pooling_needs_two_centres():
     r = pool_random_effects([0.5], [0.1])
-    assert r["k"] == 1 and np.isnan(r["or"]) and np.isnan(r["tau2"])
-    assert r["note"] == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
-    assert "note" not in pool_random_effects([0.5, 0.7], [0.1, 0.2])
+    assert r.k == 1 and np.isnan(r.or_) and np.isnan(r.tau2)
+    assert r.note == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    assert pool_random_effects([0.5, 0.7], [0.1, 0.2]).note == ""
 
 
 def test_centre_odds_ratios_count_cells_and_correct_zero_cells():
@@ -94,3 +94,9 @@ def test_crosstab_keeps_category_order_and_drops_missing():
                        "c": pd.Categorical(["b", None, "a", "b"], categories=["b", "a"])})
     t = crosstab(df, "g", "c")
     assert list(t.columns) == ["b", "a"] and t.loc[True].tolist() == [1, 0] and t.loc[False].tolist() == [1, 1]
+
+
+def test_the_pooled_result_as_a_row_keeps_the_order_and_names_of_its_table():
+    row = pool_random_effects([0.5, 0.7], [0.1, 0.2]).as_row()
+    assert list(row) == ["k", "or", "ci_low", "ci_high", "p", "log_or", "se", "or_fixed", "tau2", "i2", "q", "q_p"]
+    assert list(pool_random_effects([0.5], [0.1]).as_row())[-1] == "note"

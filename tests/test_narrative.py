@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from microcalc import labels, narrative
+from microcalc.analysis.stats import EventsPerVariable
 from microcalc.analysis.effects import Standardised
 from microcalc.analysis.levels import grouped_levels
 
@@ -107,9 +108,9 @@ def test_why_adjusted_is_lower_when_the_sample_does_not_change():
 
 
 def test_epv_sentence_points_to_firth_below_the_threshold_only():
-    low = {"n": 256, "limiting_events": 58, "parameters": 13, "epv": 58 / 13}
+    low = EventsPerVariable(n=256, events=198, non_events=58, limiting_events=58, parameters=13, epv=58 / 13)
     assert "**4.5 events per variable** (below 10: the Firth" in narrative.epv_sentence(low, [])
-    high = {"n": 1000, "limiting_events": 200, "parameters": 10, "epv": 20.0}
+    high = EventsPerVariable(n=1000, events=200, non_events=800, limiting_events=200, parameters=10, epv=20.0)
     text = narrative.epv_sentence(high, ["quasi-separation in x"], ["level absent"])
     assert "(below" not in text and "Separation: quasi-separation in x. Also: level absent." in text
     assert "no separation detected" in narrative.epv_sentence(high, [])

@@ -70,7 +70,7 @@ def test_the_command_line_shows_no_id_when_a_run_fails(failing_site, capfd):
 @pytest.mark.parametrize("folder", ["case_spaces_synonyms_bom_semicolon", "excel", "tab_latin1"])
 def test_the_ids_to_redact_are_found_in_every_file_format(folder, tmp_path):
     """The same 16 patients written as canonical CSV, BOM+semicolon, Excel, Latin-1 TSV and UTF-16 text."""
-    from microcalc.pipeline.run import _patient_ids
+    from microcalc.pipeline.run_privacy import _patient_ids
 
     expected = set()
     for cohort in ("nact_cohort", "bone_cohort"):

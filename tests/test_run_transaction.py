@@ -21,6 +21,7 @@ import papermill as pm
 import pytest
 
 import microcalc.pipeline.run as run_module
+import microcalc.pipeline.run_store as run_store
 from microcalc.core.paths import project_path
 from microcalc.pipeline.run import RunError, RunInterrupted, main, run_lock, run_pipeline
 
@@ -186,12 +187,12 @@ def test_a_swap_cut_short_by_sigkill_is_finished_or_undone_by_the_next_run(tmp_p
     (tmp_path / ".site.old").mkdir()
     (tmp_path / ".site.old" / "run.json").write_text("{}")
     (tmp_path / ".site.staging" / "notebooks").mkdir(parents=True)
-    run_module._recover(tmp_path, "site")
+    run_store._recover(tmp_path, "site")
     assert (tmp_path / "site" / "run.json").read_text() == "{}"
     assert not (tmp_path / ".site.old").exists() and not (tmp_path / ".site.staging").exists()
     # killed after the new run was moved in: drop the previous one
     (tmp_path / ".site.old").mkdir()
-    run_module._recover(tmp_path, "site")
+    run_store._recover(tmp_path, "site")
     assert (tmp_path / "site" / "run.json").is_file() and not (tmp_path / ".site.old").exists()
 
 
@@ -241,5 +242,5 @@ def test_sigkill_leaves_no_run_and_the_next_run_starts_clean(project_run):
     assert not project_path("runs", project_run).exists() and staging.exists()
     # the lock died with the process; the next run clears the staging folder first
     with run_lock("runs", project_run):
-        run_module._recover(project_path("runs"), project_run)
+        run_store._recover(project_path("runs"), project_run)
     assert not staging.exists()

@@ -118,7 +118,7 @@ def test_rank_deficiency_is_not_estimable_and_not_called_separation(cohort):
     first = reg.display.index[reg.display["variable"] == "b2"][0]
     assert shown[first] == "Ref" and shown[first + 1] == "not estimable (rank-deficient)"
     assert shown[first - 1][0].isdigit()  # b = yes is estimated
-    assert events_per_variable(df, "y", ["f", "x", "b", "b2"])["parameters"] == 4  # f[b], f[c], x, b
+    assert events_per_variable(df, "y", ["f", "x", "b", "b2"]).parameters == 4  # f[b], f[c], x, b
     firth = firth_table(df, "y", ["f", "x", "b", "b2"])
     assert is_not_estimable(firth.loc["b2", "method"]) and np.isfinite(firth.loc["b", "or"])
 
@@ -140,8 +140,8 @@ def test_one_centre_cannot_be_pooled_nor_give_cluster_robust_errors(cohort):
     df = cohort.assign(center="001")
     centres = centre_odds_ratios(df, "b", "y", "center")
     pooled = pool_random_effects(centres["log_or"], centres["var"])
-    assert pooled["k"] == 1 and np.isnan(pooled["or"])
-    assert pooled["note"] == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    assert pooled.k == 1 and np.isnan(pooled.or_)
+    assert pooled.note == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
     robust = model_estimates(df, "y", ["f", "x", "b"], cluster="center").table
     assert robust.drop("f[d]")["note"].str.startswith("not estimable: cluster-robust standard errors need at least 2").all()
 

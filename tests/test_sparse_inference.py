@@ -203,14 +203,14 @@ def test_one_centre_gives_no_pooling_no_cluster_robust_errors_and_no_leave_one_o
     one = data.assign(g="A")
     centres = centre_odds_ratios(one, "b", "y", "g")
     fits = pooling_fits(centres)
-    assert all(is_not_estimable(f.method) and np.isnan(f.or_) for f in fits.values())
-    assert fits["reml_hksj"].method == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
-    assert np.isfinite(fits["mantel_haenszel"].k)
+    assert all(is_not_estimable(f.method) and np.isnan(f.or_) for _, f in fits.items())
+    assert fits.reml_hksj.method == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    assert np.isfinite(fits.mantel_haenszel.k)
     table = pooling_comparison(fits)
     assert pooling_sentence(table).startswith("Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: "
                                               "not estimable: pooling needs at least 2 centres")
-    assert heterogeneity_sentence(fits["reml_hksj"]).startswith("Between-centre heterogeneity: not estimable")
-    rows = rows_of.pooled_rows(fits["reml_hksj"], "toy_or_b_pooled_reml", 80)
+    assert heterogeneity_sentence(fits.reml_hksj).startswith("Between-centre heterogeneity: not estimable")
+    rows = rows_of.pooled_rows(fits.reml_hksj, "toy_or_b_pooled_reml", 80)
     assert [r["id"] for r in rows] == ["toy_or_b_pooled_reml"]
     _rows_are_not_estimable(rows, "not estimable: pooling needs at least 2 centres")
     loo = leave_one_centre_out(centres)
@@ -237,7 +237,7 @@ def test_cluster_robust_errors_leave_an_aliased_column_out_and_say_separation(da
 def test_a_mantel_haenszel_centre_of_one_patient_and_an_empty_group_share_are_said(data):
     tiny = data.iloc[:41].assign(g=["A"] * 20 + ["B"] * 20 + ["C"])
     fits = pooling_fits(centre_odds_ratios(tiny, "b", "y", "g"))
-    assert fits["mantel_haenszel"].method == ("not estimable: the Mantel-Haenszel test needs at least 2 patients "
+    assert fits.mantel_haenszel.method == ("not estimable: the Mantel-Haenszel test needs at least 2 patients "
                                               "in every centre")
     counts = pd.DataFrame([[3, 1, 2], [0, 0, 0]], index=[True, False], columns=["u", "v", "w"])
     text = category_contrast_sentence("u", counts, 0.2, "Fisher", np.nan, "FFH")

@@ -80,17 +80,17 @@ def test_separation_is_reported_in_words_and_not_estimated():
 def test_events_per_variable_counts_the_rarer_outcome_and_every_coefficient(glm_data):
     epv = events_per_variable(glm_data, "y", ["f", "x", "b"])
     y = glm_data["y"].astype(bool)
-    assert epv["limiting_events"] == min(y.sum(), (~y).sum()) and epv["parameters"] == 4
-    assert epv["epv"] == pytest.approx(epv["limiting_events"] / 4)
+    assert epv.limiting_events == min(y.sum(), (~y).sum()) and epv.parameters == 4
+    assert epv.epv == pytest.approx(epv.limiting_events / 4)
 
 
 def test_evalue_worked_example_of_vanderweele_and_ding():
     """Ann Intern Med 2017;167:268-74: RR 3.9 (1.8 to 8.7) -> E-values 7.26 and 3.0."""
     ev = evalue(3.9, 1.8, 8.7, rare=True)
-    assert round(ev["evalue_estimate"], 2) == 7.26 and round(ev["evalue_ci"], 1) == 3.0
+    assert round(ev.evalue_estimate, 2) == 7.26 and round(ev.evalue_ci, 1) == 3.0
 
 
 def test_evalue_of_a_common_outcome_uses_the_square_root_and_inverts_protective_ors():
-    assert evalue(3.9 ** 2)["evalue_estimate"] == pytest.approx(evalue(3.9, rare=True)["evalue_estimate"])
-    assert evalue(1 / 2.0)["evalue_estimate"] == pytest.approx(evalue(2.0)["evalue_estimate"])
-    assert evalue(2.0, 0.9, 4.0)["evalue_ci"] == 1.0
+    assert evalue(3.9 ** 2).evalue_estimate == pytest.approx(evalue(3.9, rare=True).evalue_estimate)
+    assert evalue(1 / 2.0).evalue_estimate == pytest.approx(evalue(2.0).evalue_estimate)
+    assert evalue(2.0, 0.9, 4.0).evalue_ci == 1.0

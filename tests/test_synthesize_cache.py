@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.cohorts import synthesize
+from microcalc.cohorts import provenance, synthesize
 
 SMALL = {"seeds": 2, "strengths": [1.0, 0.0]}
 
@@ -74,15 +74,15 @@ def test_any_input_change_gives_another_key(inputs):
 def test_a_change_to_the_library_source_or_a_package_version_gives_another_key(inputs, tmp_path, monkeypatch):
     base = _key(inputs)
     lib = tmp_path / "microcalc"
-    shutil.copytree(synthesize._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
-    monkeypatch.setattr(synthesize, "_LIBRARY", lib)
+    shutil.copytree(provenance._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    monkeypatch.setattr(provenance, "_LIBRARY", lib)
     assert _key(inputs) == base
     stats = lib / "analysis" / "stats.py"
     stats.write_text(stats.read_text() + "\n# changed\n")
     assert _key(inputs) != base
-    monkeypatch.setattr(synthesize, "_LIBRARY", synthesize.Path(synthesize.__file__).parents[1])
-    real = synthesize.metadata.version
-    monkeypatch.setattr(synthesize.metadata, "version",
+    monkeypatch.setattr(provenance, "_LIBRARY", provenance.Path(provenance.__file__).parents[1])
+    real = provenance.metadata.version
+    monkeypatch.setattr(provenance.metadata, "version",
                         lambda d: "0.0.0" if d == "statsmodels" else real(d))
     assert _key(inputs) != base
 

@@ -15,7 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from microcalc.pipeline import upgrade
+from microcalc.pipeline import upgrade, upgrade_compare, upgrade_probe
 from microcalc.core.paths import project_path
 
 
@@ -80,7 +80,7 @@ def _positions(root):
             rows = _rows(path)
             for r, row in enumerate(rows[1:], start=1):
                 for c, cell in enumerate(row):
-                    for k, m in enumerate(upgrade._NUMBER.finditer(cell)):
+                    for k, m in enumerate(upgrade_compare._NUMBER.finditer(cell)):
                         if any(ch.isdigit() for ch in m.group(0)):
                             out.append((f"{folder}/{path.name}", r, c, k, m.group(0)))
     return out
@@ -104,7 +104,7 @@ def test_a_seeded_perturbation_is_reported_as_exactly_the_numbers_it_changes(res
     for file in {p[0] for p in picked}:
         rows = _rows(after / file)
         for _, r, c, k, _, new in (p for p in picked if p[0] == file):
-            m = list(upgrade._NUMBER.finditer(rows[r][c]))[k]  # one digit changed: same length, same positions
+            m = list(upgrade_compare._NUMBER.finditer(rows[r][c]))[k]  # one digit changed: same length, same positions
             rows[r][c] = rows[r][c][:m.start()] + new + rows[r][c][m.end():]
         _write(after / file, rows)
 
@@ -113,7 +113,7 @@ def test_a_seeded_perturbation_is_reported_as_exactly_the_numbers_it_changes(res
     expected = []
     for file, r, c, _, token, new in picked:
         rows = _rows(before / file)
-        column = upgrade._labels(rows[0], rows[1:])[1][c]
+        column = upgrade_compare._labels(rows[0], rows[1:])[1][c]
         expected.append((file, r, column, float(token), float(new)))
     reported = [(m.file, m.row, m.column, upgrade.numbers(m.before)[0][0], upgrade.numbers(m.after)[0][0])
                 for m in moved]
@@ -223,8 +223,8 @@ def test_a_failed_notebook_gives_one_line_not_its_traceback(tmp_path):
 
 
 def test_error_messages_lose_the_machine_s_paths():
-    assert upgrade._no_paths("cannot import name 'x' from 'a.b' (/site/a/b.py)") == "cannot import name 'x' from 'a.b'"
-    assert upgrade._no_paths("no file /root/work/data/x.csv here") == "no file x.csv here"
+    assert upgrade_probe._no_paths("cannot import name 'x' from 'a.b' (/site/a/b.py)") == "cannot import name 'x' from 'a.b'"
+    assert upgrade_probe._no_paths("no file /root/work/data/x.csv here") == "no file x.csv here"
 
 
 def test_describe_error_reads_the_three_messages():

@@ -31,7 +31,7 @@ from microcalc.cohorts.contract import CONTRACT
 from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
 
 __all__ = ["Edge", "EDGES", "EXPOSURE", "OUTCOME", "MODEL_TERMS", "Adjustment", "parents", "children",
-           "descendants", "backdoor_paths", "is_blocked", "check_adjustment", "POSITIONS", "layout", "plot_dag", "main"]
+           "descendants", "backdoor_paths", "is_blocked", "check_adjustment", "POSITIONS", "layout", "plot_dag", "figure", "main"]
 
 
 @dataclass(frozen=True)

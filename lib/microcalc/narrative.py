@@ -21,6 +21,8 @@ import pandas as pd
 from microcalc import labels as lab
 from microcalc.analysis.effects import Standardised, evalue_sentence
 from microcalc.analysis.levels import GroupedLevels
+from microcalc.analysis.pooling import RandomEffectsPooled
+from microcalc.analysis.stats import EventsPerVariable
 from microcalc.analysis.results import is_not_estimable
 from microcalc.analysis.tables import or_text, p_phrase
 
@@ -245,7 +247,7 @@ def why_adjusted_differs(split: pd.DataFrame, term: str, n_model: int, exposure:
             f"{sample}; {adjust}.")
 
 
-def epv_sentence(epv: Mapping, separation: Sequence[str], notes: Sequence[str] = (), min_epv: float = MIN_EPV) -> str:
+def epv_sentence(epv: EventsPerVariable, separation: Sequence[str], notes: Sequence[str] = (), min_epv: float = MIN_EPV) -> str:
     """Events per variable of the multivariable model, separation, and anything dropped, in words.
 
     Parameters
@@ -255,11 +257,11 @@ def epv_sentence(epv: Mapping, separation: Sequence[str], notes: Sequence[str] =
     notes : further notes of the regression table.
     min_epv : the events per variable below which the Firth-penalised model is the sensitivity analysis.
     """
-    value = epv["epv"]
+    value = epv.epv
     count = (f"**{value:.1f} events per variable**" if pd.notna(value)
              else "events per variable not estimable (no coefficient to estimate)")
-    text = (f"The multivariable model uses {epv['n']} patients with {epv['limiting_events']} limiting events "
-            f"(the rarer outcome) for {epv['parameters']} coefficients: {count}")
+    text = (f"The multivariable model uses {epv.n} patients with {epv.limiting_events} limiting events "
+            f"(the rarer outcome) for {epv.parameters} coefficients: {count}")
     if pd.notna(value) and value < min_epv:
         text += f" (below {min_epv:g}: the Firth-penalised model is the sensitivity analysis)"
     found = list(separation) or ["no separation detected (Konis linear-programming check)"]
@@ -408,7 +410,7 @@ def bone_key_messages(rates: pd.DataFrame, tests: pd.DataFrame, tidy: pd.DataFra
         "path from microcalcification to metastasis." + _synthetic(synthetic))
 
 
-def pooled_sentence(pooled: Mapping, with_centre: pd.Series, few_clusters_note: str) -> str:
+def pooled_sentence(pooled: RandomEffectsPooled, with_centre: pd.Series, few_clusters_note: str) -> str:
     """The random-effects OR pooled over centres, the OR with the centre as a covariate, and the few-centres note.
 
     Parameters
@@ -417,10 +419,10 @@ def pooled_sentence(pooled: Mapping, with_centre: pd.Series, few_clusters_note: 
     with_centre : the exposure's row of the model with the centre as a covariate.
     few_clusters_note : :func:`microcalc.analysis.clustered.few_clusters_note`.
     """
-    if "note" in pooled:
-        head = f"Pooling across centres: {pooled['note']}. "
+    if pooled.note:
+        head = f"Pooling across centres: {pooled.note}. "
     else:
-        head = (f"Pooled over {int(pooled['k'])} centres, OR {pooled['or']:.2f} ({pooled['ci_low']:.2f}–"
-                f"{pooled['ci_high']:.2f}); between-centre variance τ² = {pooled['tau2']:.3f}, I² = {pooled['i2']:.0f}% "
-                f"(Cochran's Q {p_phrase(pooled['q_p'])}). ")
+        head = (f"Pooled over {int(pooled.k)} centres, OR {pooled.or_:.2f} ({pooled.ci_low:.2f}–"
+                f"{pooled.ci_high:.2f}); between-centre variance τ² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}% "
+                f"(Cochran's Q {p_phrase(pooled.q_p)}). ")
     return head + f"The adjusted OR with the centre as a covariate: {or_text(with_centre)}. " + few_clusters_note

@@ -30,6 +30,7 @@ Bloch & Larsen (Stat Med 1998;17:1623-34).
 from __future__ import annotations
 
 import functools
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,8 @@ from scipy import optimize, special, stats
 from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, design_matrix, fit_logistic
 
 __all__ = ["PLAN_SEED", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model", "simulate_power",
-           "power_point", "power_grid", "size_for_power", "wald_power_binary", "hsieh_sample_size",
-           "hsieh_power", "univariable_inputs", "closed_form_comparison", "plot_power_curves"]
+           "PowerSimulation", "power_point", "power_grid", "size_for_power", "wald_power_binary", "hsieh_sample_size",
+           "hsieh_power", "UnivariableInputs", "univariable_inputs", "closed_form_comparison", "plot_power_curves"]
 
 #: Base seed of the simulations.
 PLAN_SEED = 20230315
@@ -139,8 +140,26 @@ def _fit_batch(X: np.ndarray, y: np.ndarray, iters: int = 30, tol: float = 1e-8)
     return b, se, converged
 
 
+@dataclass(frozen=True)
+class PowerSimulation:
+    """Simulated power of one design (:func:`simulate_power`).
+
+    ``reps`` replicates, ``rejections`` of the null, ``power`` and its binomial
+    ``mc_se``, ``nonconverged`` fits, ``exposure_not_estimable`` replicates and
+    the ``mean_log_or`` of the others (4 decimals).
+    """
+
+    reps: int
+    rejections: int
+    power: float
+    mc_se: float
+    nonconverged: int
+    exposure_not_estimable: int
+    mean_log_or: float
+
+
 def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed, exposure_col: int = 1,
-                   chunk_cells: int = 4_000_000) -> dict:
+                   chunk_cells: int = 4_000_000) -> PowerSimulation:
     """Power of the two-sided Wald test of ``beta[exposure_col]`` at level 0.05, by ``reps`` replicates.
 
     Returns ``reps``, ``rejections``, ``power``, its binomial ``mc_se``, ``nonconverged`` (fits with a
@@ -169,20 +188,21 @@ def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed
         done += r
     power = rejections / reps
     est = np.concatenate(est)
-    return {"reps": reps, "rejections": rejections, "power": power,
-            "mc_se": float(np.sqrt(power * (1 - power) / reps)), "nonconverged": nonconverged,
-            "exposure_not_estimable": unusable,
-            "mean_log_or": round(float(est.mean()), 4) if len(est) else np.nan}  # 4 decimals: BLAS-order proof
+    return PowerSimulation(reps=reps, rejections=rejections, power=power,
+                           mc_se=float(np.sqrt(power * (1 - power) / reps)), nonconverged=nonconverged,
+                           exposure_not_estimable=unusable,
+                           mean_log_or=round(float(est.mean()), 4) if len(est) else np.nan)  # 4 decimals: BLAS-order proof
 
 
 def power_point(task: dict) -> dict:
     """One grid point (for :func:`microcalc.core.parallel.parallel_map`): ``task`` has cohort, model, n, or,
-    reps and seed (a ``SeedSequence`` entropy/spawn key pair)."""
+    reps and seed (a ``SeedSequence`` entropy/spawn key pair). Returns the grid's row: those keys and the
+    fields of :class:`PowerSimulation` (a row of :func:`power_grid`'s DataFrame, hence a dict)."""
     X, names = covariate_pool(task["cohort"], task["model"])
     beta = outcome_model(task["cohort"], float(np.log(task["or"])), task["model"])
     seed = np.random.SeedSequence(task["seed"][0], spawn_key=tuple(task["seed"][1]))
     out = simulate_power(X, beta, int(task["n"]), int(task["reps"]), seed, names.index(EXPOSURE))
-    return {k: task[k] for k in ("cohort", "model", "or_label", "or", "n")} | out
+    return {k: task[k] for k in ("cohort", "model", "or_label", "or", "n")} | asdict(out)
 
 
 def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model: str = "multivariable",
@@ -257,12 +277,20 @@ def hsieh_power(n, p_exposed: float, p0: float, odds_ratio: float, alpha: float 
     return stats.norm.cdf(zb)
 
 
-def univariable_inputs(cohort: str, odds_ratio: float) -> dict:
+@dataclass(frozen=True)
+class UnivariableInputs:
+    """The closed forms' inputs (:func:`univariable_inputs`): share exposed and the unexposed event rate."""
+
+    p_exposed: float
+    p0: float
+
+
+def univariable_inputs(cohort: str, odds_ratio: float) -> UnivariableInputs:
     """Share exposed (the pool's) and the unexposed event rate (from :func:`outcome_model`'s intercept) of the
     univariable simulation, the inputs of the closed forms."""
     X, names = covariate_pool(cohort, "univariable")
     beta = outcome_model(cohort, float(np.log(odds_ratio)), "univariable")
-    return {"p_exposed": float(X[:, names.index(EXPOSURE)].mean()), "p0": float(special.expit(beta[0]))}
+    return UnivariableInputs(p_exposed=float(X[:, names.index(EXPOSURE)].mean()), p0=float(special.expit(beta[0])))
 
 
 def closed_form_comparison(cohort: str, odds_ratio: float, sizes, reps: int = 500, seed: int = PLAN_SEED + 1,
@@ -275,8 +303,8 @@ def closed_form_comparison(cohort: str, odds_ratio: float, sizes, reps: int = 50
     grid = power_grid(cohort, sizes, {"univariable": odds_ratio}, reps=reps, model="univariable", seed=seed,
                       workers=workers, scheduler=scheduler)
     inputs = univariable_inputs(cohort, odds_ratio)
-    grid["demidenko"] = wald_power_binary(grid["n"], inputs["p_exposed"], inputs["p0"], odds_ratio)
-    grid["hsieh"] = hsieh_power(grid["n"], inputs["p_exposed"], inputs["p0"], odds_ratio)
+    grid["demidenko"] = wald_power_binary(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
+    grid["hsieh"] = hsieh_power(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
     grid["z"] = (grid["power"] - grid["demidenko"]) / np.sqrt(grid["demidenko"] * (1 - grid["demidenko"]) / reps)
     return grid[["n", "reps", "power", "mc_se", "demidenko", "hsieh", "z", "nonconverged"]]
 

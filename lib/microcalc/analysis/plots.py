@@ -22,10 +22,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from microcalc.core.paths import project_path
+
+if TYPE_CHECKING:
+    from microcalc.analysis.pooling import RandomEffectsPooled
 
 __all__ = [
     "CHOSEN_HATCH",
@@ -514,7 +518,7 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None,
     return ax
 
 
-def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None, outcome: str = "bone metastasis",
+def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=None, outcome: str = "bone metastasis",
                        synthetic: bool = False):
     """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes.
 
@@ -526,7 +530,7 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None, outcome: st
     import numpy as np
 
     est = centres[centres["estimable"]].reset_index(drop=True)
-    pooled_ok = bool(np.isfinite(pooled["or"]))
+    pooled_ok = bool(np.isfinite(pooled.or_))
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.5 * len(est) + 1.9))
     y = np.arange(len(est))[::-1] + 1
@@ -535,10 +539,10 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None, outcome: st
     ax.errorbar(est["or"], y, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
                 ecolor=MICROCALCIFICATION, capsize=2, linewidth=1)
     ax.scatter(est["or"], y, s=30 + 170 * w / w.max(), marker="s", color=MICROCALCIFICATION, zorder=3)
-    lo, mid, hi = pooled["ci_low"], pooled["or"], pooled["ci_high"]
+    lo, mid, hi = pooled.ci_low, pooled.or_, pooled.ci_high
     if pooled_ok:
         ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=NEUTRAL, zorder=3)
-        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled['tau2']:.3f}, I² = {pooled['i2']:.0f}%)"
+        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}%)"
     else:
         pooled_label = "pooled, DerSimonian-Laird"
     _or_column(ax, list(y) + [0], [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]

@@ -7,7 +7,7 @@ from importlib import metadata
 
 import pandas as pd
 
-__all__ = ["setup", "versions"]
+__all__ = ["setup", "versions", "supported_pythons"]
 
 _PACKAGES = ("microcalc", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
              "papermill", "nbval", "tableone", "pandera", "firthmodels")

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ from microcalc.core.outputs import sha256, write_csv
 from microcalc.core.paths import project_path, project_root
 
 __all__ = ["BUNDLE_FORMAT", "results_sha256", "SMALL_GROUP_MIN", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
-           "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "read_bundle", "main"]
+           "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "Bundle", "read_bundle", "main"]
 
 #: Version of the bundle layout (files and columns); a reader refuses any other.
 BUNDLE_FORMAT = 1
@@ -327,16 +328,37 @@ def results_sha256(folder: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def read_bundle(folder: str | os.PathLike) -> dict:
+@dataclass(frozen=True)
+class Bundle:
+    """A validated results bundle (:func:`read_bundle`).
+
+    Attributes
+    ----------
+    site : the site's name (``bundle.json``'s, else the run folder's).
+    meta : ``bundle.json``; run : ``run.json`` (JSON documents, as written).
+    manifest_sha256, results_sha256 : the manifest's checksum and :func:`results_sha256`.
+    terms, counts, cohorts : the three tables, with the columns of :data:`SCHEMAS`.
+    """
+
+    site: str
+    meta: dict
+    run: dict
+    manifest_sha256: str
+    results_sha256: str
+    terms: pd.DataFrame
+    counts: pd.DataFrame
+    cohorts: pd.DataFrame
+
+
+def read_bundle(folder: str | os.PathLike) -> Bundle:
     """A validated bundle: ``site``, ``meta`` (bundle.json), ``run`` (run.json) and the three tables."""
     folder = Path(folder)
     meta = validate_bundle(folder)
-    out = {"site": meta.get("site") or folder.parent.name, "meta": meta,
-           "run": json.loads((folder / "run.json").read_text(encoding="utf-8")),
-           "manifest_sha256": sha256(folder / MANIFEST), "results_sha256": results_sha256(folder)}
-    for name in SCHEMAS:
-        out[name.removesuffix(".csv")] = pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
-    return out
+    tables = {name.removesuffix(".csv"): pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
+              for name in SCHEMAS}
+    return Bundle(site=meta.get("site") or folder.parent.name, meta=meta,
+                  run=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+                  manifest_sha256=sha256(folder / MANIFEST), results_sha256=results_sha256(folder), **tables)
 
 
 def main(argv: list[str] | None = None) -> int:

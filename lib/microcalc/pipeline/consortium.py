@@ -18,6 +18,9 @@ Command line (how ``make pool`` and ``make sites`` call it)::
 
 It validates every bundle first (one line per refused bundle), then executes
 ``notebooks/08_consortium.ipynb`` into ``runs/pooled/`` with those bundles.
+
+The pooling itself is in :mod:`~microcalc.pipeline.consortium_pool`, whose
+public names this module re-exports.
 """
 
 from __future__ import annotations
@@ -26,37 +29,27 @@ import argparse
 import os
 import shutil
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from microcalc.pipeline.bundle import BundleError, read_bundle, write_bundle
-from microcalc.analysis.meta import (PooledOR, leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird,
-                   pool_reml_hksj)
+from microcalc.pipeline.bundle import Bundle, BundleError, read_bundle, write_bundle
 from microcalc.core.paths import project_path, project_root
-from microcalc.abstract.pvalues import Z_975
+from microcalc.pipeline.consortium_pool import (
+    ConsortiumError, EXPOSURE, FINDINGS, leave_one_site_out, mantel_haenszel_table, pool_finding, PooledFinding,
+    pool_fixed_effect, pool_sites, site_estimates,
+)
 
 __all__ = ["EXPOSURE", "FINDINGS", "ConsortiumError", "load_bundles", "bundles_of_sites", "site_estimates",
            "pool_fixed_effect", "pool_sites", "mantel_haenszel_table", "leave_one_site_out",
-           "plot_site_forest", "pool_finding", "sources_table", "site_table", "pooled_table", "listing",
+           "plot_site_forest", "PooledFinding", "pool_finding", "sources_table", "site_table", "pooled_table", "listing",
            "write_pooled", "demo_bundles", "POOLED_DIR", "pool_bundles", "main"]
 
-#: The exposure whose log OR is pooled.
-EXPOSURE = "microcalcification"
-#: cohort -> (outcome, the published multivariable OR's id, label).
-FINDINGS = {"nact_cohort": ("non_pcr", "nact_or_calc_multi", "non-pCR"),
-            "bone_cohort": ("bone_metastasis", "bone_or_calc_multi", "bone metastasis")}
 #: Where the pooled results go.
 POOLED_DIR = "runs/pooled"
 #: The seed of the demonstration's second synthetic site (the bundled cohorts' seed + 1).
 DEMO_SEED_OFFSET = 1
-
-
-class ConsortiumError(ValueError):
-    """Bundles that cannot be pooled; one line per problem."""
 
 
 def _relative(folder: str | os.PathLike) -> str:
@@ -69,7 +62,7 @@ def _relative(folder: str | os.PathLike) -> str:
                               "enters the pooled notebook") from None
 
 
-def load_bundles(folders) -> list[dict]:
+def load_bundles(folders) -> list[Bundle]:
     """Validate and read every bundle (see :func:`microcalc.pipeline.bundle.read_bundle`); all refusals at once.
 
     Two bundles of the same site are refused too.
@@ -82,9 +75,9 @@ def load_bundles(folders) -> list[dict]:
             problems.append(f"bundle refused: {err}")
     seen = {}
     for b in out:
-        if b["site"] in seen:
-            problems.append(f"two bundles of site {b['site']!r}: pool each site once")
-        seen[b["site"]] = True
+        if b.site in seen:
+            problems.append(f"two bundles of site {b.site!r}: pool each site once")
+        seen[b.site] = True
     if problems:
         raise ConsortiumError("\n".join(problems))
     if len(out) < 2:
@@ -97,137 +90,6 @@ def bundles_of_sites(sites_file: str | os.PathLike, runs_root: str | os.PathLike
     from microcalc.pipeline.run import load_sites
 
     return [(Path(runs_root) / site["name"] / "bundle").as_posix() for site in load_sites(sites_file)]
-
-
-def _two_by_two(counts: pd.DataFrame, cohort: str, row: str, outcome: str) -> dict:
-    cells = counts[(counts["cohort"] == cohort) & (counts["row_variable"] == row)
-                   & (counts["column_variable"] == outcome)]
-    get = cells.set_index(["row_level", "column_level"])["count"]
-    try:
-        return {"events_exposed": get["yes", "yes"], "n_exposed": get["yes", "yes"] + get["yes", "no"],
-                "events_reference": get["no", "yes"], "n_reference": get["no", "yes"] + get["no", "no"]}
-    except KeyError:
-        return {k: np.nan for k in ("events_exposed", "n_exposed", "events_reference", "n_reference")}
-
-
-def site_estimates(bundles: list[dict], cohort: str, model: str = "multivariable",
-                   term: str = EXPOSURE) -> pd.DataFrame:
-    """One row per site: its log OR of ``term`` (``model``), variance, OR with Wald 95% CI, and its 2x2 counts.
-
-    The columns are those :func:`microcalc.analysis.meta.leave_one_centre_out` reads
-    (``centre`` is the site). A fit that did not converge, or a term a site
-    could not estimate, is kept with ``estimable`` False and the reason in ``note``.
-    """
-    outcome = FINDINGS[cohort][0]
-    rows = []
-    for b in bundles:
-        t = b["terms"]
-        hit = t[(t["cohort"] == cohort) & (t["model"] == model) & (t["term"] == term)]
-        row = {"centre": b["site"]}
-        if len(hit):
-            h = hit.iloc[0]
-            row.update(log_or=float(h["log_or"]), se=float(h["se"]), n=int(h["n"]), events=int(h["events"]),
-                       converged=bool(h["converged"]))
-        else:
-            row.update(log_or=np.nan, se=np.nan, n=np.nan, events=np.nan, converged=False)
-        row.update(_two_by_two(b["counts"], cohort, term, outcome))
-        ok = np.isfinite(row["log_or"]) and np.isfinite(row["se"]) and row["converged"]
-        row["estimable"] = bool(ok)
-        if ok:
-            row["note"] = ""
-        elif not len(hit):
-            row["note"] = f"not estimable: the bundle has no {model} term {term!r}"
-        elif str(hit.iloc[0]["suppressed"]).lower() == "true":
-            row["note"] = "not estimable: suppressed in the bundle (a group of fewer than 10 patients)"
-        else:
-            row["note"] = "not estimable: the site's model did not converge"
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    out["var"] = out["se"] ** 2
-    out["or"] = np.exp(out["log_or"])
-    out["ci_low"] = np.exp(out["log_or"] - Z_975 * out["se"])
-    out["ci_high"] = np.exp(out["log_or"] + Z_975 * out["se"])
-    return out
-
-
-def pool_fixed_effect(log_or, var, level: float = 0.95) -> PooledOR:
-    """Fixed-effect inverse-variance pooling (R ``metafor::rma(yi, vi, method = "FE")``), as a :class:`PooledOR`."""
-    y, v = np.asarray(log_or, float), np.asarray(var, float)
-    keep = np.isfinite(y) & np.isfinite(v)
-    y, v = y[keep], v[keep]
-    if len(y) < 1:
-        raise ValueError("not estimable: no site with a finite estimate")
-    w = 1 / v
-    mu = float(np.sum(w * y) / np.sum(w))
-    se = float(np.sqrt(1 / np.sum(w)))
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    q = float(np.sum(w * (y - mu) ** 2))
-    k = len(y)
-    q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else np.nan
-    i2 = max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0
-    return PooledOR("fixed effect, inverse variance, Wald CI (normal)", k, mu, se, float(np.exp(mu)),
-                    float(np.exp(mu - z * se)), float(np.exp(mu + z * se)),
-                    float(2 * stats.norm.sf(abs(mu / se))), None, 0.0, i2, q, q_p)
-
-
-def pool_sites(sites: pd.DataFrame) -> pd.DataFrame:
-    """REML + HKSJ (with prediction interval), fixed-effect IV and DerSimonian-Laird of the estimable sites,
-    and, as a check, the Hartung-Knapp variance truncated at the fixed-effect one (metafor ``test = "adhoc"``):
-    with sites that agree more closely than their standard errors predict (Q < k - 1) the untruncated
-    interval can be narrower than the fixed-effect one.
-
-    Returns one row per method (the fields of :class:`microcalc.analysis.meta.PooledOR`);
-    a method that cannot be had is a row of NaN with ``note`` "not estimable: <reason>".
-    """
-    est = sites[sites["estimable"]]
-    rows = []
-    def truncated(y, v):
-        return pool_reml_hksj(y, v, truncate=True)
-
-    for label, fn in (("REML + HKSJ", pool_reml_hksj), ("fixed effect (IV)", pool_fixed_effect),
-                      ("DerSimonian-Laird", pool_dersimonian_laird),
-                      ("REML + HKSJ truncated (check)", truncated)):
-        try:
-            r = asdict(fn(est["log_or"], est["var"]))
-            r["note"] = ""
-        except ValueError as err:
-            r = {"method": label, "k": len(est), "note": f"not estimable: {err}"}
-        r["label"] = label
-        rows.append(r)
-    return pd.DataFrame(rows).rename(columns={"or_": "or"})
-
-
-def leave_one_site_out(sites: pd.DataFrame) -> pd.DataFrame:
-    """REML + HKSJ of the multivariable log ORs and Mantel-Haenszel of the counts, each site left out in turn."""
-    return leave_one_centre_out(sites[sites["estimable"]].reset_index(drop=True)).rename(
-        columns={"left_out": "site_left_out"})
-
-
-def mantel_haenszel_table(bundles: list[dict]) -> pd.DataFrame:
-    """Mantel-Haenszel OR across sites of every yes/no comparison with the outcome that all sites' counts show.
-
-    Each site is a stratum (R ``mantelhaen.test`` on the 2x2xK table; Robins-Breslow-Greenland CI).
-    """
-    rows = []
-    for cohort, (outcome, _, label) in FINDINGS.items():
-        first = bundles[0]["counts"]
-        variables = first[(first["cohort"] == cohort) & (first["column_variable"] == outcome)
-                          & first["row_level"].isin(["yes", "no"])]["row_variable"].unique()
-        for var in variables:
-            strata = pd.DataFrame([{"centre": b["site"], **_two_by_two(b["counts"], cohort, var, outcome)}
-                                   for b in bundles])
-            row = {"cohort": cohort, "outcome": outcome, "comparison": f"{var} yes vs no", "k": len(strata)}
-            if strata.drop(columns="centre").isna().any().any():
-                row["note"] = "not estimable: a site's counts are suppressed (small-group rule) or missing"
-            else:
-                try:
-                    m = mantel_haenszel(strata)
-                    row.update({"or": m.or_, "ci_low": m.ci_low, "ci_high": m.ci_high, "p": m.p,
-                                "cmh_chi2": m.q, "note": ""})
-                except ValueError as err:
-                    row["note"] = f"not estimable: {err}"
-            rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float, label: str, ax=None):
@@ -273,42 +135,7 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
     return ax
 
 
-def pool_finding(bundles: list[dict], cohort: str) -> dict:
-    """Everything the notebook shows for one finding (``cohort``'s multivariable OR of microcalcification).
-
-    Returns
-    -------
-    dict
-        ``sites`` (:func:`site_estimates`), ``pooled`` (:func:`pool_sites`), ``leave_one_out``
-        (:func:`leave_one_site_out`), ``heterogeneity`` (a sentence that never concludes homogeneity
-        from few sites; :func:`microcalc.analysis.meta.heterogeneity_sentence`), ``published`` (the paper's OR)
-        and ``label``.
-    """
-    from microcalc.analysis.meta import heterogeneity_sentence
-    from microcalc.abstract.published import load_published
-
-    outcome, ident, label = FINDINGS[cohort]
-    sites = site_estimates(bundles, cohort)
-    est = sites[sites["estimable"]]
-    try:
-        sentence = heterogeneity_sentence(pool_reml_hksj(est["log_or"], est["var"]))
-        sentence = sentence.replace("centres", "sites").replace("centre", "site")
-    except ValueError as err:
-        sentence = f"Heterogeneity not estimable: {err}."
-    pooled = pool_sites(sites)
-    by = pooled.set_index("label")
-    if by.loc["REML + HKSJ", "ci_high"] / by.loc["REML + HKSJ", "ci_low"] < \
-            by.loc["fixed effect (IV)", "ci_high"] / by.loc["fixed effect (IV)", "ci_low"]:
-        sentence += (" The sites agree more closely than their standard errors predict (Q < k - 1), so the "
-                     "untruncated Hartung-Knapp interval is narrower than the fixed-effect one; this is a known "
-                     "property of the method with few sites, not extra precision: read the truncated interval "
-                     "(the Hartung-Knapp variance never below the fixed-effect one) beside it.")
-    return {"sites": sites, "pooled": pooled, "leave_one_out": leave_one_site_out(sites),
-            "heterogeneity": sentence, "published": float(load_published().loc[ident, "value"]),
-            "label": label, "outcome": outcome}
-
-
-def write_pooled(findings: dict[str, dict], mh: pd.DataFrame, output_dir: str | os.PathLike) -> list[Path]:
+def write_pooled(findings: dict[str, PooledFinding], mh: pd.DataFrame, output_dir: str | os.PathLike) -> list[Path]:
     """Write ``<output_dir>/data/results/08_*.csv``: site estimates, pooled estimates, leave-one-site-out,
     Mantel-Haenszel; one row set per cohort."""
     from microcalc.core.outputs import write_csv
@@ -316,7 +143,7 @@ def write_pooled(findings: dict[str, dict], mh: pd.DataFrame, output_dir: str | 
     folder = project_path(output_dir) / "data" / "results"
     tables = {}
     for key in ("sites", "pooled", "leave_one_out"):
-        tables[key] = pd.concat([f[key].assign(cohort=c) for c, f in findings.items()], ignore_index=True)
+        tables[key] = pd.concat([getattr(f, key).assign(cohort=c) for c, f in findings.items()], ignore_index=True)
     names = {"sites": "08_site_estimates.csv", "pooled": "08_pooled.csv",
              "leave_one_out": "08_leave_one_site_out.csv"}
     paths = [write_csv(tables[k].rename(columns={"centre": "site"}), folder / n) for k, n in names.items()]
@@ -324,22 +151,22 @@ def write_pooled(findings: dict[str, dict], mh: pd.DataFrame, output_dir: str | 
     return paths
 
 
-def sources_table(bundles: list[dict]) -> pd.DataFrame:
+def sources_table(bundles: list[Bundle]) -> pd.DataFrame:
     """One row per bundle: site, synthetic or not, format, contract version, results sha256 (12 digits; the
     result tables only, so it does not change with the Python or package versions that wrote them), cohort sizes."""
     rows = []
     for b in bundles:
-        sizes = b["cohorts"].set_index("cohort")["n"]
-        rows.append({"site": b["site"], "synthetic": bool(b["run"].get("synthetic", False)),
-                     "bundle format": b["meta"]["bundle_format"], "data contract": b["meta"]["contract_version"],
-                     "results sha256": b["results_sha256"][:12],
+        sizes = b.cohorts.set_index("cohort")["n"]
+        rows.append({"site": b.site, "synthetic": bool(b.run.get("synthetic", False)),
+                     "bundle format": b.meta["bundle_format"], "data contract": b.meta["contract_version"],
+                     "results sha256": b.results_sha256[:12],
                      "NACT patients": sizes.get("nact_cohort"), "bone patients": sizes.get("bone_cohort")})
     return pd.DataFrame(rows).set_index("site")
 
 
-def site_table(finding: dict) -> pd.DataFrame:
+def site_table(finding: PooledFinding) -> pd.DataFrame:
     """The sites of a finding as shown: patients and events of the model, OR (95% CI), and the 2x2 counts."""
-    s = finding["sites"]
+    s = finding.sites
     out = pd.DataFrame({
         "site": s["centre"], "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"])],
         "OR (95% CI)": [f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"])],
@@ -351,14 +178,14 @@ def site_table(finding: dict) -> pd.DataFrame:
     return out.set_index("site")
 
 
-def pooled_table(finding: dict) -> pd.DataFrame:
+def pooled_table(finding: PooledFinding) -> pd.DataFrame:
     """The pooled ORs of a finding as shown, with the published OR for reference (rounded for the page)."""
-    p = finding["pooled"]
+    p = finding.pooled
     cols = {"label": "method", "k": "sites", "or": "OR", "ci_low": "CI low", "ci_high": "CI high", "p": "P",
             "df": "t df", "tau2": "tau2", "i2": "I2 (%)", "q": "Q", "q_p": "P(Q)", "pi_low": "PI low",
             "pi_high": "PI high", "note": "note"}
     out = p[[c for c in cols if c in p]].rename(columns=cols).set_index("method")
-    out.loc["published (the paper)", "OR"] = finding["published"]
+    out.loc["published (the paper)", "OR"] = finding.published
     return out.round(4)
 
 
@@ -418,7 +245,7 @@ def pool_bundles(bundles: list[str], output_dir: str = POOLED_DIR, log=print) ->
                  {"bundles": rel, "output_dir": _relative(staging)})
     from microcalc.pipeline.report import build_report
 
-    synthetic = all(b["run"].get("synthetic", False) for b in loaded)
+    synthetic = all(b.run.get("synthetic", False) for b in loaded)
     build_report(staging, staging, synthetic=synthetic, label="pooled")  # runs/pooled/report/
     old = final.with_name(f".{final.name}.old")
     if final.exists():

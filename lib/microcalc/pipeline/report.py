@@ -18,6 +18,10 @@ HTML outputs through an allowlist of table and text tags, so a folder named
 The site folder is marked as the builder's (:data:`MARKER`, listing the files
 it wrote). A rebuild deletes only the files that list names; a folder that
 exists, is not empty and carries no marker is refused, never deleted.
+
+Sibling modules hold the parts, whose public names this module re-exports:
+:mod:`~microcalc.pipeline.report_html` (escaping, alt texts) and
+:mod:`~microcalc.pipeline.report_messages` (key messages and finding sentences).
 """
 
 from __future__ import annotations
@@ -34,20 +38,14 @@ from pathlib import Path
 import nbformat
 
 from microcalc.core.paths import project_path
+from microcalc.pipeline.report_html import alt_texts, escape_outputs, _strip_remote_scripts, _title_and_question
+from microcalc.pipeline.report_messages import finding_sentences, key_messages, _key_results
 
-__all__ = ["build_report", "escape_outputs", "ReportFolderError", "KEY_FIGURES", "MARKER", "main"]
+__all__ = ["build_report", "escape_outputs", "ReportFolderError", "KEY_FIGURES", "MARKER", "main",
+           "alt_texts", "key_messages", "finding_sentences", "print_pdf"]
 
 #: The file that marks a folder as written by :func:`build_report` and lists what it wrote.
 MARKER = ".microcalc-report.json"
-
-#: Tags and attributes an HTML output (a pandas table, mostly) may keep; anything else is shown as text.
-_HTML_TAGS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col",
-                        "div", "span", "p", "br", "b", "i", "em", "strong", "code", "pre", "sup", "sub",
-                        "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "style", "small", "hr"})
-_HTML_ATTRIBUTES = ["class", "id", "colspan", "rowspan", "halign", "valign", "align", "border", "scoped", "title",
-                    "style"]
-_CSS_PROPERTIES = ["text-align", "vertical-align", "font-weight", "font-style", "color", "background-color",
-                   "border", "border-bottom", "border-top", "padding", "white-space", "width"]
 
 
 class ReportFolderError(RuntimeError):
@@ -78,56 +76,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 #: Cell tags the edition obeys (JupyterBook's names): the whole cell, its code, its output left out;
 #: ``show-code`` shows a cell's code unfolded. Every other code cell is folded.
 REMOVE_CELL, REMOVE_INPUT, REMOVE_OUTPUT, SHOW_CODE = "remove-cell", "remove-input", "remove-output", "show-code"
-
-_TEST_NAMES = {"fisher_exact": "Fisher's exact test", "pearson_chi2": "Pearson's χ² test",
-               "yates_chi2": "the Yates-corrected χ² test", "mann_whitney": "the Mann-Whitney test",
-               "logistic_wald": "the Wald test of a logistic regression"}
-
-def _strip_remote_scripts(page: str) -> str:
-    """Remove scripts and stylesheets loaded from the network (the site must work offline)."""
-    page = re.sub(r'<script[^>]+src="https?://[^"]*"[^>]*>\s*</script>', "", page)
-    page = re.sub(r'<link[^>]+href="https?://[^"]*"[^>]*>', "", page)
-    return page
-
-
-def _escape_markdown(text: str) -> str:
-    """``<`` escaped outside code spans, so no tag in a Markdown output becomes markup."""
-    parts = re.split(r"(`+[^`]*?`+)", text)
-    return "".join(part if part.startswith("`") else part.replace("<", "&lt;") for part in parts)
-
-
-def _clean_html(text: str) -> str:
-    import bleach
-    from bleach.css_sanitizer import CSSSanitizer  # tinycss2, through nbconvert's bleach[css]
-
-    return bleach.clean(text, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, strip=False, strip_comments=True,
-                        css_sanitizer=CSSSanitizer(allowed_css_properties=_CSS_PROPERTIES))
-
-
-def escape_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Make every output's data-derived text inert before rendering (in place); returns ``nb``.
-
-    Markdown outputs have ``<`` escaped outside code spans; HTML outputs keep
-    only :data:`_HTML_TAGS` with :data:`_HTML_ATTRIBUTES` (no script, image,
-    link or event handler), anything else escaped as text; JavaScript
-    outputs are dropped.
-    """
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data")
-            if not data:
-                continue
-            for mime in [m for m in data if "javascript" in m]:
-                del data[mime]
-            if not data:
-                data["text/plain"] = "(a script output, not shown in the HTML edition)"
-            if "text/markdown" in data:
-                md = data["text/markdown"]
-                data["text/markdown"] = _escape_markdown("".join(md) if isinstance(md, list) else md)
-            if "text/html" in data:
-                page = data["text/html"]
-                data["text/html"] = _clean_html("".join(page) if isinstance(page, list) else page)
-    return nb
 
 
 def _legacy_files(out: Path) -> list[str] | None:
@@ -175,174 +123,6 @@ def _prepare_site(out: Path) -> None:
 def _write_marker(out: Path, files: list[str]) -> None:
     (out / MARKER).write_text(json.dumps({"written_by": "microcalc.pipeline.report", "files": sorted(files)}, indent=1)
                               + "\n", encoding="utf-8")
-
-
-# ------------------------------------------------------------------ what the pages say
-def _title_and_question(nb: nbformat.NotebookNode) -> tuple[str, str]:
-    first = nb.cells[0].source if nb.cells else ""
-    title = next((line[2:].strip() for line in first.splitlines() if line.startswith("# ")), "notebook")
-    question = next((line for line in first.splitlines() if line.startswith("**Question.**")), "")
-    return title, question.replace("**Question.**", "").strip()
-
-
-def _plain(markdown: str) -> str:
-    """Markdown as plain text (for alt text): no emphasis, code marks or link targets."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    return re.sub(r"[*_`#>]+", "", text).strip()
-
-
-def alt_texts(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Give every image output an alt text (in place; returns ``nb``).
-
-    The alt text is the output's ``alt`` metadata or the cell's, when a notebook
-    sets one; otherwise "Figure: " and the heading and first sentence of the
-    Markdown cell the figure follows, which on these pages says what the figure shows.
-    """
-    heading, sentence = "", ""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            lines = [line for line in cell.source.splitlines() if line.strip()]
-            heads = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
-            prose = " ".join(line for line in lines if not line.startswith("#"))
-            if heads:
-                heading, sentence = _plain(heads[-1]), ""
-            if prose:
-                sentence = _plain(re.split(r"(?<=[.:;])\s", prose, maxsplit=1)[0])
-            continue
-        for output in cell.get("outputs", []):
-            if "image/png" in output.get("data", {}):
-                alt = (output.get("metadata", {}).get("alt") or cell.metadata.get("alt")
-                       or "Figure: " + ". ".join(x for x in (heading, sentence) if x).rstrip(".:;") + ".")
-                output.setdefault("metadata", {})["mc_alt"] = alt
-    return nb
-
-
-def _read_csv(path: Path):
-    import pandas as pd
-
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
-
-
-def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[str]:
-    """The index's key messages, as plain sentences, each computed from a file the notebooks wrote.
-
-    From notebook 01 (``data/reconstructed/``, the paper's numbers, the same for
-    every run): the tables the abstract fixes uniquely, any printed P matched only
-    by a test the paper does not name, and whether the published odds ratios,
-    CIs and P values agree with one another. Then, from notebook 07: on the
-    bundled data the reproduction check's counts (:func:`microcalc.replicate.summary`),
-    on a site's data the findings' headline (:func:`finding_sentences` gives one
-    sentence per finding, shown under it).
-    A file that is missing gives a sentence saying which notebook has not run.
-    """
-    import pandas as pd
-
-    from microcalc import replicate
-
-    rec = project_path("data/reconstructed")
-    out: list[str] = []
-    overview = _read_csv(rec / "01_reconstruction_overview.csv")
-    if overview is None:
-        out.append("The reconstruction of the paper's tables (notebook 01) has not been run.")
-    else:
-        unique = overview[(overview["status"] == "unique") & overview["reconstruction"].isin(["nact_pcr", "bone_met"])]
-        fixed = []
-        for _, row in unique.iterrows():
-            a, b = (part.strip() for part in row["table"].split("vs"))
-            what = row["what"] if row["what"][1:2].isupper() else row["what"][:1].lower() + row["what"][1:]
-            fixed.append(f"{what}: {a.replace('/', ' of ')} with microcalcification against "
-                         f"{b.replace('/', ' of ')} without")
-        open_ = overview[overview["status"] != "unique"]
-        text = "The abstract's numbers fix one table each for " + "; and for ".join(fixed) + "."
-        if len(open_):
-            first = open_.iloc[0]
-            text += (f" It leaves {len(open_)} others open, among them {first['what']} "
-                     f"({first['feasible tables']} possible tables).")
-        out.append(text)
-    verdicts = _read_csv(rec / "01_p_verdicts.csv")
-    if verdicts is not None:
-        measures = {}
-        findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
-        if findings_csv is not None:
-            measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
-        for _, row in verdicts[verdicts["verdict"].str.startswith("only an unnamed test")].iterrows():
-            tests = ", ".join(_TEST_NAMES.get(t.strip(), t.strip()) for t in row["reproduced by"].split(","))
-            out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
-                       f"by {tests}, a test the paper does not name for it (it names {row['paper names']}).")
-    coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")
-    if coherence is not None:
-        ok = coherence[(coherence["P consistent"] == "True") & (coherence["OR consistent"] == "True")]
-        text = (f"{len(ok)} of the {len(coherence)} published odds ratios are internally consistent with their "
-                "95% CIs and P values")
-        bad = sorted(set(coherence["id"]) - set(ok["id"]))
-        out.append(text + (f"; not consistent: {', '.join(bad)}." if bad else "."))
-    results = project_path(output_dir) / "data" / "results"
-    if synthetic:
-        table = _read_csv(results / "replication.csv")
-        out.append("Reproduction check of the pipeline on the synthetic data (not a replication): "
-                   + (replicate.summary(table) + "." if table is not None
-                      else "the report (notebook 07) has not been run."))
-    else:
-        findings = results / "replication_findings.csv"
-        if findings.is_file():
-            frame = pd.read_csv(findings)
-            out.append(replicate.findings_headline(frame) + ".")
-        else:
-            out.append("The replication report (notebook 07) has not been run on these data.")
-    return out
-
-
-def finding_sentences(output_dir: str | Path) -> list[str]:
-    """On a site's data, one sentence per finding (:func:`microcalc.replicate.findings_sentences`), or none."""
-    import pandas as pd
-
-    from microcalc.replicate import findings_sentences
-
-    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
-    if not findings.is_file():
-        return []
-    frame = pd.read_csv(findings)
-    labels = _finding_labels(frame)
-    return [re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
-            for s in findings_sentences(frame)]
-
-
-def _finding_labels(findings) -> dict[str, str]:
-    """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
-    model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
-    return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
-            for i, m in zip(findings["id"], findings["measure"])}
-
-
-def _key_results(output_dir: Path, synthetic: bool) -> str:
-    """The index's table of the paper's findings: published beside this run (HTML, every cell escaped)."""
-    import pandas as pd
-
-    from microcalc.replicate import findings_display
-    from microcalc.study import FINDING_IDS
-
-    results = output_dir / "data" / "results"
-    findings = _read_csv(results / "replication_findings.csv")
-    if findings is None:
-        return "<p>The replication report (notebook 07) has not been run: no results to show.</p>"
-    measure = _finding_labels(findings)
-    if synthetic:
-        score = _read_csv(results / "replication.csv")
-        if score is None:
-            return "<p>The reproduction check (notebook 07) has not been run.</p>"
-        score = score.set_index("id")
-        head = ["Finding", "Published", "This run", "Agreement"]
-        rows = [[measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
-                for i in FINDING_IDS if i in score.index]
-    else:
-        shown = findings_display(pd.read_csv(results / "replication_findings.csv"))
-        head = ["Finding", "Published", "This site", "Same direction, significant", "Inside 95% prediction interval"]
-        rows = [[measure.get(f.split(":")[0], f), p, s, c1, c3] for f, p, s, c1, c3 in
-                shown[["finding", "published", "this site", "1 same direction, significant",
-                       "3 inside 95% prediction interval"]].itertuples(index=False)]
-    cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return ('<table class="mc-results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
-            + f"</tr></thead><tbody>{cells}</tbody></table>")
 
 
 def _banner(synthetic: bool, label: str | None) -> str:

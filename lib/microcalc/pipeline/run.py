@@ -39,35 +39,42 @@ Command line: ``python -m microcalc.pipeline.run --data-dir DIR --name NAME``,
 ``python -m microcalc.pipeline.run --check-run NAME``; with ``--from-env`` the values
 come from ``$MICROCALC_DATA``, ``$MICROCALC_NAME`` and ``$MICROCALC_SITES``
 (how the Makefile passes them, with no shell in between).
+
+Parts of the machinery sit in sibling modules, whose public names this module
+re-exports: :mod:`~microcalc.pipeline.run_checks` (names and parameters),
+:mod:`~microcalc.pipeline.run_store` (lock and transaction),
+:mod:`~microcalc.pipeline.run_privacy` (identifiers redacted) and
+:mod:`~microcalc.pipeline.sites` (the sites file).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as _dt
-import errno
-import fcntl
-import json
 import os
 import platform
-import re
-import shutil
 import signal
-import subprocess
 import sys
 import time
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from microcalc.pipeline.execute import machine_paths, redact_outputs, redact_text, run_notebook
+from microcalc.pipeline.execute import machine_paths, redact_text, run_notebook
 from microcalc.core.outputs import sha256
-from microcalc.core.paths import RUN_DIR_ENV, STAGING_DIR_ENV, project_path, project_root
+from microcalc.core.paths import RUN_DIR_ENV, STAGING_DIR_ENV, project_path
 from microcalc.abstract.published import load_published
 from microcalc.replicate import criteria_side_by_side
+from microcalc.pipeline.run_checks import (
+    check_name, check_parameters, RunError, RunInterrupted, RUNNER_PARAMETERS, _inside_project, _notebook_path,
+    _shown,
+)
+from microcalc.pipeline.run_privacy import _data_files, _kernel_stderr, _patient_ids, _redact_file
+from microcalc.pipeline.run_store import (
+    check_run, run_lock, _commit, _is_disk_full, _keep_failed, _recover, _utc_now, _write_json,
+)
+from microcalc.pipeline.sites import load_sites
 
 __all__ = ["SITE_NOTEBOOKS", "MAIN_ESTIMATES", "RUNNER_PARAMETERS", "RunError", "RunInterrupted",
            "check_name", "check_parameters", "run_lock", "run_pipeline", "run_sites", "load_sites",
@@ -88,112 +95,9 @@ MAIN_ESTIMATES = {
     "bone_wholebody_calc": "proportion", "bone_wholebody_nocalc": "proportion",
 }
 
-#: Parameters only the runner sets: where the data are read from and where the run writes.
-RUNNER_PARAMETERS = ("data_dir", "output_dir")
-
 #: Packages whose versions ``run.json`` records.
 KEY_PACKAGES = ("microcalc", "numpy", "pandas", "scipy", "statsmodels", "firthmodels", "tableone",
                 "matplotlib", "openpyxl", "pyarrow", "papermill", "nbconvert")
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_RESERVED_SUFFIXES = (".failed",)
-#: Ids shorter than this are not redacted: they cannot be told from the counts around them.
-_MIN_REDACTED_ID = 3
-
-
-class RunError(RuntimeError):
-    """A run could not start or a notebook failed; the message says where and why."""
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """The run was interrupted (Ctrl-C or SIGTERM); the previous complete run is untouched."""
-
-
-def check_name(name: str) -> str:
-    """Refuse a run name that is not a plain folder name (1-64 of letters, digits, ``_ . -``)."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(_RESERVED_SUFFIXES):
-        raise RunError(f"run name {name!r}: use 1 to 64 letters, digits, '_', '.' or '-', starting with a "
-                       "letter or digit and not ending in '.failed'")
-    return name
-
-
-def _shown(path: Path) -> str:
-    """A path as messages show it: relative to the project root when inside it."""
-    try:
-        return Path(os.path.normpath(path)).relative_to(project_root()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _inside_project(folder: str | os.PathLike) -> str:
-    """``folder`` relative to the project root (lexically), or a RunError if it lies outside."""
-    path = Path(os.path.normpath(project_path(folder)))
-    try:
-        rel = path.relative_to(project_root())
-    except ValueError:
-        raise RunError(f"the data folder {Path(folder).name!r} lies outside the project; put the files (or a "
-                       "symlink to their folder) under data/private/<site>/, so that no path of this "
-                       "machine enters the run's notebooks and pages") from None
-    return rel.as_posix() or "."
-
-
-def _notebook_path(name: str) -> Path:
-    """A notebook by name (``04_nact_pcr``) or number (``04``)."""
-    folder = project_path("notebooks")
-    if name.isdigit():
-        found = sorted(folder.glob(f"{int(name):02d}_*.ipynb"))
-    else:
-        found = [folder / (name if name.endswith(".ipynb") else f"{name}.ipynb")]
-    found = [p for p in found if p.is_file()]
-    if not found:
-        have = ", ".join(p.stem for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")))
-        raise RunError(f"no notebook {name!r} in notebooks/ (have: {have})")
-    return found[0]
-
-
-def check_parameters(notebook: Path, parameters: dict) -> None:
-    """Refuse parameters the notebook does not declare in its ``parameters`` cell."""
-    import papermill as pm
-
-    declared = pm.inspect_notebook(str(notebook))
-    if not declared:
-        raise RunError(f"{notebook.name} has no cell tagged 'parameters': it cannot take {sorted(parameters)}")
-    unknown = sorted(set(parameters) - set(declared))
-    if unknown:
-        raise RunError(f"{notebook.name} does not declare the parameter(s) {', '.join(unknown)}; "
-                       f"it takes: {', '.join(sorted(declared))}")
-
-
-@contextlib.contextmanager
-def run_lock(runs_root: str | os.PathLike, name: str):
-    """Hold the lock of run ``name`` (``<runs_root>/.<name>.lock``) or refuse with a RunError.
-
-    ``fcntl.flock`` on an open file: the operating system releases it when the
-    holder exits or is killed, so a lock file left behind is never stale.
-    """
-    root = project_path(runs_root)
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / f".{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as err:
-            if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            raise RunError(f"a run named {name!r} is already in progress"
-                           + (f" (process {holder})" if holder.isdigit() else "")
-                           + "; wait for it to finish or choose another name") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        yield path
-    finally:
-        os.close(fd)
-
-
-def _utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _versions() -> dict:
@@ -202,188 +106,6 @@ def _versions() -> dict:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[pkg] = metadata.version(pkg)
     return out
-
-
-def _data_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-def _is_id_header(cell) -> bool:
-    return re.sub(r"[\s_-]+", "_", str(cell).strip().lstrip("\ufeff").lower()) == "patient_id"
-
-
-def _ids_in_rows(rows) -> set[str]:
-    """The values under a ``patient_id`` header in rows of cells (the header is the first row)."""
-    rows = iter(rows)
-    header = next(rows, None) or []
-    columns = [i for i, cell in enumerate(header) if _is_id_header(cell)]
-    return {str(row[i]).strip() for row in rows for i in columns if i < len(row) and row[i] is not None}
-
-
-def _patient_ids(folder: Path) -> frozenset[str]:
-    """The ``patient_id`` values of the data files, as best they can be read (for redaction only).
-
-    Independent of the cleaning step, so that whatever made a run fail, its
-    ids can still be found: every workbook sheet, and text files decoded as
-    UTF-8, UTF-16 or Latin-1 and split on the most frequent of comma,
-    semicolon and tab in their first line.
-    """
-    import csv
-    import io
-
-    ids: set[str] = set()
-    for path in _data_files(folder):
-        try:
-            if path.suffix.lower() in (".xlsx", ".xlsm"):
-                import openpyxl
-
-                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-                for sheet in book.worksheets:
-                    ids |= _ids_in_rows(sheet.iter_rows(values_only=True))
-                book.close()
-                continue
-            data = path.read_bytes()
-            if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                text = data.decode("utf-16")
-            else:
-                try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    text = data.decode("latin-1")
-            first = text.split("\n", 1)[0]
-            delimiter = max(",;\t", key=first.count)
-            limit = csv.field_size_limit(sys.maxsize)  # oversized cells are read too, then the limit restored
-            try:
-                ids |= _ids_in_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-            finally:
-                csv.field_size_limit(limit)
-        except Exception:  # noqa: BLE001 - a file that cannot be read shows no id either
-            continue
-    return frozenset(i for i in ids if len(i) >= _MIN_REDACTED_ID)
-
-
-def _write_json(path: Path, content: dict) -> None:
-    """Write JSON next to ``path`` and rename it into place, after syncing it to disk."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(content, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _remove(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
-def _recover(root: Path, name: str) -> None:
-    """Finish or undo what a killed run left (under the lock): a half-done swap, a staging folder."""
-    final, old = root / name, root / f".{name}.old"
-    if old.exists():
-        if final.exists():
-            _remove(old)           # the swap had finished: drop the previous run
-        else:
-            os.replace(old, final)  # killed between the two renames: put the previous run back
-    _remove(root / f".{name}.staging")
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where not supported."""
-    import ctypes
-
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
-        return False
-    raise OSError(err, os.strerror(err), str(b))
-
-
-def _commit(root: Path, name: str, staging: Path) -> Path:
-    """Move ``staging`` into place as ``<root>/<name>``; the previous run is removed only afterwards.
-
-    Where the system can swap two folders in one step, the previous run and
-    the new one are exchanged atomically; elsewhere the previous run is
-    renamed aside first (a kill between the two renames is undone by
-    :func:`_recover`). Ctrl-C and SIGTERM wait until the swap and the removal of
-    the previous run are done.
-    """
-    final, old = root / name, root / f".{name}.old"
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        if final.exists() and _exchange(staging, final):
-            os.replace(staging, old)  # the previous run, now under the staging name
-        else:
-            if final.exists():
-                os.replace(final, old)
-            os.replace(staging, final)
-        _remove(old)
-        _remove(root / f"{name}.failed")
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
-    return final
-
-
-def _is_disk_full(err: BaseException) -> bool:
-    if isinstance(err, OSError) and err.errno == errno.ENOSPC:
-        return True
-    return "[Errno 28]" in str(getattr(err, "evalue", "")) or "No space left on device" in str(
-        getattr(err, "evalue", ""))
-
-
-def _keep_failed(root: Path, name: str, staging: Path, record: dict, ids: frozenset[str],
-                 paths: dict[str, str]) -> Path:
-    """Redact the failed attempt's notebooks, write its run.json, move it to ``<name>.failed``."""
-    for nb_path in sorted((staging / "notebooks").glob("*.ipynb")):
-        import nbformat
-
-        try:
-            nb = nbformat.read(nb_path, as_version=4)
-            nbformat.write(redact_outputs(nb, paths, ids), nb_path)
-        except Exception:  # noqa: BLE001 - a notebook cut short (disk full) is not kept
-            nb_path.unlink(missing_ok=True)
-            record.setdefault("removed", []).append(f"{nb_path.name} (incomplete)")
-    _redact_file(staging / "kernel.log", paths, ids)
-    with contextlib.suppress(OSError):
-        _write_json(staging / "run.json", record)
-    failed = root / f"{name}.failed"
-    _remove(failed)
-    os.replace(staging, failed)
-    return failed
-
-
-@contextlib.contextmanager
-def _kernel_stderr(log_file: Path):
-    """Send what the kernels print to stderr (started meanwhile) to ``log_file``, not the user's terminal."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        os.dup2(fd, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(fd)
-
-
-def _redact_file(path: Path, paths: dict[str, str], ids: frozenset[str]) -> None:
-    with contextlib.suppress(OSError, UnicodeDecodeError):
-        path.write_text(redact_text(path.read_text(encoding="utf-8"), paths, ids), encoding="utf-8")
 
 
 class _StagingEnvironment(contextlib.AbstractContextManager):
@@ -561,86 +283,6 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
     return table.rename_axis("id")
 
 
-class _SitesLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with every plain scalar read as text and duplicate keys refused."""
-
-    yaml_implicit_resolvers = {}  # no implicit types: 007, no, 1e3 and 2024-01-01 stay text
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            seen = {}
-            for key_node, _ in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
-                seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _line(node_or_mark) -> int:
-    mark = getattr(node_or_mark, "start_mark", node_or_mark)
-    return mark.line + 1
-
-
-def load_sites(sites_file: str | Path) -> list[dict]:
-    """The sites of a YAML file, every value read as text ("007" stays "007", "no" stays "no").
-
-    Read with PyYAML's safe loader (no Python objects are built). Malformed
-    YAML, a duplicate key, a value that is not text (a list, a mapping, an
-    explicit tag such as ``!!int``), an entry without ``name`` or ``data_dir``,
-    and two sites of the same name are each refused with the file's line.
-    """
-    shown = Path(sites_file).name
-    try:
-        text = project_path(sites_file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise RunError(f"{shown}: cannot read the sites file ({type(err).__name__})") from None
-    loader = _SitesLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            raise RunError(f"{shown}: the file is empty; expected 'sites:' followed by a list of entries "
-                           "with 'name' and 'data_dir'")
-        spec = loader.construct_document(root)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        what = " ".join(x for x in (err.context, err.problem) if x)
-        raise RunError(f"{shown}{where}: not valid YAML here ({what})") from None
-    except yaml.YAMLError as err:
-        raise RunError(f"{shown}: not valid YAML ({type(err).__name__})") from None
-    finally:
-        loader.dispose()
-    usage = "expected 'sites:' followed by a list of entries with 'name' and 'data_dir'"
-    if not isinstance(spec, dict) or not isinstance(spec.get("sites"), list) or not spec["sites"]:
-        raise RunError(f"{shown}, line {_line(root)}: {usage}")
-    sites_node = next(v for k, v in root.value if k.value == "sites")
-    problems, names = [], {}
-    for entry, node in zip(spec["sites"], sites_node.value):
-        line = _line(node)
-        if not isinstance(entry, dict):
-            problems.append(f"{shown}, line {line}: each site is an entry with 'name' and 'data_dir'")
-            continue
-        for (key_node, value_node), (key, value) in zip(node.value, entry.items()):
-            if not isinstance(key, str) or not isinstance(value, str):
-                problems.append(f"{shown}, line {_line(value_node)}: the value of {str(key_node.value)!r} "
-                                "must be text (a name or a folder), not a list, mapping or typed value")
-        missing = [k for k in ("name", "data_dir") if k not in entry]
-        if missing:
-            problems.append(f"{shown}, line {line}: the site has no {' or '.join(missing)}")
-        name = entry.get("name")
-        if isinstance(name, str):
-            if name in names:
-                problems.append(f"{shown}, line {line}: the site name {name!r} is used twice "
-                                f"(first on line {names[name]})")
-            else:
-                names[name] = line
-    if problems:
-        raise RunError("\n".join(problems))
-    return spec["sites"]
-
-
 def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print, workers: int | None = 1,
               scheduler=None) -> pd.DataFrame:
     """Run every site of a YAML file (``sites: [{name: ..., data_dir: ...}, ...]``) and compare them.
@@ -672,17 +314,6 @@ def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print,
     table = pd.concat([side_by_side(runs), criteria_side_by_side(runs)])
     write_csv(table.reset_index(), project_path(runs_root) / "sites_side_by_side.csv")
     return table
-
-
-def check_run(name: str, runs_root: str | Path = "runs") -> int:
-    """Execute a complete run's notebooks with ``pytest --nbval-lax`` (outputs not compared); the exit status."""
-    check_name(name)
-    folder = project_path(runs_root) / name
-    if not (folder / "run.json").is_file():
-        raise RunError(f"no complete run named {name!r} in {_shown(project_path(runs_root))}/")
-    with run_lock(project_path(runs_root), name):
-        return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                                "--nbval-current-env", str(folder / "notebooks")], cwd=project_root())
 
 
 _TERMINATED = []

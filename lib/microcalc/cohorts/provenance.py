@@ -1,0 +1,145 @@
+"""Provenance of the synthetic cohorts: the cache key of expensive steps, summaries and the README block
+(part of :mod:`microcalc.cohorts.synthesize`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from microcalc.cohorts.contract import CONTRACT
+from microcalc.core.outputs import sha256
+from microcalc.core.paths import project_path
+from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
+
+__all__ = [
+    "CACHE_FOLDER", "cache_key", "assumptions_table", "covariate_summary", "age_summary",
+    "write_provenance", "write_calibration",
+]
+
+
+#: Where notebook 02 keeps the results of its expensive steps (git-ignored; see :func:`cache_key`).
+CACHE_FOLDER = ".cache/synthesize"
+
+
+_LIBRARY = Path(__file__).parents[1]
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": value.tolist()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def cache_key(step: str, **inputs) -> str:
+    """SHA-256 of a cached step's inputs, the helper library's source and the numerical packages' versions.
+
+    ``inputs`` (dicts, arrays, numbers: e.g. the assumptions, the
+    reconstructed tables, the calibration's choices, seeds) enter as exact
+    JSON; the source of every module of :mod:`microcalc` enters byte for byte,
+    so that a change to any function the step calls gives another key; so do
+    the versions of Python's numerical packages.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
+    for module in sorted(_LIBRARY.rglob("*.py")):
+        h.update(module.relative_to(_LIBRARY).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
+    for dist in ("numpy", "pandas", "scipy", "statsmodels"):
+        h.update(f"{dist}=={metadata.version(dist)}\n".encode())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- summaries
+def assumptions_table(assumptions: dict | None = None) -> pd.DataFrame:
+    """The assumptions file as a table: cohort, item, values, source."""
+    a = assumptions or load_assumptions()
+    rows = []
+    for cohort, items in a.items():
+        for item, spec in items.items():
+            values = {k: v for k, v in spec.items() if k != "source"}
+            text = "; ".join(f"{k}: {v}" for k, v in values.items()) or "-"
+            rows.append({"cohort": cohort, "item": item, "values": text, "source": spec["source"]})
+    return pd.DataFrame(rows)
+
+
+def covariate_summary(frame: pd.DataFrame, cohort: str, assumptions: dict | None = None) -> pd.DataFrame:
+    """Share of each category level by microcalcification group, next to the assumed share.
+
+    Summaries only (counts and percentages), for the plausibility check of
+    the synthetic covariates.
+    """
+    a = (assumptions or load_assumptions())["nact" if cohort == "nact_cohort" else "bone"]
+    calc = frame["microcalcification"].astype(bool)
+    rows = []
+    for col in CONTRACT[cohort]:
+        if col.kind != "category" or col.name.startswith("bone_metastasis"):
+            continue
+        spec = a.get(col.name, {})
+        for level in col.allowed:
+            row = {"variable": col.name, "level": level}
+            for label, mask in (("with microcalcification %", calc), ("without %", ~calc),
+                                ("all %", pd.Series(True, index=frame.index))):
+                row[label] = round(100 * float((frame.loc[mask, col.name] == level).mean()), 1)
+            assumed = spec.get("probabilities", {}).get(level)
+            if assumed is None and "with_calcification" in spec:
+                assumed = (f"{spec['with_calcification'][level]:.2f} / "
+                           f"{spec['without_calcification'][level]:.2f}")
+            row["assumed"] = "-" if assumed is None else str(assumed)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def age_summary(frame: pd.DataFrame) -> pd.Series:
+    """Median, quartiles and range of age (years)."""
+    age = frame["age"].astype(float)
+    return pd.Series({"median": age.median(), "q1": age.quantile(0.25), "q3": age.quantile(0.75),
+                      "min": age.min(), "max": age.max()})
+
+
+def write_provenance(readme: str | Path, files: dict[str, Path], calibration: dict,
+                     root: str | Path = ".") -> Path:
+    """Rewrite the provenance block of ``readme`` (between its two markers) for ``files``.
+
+    The block names the generator, the seeds and each file's size and
+    SHA-256; everything outside the markers is left as it is.
+    """
+    readme = Path(readme)
+    start, end = "<!-- provenance:start -->", "<!-- provenance:end -->"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else f"# data/\n\n{start}\n{end}\n"
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    lines = [start, "",
+             "| file | synthetic patients | generator | seed | sha256 |", "|---|---|---|---|---|"]
+    for cohort, path in files.items():
+        rows = sum(1 for _ in open(path, encoding="utf-8")) - 1
+        seed = calibration["nact" if cohort == "nact_cohort" else "bone"]["seed"]
+        rel = Path(path).resolve().relative_to(project_path(root).resolve()).as_posix()
+        lines.append(f"| `{rel}` | {rows} | `microcalc.cohorts.synthesize` (notebook 02) | {seed} | `{sha256(path)}` |")
+    lines += ["", end]
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(before + "\n".join(lines) + after, encoding="utf-8")
+    return readme
+
+
+def write_calibration(calibration: dict, path: str | Path | None = None) -> Path:
+    """Write ``calibration.yaml`` with its explanatory header."""
+    path = project_path(path or CALIBRATION_FILE)
+    header = ("# Choices within feasible sets and calibrated parameters of the synthetic cohorts.\n"
+              "# Written by notebooks/02_synthetic_cohorts.ipynb (microcalc.cohorts.synthesize.calibrate);\n"
+              "# read by the generator. Do not edit by hand.\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + yaml.safe_dump(calibration, sort_keys=False, width=100), encoding="utf-8")
+    return path

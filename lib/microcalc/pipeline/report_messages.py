@@ -1,0 +1,146 @@
+"""The key messages and finding sentences of the edition's index page, from the tidy results (part of
+:mod:`microcalc.pipeline.report`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from microcalc.core.paths import project_path
+
+__all__ = ["key_messages", "finding_sentences"]
+
+
+_TEST_NAMES = {"fisher_exact": "Fisher's exact test", "pearson_chi2": "Pearson's χ² test",
+               "yates_chi2": "the Yates-corrected χ² test", "mann_whitney": "the Mann-Whitney test",
+               "logistic_wald": "the Wald test of a logistic regression"}
+
+
+def _read_csv(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+
+
+def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[str]:
+    """The index's key messages, as plain sentences, each computed from a file the notebooks wrote.
+
+    From notebook 01 (``data/reconstructed/``, the paper's numbers, the same for
+    every run): the tables the abstract fixes uniquely, any printed P matched only
+    by a test the paper does not name, and whether the published odds ratios,
+    CIs and P values agree with one another. Then, from notebook 07: on the
+    bundled data the reproduction check's counts (:func:`microcalc.replicate.summary`),
+    on a site's data the findings' headline (:func:`finding_sentences` gives one
+    sentence per finding, shown under it).
+    A file that is missing gives a sentence saying which notebook has not run.
+    """
+    import pandas as pd
+
+    from microcalc import replicate
+
+    rec = project_path("data/reconstructed")
+    out: list[str] = []
+    overview = _read_csv(rec / "01_reconstruction_overview.csv")
+    if overview is None:
+        out.append("The reconstruction of the paper's tables (notebook 01) has not been run.")
+    else:
+        unique = overview[(overview["status"] == "unique") & overview["reconstruction"].isin(["nact_pcr", "bone_met"])]
+        fixed = []
+        for _, row in unique.iterrows():
+            a, b = (part.strip() for part in row["table"].split("vs"))
+            what = row["what"] if row["what"][1:2].isupper() else row["what"][:1].lower() + row["what"][1:]
+            fixed.append(f"{what}: {a.replace('/', ' of ')} with microcalcification against "
+                         f"{b.replace('/', ' of ')} without")
+        open_ = overview[overview["status"] != "unique"]
+        text = "The abstract's numbers fix one table each for " + "; and for ".join(fixed) + "."
+        if len(open_):
+            first = open_.iloc[0]
+            text += (f" It leaves {len(open_)} others open, among them {first['what']} "
+                     f"({first['feasible tables']} possible tables).")
+        out.append(text)
+    verdicts = _read_csv(rec / "01_p_verdicts.csv")
+    if verdicts is not None:
+        measures = {}
+        findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
+        if findings_csv is not None:
+            measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
+        for _, row in verdicts[verdicts["verdict"].str.startswith("only an unnamed test")].iterrows():
+            tests = ", ".join(_TEST_NAMES.get(t.strip(), t.strip()) for t in row["reproduced by"].split(","))
+            out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
+                       f"by {tests}, a test the paper does not name for it (it names {row['paper names']}).")
+    coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")
+    if coherence is not None:
+        ok = coherence[(coherence["P consistent"] == "True") & (coherence["OR consistent"] == "True")]
+        text = (f"{len(ok)} of the {len(coherence)} published odds ratios are internally consistent with their "
+                "95% CIs and P values")
+        bad = sorted(set(coherence["id"]) - set(ok["id"]))
+        out.append(text + (f"; not consistent: {', '.join(bad)}." if bad else "."))
+    results = project_path(output_dir) / "data" / "results"
+    if synthetic:
+        table = _read_csv(results / "replication.csv")
+        out.append("Reproduction check of the pipeline on the synthetic data (not a replication): "
+                   + (replicate.summary(table) + "." if table is not None
+                      else "the report (notebook 07) has not been run."))
+    else:
+        findings = results / "replication_findings.csv"
+        if findings.is_file():
+            frame = pd.read_csv(findings)
+            out.append(replicate.findings_headline(frame) + ".")
+        else:
+            out.append("The replication report (notebook 07) has not been run on these data.")
+    return out
+
+
+def finding_sentences(output_dir: str | Path) -> list[str]:
+    """On a site's data, one sentence per finding (:func:`microcalc.replicate.findings_sentences`), or none."""
+    import pandas as pd
+
+    from microcalc.replicate import findings_sentences
+
+    findings = project_path(output_dir) / "data" / "results" / "replication_findings.csv"
+    if not findings.is_file():
+        return []
+    frame = pd.read_csv(findings)
+    labels = _finding_labels(frame)
+    return [re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
+            for s in findings_sentences(frame)]
+
+
+def _finding_labels(findings) -> dict[str, str]:
+    """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
+    model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
+    return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
+            for i, m in zip(findings["id"], findings["measure"])}
+
+
+def _key_results(output_dir: Path, synthetic: bool) -> str:
+    """The index's table of the paper's findings: published beside this run (HTML, every cell escaped)."""
+    import pandas as pd
+
+    from microcalc.replicate import findings_display
+    from microcalc.study import FINDING_IDS
+
+    results = output_dir / "data" / "results"
+    findings = _read_csv(results / "replication_findings.csv")
+    if findings is None:
+        return "<p>The replication report (notebook 07) has not been run: no results to show.</p>"
+    measure = _finding_labels(findings)
+    if synthetic:
+        score = _read_csv(results / "replication.csv")
+        if score is None:
+            return "<p>The reproduction check (notebook 07) has not been run.</p>"
+        score = score.set_index("id")
+        head = ["Finding", "Published", "This run", "Agreement"]
+        rows = [[measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
+                for i in FINDING_IDS if i in score.index]
+    else:
+        shown = findings_display(pd.read_csv(results / "replication_findings.csv"))
+        head = ["Finding", "Published", "This site", "Same direction, significant", "Inside 95% prediction interval"]
+        rows = [[measure.get(f.split(":")[0], f), p, s, c1, c3] for f, p, s, c1, c3 in
+                shown[["finding", "published", "this site", "1 same direction, significant",
+                       "3 inside 95% prediction interval"]].itertuples(index=False)]
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return ('<table class="mc-results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
+            + f"</tr></thead><tbody>{cells}</tbody></table>")
