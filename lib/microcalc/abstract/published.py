@@ -177,9 +177,19 @@ def format_percent(fraction: float, decimals: int = 1) -> str:
     return f"{100 * fraction:.{decimals}f}%"
 
 
-def format_p(p: float, decimals: int = 3) -> str:
-    """A P value printed as clinical papers do: ``"P = 0.029"``, or ``"P < 0.001"`` below the precision."""
+def format_p(p: float | None, decimals: int = 3, label: bool = True) -> str:
+    """A P value printed as clinical papers do; the one P formatter of the library.
+
+    With ``label`` (running text): ``"P = 0.029"``, ``"P < 0.001"`` below the
+    precision (never ``"P = 0.000"``), ``"P not estimable"`` for a missing P.
+    Without (a table cell): ``"0.029"``, ``"<0.001"``, ``"-"``.
+
+    >>> format_p(0.0293), format_p(0.00004), format_p(0.0293, label=False), format_p(float("nan"), label=False)
+    ('P = 0.029', 'P < 0.001', '0.029', '-')
+    """
+    if p is None or p != p:
+        return "P not estimable" if label else "-"
     floor = 10.0 ** (-decimals)
     if p < floor:
-        return f"P < {floor:.{decimals}f}"
-    return f"P = {p:.{decimals}f}"
+        return f"P < {floor:.{decimals}f}" if label else f"<{floor:.{decimals}f}"
+    return f"P = {p:.{decimals}f}" if label else f"{p:.{decimals}f}"

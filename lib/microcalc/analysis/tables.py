@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from microcalc.abstract.published import format_p
 from microcalc.core.outputs import write_csv
 from microcalc.core.paths import project_path
 from microcalc.analysis.results import NOT_ESTIMABLE
@@ -24,17 +25,12 @@ __all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table
 
 
 def fmt_p(p: float) -> str:
-    """P as in clinical tables: 3 decimals, "<0.001" below."""
-    if p is None or pd.isna(p):
-        return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """P as in clinical tables: :func:`microcalc.abstract.published.format_p` without the label ("<0.001")."""
+    return format_p(p, label=False)
 
 
-def p_phrase(p: float) -> str:
-    """P for running text: ``"P = 0.384"``, ``"P < 0.001"`` (never ``"P = 0.000"``), ``"P not estimable"``."""
-    if p is None or pd.isna(p):
-        return "P not estimable"
-    return "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
+#: P for running text: :func:`microcalc.abstract.published.format_p` ("P = 0.384", "P < 0.001").
+p_phrase = format_p
 
 
 def fmt_percent(x: float) -> str:

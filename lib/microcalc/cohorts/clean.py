@@ -46,24 +46,25 @@ import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import pandas as pd
 
 from microcalc.cohorts.contract import CONTRACT, MISSING_TOKENS, NO_TOKENS, YES_TOKENS, Column, schema
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
 from microcalc.core.paths import project_path, project_root
 
 __all__ = [
     "Problem", "CleaningError", "find_cohort_file", "read_table", "harmonise", "clean_cohorts",
-    "read_processed", "processed_path", "participant_flow", "missing_table", "PROCESSED_NAMES", "Cohorts",
+    "read_processed", "processed_path", "participant_flow", "missing_table", "PROCESSED_PREFIX", "Cohorts",
 ]
 
 #: Problems listed one per line in a CleaningError's message (all of them are in its ``problems``).
 _MESSAGE_LIMIT = 100
 #: Columns of the reading report (how each file was read).
 READING_COLUMNS = ["cohort", "file", "format", "encoding", "delimiter", "sheet", "rows", "note"]
-#: File names of the harmonised cohorts under ``<output_dir>/data/processed/``.
-PROCESSED_NAMES = {"nact_cohort": "03_nact_cohort.parquet", "bone_cohort": "03_bone_cohort.parquet"}
+#: The harmonised cohort ``<c>`` is written to ``<output_dir>/data/processed/<PROCESSED_PREFIX><c>.parquet``
+#: (the number of the cleaning notebook, so that the file sorts with that notebook's other outputs).
+PROCESSED_PREFIX = "03_"
 _EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -680,7 +681,7 @@ def harmonise(raw: pd.DataFrame, cohort: str, name: str) -> tuple[pd.DataFrame, 
 # ------------------------------------------------------------------------- the step
 def processed_path(output_dir: str | os.PathLike, cohort: str) -> Path:
     """``<output_dir>/data/processed/<03_cohort>.parquet``."""
-    return project_path(output_dir) / "data" / "processed" / PROCESSED_NAMES[cohort]
+    return project_path(output_dir) / "data" / "processed" / f"{PROCESSED_PREFIX}{cohort}.parquet"
 
 
 def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os.PathLike = ".",
@@ -773,8 +774,13 @@ def missing_table(frame: pd.DataFrame, cohort: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def participant_flow(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def participant_flow(frames: dict[str, pd.DataFrame],
+                     models: Mapping[str, tuple[str, Sequence[str], str]]) -> pd.DataFrame:
     """Patients at each step of each analysis, with the reason for every exclusion (STROBE 13a-c).
+
+    ``models`` maps each cohort to its outcome column, the terms of its
+    multivariable model (exposure first) and the outcome in words, e.g.
+    :data:`microcalc.study.FLOW`; cohorts missing from ``frames`` are skipped.
 
     Steps: records read; with exposure and outcome known (univariable
     analyses); with every covariate of the multivariable model known
@@ -789,22 +795,18 @@ def participant_flow(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "reason for exclusion": reason if int(previous.sum()) - n else ""})
         return mask
 
-    specs = (("nact_cohort", "pcr", NACT_TERMS, "pCR"),
-             ("bone_cohort", "bone_metastasis", BONE_TERMS, "bone metastasis"))
-    for cohort, outcome, terms, outcome_label in specs:
+    for cohort, (outcome, terms, outcome_label) in models.items():
         if cohort not in frames:
             continue
         f = frames[cohort]
         every = pd.Series(True, index=f.index)
         m0 = step(cohort, "records in the file", every, every, "")
-        m1 = step(cohort, f"microcalcification and {outcome_label} known (univariable analyses)",
-                  m0 & f["microcalcification"].notna() & f[outcome].notna(), m0,
-                  f"microcalcification or {outcome_label} missing")
+        m1 = step(cohort, f"{terms[0]} and {outcome_label} known (univariable analyses)",
+                  m0 & f[terms[0]].notna() & f[outcome].notna(), m0,
+                  f"{terms[0]} or {outcome_label} missing")
         complete = m1.copy()
         reasons = []
-        for term in terms:
-            if term == "microcalcification":
-                continue
+        for term in terms[1:]:
             lacking = complete & f[term].isna()
             if lacking.any():
                 reasons.append(f"{term} missing: {int(lacking.sum())}")

@@ -43,9 +43,9 @@ import yaml
 
 from microcalc.abstract.consistency import p_test_verdicts
 from microcalc.cohorts.contract import CONTRACT, categories, to_canonical_csv
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
+from microcalc.analysis.models import fit_logistic, global_p_values
 from microcalc.core.outputs import sha256, write_csv
-from microcalc.paper import NOT_SIGNIFICANT
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 from microcalc.core.paths import project_path
 from microcalc.abstract.published import format_fixed, format_p, format_percent, load_published, parse_reported
 from microcalc.abstract.pvalues import TESTS
