@@ -15,10 +15,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
-
 from microcalc.abstract.published import load_published
 from microcalc.core.paths import project_root
 from microcalc.paper import consistency_display, read_consistency
@@ -28,7 +26,8 @@ FOLDERS = ("data/results", "data/reconstructed")
 
 
 def _at(ref: str, path: str) -> str | None:
-    done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=project_root(), capture_output=True, text=True)
+    done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=project_root(), capture_output=True, text=True,
+                          check=False)
     return done.stdout if done.returncode == 0 else None
 
 

@@ -7,10 +7,9 @@ printed). A reconstructed table must reprint every number it was built from.
 import numpy as np
 import pandas as pd
 import pytest
-
-from microcalc.paper import reconstruct_paper
 from microcalc.abstract.published import format_fixed, format_p, format_percent
 from microcalc.abstract.pvalues import odds_ratio_wald
+from microcalc.paper import reconstruct_paper
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def test_cohort_tables_are_unique_and_reprint_the_abstract(paper, published, nam
     r = paper[name]
     assert r.unique
     t = r.arrays()[0]
-    v = lambda i, f="value": published.loc[i, f]  # noqa: E731
+    v = lambda i, f="value": published.loc[i, f]
     assert format_percent(t[0, 0] / t[0].sum()) == v(pct1)
     assert format_percent(t[1, 0] / t[1].sum()) == v(pct0)
     assert str(t.sum()) == v(n)

@@ -5,9 +5,20 @@ Reference: the published abstract. Reads the tidy results the notebooks wrote
 """
 
 import pytest
-
-from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
-from microcalc.analysis.results import COLUMNS, ESTIMATORS, estimator_of, read_results, result, write_results
+from microcalc.abstract.published import (
+    format_fixed,
+    format_p,
+    format_percent,
+    parse_reported,
+)
+from microcalc.analysis.results import (
+    COLUMNS,
+    ESTIMATORS,
+    estimator_of,
+    read_results,
+    result,
+    write_results,
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +112,11 @@ def test_bone_multivariable_or_within_the_calibration_targets(bone_results, publ
 
 def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
     import pandas as pd
-
-    from microcalc.analysis.results import firth_results, not_estimable, not_estimable_text
+    from microcalc.analysis.results import (
+        firth_results,
+        not_estimable,
+        not_estimable_text,
+    )
 
     firth = pd.DataFrame({"or": [2.0, float("nan")], "ci_low": [1.0, float("nan")], "ci_high": [4.0, float("nan")],
                           "p": [0.04, float("nan")],

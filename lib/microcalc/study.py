@@ -26,10 +26,32 @@ from dataclasses import dataclass
 
 from microcalc.core.paths import project_path
 
-__all__ = ["Finding", "FINDINGS", "FINDING_IDS", "BUNDLED_DATA_DIR", "is_bundled", "SIGNIFICANCE_LEVEL",
-           "CONFIDENCE_LEVEL", "EXPOSURE", "NACT_TERMS", "BONE_TERMS", "MODELS", "FLOW",
-           "OR_IDS", "RATE_IDS", "COMPARISON_IDS", "CLAIM_IDS", "NOT_SIGNIFICANT", "COUNT_SOURCES", "MAIN_ESTIMATES",
-           "SITE_NOTEBOOKS", "KEY_FIGURES", "SUMMARY_FIGURES", "EPV_MIN", "SMD_IMBALANCE"]
+__all__ = [
+    "BONE_TERMS",
+    "BUNDLED_DATA_DIR",
+    "CLAIM_IDS",
+    "COMPARISON_IDS",
+    "CONFIDENCE_LEVEL",
+    "COUNT_SOURCES",
+    "EPV_MIN",
+    "EXPOSURE",
+    "FINDINGS",
+    "FINDING_IDS",
+    "FLOW",
+    "KEY_FIGURES",
+    "MAIN_ESTIMATES",
+    "MODELS",
+    "NACT_TERMS",
+    "NOT_SIGNIFICANT",
+    "OR_IDS",
+    "RATE_IDS",
+    "SIGNIFICANCE_LEVEL",
+    "SITE_NOTEBOOKS",
+    "SMD_IMBALANCE",
+    "SUMMARY_FIGURES",
+    "Finding",
+    "is_bundled",
+]
 
 # ------------------------------------------------------------------ cohorts, outcomes, exposure, models
 #: The exposure of every analysis.

@@ -9,8 +9,8 @@ are in :mod:`microcalc.abstract.reconstruct`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,19 @@ from microcalc.abstract.published import Reported, parse_reported
 from microcalc.abstract.pvalues import TESTS, odds_ratio_wald
 
 __all__ = [
-    "Reconstruction", "count_candidates", "count_range", "parse_share", "parse_ratio", "check_ratio_ci",
-    "too_costly", "SearchTooLarge", "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED", "MAX_FISHER_TABLES",
+    "MAX_EXAMINED",
+    "MAX_FISHER_TABLES",
     "MAX_FISHER_WORK",
+    "MAX_SIZES",
+    "MAX_TABLES",
+    "Reconstruction",
+    "SearchTooLarge",
+    "check_ratio_ci",
+    "count_candidates",
+    "count_range",
+    "parse_ratio",
+    "parse_share",
+    "too_costly",
 ]
 
 #: Most candidate tables held in memory at once (the direct search); larger

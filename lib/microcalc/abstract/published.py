@@ -21,8 +21,13 @@ import pandas as pd
 from microcalc.core.paths import project_path
 
 __all__ = [
-    "Reported", "parse_reported", "load_published", "PUBLISHED_FILE",
-    "format_fixed", "format_percent", "format_p",
+    "PUBLISHED_FILE",
+    "Reported",
+    "format_fixed",
+    "format_p",
+    "format_percent",
+    "load_published",
+    "parse_reported",
 ]
 
 #: The machine-readable copy of every statistic in the abstract.
@@ -82,7 +87,7 @@ class Reported:
         return ok & ~np.isnan(x)
 
     @property
-    def fraction(self) -> "Reported":
+    def fraction(self) -> Reported:
         """The same reported value on the 0-1 scale (a percentage divided by 100)."""
         if not self.is_percent:
             return self
@@ -187,7 +192,7 @@ def format_p(p: float | None, decimals: int = 3, label: bool = True) -> str:
     >>> format_p(0.0293), format_p(0.00004), format_p(0.0293, label=False), format_p(float("nan"), label=False)
     ('P = 0.029', 'P < 0.001', '0.029', '-')
     """
-    if p is None or p != p:
+    if p is None or pd.isna(p):
         return "P not estimable" if label else "-"
     floor = 10.0 ** (-decimals)
     if p < floor:

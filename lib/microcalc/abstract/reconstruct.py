@@ -27,7 +27,7 @@ patients with the reported event (the one the percentages describe).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -61,9 +61,22 @@ from microcalc.abstract.pvalues import TESTS, Z_975, odds_ratio_wald
 from microcalc.abstract.search_2xk import compositions, reconstruct_2xk
 
 __all__ = [
-    "Reconstruction", "reconstruct_2x2", "reconstruct_2xk", "count_candidates", "count_range",
-    "compositions", "parse_share", "parse_ratio", "check_ratio_ci", "too_costly", "SearchTooLarge",
-    "MAX_TABLES", "MAX_SIZES", "MAX_EXAMINED", "MAX_FISHER_TABLES", "MAX_FISHER_WORK",
+    "MAX_EXAMINED",
+    "MAX_FISHER_TABLES",
+    "MAX_FISHER_WORK",
+    "MAX_SIZES",
+    "MAX_TABLES",
+    "Reconstruction",
+    "SearchTooLarge",
+    "check_ratio_ci",
+    "compositions",
+    "count_candidates",
+    "count_range",
+    "parse_ratio",
+    "parse_share",
+    "reconstruct_2x2",
+    "reconstruct_2xk",
+    "too_costly",
 ]
 
 

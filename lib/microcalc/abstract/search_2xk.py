@@ -7,7 +7,7 @@ categories' counts. Re-exported by :mod:`microcalc.abstract.reconstruct`.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -23,9 +23,29 @@ import pandas as pd
 from microcalc.core.outputs import write_csv
 from microcalc.core.paths import project_path
 
-__all__ = ["COLUMNS", "ESTIMATORS", "estimator_of", "check_estimators", "with_estimators", "NOT_ESTIMABLE", "not_estimable", "is_not_estimable", "result", "write_results", "read_results", "rate_results", "comparison_results",
-           "regression_results", "firth_results", "not_estimable_text", "evalue_row", "epv_row", "global_p_rows",
-           "category_rows", "top_share_row"]
+__all__ = [
+    "COLUMNS",
+    "ESTIMATORS",
+    "NOT_ESTIMABLE",
+    "category_rows",
+    "check_estimators",
+    "comparison_results",
+    "epv_row",
+    "estimator_of",
+    "evalue_row",
+    "firth_results",
+    "global_p_rows",
+    "is_not_estimable",
+    "not_estimable",
+    "not_estimable_text",
+    "rate_results",
+    "read_results",
+    "regression_results",
+    "result",
+    "top_share_row",
+    "with_estimators",
+    "write_results",
+]
 
 COLUMNS = ["id", "quantity", "estimate", "ci_low", "ci_high", "p", "n", "method", "estimator", "table_shape"]
 
@@ -33,6 +53,7 @@ COLUMNS = ["id", "quantity", "estimate", "ci_low", "ci_high", "p", "n", "method"
 ESTIMATORS = {
     "wilson_proportion": "proportion (%) with a Wilson score 95% CI",
     "proportion": "proportion or share (%) without a CI",
+    "count": "a number of patients",
     "wald_logistic": "logistic regression, OR with a Wald 95% CI and P",
     "firth_logistic": "Firth-penalised logistic regression, profile-likelihood CI, penalised LR P",
     "cluster_robust_logistic": "logistic regression with a cluster-robust (CR1) SE",

@@ -210,13 +210,13 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = _SHORT[est["kind"]], "-"
                 else:
                     row[f"OR {model} (95% CI)"] = fmt_or(est["or"], est["ci_low"], est["ci_high"])
-                    row[f"P {model}"] = fmt_p(est["p"])
+                    row[f"P {model}"] = format_p(est["p"], label=False)
                 tidy.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
                              "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
                              "note": est["note"]})
             row = {k: row[k] for k in ("variable", "level", "n (events)", "OR univariable (95% CI)",
                                        "P univariable", "OR multivariable (95% CI)", "P multivariable")}
-            row["global P (LR)"] = fmt_p(multi.global_p.get(term)) if (i == 0 and len(levels) > 2) else ""
+            row["global P (LR)"] = format_p(multi.global_p.get(term), label=False) if (i == 0 and len(levels) > 2) else ""
             rows.append(row)
     tidy = pd.DataFrame(tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
                                        "note"])

@@ -22,6 +22,18 @@ from microcalc.paper.checks import (
                                     verdicts,
 )
 
-__all__ = ["sentences", "PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "CONSISTENCY_COLUMNS",
-           "OR_CI_BASIS", "VERDICTS", "consistency_table", "consistency_display", "verdicts", "read_consistency",
-           "reproducing_tests"]
+__all__ = [
+                                    "CONSISTENCY_COLUMNS",
+                                    "CONSISTENCY_FILE",
+                                    "GROUPS",
+                                    "OR_CI_BASIS",
+                                    "VERDICTS",
+                                    "PaperReconstruction",
+                                    "consistency_display",
+                                    "consistency_table",
+                                    "read_consistency",
+                                    "reconstruct_paper",
+                                    "reproducing_tests",
+                                    "sentences",
+                                    "verdicts",
+]

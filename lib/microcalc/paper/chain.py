@@ -31,7 +31,7 @@ from microcalc.abstract.reconstruct import (
 )
 from microcalc.paper.checks import consistency_table, verdicts
 
-__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS"]
+__all__ = ["GROUPS", "PaperReconstruction", "reconstruct_paper"]
 
 #: Row labels of every table: exposed first.
 GROUPS = ("microcalcification", "no_microcalcification")
@@ -218,7 +218,7 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
         project's file when omitted.
     """
     pub = load_published() if published is None else published
-    v = lambda ident, f="value": pub.loc[ident, f]  # noqa: E731  (short accessor)
+    v = lambda ident, f="value": pub.loc[ident, f]
     items: dict[str, Item] = {}
 
     def add(name, title, recon, categories, inputs, p_ids):

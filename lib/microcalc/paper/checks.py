@@ -10,7 +10,7 @@ nothing reads those words back.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,17 @@ from microcalc.abstract.consistency import or_ci_p_coherence, p_test_verdicts
 from microcalc.abstract.pvalues import TESTS
 from microcalc.abstract.reconstruct import Reconstruction
 
-__all__ = ["CONSISTENCY_FILE", "CONSISTENCY_COLUMNS", "OR_CI_BASIS", "VERDICTS", "consistency_table",
-           "consistency_display", "verdicts", "read_consistency", "reproducing_tests"]
+__all__ = [
+    "CONSISTENCY_COLUMNS",
+    "CONSISTENCY_FILE",
+    "OR_CI_BASIS",
+    "VERDICTS",
+    "consistency_display",
+    "consistency_table",
+    "read_consistency",
+    "reproducing_tests",
+    "verdicts",
+]
 
 #: The consistency table written by notebook 01.
 CONSISTENCY_FILE = "data/reconstructed/01_consistency.csv"

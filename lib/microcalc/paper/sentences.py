@@ -11,8 +11,13 @@ import pandas as pd
 from microcalc.paper.chain import PaperReconstruction
 from microcalc.paper.checks import reproducing_tests
 
-__all__ = ["necrosis_reported", "bone_shares_reported", "type_2x2_sentence", "extent_sentence",
-           "verdict_counts"]
+__all__ = [
+    "bone_shares_reported",
+    "extent_sentence",
+    "necrosis_reported",
+    "type_2x2_sentence",
+    "verdict_counts",
+]
 
 
 def necrosis_reported(published: pd.DataFrame) -> str:

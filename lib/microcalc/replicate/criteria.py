@@ -23,8 +23,19 @@ from microcalc.analysis.results import with_estimators
 from microcalc.replicate.scorecard import as_bool, load_results
 from microcalc.study import CONFIDENCE_LEVEL, FINDINGS, SIGNIFICANCE_LEVEL, Finding
 
-__all__ = ["Criteria", "criteria", "se_from_ci", "findings_table", "FINDINGS_COLUMNS", "findings_headline",
-           "findings_display", "findings_sentences", "context_table", "criteria_side_by_side", "plot_findings"]
+__all__ = [
+    "FINDINGS_COLUMNS",
+    "Criteria",
+    "context_table",
+    "criteria",
+    "criteria_side_by_side",
+    "findings_display",
+    "findings_headline",
+    "findings_sentences",
+    "findings_table",
+    "plot_findings",
+    "se_from_ci",
+]
 
 
 _Z = float(norm.ppf(1 - (1 - CONFIDENCE_LEVEL) / 2))

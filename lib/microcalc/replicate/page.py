@@ -16,7 +16,12 @@ from microcalc.replicate.criteria import (
 )
 from microcalc.replicate.scorecard import as_bool, or_comparison, summary
 
-__all__ = ["framing", "headline", "main_tables", "table_notes", "report_figure", "limitations"]
+#: How the page names the test of a results ``estimator``.
+TEST_WORDS = {"pearson_chi2": "Pearson chi-squared", "yates_chi2": "chi-squared with Yates' continuity correction",
+              "fisher_exact": "Fisher's exact test", "mann_whitney": "Mann-Whitney U",
+              "wald_logistic": "logistic regression"}
+
+__all__ = ["TEST_WORDS", "framing", "headline", "limitations", "main_tables", "report_figure", "table_notes"]
 
 
 def framing(bundled: bool, data_dir: str) -> str:
@@ -47,7 +52,7 @@ def main_tables(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) 
     from IPython.display import Markdown
 
     if bundled:
-        return [scorecard.drop(columns=["method"])]
+        return [scorecard.drop(columns=["method", "estimator"])]
     return [Markdown("**The findings, judged on each criterion.** 1: same direction and significant at 0.05 "
                      "(Open Science Collaboration 2015); 2: the published estimate inside this site's 95% CI; "
                      "3: this site's estimate inside the 95% prediction interval for a replication (Patil, Peng & "
@@ -67,7 +72,7 @@ def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.D
              "95% CI, the published value lies inside it."]
     other = scorecard[scorecard["agreement"] == "exact, other method only"]
     if len(other):
-        said = [f"{r['id']} by {r['method'].split(',')[0]} (the paper names "
+        said = [f"{r['id']} by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
                 f"{published.loc[r['id'], 'test_named'] if published.loc[r['id'], 'test_ids'] else 'no test'})"
                 for _, r in other.iterrows()]
         lines.append(f"- Reproduced exactly, but not with a test the paper names for it: {'; '.join(said)}.")

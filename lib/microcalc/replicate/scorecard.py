@@ -26,8 +26,18 @@ from microcalc.analysis.results import read_results, with_estimators
 from microcalc.core.paths import project_path
 from microcalc.study import COUNT_SOURCES, SIGNIFICANCE_LEVEL
 
-__all__ = ["load_results", "replication_table", "summary", "or_comparison", "REPLICATION_COLUMNS", "AGREEMENT",
-           "P_CLASS_LIMITS", "p_class", "TEST_OF_ESTIMATOR", "as_bool"]
+__all__ = [
+    "AGREEMENT",
+    "P_CLASS_LIMITS",
+    "REPLICATION_COLUMNS",
+    "TEST_OF_ESTIMATOR",
+    "as_bool",
+    "load_results",
+    "or_comparison",
+    "p_class",
+    "replication_table",
+    "summary",
+]
 
 #: The test id (:data:`microcalc.abstract.pvalues.TESTS`, as the published ``test_ids`` name them) of each
 #: results ``estimator`` that is a test.
@@ -44,7 +54,7 @@ P_CLASS_LIMITS = (0.001, 0.01, 0.05)
 REPLICATION_COLUMNS = ["id", "cohort", "measure", "published", "reproduced", "difference",
                        "reproduced 95% CI", "published inside reproduced CI", "matches at printed precision",
                        "named by paper", "P in another printed class", "agreement", "method",
-                       "consistency (notebook 01)"]
+                       "consistency (notebook 01)", "estimator"]
 
 
 def load_results(output_dir: str | os.PathLike = ".") -> pd.DataFrame:
@@ -154,7 +164,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
         row = {"id": ident, "cohort": pub["cohort"], "measure": pub["measure"], "reproduced": "not computed",
                "difference": np.nan, "reproduced 95% CI": "", "published inside reproduced CI": pd.NA,
                "matches at printed precision": False, "named by paper": pd.NA,
-               "P in another printed class": pd.NA, "agreement": "differs", "method": "",
+               "P in another printed class": pd.NA, "agreement": "differs", "method": "", "estimator": "",
                "consistency (notebook 01)": consistency.get(ident, "")}
         kind = pub["kind"]
         if kind == "count":
@@ -163,7 +173,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
             if len(res):
                 n = int(res["n"].max())
                 row.update(reproduced=str(n), difference=n - int(pub["value"]), **{"named by paper": True},
-                           method=f"patients in the {COUNT_SOURCES[ident]} comparison")
+                           method=f"patients in the {COUNT_SOURCES[ident]} comparison", estimator="count")
                 row["matches at printed precision"] = str(n) == pub["value"]
         elif kind == "percent":
             row["published"] = pub["value"]
@@ -173,6 +183,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 rep = parse_reported(pub["value"])
                 printed = format_percent(r["estimate"] / 100, rep.decimals)
                 row.update(reproduced=printed, difference=r["estimate"] - rep.value, method=r["method"],
+                           estimator=r["estimator"],
                            **{"reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.1f}%"),
                               "published inside reproduced CI": bool(r["ci_low"] <= rep.value <= r["ci_high"]),
                               "named by paper": True})
@@ -184,7 +195,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 rep = parse_reported(pub["p"])
                 r, named = _pick_p_row(res, rep, named_tests)
                 row.update(reproduced=format_p(r["p"], rep.decimals), difference=r["p"] - rep.value,
-                           method=r["method"], **{"named by paper": named,
+                           method=r["method"], estimator=r["estimator"], **{"named by paper": named,
                                                   "P in another printed class": _other_class(pub["p"], r["p"])})
                 row["matches at printed precision"] = bool(rep.matches(r["p"]))
         elif kind == "odds_ratio":
@@ -196,7 +207,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 d = reps[0].decimals
                 row.update(reproduced=f"{format_fixed(r['estimate'], d)} ({format_fixed(r['ci_low'], d)}-"
                                       f"{format_fixed(r['ci_high'], d)}), {format_p(r['p'])}",
-                           difference=r["estimate"] - reps[0].value, method=r["method"],
+                           difference=r["estimate"] - reps[0].value, method=r["method"], estimator=r["estimator"],
                            **{"reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.3f}"),
                               "published inside reproduced CI": bool(r["ci_low"] <= reps[0].value <= r["ci_high"]),
                               "named by paper": "logistic_wald" in named_tests,
@@ -212,11 +223,12 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 if pub["value"] == "not significant":
                     ok = bool(r["p"] > SIGNIFICANCE_LEVEL)
                     row.update(reproduced=f"{format_p(r['p'])} ({'not ' if ok else ''}significant)",
-                               method=r["method"])
+                               method=r["method"], estimator=r["estimator"])
                 else:
                     category = str(r["quantity"]).rsplit(": ", 1)[-1]
                     ok = category == pub["value"]
-                    row.update(reproduced=f"{category} ({r['estimate']:.1f}%)", method=r["method"])
+                    row.update(reproduced=f"{category} ({r['estimate']:.1f}%)", method=r["method"],
+                               estimator=r["estimator"])
                 row["matches at printed precision"] = ok
                 if ok:
                     row["agreement"] = "claim consistent"
