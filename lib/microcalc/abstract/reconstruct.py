@@ -60,24 +60,9 @@ from microcalc.abstract.feasible import (
 from microcalc.abstract.pvalues import TESTS, Z_975, odds_ratio_wald
 from microcalc.abstract.search_2xk import compositions, reconstruct_2xk
 
-__all__ = [
-    "MAX_EXAMINED",
-    "MAX_FISHER_TABLES",
-    "MAX_FISHER_WORK",
-    "MAX_SIZES",
-    "MAX_TABLES",
-    "Reconstruction",
-    "SearchTooLarge",
-    "check_ratio_ci",
-    "compositions",
-    "count_candidates",
-    "count_range",
-    "parse_ratio",
-    "parse_share",
-    "reconstruct_2x2",
-    "reconstruct_2xk",
-    "too_costly",
-]
+__all__ = ["MAX_EXAMINED", "MAX_FISHER_TABLES", "MAX_FISHER_WORK", "MAX_SIZES", "MAX_TABLES", "Reconstruction",
+           "SearchTooLarge", "check_ratio_ci", "compositions", "count_candidates", "count_range", "parse_ratio",
+           "parse_share", "reconstruct_2x2", "reconstruct_2xk", "too_costly"]
 
 
 def _inverse_log_terms(n, k):

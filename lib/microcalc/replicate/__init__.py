@@ -60,31 +60,9 @@ from microcalc.replicate.scorecard import (
                                           summary,
 )
 
-__all__ = [
-                                          "AGREEMENT",
-                                          "FINDINGS_COLUMNS",
-                                          "P_CLASS_LIMITS",
-                                          "REPLICATION_COLUMNS",
-                                          "TEST_OF_ESTIMATOR",
-                                          "Criteria",
-                                          "context_table",
-                                          "criteria",
-                                          "criteria_side_by_side",
-                                          "findings_display",
-                                          "findings_headline",
-                                          "findings_sentences",
-                                          "findings_table",
-                                          "framing",
-                                          "headline",
-                                          "limitations",
-                                          "load_results",
-                                          "main_tables",
-                                          "or_comparison",
-                                          "p_class",
-                                          "plot_findings",
-                                          "replication_table",
-                                          "report_figure",
-                                          "se_from_ci",
-                                          "summary",
-                                          "table_notes",
-]
+# The public names of the three modules, as before the split.
+__all__ = ["AGREEMENT", "FINDINGS_COLUMNS", "P_CLASS_LIMITS", "REPLICATION_COLUMNS", "TEST_OF_ESTIMATOR", "Criteria",
+           "context_table", "criteria", "criteria_side_by_side", "findings_display", "findings_headline",
+           "findings_sentences", "findings_table", "framing", "headline", "limitations", "load_results", "main_tables",
+           "or_comparison", "p_class", "plot_findings", "replication_table", "report_figure", "se_from_ci", "summary",
+           "table_notes"]
