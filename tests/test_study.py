@@ -5,7 +5,6 @@ Reference: ``data/published/abstract_statistics.csv`` (the abstract as printed) 
 """
 
 import pandas as pd
-
 from microcalc import study
 from microcalc.analysis.results import ESTIMATORS
 from microcalc.replicate import load_results

@@ -122,8 +122,8 @@ def reconstruct_2xk(
     cells = [f"exposed_{c}" for c in cats] + [f"reference_{c}" for c in cats]
     cand = (pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=cells))[cells]
     cand = cand.astype(np.int64)
-    steps = [(f"shares of {cats[reported]} at printed precision, all splits of the other "
-              f"{k - 1} categories", len(cand))]
+    steps = [((f"shares of {cats[reported]} at printed precision, all splits of the other "
+               f"{k - 1} categories"), len(cand))]
     cand = _p_columns(cand, _as_arrays(cand, "2xk", cats), p_tests, needed=p_tests)
     keep = _p_filter(cand, rep_p, p_tests)
     cand = cand[keep].reset_index(drop=True)
