@@ -24,7 +24,8 @@ def one_size(n: int, folder: Path) -> dict:
     from microcalc.cohorts import synthesize
     from microcalc.cohorts.clean import clean_cohorts
     from microcalc.cohorts.contract import to_canonical_csv
-    from microcalc.analysis.models import BONE_TERMS, fit_logistic
+    from microcalc.analysis.models import fit_logistic
+    from microcalc.study import BONE_TERMS
     from microcalc.core.outputs import write_csv
 
     write_csv(to_canonical_csv(synthesize.generate_bone(n=n), "bone_cohort"), folder / "bone_cohort.csv")

@@ -63,7 +63,8 @@ cat(sprintf("or_microcalcification %.10g\n", multi["microcalcificationTRUE", "or
 def _python(folder: Path) -> dict:
     from microcalc.analysis import stats
     from microcalc.cohorts.clean import clean_cohorts
-    from microcalc.analysis.models import BONE_TERMS, fit_logistic
+    from microcalc.analysis.models import fit_logistic
+    from microcalc.study import BONE_TERMS
 
     t0 = time.perf_counter()
     bone = clean_cohorts(folder, folder / "out")["bone_cohort"]
@@ -91,7 +92,7 @@ def main() -> None:
         return
     from microcalc.cohorts import synthesize
     from microcalc.cohorts.contract import CONTRACT, categories, to_canonical_csv
-    from microcalc.analysis.models import BONE_TERMS
+    from microcalc.study import BONE_TERMS
     from microcalc.core.outputs import write_csv
 
     rscript = shutil.which("Rscript")

@@ -6,7 +6,7 @@ import pytest
 
 from microcalc import dag
 from microcalc.cohorts.contract import CONTRACT
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
+from microcalc.study import BONE_TERMS, NACT_TERMS
 
 
 @pytest.mark.parametrize("cohort", list(dag.EDGES))

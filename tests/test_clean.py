@@ -16,6 +16,7 @@ from microcalc.cohorts.clean import (CleaningError, clean_cohorts, missing_table
                              read_processed)
 from microcalc.cohorts.contract import CONTRACT
 from microcalc.core.paths import project_root
+from microcalc.study import FLOW
 
 INPUTS = Path(__file__).parent / "inputs"
 BAD = sorted(p for p in (INPUTS / "bad").iterdir() if p.is_dir())
@@ -132,7 +133,7 @@ def test_cleaning_never_modifies_the_raw_files(root, tmp_path):
 
 def test_bundled_data_pass_and_the_flow_accounts_for_every_patient(root, tmp_path):
     frames = clean_cohorts(root / "data/raw", tmp_path)
-    flow = participant_flow(frames)
+    flow = participant_flow(frames, FLOW)
     for cohort, frame in frames.items():
         steps = flow[flow["cohort"] == cohort].reset_index(drop=True)
         assert steps.loc[0, "n"] == len(frame)
@@ -154,7 +155,7 @@ def test_missing_values_are_counted_not_rejected(root, tmp_path):
     frames = clean_cohorts(tmp_path, write=False)
     miss = missing_table(frames["nact_cohort"], "nact_cohort").set_index("variable")
     assert miss.loc["age", "missing"] == 1 and miss.loc["pcr", "missing"] == 1
-    flow = participant_flow(frames)
+    flow = participant_flow(frames, FLOW)
     uni = flow[(flow.cohort == "nact_cohort") & flow.step.str.startswith("microcalcification")].iloc[0]
     assert uni["excluded"] == 1 and "pCR missing" in uni["reason for exclusion"]
 

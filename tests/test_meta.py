@@ -83,10 +83,10 @@ def test_category_comparison_tests_the_full_and_the_collapsed_table():
                               ["pearson_chi2", "mann_whitney"])
     full = out[out["comparison"] == "2x3"].set_index("test")
     assert set(full.index) == {"pearson_chi2", "fisher_exact"}  # no rank test on unordered categories
-    assert full.loc["pearson_chi2", "reproduced the paper's P (notebook 01)"]
+    assert full.loc["pearson_chi2", "reproduces_published_p"]
     assert round(full.loc["pearson_chi2", "p"], 3) == 0.099  # the abstract's P = 0.099
     collapsed = out[out["comparison"].str.startswith("2x2")]
-    assert "yates_chi2" in set(collapsed["test"]) and not collapsed["reproduced the paper's P (notebook 01)"].any()
+    assert "yates_chi2" in set(collapsed["test"]) and not collapsed["reproduces_published_p"].any()
 
 
 def test_crosstab_keeps_category_order_and_drops_missing():

@@ -99,7 +99,8 @@ def _results(or_rows: dict, comparisons: dict) -> pd.DataFrame:
         if f.id in comparisons:
             r1, r0, p = comparisons[f.id]
             rows.append({"id": f.id, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": p, "n": 200,
-                         "method": f.method})
+                         "method": "Pearson chi-squared, no continuity correction", "estimator": f.estimator,
+                         "table_shape": f.table_shape})
             for rate_id, r in zip(f.rates, (r1, r0)):
                 rows.append({"id": rate_id, "estimate": r, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
                              "n": 100, "method": "proportion (%), 95% Wilson score CI"})

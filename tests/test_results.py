@@ -5,9 +5,20 @@ Reference: the published abstract. Reads the tidy results the notebooks wrote
 """
 
 import pytest
-
-from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
-from microcalc.analysis.results import read_results, result, write_results
+from microcalc.abstract.published import (
+    format_fixed,
+    format_p,
+    format_percent,
+    parse_reported,
+)
+from microcalc.analysis.results import (
+    COLUMNS,
+    ESTIMATORS,
+    estimator_of,
+    read_results,
+    result,
+    write_results,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +69,7 @@ def test_multivariable_ors_within_the_calibration_targets(nact_results, publishe
 
 def test_results_have_the_shared_columns_and_unique_rows(nact_results):
     for frame in nact_results:
-        assert list(frame.columns) == ["id", "quantity", "estimate", "ci_low", "ci_high", "p", "n", "method"]
+        assert list(frame.columns) == COLUMNS
         assert not frame.duplicated(["id", "method"]).any()
 
 
@@ -101,8 +112,11 @@ def test_bone_multivariable_or_within_the_calibration_targets(bone_results, publ
 
 def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
     import pandas as pd
-
-    from microcalc.analysis.results import firth_results, not_estimable, not_estimable_text
+    from microcalc.analysis.results import (
+        firth_results,
+        not_estimable,
+        not_estimable_text,
+    )
 
     firth = pd.DataFrame({"or": [2.0, float("nan")], "ci_low": [1.0, float("nan")], "ci_high": [4.0, float("nan")],
                           "p": [0.04, float("nan")],
@@ -115,3 +129,48 @@ def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
     text = not_estimable_text(rows)
     assert "(`x_or_firth_b2`): not estimable: rank-deficient design" in text and "x_or_firth_b`" not in text
     assert not_estimable_text(rows[:1]) == "Every estimate of this notebook could be computed from the data."
+
+
+# ------------------------------------------------------------------ the estimator vocabulary
+def test_write_results_refuses_an_estimator_outside_the_vocabulary_listing_every_row(tmp_path):
+    rows = [result("a", "q", 1.0, method="m1", estimator="wald_logistic"),
+            result("b", "q", 2.0, method="m2", estimator="wald-logistic"),
+            result("c", "q", 3.0, method="m3", estimator="ols", table_shape="3x3")]
+    with pytest.raises(ValueError) as err:
+        write_results(rows, "bad", tmp_path)
+    text = str(err.value)
+    assert "id b" in text and "'wald-logistic'" in text and "id c" in text and "'ols'" in text and "'3x3'" in text
+    assert "id a" not in text
+    assert not (tmp_path / "data/results/bad.csv").exists()  # nothing written half-done
+
+
+def test_write_results_refuses_a_row_whose_method_no_estimator_describes(tmp_path):
+    with pytest.raises(ValueError, match="give the row an estimator"):
+        write_results([result("a", "q", 1.0, method="something new")], "new", tmp_path)
+
+
+def test_estimators_are_written_and_read_back_typed(tmp_path):
+    rows = [result("a", "q", 1.0, method="Pearson chi-squared, no continuity correction on the 2x3 table"),
+            result("b", "q", 2.0, method="any words", estimator="firth_logistic")]
+    frame = read_results(write_results(rows, "ok", tmp_path))
+    assert frame["estimator"].tolist() == ["pearson_chi2", "firth_logistic"]
+    assert frame["table_shape"].tolist() == ["2x3", ""]
+    assert list(frame.columns) == COLUMNS
+
+
+@pytest.mark.parametrize("method, expected", [
+    ("proportion (%), 95% Wilson score CI", ("wilson_proportion", "")),
+    ("logistic regression, Wald 95% CI (multivariable)", ("wald_logistic", "")),
+    ("logistic regression, cluster-robust CR1 SE by center (G = 4)", ("cluster_robust_logistic", "")),
+    ("Fisher's exact test, two-sided on the 2x2 osteolytic vs other table", ("fisher_exact", "2x2")),
+    ("not estimable: no patient with microcalcification = yes", ("not_estimable", "")),
+])
+def test_method_texts_written_before_the_estimator_column_map_into_the_vocabulary(method, expected):
+    assert estimator_of(method) == expected and expected[0] in ESTIMATORS
+
+
+def test_every_committed_results_row_has_an_estimator_of_the_vocabulary(root):
+    for path in sorted((root / "data/results").glob("[0-9][0-9]_results.csv")):
+        frame = read_results(path)
+        assert frame["estimator"].isin(list(ESTIMATORS)).all(), path.name
+        assert not frame.duplicated(["id", "estimator", "table_shape", "method"]).any()

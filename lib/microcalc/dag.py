@@ -1,7 +1,7 @@
 """The causal assumptions behind the multivariable models, as data, and their diagram.
 
 The paper adjusts its two multivariable logistic models for a list of
-covariates (:data:`microcalc.analysis.models.NACT_TERMS`, :data:`~microcalc.analysis.models.BONE_TERMS`)
+covariates (:data:`microcalc.study.NACT_TERMS`, :data:`~microcalc.study.BONE_TERMS`)
 without saying why. This module states the assumptions that would justify
 such adjustment sets as a directed acyclic graph (DAG) over the data
 contract's variables: :data:`EDGES` holds one :class:`Edge` per assumed arrow,
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from microcalc.cohorts.contract import CONTRACT
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
+from microcalc.study import BONE_TERMS, NACT_TERMS
 
 __all__ = ["Edge", "EDGES", "EXPOSURE", "OUTCOME", "MODEL_TERMS", "Adjustment", "parents", "children",
            "descendants", "backdoor_paths", "is_blocked", "check_adjustment", "POSITIONS", "layout", "plot_dag", "figure", "main"]
@@ -47,7 +47,7 @@ class Edge:
 EXPOSURE = {"nact_cohort": "microcalcification", "bone_cohort": "microcalcification"}
 OUTCOME = {"nact_cohort": "pcr", "bone_cohort": "bone_metastasis"}
 
-#: The covariates each model adjusts for (the paper's, from :mod:`microcalc.analysis.models`), exposure excluded.
+#: The covariates each model adjusts for (the paper's, from :mod:`microcalc.study`), exposure excluded.
 MODEL_TERMS = {"nact_cohort": tuple(t for t in NACT_TERMS if t != EXPOSURE["nact_cohort"]),
                "bone_cohort": tuple(t for t in BONE_TERMS if t != EXPOSURE["bone_cohort"])}
 

@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, design_matrix, fit_logistic
+from microcalc.analysis.models import design_matrix, fit_logistic
+from microcalc.study import BONE_TERMS, NACT_TERMS
 
 __all__ = ["PLAN_SEED", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model", "simulate_power",
            "PowerSimulation", "power_point", "power_grid", "size_for_power", "wald_power_binary", "hsieh_sample_size",

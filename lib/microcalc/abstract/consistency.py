@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,18 @@ from scipy import stats
 
 from microcalc.abstract.published import Reported, parse_reported
 from microcalc.abstract.pvalues import TESTS, Z_975
-from microcalc.abstract.reconstruct import (MAX_SIZES, Reconstruction, SearchTooLarge, check_ratio_ci, count_range,
-                          parse_ratio, parse_share, too_costly)
+from microcalc.abstract.reconstruct import (
+    MAX_SIZES,
+    Reconstruction,
+    SearchTooLarge,
+    check_ratio_ci,
+    count_range,
+    parse_ratio,
+    parse_share,
+    too_costly,
+)
 
-__all__ = ["grim", "grim_denominators", "Coherence", "or_ci_p_coherence", "p_test_verdicts"]
+__all__ = ["Coherence", "grim", "grim_denominators", "or_ci_p_coherence", "p_test_verdicts"]
 
 
 def grim(percent, n) -> np.ndarray:

@@ -21,8 +21,13 @@ import pandas as pd
 from microcalc.core.paths import project_path
 
 __all__ = [
-    "Reported", "parse_reported", "load_published", "PUBLISHED_FILE",
-    "format_fixed", "format_percent", "format_p",
+    "PUBLISHED_FILE",
+    "Reported",
+    "format_fixed",
+    "format_p",
+    "format_percent",
+    "load_published",
+    "parse_reported",
 ]
 
 #: The machine-readable copy of every statistic in the abstract.
@@ -82,7 +87,7 @@ class Reported:
         return ok & ~np.isnan(x)
 
     @property
-    def fraction(self) -> "Reported":
+    def fraction(self) -> Reported:
         """The same reported value on the 0-1 scale (a percentage divided by 100)."""
         if not self.is_percent:
             return self
@@ -177,9 +182,19 @@ def format_percent(fraction: float, decimals: int = 1) -> str:
     return f"{100 * fraction:.{decimals}f}%"
 
 
-def format_p(p: float, decimals: int = 3) -> str:
-    """A P value printed as clinical papers do: ``"P = 0.029"``, or ``"P < 0.001"`` below the precision."""
+def format_p(p: float | None, decimals: int = 3, label: bool = True) -> str:
+    """A P value printed as clinical papers do; the one P formatter of the library.
+
+    With ``label`` (running text): ``"P = 0.029"``, ``"P < 0.001"`` below the
+    precision (never ``"P = 0.000"``), ``"P not estimable"`` for a missing P.
+    Without (a table cell): ``"0.029"``, ``"<0.001"``, ``"-"``.
+
+    >>> format_p(0.0293), format_p(0.00004), format_p(0.0293, label=False), format_p(float("nan"), label=False)
+    ('P = 0.029', 'P < 0.001', '0.029', '-')
+    """
+    if p is None or pd.isna(p):
+        return "P not estimable" if label else "-"
     floor = 10.0 ** (-decimals)
     if p < floor:
-        return f"P < {floor:.{decimals}f}"
-    return f"P = {p:.{decimals}f}"
+        return f"P < {floor:.{decimals}f}" if label else f"<{floor:.{decimals}f}"
+    return f"P = {p:.{decimals}f}" if label else f"{p:.{decimals}f}"

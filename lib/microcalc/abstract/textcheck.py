@@ -53,7 +53,7 @@ from microcalc.abstract.consistency import or_ci_p_coherence, p_test_verdicts
 from microcalc.abstract.published import Reported, parse_reported
 from microcalc.abstract.reconstruct import SearchTooLarge, count_range, parse_share, reconstruct_2x2
 
-__all__ = ["Statement", "extract", "check_statement", "check_text", "COLUMNS"]
+__all__ = ["Share", "Statement", "extract", "check_statement", "check_text", "COLUMNS"]
 
 #: Columns of :func:`check_text`'s table.
 COLUMNS = ["statement", "check", "consistent", "verdict", "detail", "kind", "start"]

@@ -19,14 +19,8 @@ from scipy import stats
 
 from microcalc.abstract.pvalues import Z_975
 
-__all__ = ["NACT_TERMS", "BONE_TERMS", "design_matrix", "absent_levels", "aliased_columns", "drop_aliased", "LogisticFit",
+__all__ = ["design_matrix", "absent_levels", "aliased_columns", "drop_aliased", "LogisticFit",
            "fit_logistic", "global_p_values"]
-
-#: Covariates of the paper's multivariable models (the abstract's), exposure first.
-NACT_TERMS = ("microcalcification", "mri_necrosis", "age", "menopausal_status", "breast_density",
-              "mass", "molecular_subtype", "pathology_type")
-BONE_TERMS = ("microcalcification", "age", "menopausal_status", "molecular_subtype",
-              "pathology_type", "t_stage", "n_stage")
 
 
 def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, list[str], dict[str, list[int]]]:

@@ -283,7 +283,7 @@ def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed
     printed = list(printed)
     totals = counts.sum(axis=1)
     share = 100 * counts[category] / totals.where(totals > 0)
-    best = tests[tests["reproduced the paper's P (notebook 01)"]]
+    best = tests[tests["reproduces_published_p"]]
     shown = best.iloc[0] if len(best) else tests.iloc[0]
     return (f"{category.replace('_', ' ')}: {fmt_percent(share[True])} vs {fmt_percent(share[False])} "
             f"({shown['test']} on the {shown['comparison']} table, "

@@ -148,15 +148,16 @@ def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[st
     ----------
     counts : 2 x k counts (rows: groups), e.g. from :func:`crosstab`
     reported : the category whose shares the paper printed
-    reproduced : table basis -> tests that reproduced the paper's P there
-        (:func:`microcalc.paper.reproducing_tests`); bases are matched on
-        their first three characters ("2x3", "2x2")
+    reproduced : table shape ("2x3", "2x2") -> tests that reproduced the
+        paper's P on it (:func:`microcalc.paper.reproducing_tests`); keys are
+        matched on their first three characters
     named : the ids of the tests the paper names
 
     Returns
     -------
-    One row per (table, test): ``comparison``, ``test``, ``p``, ``named by
-    the paper``, ``reproduced the paper's P (notebook 01)``, ``method`` (as
+    One row per (table, test): ``comparison``, ``test``, ``p``, ``named_by_paper`` (bool),
+    ``reproduces_published_p`` (bool: the test reproduced the paper's P on the tables
+    reconstructed in notebook 01), ``method`` (as
     :func:`compare_groups`: ``not estimable: <reason>`` where P is NaN).
     """
     collapsed = pd.DataFrame({reported: counts[reported], "other": counts.drop(columns=reported).sum(axis=1)})
@@ -165,8 +166,8 @@ def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[st
         key = next((k for k in reproduced if k.startswith(basis[:3])), None)
         for _, t in compare_groups(tab.to_numpy()).iterrows():
             rows.append({"comparison": basis, "test": t["test"], "p": t["p"],
-                         "named by the paper": t["test"] in named,
-                         "reproduced the paper's P (notebook 01)": t["test"] in reproduced.get(key, []),
+                         "named_by_paper": t["test"] in named,
+                         "reproduces_published_p": t["test"] in reproduced.get(key, []),
                          "method": t["method"]})
     return pd.DataFrame(rows)
 

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from microcalc.abstract.published import format_p
 from microcalc.core.outputs import write_csv
 from microcalc.core.paths import project_path
 from microcalc.analysis.results import NOT_ESTIMABLE
@@ -24,17 +25,12 @@ __all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table
 
 
 def fmt_p(p: float) -> str:
-    """P as in clinical tables: 3 decimals, "<0.001" below."""
-    if p is None or pd.isna(p):
-        return "-"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """P as in clinical tables: :func:`microcalc.abstract.published.format_p` without the label ("<0.001")."""
+    return format_p(p, label=False)
 
 
-def p_phrase(p: float) -> str:
-    """P for running text: ``"P = 0.384"``, ``"P < 0.001"`` (never ``"P = 0.000"``), ``"P not estimable"``."""
-    if p is None or pd.isna(p):
-        return "P not estimable"
-    return "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
+#: P for running text: :func:`microcalc.abstract.published.format_p` ("P = 0.384", "P < 0.001").
+p_phrase = format_p
 
 
 def fmt_percent(x: float) -> str:
@@ -214,13 +210,13 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = _SHORT[est["kind"]], "-"
                 else:
                     row[f"OR {model} (95% CI)"] = fmt_or(est["or"], est["ci_low"], est["ci_high"])
-                    row[f"P {model}"] = fmt_p(est["p"])
+                    row[f"P {model}"] = format_p(est["p"], label=False)
                 tidy.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
                              "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
                              "note": est["note"]})
             row = {k: row[k] for k in ("variable", "level", "n (events)", "OR univariable (95% CI)",
                                        "P univariable", "OR multivariable (95% CI)", "P multivariable")}
-            row["global P (LR)"] = fmt_p(multi.global_p.get(term)) if (i == 0 and len(levels) > 2) else ""
+            row["global P (LR)"] = format_p(multi.global_p.get(term), label=False) if (i == 0 and len(levels) > 2) else ""
             rows.append(row)
     tidy = pd.DataFrame(tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
                                        "note"])

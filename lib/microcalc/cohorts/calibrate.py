@@ -14,8 +14,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
-from microcalc.paper import NOT_SIGNIFICANT
+from microcalc.analysis.models import fit_logistic, global_p_values
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 from microcalc.core.paths import project_path
 from microcalc.abstract.published import load_published, parse_reported
 from microcalc.cohorts.generate import (

@@ -43,11 +43,11 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import pandas as pd
 
 from microcalc.cohorts.contract import CONTRACT, schema
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
 from microcalc.core.paths import project_path
 from microcalc.cohorts.harmonise import harmonise
 from microcalc.cohorts.problems import CleaningError, Cohorts, Problem, _reading_frame
@@ -55,17 +55,18 @@ from microcalc.cohorts.reading import find_cohort_file, read_table
 
 __all__ = [
     "Problem", "CleaningError", "find_cohort_file", "read_table", "harmonise", "clean_cohorts",
-    "read_processed", "processed_path", "participant_flow", "missing_table", "PROCESSED_NAMES", "Cohorts",
+    "read_processed", "processed_path", "participant_flow", "participant_flow_by_group", "missing_table", "PROCESSED_PREFIX", "Cohorts",
 ]
 
-#: File names of the harmonised cohorts under ``<output_dir>/data/processed/``.
-PROCESSED_NAMES = {"nact_cohort": "03_nact_cohort.parquet", "bone_cohort": "03_bone_cohort.parquet"}
+#: The harmonised cohort ``<c>`` is written to ``<output_dir>/data/processed/<PROCESSED_PREFIX><c>.parquet``
+#: (the number of the cleaning notebook, so that the file sorts with that notebook's other outputs).
+PROCESSED_PREFIX = "03_"
 
 
 # ------------------------------------------------------------------------- the step
 def processed_path(output_dir: str | os.PathLike, cohort: str) -> Path:
     """``<output_dir>/data/processed/<03_cohort>.parquet``."""
-    return project_path(output_dir) / "data" / "processed" / PROCESSED_NAMES[cohort]
+    return project_path(output_dir) / "data" / "processed" / f"{PROCESSED_PREFIX}{cohort}.parquet"
 
 
 def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os.PathLike = ".",
@@ -158,8 +159,13 @@ def missing_table(frame: pd.DataFrame, cohort: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def participant_flow(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def participant_flow(frames: dict[str, pd.DataFrame],
+                     models: Mapping[str, tuple[str, Sequence[str], str]]) -> pd.DataFrame:
     """Patients at each step of each analysis, with the reason for every exclusion (STROBE 13a-c).
+
+    ``models`` maps each cohort to its outcome column, the terms of its
+    multivariable model (exposure first) and the outcome in words, e.g.
+    :data:`microcalc.study.FLOW`; cohorts missing from ``frames`` are skipped.
 
     Steps: records read; with exposure and outcome known (univariable
     analyses); with every covariate of the multivariable model known
@@ -174,22 +180,18 @@ def participant_flow(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "reason for exclusion": reason if int(previous.sum()) - n else ""})
         return mask
 
-    specs = (("nact_cohort", "pcr", NACT_TERMS, "pCR"),
-             ("bone_cohort", "bone_metastasis", BONE_TERMS, "bone metastasis"))
-    for cohort, outcome, terms, outcome_label in specs:
+    for cohort, (outcome, terms, outcome_label) in models.items():
         if cohort not in frames:
             continue
         f = frames[cohort]
         every = pd.Series(True, index=f.index)
         m0 = step(cohort, "records in the file", every, every, "")
-        m1 = step(cohort, f"microcalcification and {outcome_label} known (univariable analyses)",
-                  m0 & f["microcalcification"].notna() & f[outcome].notna(), m0,
-                  f"microcalcification or {outcome_label} missing")
+        m1 = step(cohort, f"{terms[0]} and {outcome_label} known (univariable analyses)",
+                  m0 & f[terms[0]].notna() & f[outcome].notna(), m0,
+                  f"{terms[0]} or {outcome_label} missing")
         complete = m1.copy()
         reasons = []
-        for term in terms:
-            if term == "microcalcification":
-                continue
+        for term in terms[1:]:
             lacking = complete & f[term].isna()
             if lacking.any():
                 reasons.append(f"{term} missing: {int(lacking.sum())}")
@@ -202,3 +204,19 @@ def participant_flow(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
                  & f["bone_metastasis_type"].notna() & f["bone_metastasis_extent"].notna(), with_bm,
                  "type or extent missing")
     return pd.DataFrame(rows)
+
+
+def participant_flow_by_group(frames: dict[str, pd.DataFrame], models: Mapping[str, tuple[str, Sequence[str], str]],
+                              groups: Mapping) -> pd.DataFrame:
+    """:func:`participant_flow` within each exposure group, with a ``group`` column first.
+
+    ``groups`` maps a value of the exposure (the first term of each cohort's
+    model in ``models``) to the group's name, e.g. ``{True: "with
+    microcalcification", False: "without microcalcification"}``. Patients
+    whose exposure is missing are in no group.
+    """
+    parts = {}
+    for value, name in groups.items():
+        subset = {c: f[f[models[c][1][0]].eq(value).fillna(False)] for c, f in frames.items() if c in models}
+        parts[name] = participant_flow(subset, models)
+    return pd.concat(parts, names=["group"]).reset_index(level=0).reset_index(drop=True)

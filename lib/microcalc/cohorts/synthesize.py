@@ -40,7 +40,7 @@ import argparse
 from pathlib import Path
 
 from microcalc.cohorts.contract import to_canonical_csv
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS
+from microcalc.study import BONE_TERMS, NACT_TERMS
 from microcalc.core.outputs import sha256, write_csv
 from microcalc.core.paths import project_path
 from microcalc.cohorts.calibrate import (

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from microcalc.abstract.consistency import p_test_verdicts
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, fit_logistic, global_p_values
-from microcalc.paper import NOT_SIGNIFICANT
+from microcalc.analysis.models import fit_logistic, global_p_values
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 from microcalc.abstract.published import format_fixed, format_p, format_percent, load_published, parse_reported
 from microcalc.abstract.pvalues import TESTS
 from microcalc.cohorts.generate import load_calibration

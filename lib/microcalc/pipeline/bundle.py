@@ -10,7 +10,7 @@ aggregate results only, never a patient row:
 - ``counts.csv`` -- the cells of the cross-tables behind every comparison
   (2x2 and 2xk): the outcome by each categorical covariate, MRI necrosis by
   microcalcification, and the type and extent of bone metastases by
-  microcalcification. Under the small-group rule (:data:`SMALL_GROUP_MIN`) the
+  microcalcification. Under the small-group rule (:data:`microcalc.analysis.stats.MIN_GROUP_SIZE`) the
   cells of a group (a row) of fewer than 10 patients are left empty and marked
   ``suppressed``; the univariable log OR and SE of a variable with such a group are suppressed too
   (with its counts they would give the cells back); the multivariable model's terms are kept;
@@ -41,23 +41,20 @@ import numpy as np
 import pandas as pd
 
 from microcalc.cohorts.contract import COHORTS, CONTRACT_VERSION
-from microcalc.analysis.models import BONE_TERMS, NACT_TERMS, fit_logistic
+from microcalc.analysis.models import fit_logistic
+from microcalc.analysis.stats import MIN_GROUP_SIZE
+from microcalc.study import MODELS as _STUDY_MODELS
 from microcalc.core.outputs import sha256, write_csv
 from microcalc.core.paths import project_path, project_root
 
-__all__ = ["BUNDLE_FORMAT", "results_sha256", "SMALL_GROUP_MIN", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
+__all__ = ["BUNDLE_FORMAT", "results_sha256", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
            "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "Bundle", "read_bundle", "main"]
 
 #: Version of the bundle layout (files and columns); a reader refuses any other.
 BUNDLE_FORMAT = 1
 
-#: The small-group rule: counts of a group of fewer than this many patients are not shared.
-#: (The same rule as the tables' small-group suppression of the reliability issue; the two
-#: constants should be one.)
-SMALL_GROUP_MIN = 10
-
 #: Each cohort's outcome and the paper's multivariable terms.
-MODELS = {"nact_cohort": ("non_pcr", NACT_TERMS), "bone_cohort": ("bone_metastasis", BONE_TERMS)}
+MODELS = _STUDY_MODELS
 
 #: Cross-tables besides outcome-by-covariate: (cohort, row variable, column variable).
 COMPARISONS = (("nact_cohort", "microcalcification", "mri_necrosis"),
@@ -102,7 +99,7 @@ def _cross(frame: pd.DataFrame, cohort: str, rows: str, cols: str) -> list[dict]
                   else sorted(data[cols].unique()))
     for r in row_levels:
         sub = data.loc[data[rows] == r, cols]
-        small = 0 < len(sub) < SMALL_GROUP_MIN
+        small = 0 < len(sub) < MIN_GROUP_SIZE
         for c in col_levels:
             count = int((sub == c).sum())
             out.append({"cohort": cohort, "row_variable": rows, "row_level": _level(r), "column_variable": cols,
@@ -122,11 +119,11 @@ def _term_rows(fit, cohort: str, outcome: str, model: str, suppress: bool = Fals
 
 
 def _has_small_group(frame: pd.DataFrame, term: str, outcome: str) -> bool:
-    """Whether a level of ``term`` has 1 to SMALL_GROUP_MIN - 1 patients (complete cases with the outcome)."""
+    """Whether a level of ``term`` has 1 to MIN_GROUP_SIZE - 1 patients (complete cases with the outcome)."""
     if term == "age":
         return False
     sizes = frame[[term, outcome]].dropna()[term].value_counts()
-    return bool(((sizes > 0) & (sizes < SMALL_GROUP_MIN)).any())
+    return bool(((sizes > 0) & (sizes < MIN_GROUP_SIZE)).any())
 
 
 def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -153,7 +150,7 @@ def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             if term != "age":
                 counts += _cross(frame, cohort, term, outcome)
         n, events = len(frame), int(frame[outcome].astype("boolean").sum())
-        small = n < SMALL_GROUP_MIN
+        small = n < MIN_GROUP_SIZE
         sizes.append({"cohort": cohort, "outcome": outcome, "n": pd.NA if small else n,
                       "events": pd.NA if small else events, "n_model": pd.NA if small else multi.nobs,
                       "events_model": pd.NA if small else multi.events, "suppressed": small})
@@ -190,7 +187,7 @@ def write_bundle(cohorts: dict[str, pd.DataFrame], folder: str | os.PathLike, re
         write_csv(table, folder / name)
     _dump_json({"bundle_format": BUNDLE_FORMAT, "contract_version": CONTRACT_VERSION,
                 "site": record.get("name"), "software": record.get("versions", {}),
-                "small_group_min": SMALL_GROUP_MIN}, folder / "bundle.json")
+                "small_group_min": MIN_GROUP_SIZE}, folder / "bundle.json")
     _dump_json(record, folder / "run.json")
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     _dump_json({"files": {f: sha256(folder / f) for f in files}}, folder / MANIFEST)
@@ -250,10 +247,10 @@ def _check_table(name: str, frame: pd.DataFrame) -> list[str]:
             problems.append(f"{name}: a count that is not suppressed is missing or negative")
         keys = ["cohort", "row_variable", "row_level", "column_variable"]
         totals = frame.loc[~supp].groupby(keys)["count"].sum()
-        small = totals[(totals > 0) & (totals < SMALL_GROUP_MIN)]
+        small = totals[(totals > 0) & (totals < MIN_GROUP_SIZE)]
         if len(small):
             where = ", ".join(f"{k[1]}={k[2]} by {k[3]}" for k in small.index[:3])
-            problems.append(f"{name}: groups of fewer than {SMALL_GROUP_MIN} patients are shown ({where}): "
+            problems.append(f"{name}: groups of fewer than {MIN_GROUP_SIZE} patients are shown ({where}): "
                             "the small-group rule suppresses them")
     return problems
 

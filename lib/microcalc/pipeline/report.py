@@ -34,6 +34,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from microcalc.study import BUNDLED_DATA_DIR, KEY_FIGURES, SUMMARY_FIGURES, is_bundled
 
 import nbformat
 
@@ -50,25 +51,6 @@ MARKER = ".microcalc-report.json"
 
 class ReportFolderError(RuntimeError):
     """The site folder exists and was not written by the report builder: it is left alone."""
-
-#: Figures shown on the index page, in order, with their captions (also their alt text) and whether they
-#: span the page's width (a two-panel figure) rather than one column of the grid.
-KEY_FIGURES = (
-    ("04_pcr_by_calcification", "pCR rate with and without microcalcification (NACT cohort), with 95% Wilson CIs",
-     False),
-    ("06_bone_metastasis_by_calcification",
-     "Recorded bone metastasis with and without microcalcification (multicentre cohort), with 95% Wilson CIs", False),
-    ("05_necrosis_by_calcification", "Tumour necrosis on MRI with and without microcalcification, with 95% CIs",
-     False),
-    ("06_type_and_extent", "Type and extent of the bone metastases, with and without microcalcification", True),
-    ("07_or_published_vs_reproduced", "Published odds ratios beside those computed by this run, with 95% CIs",
-     True),
-    ("07_findings_published_vs_site", "Published and site odds ratios with the 95% prediction interval", True),
-    ("03_participant_flow", "Participant flow of both cohorts", True),
-)
-
-#: The two figures of the one-page summary.
-SUMMARY_FIGURES = ("04_pcr_by_calcification", "06_bone_metastasis_by_calcification")
 
 #: The templates of the edition (an nbconvert template that extends JupyterLab's).
 TEMPLATES = Path(__file__).with_name("templates")
@@ -226,14 +208,22 @@ def print_pdf(page: Path, pdf: Path, timeout: int = 120) -> None:
         raise RuntimeError(f"summary.pdf not written: Chromium exited with status {proc.returncode}")
 
 
+def _data_dir_of(output_dir: Path) -> str:
+    """The data folder a run read: ``data_dir`` of its ``run.json``; the bundled data for the project's own run."""
+    record = output_dir / "run.json"
+    if record.is_file():
+        return json.loads(record.read_text(encoding="utf-8")).get("data_dir", BUNDLED_DATA_DIR)
+    return BUNDLED_DATA_DIR
+
+
 def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path = ".",
                  site: str | Path | None = None, synthetic: bool | None = None, label: str | None = None,
                  summary_pdf: bool = False) -> Path:
     """Render the executed notebooks, an index page and the glossary into ``site`` (default ``<output_dir>/report``).
 
     ``synthetic`` says whether the run used the bundled synthetic cohorts (every
-    page then carries the synthetic-data banner); by default, whether
-    ``output_dir`` is the project itself. ``label`` (a run's name) is shown,
+    page then carries the synthetic-data banner); by default, whether the
+    run's data folder (:func:`_data_dir_of`) is the bundled one (:func:`microcalc.study.is_bundled`). ``label`` (a run's name) is shown,
     escaped, on the index page. ``summary_pdf`` also writes ``summary.html``
     and prints it to ``summary.pdf`` with headless Chromium (``make report``).
     Returns the path of the index page.
@@ -249,7 +239,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
     out = project_path(site) if site else project_path(output_dir) / "report"
     output_dir = project_path(output_dir)
     if synthetic is None:
-        synthetic = output_dir.resolve() == project_path(".").resolve()
+        synthetic = is_bundled(_data_dir_of(output_dir))
     _prepare_site(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     extra = ["summary.html", "summary.pdf"] if summary_pdf else []

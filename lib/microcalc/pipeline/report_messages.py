@@ -60,14 +60,19 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
             text += (f" It leaves {len(open_)} others open, among them {first['what']} "
                      f"({first['feasible tables']} possible tables).")
         out.append(text)
-    verdicts = _read_csv(rec / "01_p_verdicts.csv")
-    if verdicts is not None:
+    if (rec / "01_consistency.csv").is_file():
+        from microcalc.abstract.published import load_published
+        from microcalc.paper import VERDICTS, read_consistency, verdicts as p_verdicts
+
         measures = {}
         findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
         if findings_csv is not None:
             measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
-        for _, row in verdicts[verdicts["verdict"].str.startswith("only an unnamed test")].iterrows():
-            tests = ", ".join(_TEST_NAMES.get(t.strip(), t.strip()) for t in row["reproduced by"].split(","))
+        table = read_consistency(rec / "01_consistency.csv")
+        verdicts = p_verdicts(table, load_published())
+        for _, row in verdicts[verdicts["verdict"] == VERDICTS[1]].iterrows():
+            hits = table.loc[(table["id"] == row["id"]) & table["reproduces"], "test"]
+            tests = ", ".join(_TEST_NAMES.get(t, t) for t in sorted(set(hits)))
             out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
                        f"by {tests}, a test the paper does not name for it (it names {row['paper names']}).")
     coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")

@@ -75,25 +75,11 @@ from microcalc.pipeline.run_store import (
     check_run, run_lock, _commit, _is_disk_full, _keep_failed, _recover, _utc_now, _write_json,
 )
 from microcalc.pipeline.sites import load_sites
+from microcalc.study import MAIN_ESTIMATES, SITE_NOTEBOOKS, is_bundled
 
 __all__ = ["SITE_NOTEBOOKS", "MAIN_ESTIMATES", "RUNNER_PARAMETERS", "RunError", "RunInterrupted",
            "check_name", "check_parameters", "run_lock", "run_pipeline", "run_sites", "load_sites",
            "side_by_side", "check_run", "main"]
-
-#: The notebooks a site run executes: cleaning onward (01 and 02 concern the paper and its synthetic data).
-SITE_NOTEBOOKS = ("03_cleaning", "04_nact_pcr", "05_necrosis_mri", "06_bone_metastasis", "07_replication_report")
-
-#: The estimates set side by side across sites: published id -> the results row's method prefix.
-MAIN_ESTIMATES = {
-    "nact_pcr_calc": "proportion", "nact_pcr_nocalc": "proportion",
-    "nact_or_calc_uni": "logistic regression, Wald", "nact_or_calc_multi": "logistic regression, Wald",
-    "nact_necrosis_calc": "proportion", "nact_necrosis_nocalc": "proportion",
-    "nact_or_necrosis_multi": "logistic regression, Wald",
-    "bone_met_calc": "proportion", "bone_met_nocalc": "proportion",
-    "bone_or_calc_uni": "logistic regression, Wald", "bone_or_calc_multi": "logistic regression, Wald",
-    "bone_osteolytic_calc": "proportion", "bone_osteolytic_nocalc": "proportion",
-    "bone_wholebody_calc": "proportion", "bone_wholebody_nocalc": "proportion",
-}
 
 #: Packages whose versions ``run.json`` records.
 KEY_PACKAGES = ("microcalc", "numpy", "pandas", "scipy", "statsmodels", "firthmodels", "tableone",
@@ -204,8 +190,7 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
                     from microcalc.pipeline.report import build_report
 
                     current = "HTML edition"
-                    bundled = project_path(data_rel).resolve() == project_path("data/raw").resolve()
-                    build_report(staging / "notebooks", staging, synthetic=bundled, label=name)
+                    build_report(staging / "notebooks", staging, synthetic=is_bundled(data_rel), label=name)
                     current = None
             _redact_file(staging / "kernel.log", redaction, _patient_ids(project_path(data_rel)))
             record.update(status="complete", finished=_utc_now())
@@ -269,13 +254,13 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
     for site, run_dir in runs.items():
         res = load_results(run_dir)
         col = []
-        for ident, method in MAIN_ESTIMATES.items():
-            r = res[(res["id"] == ident) & res["method"].str.startswith(method)]
+        for ident, estimator in MAIN_ESTIMATES.items():
+            r = res[(res["id"] == ident) & (res["estimator"] == estimator)]
             if not len(r):
                 col.append("not computed")
                 continue
             r = r.iloc[0]
-            if method == "proportion":
+            if estimator == "wilson_proportion":
                 col.append(f"{r['estimate']:.1f}% ({r['ci_low']:.1f}-{r['ci_high']:.1f})")
             else:
                 col.append(f"{r['estimate']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})")

@@ -1,19 +1,8 @@
-"""Sentences for the analysis pages, built from computed results: nothing here types a number.
-
-Small builders, each tested (``tests/test_narrative.py``): the answer in
-numbers (rates, odds ratios in both directions, absolute effects per 100
-patients), why the adjusted OR differs from the crude one, the events per
-variable, the E-value paragraph, rates against the published ones, the
-grouped breast-density contrast, and the "Key messages" box that opens
-notebooks 04-06 (:func:`key_messages_box`, shown as HTML in the notebook and
-the HTML edition, as Markdown or plain text elsewhere).
-"""
+"""Sentences built from computed results: rates, odds ratios both ways, absolute effects, EPV, E-values."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,21 +11,19 @@ from microcalc import labels as lab
 from microcalc.analysis.effects import Standardised, evalue_sentence
 from microcalc.analysis.levels import GroupedLevels
 from microcalc.analysis.pooling import RandomEffectsPooled
-from microcalc.analysis.stats import EventsPerVariable
 from microcalc.analysis.results import is_not_estimable
+from microcalc.analysis.stats import EventsPerVariable
 from microcalc.analysis.tables import or_text, p_phrase
+from microcalc.narrative.box import KeyMessages, key_messages_box
+from microcalc.narrative.thresholds import MIN_EPV, RARE_OUTCOME
 
 __all__ = [
-    "MIN_EPV",
-    "RARE_OUTCOME",
-    "KeyMessages",
     "adjusted_or_paragraph",
     "bone_key_messages",
     "epv_sentence",
     "grouped_levels_sentence",
     "inverted_or",
     "is_rare",
-    "key_messages_box",
     "necrosis_key_messages",
     "or_both_directions",
     "pcr_key_messages",
@@ -46,71 +33,6 @@ __all__ = [
     "rates_sentence",
     "why_adjusted_differs",
 ]
-
-#: Events per variable below which a maximum-likelihood model is at risk of overfitting (Peduzzi et al.,
-#: J Clin Epidemiol 1996;49:1373-9); the pages then point to the Firth-penalised model.
-MIN_EPV = 10
-
-#: Share of patients with the outcome below which an OR is read as a ratio of proportions (rare outcome,
-#: VanderWeele & Ding 2017); above it the E-value first takes the OR's square root.
-RARE_OUTCOME = 0.15
-
-
-@dataclass(frozen=True)
-class KeyMessages:
-    """The Key messages box of an analysis page.
-
-    Attributes
-    ----------
-    question : the page's question.
-    answers : the answer in numbers, one sentence each.
-    shows, does_not_show : what the analysis does and does not show.
-    """
-
-    question: str
-    answers: tuple[str, ...]
-    shows: str
-    does_not_show: str
-
-    def _items(self) -> list[tuple[str, str | tuple[str, ...]]]:
-        return [("The question.", self.question), ("The answer.", self.answers),
-                ("What it shows.", self.shows), ("What it does not show.", self.does_not_show)]
-
-    def _repr_html_(self) -> str:
-        items = []
-        for head, body in self._items():
-            if isinstance(body, tuple):
-                text = "<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in body) + "</ul>"
-            else:
-                text = html.escape(body)
-            items.append(f"<li><strong>{head}</strong> {text}</li>")
-        return ('<div class="mc-key" role="region" aria-label="Key messages"><h2>Key messages</h2><ul>'
-                + "".join(items) + "</ul></div>")
-
-    def _repr_markdown_(self) -> str:
-        lines = ["> **Key messages**", ">"]
-        for head, body in self._items():
-            if isinstance(body, tuple):
-                lines += [f"> - **{head}**"] + [f">   - {b}" for b in body]
-            else:
-                lines.append(f"> - **{head}** {body}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self._repr_markdown_().replace("> ", "").replace("**", "")
-
-
-def key_messages_box(question: str, answers: Sequence[str], shows: str, does_not_show: str) -> KeyMessages:
-    """The Key messages box: the question, the answer in numbers, what it does and does not show.
-
-    Raises
-    ------
-    ValueError
-        If a part is empty.
-    """
-    if not question or not answers or not shows or not does_not_show or not all(answers):
-        raise ValueError("a Key messages box needs a question, at least one answer, and what it does and does not show")
-    return KeyMessages(question, tuple(answers), shows, does_not_show)
 
 
 def inverted_or(odds_ratio: float, ci_low: float, ci_high: float) -> tuple[float, float, float]:
@@ -317,6 +239,8 @@ def grouped_levels_sentence(g: GroupedLevels, variable: str, event: str, non_eve
     else:
         text += f" Level {level}, the reference of the four categories, has {n} patients ({rarer} with {word})."
     return text
+
+
 
 
 def _in_sentence(label: str) -> str:

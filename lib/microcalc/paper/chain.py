@@ -22,36 +22,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from microcalc.abstract.consistency import grim, or_ci_p_coherence, p_test_verdicts
+from microcalc.abstract.consistency import grim, or_ci_p_coherence
 from microcalc.abstract.published import load_published
-from microcalc.abstract.pvalues import TESTS
-from microcalc.abstract.reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
+from microcalc.abstract.reconstruct import (
+    Reconstruction,
+    reconstruct_2x2,
+    reconstruct_2xk,
+)
+from microcalc.paper.checks import consistency_table, verdicts
 
-__all__ = ["PaperReconstruction", "reconstruct_paper", "GROUPS", "CONSISTENCY_FILE", "reproducing_tests",
-           "NOT_SIGNIFICANT"]
-
-#: The abstract's "not significantly associated with non-pCR" claims: published id -> covariate.
-NOT_SIGNIFICANT = {"nact_ns_age": "age", "nact_ns_menopause": "menopausal_status",
-                   "nact_ns_density": "breast_density", "nact_ns_mass": "mass",
-                   "nact_ns_molecular": "molecular_subtype", "nact_ns_pathology": "pathology_type"}
-
-#: The consistency table written by notebook 01.
-CONSISTENCY_FILE = "data/reconstructed/01_consistency.csv"
-
-
-def reproducing_tests(ident: str, path=None) -> dict[str, list[str]]:
-    """For a reported P, the tests that reproduced it in notebook 01, by table basis ("2x2 ...", "2x3 ...").
-
-    Read from :data:`CONSISTENCY_FILE`; an empty list where no test did.
-    """
-    from microcalc.core.paths import project_path
-
-    table = pd.read_csv(project_path(path or CONSISTENCY_FILE), dtype=str, keep_default_na=False)
-    out = {}
-    for _, row in table[table["id"] == ident].iterrows():
-        tests = [t for t in row["reproduced by"].split(", ") if t and t != "none"]
-        out[row["basis"]] = tests
-    return out
+__all__ = ["GROUPS", "Item", "PaperReconstruction", "reconstruct_paper"]
 
 #: Row labels of every table: exposed first.
 GROUPS = ("microcalcification", "no_microcalcification")
@@ -162,69 +142,13 @@ class PaperReconstruction:
         return pd.DataFrame(rows).drop_duplicates("id").reset_index(drop=True)
 
     def consistency(self) -> pd.DataFrame:
-        """Every reported P: which tests reproduce it, and is that the test the paper names?
-
-        Comparisons and univariable ORs are tested on the reconstructed
-        table(s) under every test of :data:`microcalc.abstract.pvalues.TESTS`;
-        multivariable ORs, whose tables cannot be reconstructed, by the
-        OR-CI-P coherence of :func:`microcalc.abstract.consistency.or_ci_p_coherence`.
-        """
-        pub = self.published
-        rows = []
-        for it in self.items.values():
-            for ident in it.p_ids:
-                rec = pub.loc[ident]
-                named = rec["test_ids"].split()
-                v = p_test_verdicts(it.reconstruction, rec["p"], named=named)
-                row = {"id": ident, "reported P": rec["p"], "basis": _basis(it)}
-                for _, t in v.iterrows():
-                    row[t["test"]] = _p_cell(t)
-                rows.append(row | _agreement(v, rec["test_named"]))
-        for ident in pub.index[(pub["kind"] == "odds_ratio") & (pub["analysis"] == "multivariable")]:
-            rec = pub.loc[ident]
-            c = or_ci_p_coherence(rec["value"], rec["ci_low"], rec["ci_high"], rec["p"])
-            row = {"id": ident, "reported P": rec["p"],
-                   "basis": f"OR {rec['value']} and its 95% CI (Altman & Bland)"}
-            for test in TESTS:
-                row[test] = "not applicable"
-            lo, hi = _fmt(c.p_min), _fmt(c.p_max)
-            row["logistic_wald"] = (lo if lo == hi else f"{lo}-{hi}") + (" ✓" if c.p_consistent else "")
-            row.update({
-                "reproduced by": "Wald P from the CI" if c.p_consistent else "none",
-                "paper names": rec["test_named"],
-                "agrees": "yes: consistent with a Wald test" if c.p_consistent
-                          else "no: P does not follow from the CI",
-            })
-            rows.append(row)
-        order = list(pub.index)
-        out = pd.DataFrame(rows)
-        out["_o"] = out["id"].map(order.index)
-        return out.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-
+        """Every reported P against every test, as a typed long table (:func:`microcalc.paper.checks.consistency_table`)."""
+        return consistency_table(self.published, [(it.reconstruction, it.p_ids, _basis(it),
+                                                   _shape(it)) for it in self.items.values()])
 
     def verdicts(self) -> pd.DataFrame:
-        """One verdict per reported P, over all the tables it was tested on.
-
-        ``verdict`` is one of: "named test reproduces it", "only an unnamed
-        test reproduces it", "reproduced; the paper names no test", "no test
-        reproduces it".
-        """
-        rows = []
-        for ident, grp in self.consistency().groupby("id", sort=False):
-            by = sorted({t for cell in grp["reproduced by"] for t in cell.split(", ") if t != "none"})
-            named = grp["paper names"].iloc[0]
-            if not by:
-                verdict = "no test reproduces it"
-            elif grp["agrees"].str.startswith("yes").any():
-                verdict = "named test reproduces it"
-            elif named == "not stated":
-                verdict = "reproduced; the paper names no test"
-            else:
-                verdict = "only an unnamed test reproduces it"
-            rows.append({"id": ident, "reported P": grp["reported P"].iloc[0],
-                         "reproduced by": ", ".join(by) or "none", "paper names": named,
-                         "verdict": verdict})
-        return pd.DataFrame(rows)
+        """One verdict per reported P (:func:`microcalc.paper.checks.verdicts`)."""
+        return verdicts(self.consistency(), self.published)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -248,41 +172,16 @@ def _describe(r: Reconstruction, categories: list[str]) -> str:
     return " vs ".join("/".join(str(x) for x in row) for row in t) + f" ({'/'.join(categories)})"
 
 
+def _shape(it: Item) -> str:
+    return "2x2" if it.reconstruction.kind == "2x2" else f"2x{len(it.categories)}"
+
+
 def _basis(it: Item) -> str:
     r = it.reconstruction
-    shape = "2x2" if r.kind == "2x2" else f"2x{len(it.categories)}"
+    shape = _shape(it)
     if r.unique:
         return f"{shape} {_describe(r, it.categories)}"
     return f"{shape}, feasible set of {r.n_solutions} tables"
-
-
-def _fmt(p: float) -> str:
-    return f"{p:.2e}" if p < 0.001 else f"{p:.4f}"
-
-
-def _p_cell(t: pd.Series) -> str:
-    if t["reproduces"] == "not applicable":
-        return "not applicable"
-    lo, hi = _fmt(t["p_min"]), _fmt(t["p_max"])
-    value = lo if lo == hi else f"{lo}-{hi}"
-    if t["tables"] > 1:
-        return f"{value} (reproduces in {t['tables_reproducing']} of {t['tables']})"
-    return value + (" ✓" if t["reproduces"] == "yes" else "")
-
-
-def _agreement(v: pd.DataFrame, test_named: str) -> dict:
-    hits = v[v["reproduces"].isin(["yes", "in some tables"])]
-    by = ", ".join(hits["test"]) or "none"
-    named_hits = hits[hits["named"]]
-    if hits.empty:
-        agrees = "no test reproduces it"
-    elif not v["named"].any():
-        agrees = "test not named"
-    elif not named_hits.empty:
-        agrees = "yes: " + ", ".join(named_hits["test"])
-    else:
-        agrees = "no: the named test does not reproduce it"
-    return {"reproduced by": by, "paper names": test_named or "not stated", "agrees": agrees}
 
 
 def _mark_claims(r: Reconstruction, pub: pd.DataFrame) -> None:
@@ -319,7 +218,7 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
         project's file when omitted.
     """
     pub = load_published() if published is None else published
-    v = lambda ident, f="value": pub.loc[ident, f]  # noqa: E731  (short accessor)
+    v = lambda ident, f="value": pub.loc[ident, f]
     items: dict[str, Item] = {}
 
     def add(name, title, recon, categories, inputs, p_ids):
