@@ -18,6 +18,7 @@ this module only says which reported numbers belong together. The chain:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -173,7 +174,7 @@ class PaperReconstruction:
         rows = []
         for it in self.items.values():
             for ident in it.p_ids:
-                rec = pub.loc[ident]
+                rec = cast(pd.Series, pub.loc[ident])
                 named = rec["test_ids"].split()
                 v = p_test_verdicts(it.reconstruction, rec["p"], named=named)
                 row = {"id": ident, "reported P": rec["p"], "basis": _basis(it)}
@@ -319,7 +320,8 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
         project's file when omitted.
     """
     pub = load_published() if published is None else published
-    v = lambda ident, f="value": pub.loc[ident, f]  # noqa: E731  (short accessor)
+    def v(ident: str, f: str = "value"):  # short accessor
+        return pub[f][ident]
     items: dict[str, Item] = {}
 
     def add(name, title, recon, categories, inputs, p_ids):
@@ -357,8 +359,8 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
 
     # 4-5. Type and extent among the patients with bone metastasis of (3).
     if bone.unique:
-        m1 = int(bone.tables.loc[0, "events_exposed"])
-        m0 = int(bone.tables.loc[0, "events_reference"])
+        m1 = int(bone.tables["events_exposed"][0])
+        m0 = int(bone.tables["events_reference"][0])
         for key, cats, pct1, pct0, p_id in (
             ("bone_type", _TYPE_CATEGORIES, "bone_osteolytic_calc", "bone_osteolytic_nocalc",
              "bone_type_compare"),

@@ -168,11 +168,11 @@ def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed
         est.append(be[ok])
         done += r
     power = rejections / reps
-    est = np.concatenate(est)
+    estimates = np.concatenate(est)
     return {"reps": reps, "rejections": rejections, "power": power,
             "mc_se": float(np.sqrt(power * (1 - power) / reps)), "nonconverged": nonconverged,
-            "exposure_not_estimable": unusable,
-            "mean_log_or": round(float(est.mean()), 4) if len(est) else np.nan}  # 4 decimals: BLAS-order proof
+            "exposure_not_estimable": unusable,  # mean_log_or to 4 decimals: BLAS-order proof
+            "mean_log_or": round(float(estimates.mean()), 4) if len(estimates) else np.nan}
 
 
 def power_point(task: dict) -> dict:
@@ -194,7 +194,7 @@ def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model
     """
     from microcalc.core.parallel import parallel_map
 
-    tasks = []
+    tasks: list[dict] = []
     for label, value in ors.items():
         for n in sizes:
             tasks.append({"cohort": cohort, "model": model, "or_label": label, "or": float(value), "n": int(n),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from microcalc.core.paths import project_path
 from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
 from microcalc.analysis.results import read_results
 from microcalc.analysis.stats import TEST_METHODS
-from microcalc.study import CONFIDENCE_LEVEL, FINDINGS, SIGNIFICANCE_LEVEL, Finding
+from microcalc.study import CONFIDENCE_LEVEL, FINDING_IDS, FINDINGS, SIGNIFICANCE_LEVEL, Finding
 
 __all__ = ["load_results", "replication_table", "summary", "or_comparison", "COUNT_SOURCES",
            "REPLICATION_COLUMNS", "AGREEMENT", "P_CLASS_LIMITS", "p_class",
@@ -168,7 +169,8 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
     """
     consistency = _consistency(project_path(reconstructed_dir))
     rows = []
-    for ident, pub in published.iterrows():
+    for label, pub in published.iterrows():
+        ident = str(label)
         res = results[results["id"] == ident]
         named_tests = set(pub["test_ids"].split())
         row = {"id": ident, "cohort": pub["cohort"], "measure": pub["measure"], "reproduced": "not computed",
@@ -406,7 +408,7 @@ def _site_row(results: pd.DataFrame, ident: str, method: str) -> pd.Series | Non
 
 
 def _finding_row(finding: Finding, pub: pd.DataFrame, results: pd.DataFrame) -> dict:
-    p = pub.loc[finding.id]
+    p = cast(pd.Series, pub.loc[finding.id])
     row: dict = dict.fromkeys(FINDINGS_COLUMNS, np.nan) | dict.fromkeys(_FLAGS, pd.NA)
     row.update(id=finding.id, measure=p["measure"], kind=finding.kind, note="", site_method="",
                published_significant=_published_significant(p["p"]))
@@ -426,16 +428,17 @@ def _finding_row(finding: Finding, pub: pd.DataFrame, results: pd.DataFrame) -> 
             row["note"] = "not estimable: the site's OR or its CI is not finite (separation or no events?)"
             return row
         row.update(asdict(criteria(row["published_estimate"], row["published_ci_low"], row["published_ci_high"],
-                                   *values, site["p"], row["published_significant"])))
+                                   values[0], values[1], values[2], site["p"], row["published_significant"])))
         return row
-    rates = [parse_reported(pub.loc[r, "value"]).value for r in finding.rates]
-    row.update(published=f"{pub.loc[finding.rates[0], 'value']} vs {pub.loc[finding.rates[1], 'value']}, {p['p']}",
+    rate_ids = list(finding.rates)
+    rates = [parse_reported(pub.loc[r, "value"]).value for r in rate_ids]
+    row.update(published=f"{pub['value'][rate_ids[0]]} vs {pub['value'][rate_ids[1]]}, {p['p']}",
                published_rate_difference=rates[0] - rates[1], note=_NOT_APPLICABLE)
-    site_rates = [_site_row(results, r, "proportion") for r in finding.rates]
-    if site is None or any(r is None for r in site_rates):
+    rate_1, rate_0 = (_site_row(results, r, "proportion") for r in rate_ids)
+    if site is None or rate_1 is None or rate_0 is None:
         row["note"] = f"not estimable: this run has no {finding.method} result or no rates for {finding.id}"
         return row
-    diff = float(site_rates[0]["estimate"] - site_rates[1]["estimate"])
+    diff = float(rate_1["estimate"] - rate_0["estimate"])
     same = bool(np.sign(diff) == np.sign(row["published_rate_difference"]) != 0)
     significant = bool(site["p"] < SIGNIFICANCE_LEVEL)
     row.update(site_p=site["p"], site_n=site["n"], site_method=site["method"], site_rate_difference=diff,
@@ -536,7 +539,7 @@ def findings_sentences(findings: pd.DataFrame) -> list[str]:
     return out
 
 
-def context_table(scorecard: pd.DataFrame, finding_ids=tuple(f.id for f in FINDINGS)) -> pd.DataFrame:
+def context_table(scorecard: pd.DataFrame, finding_ids=FINDING_IDS) -> pd.DataFrame:
     """Everything the abstract reports that is not a finding (sizes, rates, shares, claims), published beside
     this run's value; context, so without any verdict."""
     rows = scorecard[~scorecard["id"].isin(finding_ids)]

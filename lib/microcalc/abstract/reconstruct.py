@@ -175,7 +175,7 @@ def _size_range(spec, n_max: int | None, what: str) -> np.ndarray:
             raise ValueError(f"give {what}, a total, or n_max to bound the search")
         lo, hi = 1, int(n_max)
     elif np.isscalar(spec):
-        lo = hi = int(spec)
+        lo = hi = int(spec)  # type: ignore[arg-type]  # np.isscalar's TypeGuard drops int
     else:
         lo, hi = (int(x) for x in spec)
     if lo < 1 or hi < lo:
@@ -324,7 +324,7 @@ def _p_filter(df: pd.DataFrame, p_value: Reported, p_tests: Sequence[str]) -> np
     df["p_reproduced_by"] = [
         " ".join(c[2:] for c, h in zip(cols, row) if h) for row in hits
     ]
-    return hits.any(axis=1)
+    return np.asarray(hits.any(axis=1))
 
 
 

@@ -251,7 +251,7 @@ def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], e
     y = data[outcome].astype(float).to_numpy()
     estimates = model_estimates(data, outcome, terms)
     reason = unfittable_reason(estimates)
-    note = not_estimable(reason) if reason else estimates.table.loc[names[idx[0]], "note"]
+    note = not_estimable(reason) if reason else estimates.table["note"][names[idx[0]]]
     if is_not_estimable(note):
         table = pd.DataFrame(np.nan, index=pd.Index(["risk_exposed", "risk_unexposed", "risk_difference",
                                                      "risk_ratio", "odds_ratio"], name="quantity"),
@@ -380,14 +380,15 @@ def same_sample_display(same: SameSample, labels: dict | None = None) -> pd.Data
     t = same.table
     return pd.DataFrame({
         "term": [labels.get(k, k) for k in t.index],
-        "OR univariable, all patients (95% CI)": [fmt_or(r.or_all, r.ci_low_all, r.ci_high_all) for r in t.itertuples()],
+        "OR univariable, all patients (95% CI)": [
+            fmt_or(*r) for r in t[["or_all", "ci_low_all", "ci_high_all"]].to_numpy()],
         "P, all patients": [fmt_p(p) for p in t["p_all"]],
         "n": t["n_all"].astype(int).to_numpy(),
         f"OR univariable, model sample of {same.n_model} (95% CI)": [
-            fmt_or(r.or_same, r.ci_low_same, r.ci_high_same) for r in t.itertuples()],
+            fmt_or(*r) for r in t[["or_same", "ci_low_same", "ci_high_same"]].to_numpy()],
         "P, model sample": [fmt_p(p) for p in t["p_same"]],
-        "OR multivariable (95% CI)": [fmt_or(r.or_adjusted, r.ci_low_adjusted, r.ci_high_adjusted)
-                                      for r in t.itertuples()],
+        "OR multivariable (95% CI)": [fmt_or(*r) for r in t[["or_adjusted", "ci_low_adjusted", "ci_high_adjusted"]]
+                                      .to_numpy()],
         "P multivariable": [fmt_p(p) for p in t["p_adjusted"]],
     })
 
@@ -450,8 +451,8 @@ def standardised_sentence(std: Standardised, exposure: str, outcome: str, measur
     if is_not_estimable(std.method):
         return (f"The standardised {measure or f'risk of {outcome}'} with and without {exposure}, their "
                 f"{difference_name} and {ratio_name}: {std.method}.")
-    r1, r0 = 100 * t.loc["risk_exposed", "estimate"], 100 * t.loc["risk_unexposed", "estimate"]
-    rd, rr, oddsr = t.loc["risk_difference"] * 100, t.loc["risk_ratio"], t.loc["odds_ratio", "estimate"]
+    r1, r0 = 100 * t["estimate"]["risk_exposed"], 100 * t["estimate"]["risk_unexposed"]
+    rd, rr, oddsr = t.loc["risk_difference"] * 100, t.loc["risk_ratio"], t["estimate"]["odds_ratio"]
     measure = measure or f"risk of {outcome}"
     share = 100 * std.events / std.n
     text = (f"Standardised over the model's {std.n} patients (g-computation), the {measure} would be {r1:.1f}% if "

@@ -10,6 +10,8 @@ Thompson, Stat Med 2002;21:1539-58).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -437,7 +439,8 @@ def pooling_sentence(table: pd.DataFrame) -> str:
             return r["description"]
         return f"{r['or']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
 
-    h, tr, dl, mh = (table.loc[m] for m in ("reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"))
+    h, tr, dl, mh = (cast(pd.Series, table.loc[m])
+                     for m in ("reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"))
     if not np.isfinite(float(h["or"])):
         return (f"Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: {h['description']}. "
                 f"Mantel-Haenszel: {ci(mh)}.")

@@ -44,7 +44,7 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
     names : list of column names (``"const"`` first)
     columns_of : term -> indices of its columns in ``X``
     """
-    cols = [np.ones(len(df))]
+    cols: list[np.ndarray] = [np.ones(len(df))]
     names = ["const"]
     columns_of: dict[str, list[int]] = {}
     for term in terms:

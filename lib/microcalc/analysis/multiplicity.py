@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,7 +269,7 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
 __all__ += ["share_line"]
 
 
-def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: tuple[str, str],
+def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: Sequence[str],
                printed_p: str) -> str:
     """One category's shares in the two groups, the P that reproduced the paper's, and what the paper printed.
 

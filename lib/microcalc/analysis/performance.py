@@ -237,7 +237,8 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     given = None if samples is None else iter(np.asarray(samples))
     limit = len(samples) if samples is not None else (max_draws or 20 * n_boot)
     want = len(samples) if samples is not None else n_boot
-    optimism, drawn = [], 0
+    optimism: list[np.ndarray] = []
+    drawn = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         while len(optimism) < want and drawn < limit:
@@ -568,6 +569,6 @@ def _vif_sentence(vifs: pd.DataFrame, vif_threshold: float) -> str:
     if scaled.empty:
         return "No VIF could be computed."
     worst = scaled.idxmax()
-    return (f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}"
+    return (f"Largest (generalised) VIF on the VIF scale: {scaled.max():.2f}, for {worst}"
             + (f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
                if scaled.max() < vif_threshold else f"; above {vif_threshold:g}: collinearity inflates its SE."))

@@ -76,7 +76,7 @@ def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None
     ax.set_ylim(-n + 0.3, 1)
     box = dict(boxstyle="round,pad=0.4", facecolor="white", edgecolor=OKABE_ITO[0], linewidth=1.2)
     side = dict(boxstyle="round,pad=0.3", facecolor="#f4f4f4", edgecolor="#888888", linewidth=0.8)
-    for i, row in steps.iterrows():
+    for i, (_, row) in enumerate(steps.iterrows()):
         y = -i
         ax.text(3.2, y, f"{row['step']}\nn = {row['n']}", ha="center", va="center", bbox=box,
                 fontsize=9, wrap=True)
@@ -164,7 +164,7 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None)
     for i, cat in enumerate(counts.columns):
         ax.barh(range(len(counts)), shares[cat], left=left, color=OKABE_ITO[i % len(OKABE_ITO)],
                 label=str(cat).replace("_", " "), height=0.6)
-        for y, (g, v) in enumerate(shares[cat].items()):
+        for y, (g, v) in enumerate(zip(shares.index, shares[cat], strict=True)):
             if v >= 7:
                 ax.text(left[g] + v / 2, y, f"{v:.0f}%\n({counts.loc[g, cat]})", ha="center", va="center",
                         fontsize=8, color="white" if i in (0, 3, 7) else "black")

@@ -156,10 +156,11 @@ def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[st
     rows = []
     for basis, tab in ((f"2x{counts.shape[1]}", counts), (f"2x2 {reported} vs other", collapsed)):
         key = next((k for k in reproduced if k.startswith(basis[:3])), None)
+        reproducing = reproduced.get(key, []) if key else []
         for _, t in compare_groups(tab.to_numpy()).iterrows():
             rows.append({"comparison": basis, "test": t["test"], "p": t["p"],
                          "named by the paper": t["test"] in named,
-                         "reproduced the paper's P (notebook 01)": t["test"] in reproduced.get(key, []),
+                         "reproduced the paper's P (notebook 01)": t["test"] in reproducing,
                          "method": t["method"]})
     return pd.DataFrame(rows)
 

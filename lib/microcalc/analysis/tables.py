@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ __all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table
            "fmt_p", "p_phrase", "fmt_percent", "or_text", "term_labels"]
 
 
-def fmt_p(p: float) -> str:
+def fmt_p(p: float | None) -> str:
     """P as in clinical tables: 3 decimals, "<0.001" below."""
     if p is None or pd.isna(p):
         return "-"
@@ -94,21 +94,20 @@ def table_one(df: pd.DataFrame, group: str, columns: Sequence[str], nonnormal: S
 
 def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, continuous: list[str]) -> pd.DataFrame:
     """Table 1 with the continuous summaries (and SMDs) of groups under the threshold suppressed."""
-    top = table.columns[0][0]
     summaries = [c for c in table.columns if c[1] == "Overall" or (data[group] == c[1]).any()]
     smd = [c for c in table.columns if str(c[1]).startswith("SMD")]
     rows = [r for r in table.index if any(str(r[0]).startswith(f"{c}, ") for c in continuous)]
     if not rows:
         return table
     block = table.loc[rows, summaries + smd]
-    sizes = []
+    counts_of_rows = []
     for r in rows:
         values = data[next(c for c in continuous if str(r[0]).startswith(f"{c}, "))]
         counts = [int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
                   for c in summaries]
         groups = [n for n, c in zip(counts, summaries) if c[1] != "Overall"]
-        sizes.append(counts + [min(groups, default=0)] * len(smd))
-    sizes = pd.DataFrame(sizes, index=block.index, columns=block.columns)
+        counts_of_rows.append(counts + [min(groups, default=0)] * len(smd))
+    sizes = pd.DataFrame(counts_of_rows, index=block.index, columns=block.columns)
     out = table.copy()
     out.loc[rows, summaries + smd] = suppress_small_groups(block, sizes)
     return out
@@ -159,7 +158,7 @@ class RegressionTable:
 
 def _levels(s: pd.Series) -> list[tuple[str, str]]:
     """(label, coefficient name) per level; the contract's reference comes first."""
-    name = s.name
+    name = str(s.name)
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [(str(c), f"{name}[{c}]") for c in s.cat.categories]
     if isinstance(s.dtype, pd.BooleanDtype) or s.dtype == bool:
@@ -194,7 +193,8 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     labels = labels or {}
     multi = model_estimates(df, outcome, terms, with_global_p=True)
     notes = list(multi.problems)
-    rows, tidy = [], []
+    rows: list[dict] = []
+    tidy_rows: list[dict] = []
     for term in terms:
         uni_data = df[[outcome, term]].dropna()
         uni = model_estimates(df, outcome, [term])
@@ -209,20 +209,20 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                 if fit.reference.get(term, "no") == level:  # a yes/no variable's reference is "no"
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = "Ref", ""
                     continue
-                est = fit.table.loc[name]
+                est = cast(pd.Series, fit.table.loc[name])  # one coefficient's row
                 if est["kind"]:
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = _SHORT[est["kind"]], "-"
                 else:
                     row[f"OR {model} (95% CI)"] = fmt_or(est["or"], est["ci_low"], est["ci_high"])
                     row[f"P {model}"] = fmt_p(est["p"])
-                tidy.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
-                             "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
-                             "note": est["note"]})
+                tidy_rows.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
+                                  "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
+                                  "note": est["note"]})
             row = {k: row[k] for k in ("variable", "level", "n (events)", "OR univariable (95% CI)",
                                        "P univariable", "OR multivariable (95% CI)", "P multivariable")}
             row["global P (LR)"] = fmt_p(multi.global_p.get(term)) if (i == 0 and len(levels) > 2) else ""
             rows.append(row)
-    tidy = pd.DataFrame(tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
+    tidy = pd.DataFrame(tidy_rows, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
                                        "note"])
     return RegressionTable(pd.DataFrame(rows), tidy, multi.separation, multi.n, multi.events,
                            list(dict.fromkeys(notes)), multi.global_p)

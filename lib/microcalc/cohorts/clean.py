@@ -47,6 +47,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from microcalc.cohorts.contract import CONTRACT, MISSING_TOKENS, NO_TOKENS, YES_TOKENS, Column, schema
@@ -515,14 +516,14 @@ def _describe_char(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
-def _invisible_problems(s: pd.Series, column: str, name: str, quote: bool) -> tuple[pd.Series, list[Problem]]:
+def _invisible_problems(s: pd.Series, column: str, name: str, quote: bool) -> tuple[np.ndarray, list[Problem]]:
     """Rows whose text holds an invisible character: (mask, problems); ids are never quoted."""
     suspect = s[~s.str.fullmatch(r"[\x20-\x7e]*")]  # printable ASCII needs no closer look
     found = suspect.map(_first_invisible).dropna()
     problems = [Problem(name, int(row), column, s[row] if quote else None,
                         f"{column} contains an invisible character {_describe_char(ch)}",
                         "visible characters only (no control, zero-width or non-ASCII space characters)")
-                for row, ch in found.items()]
+                for row, ch in zip(found.index, found, strict=True)]
     return s.index.isin(found.index), problems
 
 
@@ -703,24 +704,24 @@ def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os
     CleaningError
         Listing every problem of both files; nothing is written then.
     """
-    frames, problems, reading = {}, [], []
+    frames, problems, read = {}, [], []
     for cohort in CONTRACT:
         try:
             path = find_cohort_file(data_dir, cohort)
         except CleaningError as err:
-            problems += [Problem(**r) for r in err.problems.astype(object).where(err.problems.notna(), None)
-                         .to_dict("records")]
+            problems += [Problem(*r) for r in err.problems.astype(object).where(err.problems.notna(), None)
+                         .itertuples(index=False)]  # the columns are Problem's fields, in order
             continue
         raw, found, source = read_table(path, cohort)
-        reading.append({"cohort": cohort, "file": path.name, **source,
-                        "rows": None if raw.empty and found else len(raw)})
+        read.append({"cohort": cohort, "file": path.name, **source,
+                     "rows": None if raw.empty and found else len(raw)})
         problems += found
         if found and (raw.empty or not len(raw.columns)):
             continue
         frame, found = harmonise(raw, cohort, path.name)
         problems += found
         frames[cohort] = frame
-    reading = _reading_frame(reading)
+    reading = _reading_frame(read)
     if problems:
         raise CleaningError(problems, reading)
     for cohort, frame in frames.items():  # the contract's schema: a guard behind the rules above
@@ -736,10 +737,10 @@ def _write_all(targets: dict[Path, pd.DataFrame]) -> None:
     try:
         for path, frame in targets.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             os.close(fd)
-            temps[path] = Path(tmp)
-            frame.reset_index(drop=True).to_parquet(tmp, index=False)
+            temps[path] = Path(tmp_name)
+            frame.reset_index(drop=True).to_parquet(tmp_name, index=False)
         for path, tmp in temps.items():
             os.replace(tmp, path)
     finally:

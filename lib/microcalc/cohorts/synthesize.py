@@ -35,7 +35,7 @@ import json
 import os
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -91,14 +91,14 @@ def load_reconstructed(path: str | Path | None = None) -> dict[str, np.ndarray]:
     the order of the file.
     """
     long = pd.read_csv(project_path(path or RECONSTRUCTED_FILE), dtype={"count": np.int64})
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for name, sub in long.groupby("reconstruction", sort=False):
         cats = list(dict.fromkeys(sub["category"]))
         groups = list(dict.fromkeys(sub["group"]))
         wide = sub.pivot_table(index=["solution", "group"], columns="category", values="count",
                                aggfunc="sum")
         wide = wide.reindex(columns=cats).reindex(groups, level="group")
-        out[name] = wide.to_numpy().reshape(-1, 2, len(cats)).astype(np.int64)
+        out[str(name)] = wide.to_numpy().reshape(-1, 2, len(cats)).astype(np.int64)
     return out
 
 
@@ -220,7 +220,7 @@ def _draw(rng: np.random.Generator, probs: np.ndarray, labels: Sequence[str]) ->
     """One draw per row of ``probs`` (n, k): vectorised inverse-CDF sampling."""
     probs = np.atleast_2d(probs)
     cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
-    u = rng.random(cum.shape[0])[:, None]
+    u = rng.random(int(cum.shape[0]))[:, None]
     idx = np.minimum((u > cum).sum(axis=1), len(labels) - 1)
     return np.asarray(labels, dtype=object)[idx]
 
@@ -243,8 +243,8 @@ def _categorical(values, cohort: str, column: str) -> pd.Categorical:
 def _finish(df: pd.DataFrame, cohort: str, rng: np.random.Generator, prefix: str) -> pd.DataFrame:
     df = df.iloc[rng.permutation(len(df))].reset_index(drop=True)
     width = max(4, len(str(len(df))))
-    df.insert(0, "patient_id", pd.array([f"{prefix}{i:0{width}d}" for i in range(1, len(df) + 1)],
-                                        dtype="string"))
+    ids = pd.array([f"{prefix}{i:0{width}d}" for i in range(1, len(df) + 1)], dtype="string")
+    df.insert(0, "patient_id", ids)  # type: ignore[arg-type]  # pandas-stubs: an extension array is allowed
     return df[[c.name for c in CONTRACT[cohort]]]
 
 
@@ -300,17 +300,17 @@ def generate_nact(calibration: dict | None = None, assumptions: dict | None = No
             }))
     df = pd.concat(blocks, ignore_index=True)
     n = len(df)
-    calc = df["microcalcification"].to_numpy(bool)
+    has_calc = df["microcalcification"].to_numpy(bool)
     necrotic = df["mri_necrosis"].fillna(False).to_numpy(bool)
     age, meno = _age_and_menopause(rng, n, a["age"], a["menopause"])
     st = a["molecular_subtype"]
     labels = categories("nact_cohort", "molecular_subtype")
-    base = np.where(calc[:, None], _probs(st["with_calcification"], labels),
+    base = np.where(has_calc[:, None], _probs(st["with_calcification"], labels),
                     _probs(st["without_calcification"], labels))
     shift = np.exp(np.outer(necrotic, _probs(st["necrosis_log_odds_shift"], labels)))
     density_labels = categories("nact_cohort", "breast_density")
     path_labels = categories("nact_cohort", "pathology_type")
-    mass_p = np.where(calc, a["mass"]["probability_with_calcification"],
+    mass_p = np.where(has_calc, a["mass"]["probability_with_calcification"],
                       a["mass"]["probability_without_calcification"])
     df["age"] = pd.array(age, dtype="Int64")
     df["menopausal_status"] = _categorical(meno, "nact_cohort", "menopausal_status")
@@ -499,7 +499,7 @@ def _uni_rows(published, rows, table: np.ndarray, pct_ids, p_id, tests, label):
 
 def _or_rows(published, rows, fit_table: pd.DataFrame, term: str, ident: str, label: str, multi: bool):
     r = published.loc[ident]
-    est = fit_table.loc[term]
+    est = cast(pd.Series, fit_table.loc[term])
     rep = {f: parse_reported(r[f]) for f in ("value", "ci_low", "ci_high", "p")}
     if not multi:
         checks = [("OR", r["value"], format_fixed(est["or"], rep["value"].decimals),
@@ -639,11 +639,11 @@ def _nact_ok(df: pd.DataFrame, published: pd.DataFrame) -> tuple[bool, float]:
     for term, ident in (("microcalcification", "nact_or_calc_multi"), ("mri_necrosis", "nact_or_necrosis_multi")):
         r = published.loc[ident]
         for col, field, tol in (("or", "value", 0.05), ("ci_low", "ci_low", 0.15), ("ci_high", "ci_high", 0.15)):
-            rel = t.loc[term, col] / parse_reported(r[field]).value - 1
+            rel = t[col][term] / parse_reported(r[field]).value - 1
             ok &= abs(rel) <= tol
             score += abs(rel) / tol
         rep = parse_reported(r["p"])
-        ok &= all((t.loc[term, "p"] < c) == (rep.value < c) for c in (0.05, 0.01))
+        ok &= all((t["p"][term] < c) == (rep.value < c) for c in (0.05, 0.01))
     if ok:
         gp = global_p_values(d, "non_pcr", list(NACT_TERMS))
         ok &= bool((gp.drop(["microcalcification", "mri_necrosis"]) > 0.05).all())
@@ -653,7 +653,7 @@ def _nact_ok(df: pd.DataFrame, published: pd.DataFrame) -> tuple[bool, float]:
 
 
 def _bone_fit(df: pd.DataFrame) -> pd.Series:
-    return fit_logistic(df, "bone_metastasis", list(BONE_TERMS)).table().loc["microcalcification"]
+    return cast(pd.Series, fit_logistic(df, "bone_metastasis", list(BONE_TERMS)).table().loc["microcalcification"])
 
 
 #: Strengths of the literature's subtype effect on pCR that the calibration tries, strongest first.
@@ -772,9 +772,9 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
     a = assumptions or load_assumptions()
     recon = reconstructed or load_reconstructed()
     type_idx, type_why = _choose_2x3(recon["bone_type_2x3"], ["osteolytic", "osteoblastic", "mixed"],
-                                     "type", published.loc["bone_type_compare", "p"])
+                                     "type", published["p"]["bone_type_compare"])
     ext_idx, ext_why = _choose_2x3(recon["bone_extent_2x3"], ["whole_body", "axial", "appendicular"],
-                                   "extent", published.loc["bone_extent_compare", "p"])
+                                   "extent", published["p"]["bone_extent_compare"])
 
     cands = candidates if candidates is not None else nact_cell_candidates(recon, published,
                                                                            a["nact"]["cell_search"])
@@ -799,7 +799,7 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
         raise RuntimeError("no NACT cell split and seed met the targets; widen the search")
 
     target = _published_or(published, "bone_or_calc_multi")
-    best = None
+    best: tuple[float, float, float] | None = None
     for shift in np.round(np.arange(0.0, 1.21, 0.1), 2):
         for effect in np.round(np.arange(0.1, 1.51, 0.1), 2):
             cal = {"bone": {"seed": base_seed, "calcification_stage_shift": float(shift),
@@ -809,6 +809,7 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
             dist = abs(np.log(est["or"]) - target["log_or"]) + abs(se - target["se"])
             if best is None or dist < best[0]:
                 best = (dist, float(shift), float(effect))
+    assert best is not None  # the grids above are not empty
     bone_cal = None
     for seed in range(base_seed, base_seed + max_seeds):
         cal = {"bone": {"seed": seed, "calcification_stage_shift": best[1], "stage_effect": best[2],
@@ -967,7 +968,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calibrate:
         write_calibration(calibrate())
         print(f"wrote {CALIBRATION_FILE}")
-    for cohort, path in write_cohorts().items():
+    for path in write_cohorts().values():
         print(f"wrote {path.relative_to(project_path('.'))}  sha256 {sha256(path)}")
     return 0
 

@@ -209,7 +209,7 @@ def mantel_haenszel_table(bundles: list[dict]) -> pd.DataFrame:
     Each site is a stratum (R ``mantelhaen.test`` on the 2x2xK table; Robins-Breslow-Greenland CI).
     """
     rows = []
-    for cohort, (outcome, _, label) in FINDINGS.items():
+    for cohort, (outcome, _, _label) in FINDINGS.items():
         first = bundles[0]["counts"]
         variables = first[(first["cohort"] == cohort) & (first["column_variable"] == outcome)
                           & first["row_level"].isin(["yes", "no"])]["row_variable"].unique()
@@ -297,14 +297,14 @@ def pool_finding(bundles: list[dict], cohort: str) -> dict:
         sentence = f"Heterogeneity not estimable: {err}."
     pooled = pool_sites(sites)
     by = pooled.set_index("label")
-    if by.loc["REML + HKSJ", "ci_high"] / by.loc["REML + HKSJ", "ci_low"] < \
-            by.loc["fixed effect (IV)", "ci_high"] / by.loc["fixed effect (IV)", "ci_low"]:
+    width = by["ci_high"] / by["ci_low"]
+    if width["REML + HKSJ"] < width["fixed effect (IV)"]:
         sentence += (" The sites agree more closely than their standard errors predict (Q < k - 1), so the "
                      "untruncated Hartung-Knapp interval is narrower than the fixed-effect one; this is a known "
                      "property of the method with few sites, not extra precision: read the truncated interval "
                      "(the Hartung-Knapp variance never below the fixed-effect one) beside it.")
     return {"sites": sites, "pooled": pooled, "leave_one_out": leave_one_site_out(sites),
-            "heterogeneity": sentence, "published": float(load_published().loc[ident, "value"]),
+            "heterogeneity": sentence, "published": float(load_published()["value"][ident]),
             "label": label, "outcome": outcome}
 
 

@@ -59,6 +59,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -391,7 +392,7 @@ class _StagingEnvironment(contextlib.AbstractContextManager):
 
     def __init__(self, final: Path, staging: Path):
         self.values = {RUN_DIR_ENV: str(final), STAGING_DIR_ENV: str(staging)}
-        self.saved = {}
+        self.saved: dict[str, str | None] = {}
 
     def __enter__(self):
         self.saved = {k: os.environ.get(k) for k in self.values}
@@ -459,7 +460,7 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
         _recover(root, name)
         staging = root / f".{name}.staging"
         redaction = machine_paths({str(root): "<runs>"} if output_dir.startswith("/") else None)
-        record = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
+        record: dict[str, Any] = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
                   "data_dir": data_rel,
                   "inputs": {p.name: sha256(p) for p in _data_files(project_path(data_rel))},
                   "parameters": params, "versions": _versions(), "notebooks": []}
@@ -536,12 +537,11 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
     from microcalc.replicate import load_results
 
     published = load_published() if published is None else published
-    table = pd.DataFrame({"measure": [published.loc[i, "measure"] + (f", {published.loc[i, 'group']}"
-                                                                     if published.loc[i, "group"] else "")
-                                      for i in MAIN_ESTIMATES]}, index=list(MAIN_ESTIMATES))
+    measure, group = published["measure"], published["group"]
+    table = pd.DataFrame({"measure": [measure[i] + (f", {group[i]}" if group[i] else "") for i in MAIN_ESTIMATES]},
+                         index=list(MAIN_ESTIMATES))
     pub_col = []
-    for ident in MAIN_ESTIMATES:
-        p = published.loc[ident]
+    for _, p in published.loc[list(MAIN_ESTIMATES)].iterrows():
         pub_col.append(p["value"] + (f" ({p['ci_low']}-{p['ci_high']})" if p["ci_low"] else ""))
     table["published"] = pub_col
     for site, run_dir in runs.items():
@@ -552,11 +552,11 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
             if not len(r):
                 col.append("not computed")
                 continue
-            r = r.iloc[0]
+            row = r.iloc[0]
             if method == "proportion":
-                col.append(f"{r['estimate']:.1f}% ({r['ci_low']:.1f}-{r['ci_high']:.1f})")
+                col.append(f"{row['estimate']:.1f}% ({row['ci_low']:.1f}-{row['ci_high']:.1f})")
             else:
-                col.append(f"{r['estimate']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})")
+                col.append(f"{row['estimate']:.3f} ({row['ci_low']:.3f}-{row['ci_high']:.3f})")
         table[site] = col
     return table.rename_axis("id")
 
@@ -568,7 +568,7 @@ class _SitesLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
-            seen = {}
+            seen: dict[str | None, int] = {}
             for key_node, _ in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key in seen:
@@ -583,7 +583,7 @@ def _line(node_or_mark) -> int:
     return mark.line + 1
 
 
-def load_sites(sites_file: str | Path) -> list[dict]:
+def load_sites(sites_file: str | os.PathLike) -> list[dict]:
     """The sites of a YAML file, every value read as text ("007" stays "007", "no" stays "no").
 
     Read with PyYAML's safe loader (no Python objects are built). Malformed
@@ -616,7 +616,8 @@ def load_sites(sites_file: str | Path) -> list[dict]:
     if not isinstance(spec, dict) or not isinstance(spec.get("sites"), list) or not spec["sites"]:
         raise RunError(f"{shown}, line {_line(root)}: {usage}")
     sites_node = next(v for k, v in root.value if k.value == "sites")
-    problems, names = [], {}
+    problems: list[str] = []
+    names: dict[str, int] = {}
     for entry, node in zip(spec["sites"], sites_node.value):
         line = _line(node)
         if not isinstance(entry, dict):
@@ -685,7 +686,7 @@ def check_run(name: str, runs_root: str | Path = "runs") -> int:
                                 "--nbval-current-env", str(folder / "notebooks")], cwd=project_root())
 
 
-_TERMINATED = []
+_TERMINATED: list[int] = []
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

@@ -44,6 +44,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from microcalc.core.paths import project_path, project_root
 
@@ -177,9 +178,9 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
         text = None
         pins = {k: [v] for k, v in direct.items()}
         source = "pyproject.toml pins"
-    baseline = {}  # the pinned version of each package whose marker applies to this Python (3.11)
+    baseline: dict[str, str] = {}  # the pinned version of each package whose marker applies to this Python (3.11)
     for k, v in pins.items():
-        here = {_pin_version(x) for x in v if _applies(x)} - {None}
+        here = {version for x in v if _applies(x) and (version := _pin_version(x)) is not None}
         if len(here) == 1:
             baseline[k] = here.pop()
     if latest:
@@ -196,7 +197,7 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
     hashed = text is not None and not packages and not latest
     lines = [line for v in wanted.values() for line in v]
     return Requirements(lines=lines, source=source, hashed=hashed, baseline=baseline,
-                        lock_text=text if hashed else "")
+                        lock_text=text if text is not None and hashed else "")
 
 
 # --------------------------------------------------------------------------- imports
@@ -223,7 +224,7 @@ def collect_imports(paths, own: str = "microcalc") -> dict[tuple[str, str | None
         path = Path(path)
         for node in ast.walk(ast.parse(_code_of(path))):
             if isinstance(node, ast.Import):
-                pairs = [(a.name, None) for a in node.names]
+                pairs: list[tuple[str, str | None]] = [(a.name, None) for a in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
                 pairs = [(node.module, a.name) for a in node.names if a.name != "*"]
             else:
@@ -337,7 +338,8 @@ def probe_imports(python: Path, imports: dict, cwd: Path | None = None, env: dic
     run = subprocess.run([str(python), "-c", _PROBE], input=json.dumps(wanted), capture_output=True, text=True,
                          cwd=cwd, env=env if env is not None else _env_of(python))
     if run.returncode != 0:
-        raise RuntimeError(f"the import probe did not run: {_first_line(run.stderr.strip().splitlines()[-1:])}")
+        last = "".join(run.stderr.strip().splitlines()[-1:])
+        raise RuntimeError(f"the import probe did not run: {_first_line(last)}")
     result = json.loads(run.stdout.strip().splitlines()[-1])
     dists, versions = result["dists"], result["versions"]
     findings = []
@@ -417,12 +419,12 @@ def _read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def _labels(header: list[str], rows: list[list[str]]):
+def _labels(header: list[str], rows: list[list[str]]) -> tuple[list[tuple[str, str]], list[str]]:
     """(id, quantity) of every row, and a name for every column."""
     columns = list(header)
     if len(set(header)) < len(header) and rows:  # a two-line header (tableone): add the second line
         columns = [f"{h} / {s}" if header.count(h) > 1 else h for h, s in zip(header, rows[0] + [""] * len(header))]
-    labels = []
+    labels: list[tuple[str, str]] = []
     if "id" in header:
         i = header.index("id")
         q = header.index("quantity") if "quantity" in header else None
@@ -757,10 +759,11 @@ def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAUL
     _clear_outputs(tree)
     (out / "requirements.txt").write_text(reqs.file_text(), encoding="utf-8")
     print("building the throwaway environment in runs/upgrade/venv ...", flush=True)
-    py, env, failure = _build_environment(python or getattr(sys, "_base_executable", sys.executable), out, tree,
-                                          reqs.hashed, root, log)
+    base = python or str(getattr(sys, "_base_executable", sys.executable))
+    py, env, failure = _build_environment(base, out, tree, reqs.hashed, root, log)
     lap("environment")
-    report = dict(source=reqs.source, rtol=rtol, tests_run=tests if run_tests else "not run", timings=timings)
+    report: dict[str, Any] = dict(source=reqs.source, rtol=rtol, tests_run=tests if run_tests else "not run",
+                                  timings=timings)
     if failure:
         text = f"environment could not be built ({failure})"
         write_report(out, changed=[], findings=[Finding("install", "-", failure.split(":")[0], failure)], tests=[],
