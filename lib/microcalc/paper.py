@@ -149,7 +149,7 @@ class PaperReconstruction:
         rows = []
         for it in self.items.values():
             r = it.reconstruction
-            for ident, size_cols in zip(it.inputs[:2], _size_columns(r, it.categories)):
+            for ident, size_cols in zip(it.inputs[:2], _size_columns(r, it.categories), strict=True):
                 if pub.loc[ident, "kind"] != "percent" or not r.n_solutions:
                     continue
                 sizes = np.unique(r.tables[size_cols].sum(axis=1).to_numpy())

@@ -289,7 +289,7 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
-    for colour, ((name, value), g) in zip(OKABE_ITO, grid.groupby(["or_label", "or"], sort=False)):
+    for colour, ((name, value), g) in zip(OKABE_ITO, grid.groupby(["or_label", "or"], sort=False), strict=False):
         g = g.sort_values("n")
         ax.errorbar(g["n"], g["power"], yerr=1.96 * g["mc_se"], color=colour, marker="o", markersize=3,
                     capsize=2, linewidth=1.2, label=f"OR {value:g} ({name})")

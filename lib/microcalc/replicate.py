@@ -223,7 +223,8 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                               "published inside reproduced CI": bool(r["ci_low"] <= reps[0].value <= r["ci_high"]),
                               "named by paper": "logistic_wald" in named_tests,
                               "P in another printed class": _other_class(pub["p"], r["p"])})
-                exact = all(rep.matches(x) for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"])))
+                exact = all(rep.matches(x)
+                            for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"]), strict=True))
                 row["matches at printed precision"] = bool(exact)
                 if not exact and pub["analysis"] == "multivariable" and _within_tolerance(reps, r):
                     row["agreement"] = "within calibration tolerance"
@@ -595,7 +596,8 @@ def plot_findings(findings: pd.DataFrame, ax=None):
             left=ors["prediction_interval_low"].astype(float), height=0.7, color="#dddddd",
             label="95% prediction interval for a replication")
     for offset, (prefix, label, colour, marker) in zip((0.15, -0.15), (
-            ("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s"))):
+            ("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s")),
+            strict=True):
         est = ors[f"{prefix}_estimate"].astype(float)
         ax.errorbar(est, y + offset, xerr=[est - ors[f"{prefix}_ci_low"].astype(float),
                                            ors[f"{prefix}_ci_high"].astype(float) - est],

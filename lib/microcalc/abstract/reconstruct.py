@@ -322,7 +322,7 @@ def _p_filter(df: pd.DataFrame, p_value: Reported, p_tests: Sequence[str]) -> np
         raise ValueError(f"none of the tests {list(p_tests)} applies to these tables")
     hits = np.column_stack([p_value.matches(df[c].to_numpy()) for c in cols])
     df["p_reproduced_by"] = [
-        " ".join(c[2:] for c, h in zip(cols, row) if h) for row in hits
+        " ".join(c[2:] for c, h in zip(cols, row, strict=True) if h) for row in hits
     ]
     return np.asarray(hits.any(axis=1))
 

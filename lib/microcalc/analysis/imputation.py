@@ -427,7 +427,7 @@ def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
     elif not any(excludes):
         tail = "no analysis' CI excludes 1."
     else:
-        which = ", ".join(a for a, e in zip(table["analysis"], excludes) if not e)
+        which = ", ".join(a for a, e in zip(table["analysis"], excludes, strict=True) if not e)
         tail = (f"the CI includes 1 under {which}: whether the data show an association depends on how the "
                 "missing values are handled, and the complete-case result alone overstates the certainty.")
     return f"Adjusted OR of {exposure}, " + "; ".join(parts) + ". Across these analyses " + tail

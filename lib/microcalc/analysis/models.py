@@ -104,7 +104,7 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> dict[int, list[int]]:
             coef, *_ = np.linalg.lstsq(basis, X[:, j] / norms[j], rcond=None)
             residual = X[:, j] / norms[j] - basis @ coef
             if np.sqrt(residual @ residual) < tol:
-                out[j] = [k for k, c in zip(kept, coef) if abs(c) > 1e-6]
+                out[j] = [k for k, c in zip(kept, coef, strict=True) if abs(c) > 1e-6]
                 continue
         kept.append(j)
     return out

@@ -177,7 +177,7 @@ def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: 
         raise ValueError(f"'{category}' is not a category of the table; categories are {list(counts.columns)}")
     t = counts.to_numpy(dtype=float)
     rows = t.sum(axis=1)
-    share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows)]
+    share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows, strict=True)]
     k = t.shape[1]
     name = category.replace("_", " ")
     return (f"The {name} share ({fmt_percent(share[0])} vs {fmt_percent(share[1])}) was compared on the 2 x 2 table of {name} "

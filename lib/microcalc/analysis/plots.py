@@ -106,7 +106,7 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=("with microcalcifi
     err = [rates["rate %"] - rates["ci low %"], rates["ci high %"] - rates["rate %"]]
     ax.errorbar(x, rates["rate %"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
     top = float(rates["ci high %"].max()) if rates["ci high %"].notna().any() else 0.0
-    for xi, (_, r) in zip(x, rates.iterrows()):
+    for xi, (_, r) in zip(x, rates.iterrows(), strict=True):
         text = f"{r['rate %']:.1f}%\n{r['events']}/{r['n']}" if r["n"] else "no patients:\nnot estimable"
         ax.text(xi, (r["ci high %"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=9)
     ax.set_xticks(list(x), list(group_labels)[: len(rates)])
@@ -206,7 +206,7 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: dict, ax=None):
     else:
         ax.text(1, 0, " not estimable", va="center", ha="left", fontsize=8, color="#555555")
         pooled_label = "pooled, DerSimonian-Laird"
-    labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"])]
+    labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"], strict=True)]
     ax.set_yticks(list(y) + [0], labels + [pooled_label])
     ax.set_xscale("log")
     low, high = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
@@ -229,7 +229,7 @@ def plot_or_comparison(comparison: pd.DataFrame, ax=None):
         _, ax = plt.subplots(figsize=(7.5, 0.8 * len(labels) + 1.2))
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
     for offset, (source, colour, marker) in zip((0.15, -0.15), (("published", OKABE_ITO[1], "D"),
-                                                                ("reproduced", OKABE_ITO[0], "s"))):
+                                                                ("reproduced", OKABE_ITO[0], "s")), strict=True):
         sub = comparison[comparison["source"] == source]
         y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offset
         ax.errorbar(sub["or"], y, xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]], fmt=marker,

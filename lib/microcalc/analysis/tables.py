@@ -105,7 +105,7 @@ def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, co
         values = data[next(c for c in continuous if str(r[0]).startswith(f"{c}, "))]
         counts = [int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
                   for c in summaries]
-        groups = [n for n, c in zip(counts, summaries) if c[1] != "Overall"]
+        groups = [n for n, c in zip(counts, summaries, strict=True) if c[1] != "Overall"]
         counts_of_rows.append(counts + [min(groups, default=0)] * len(smd))
     sizes = pd.DataFrame(counts_of_rows, index=block.index, columns=block.columns)
     out = table.copy()

@@ -264,7 +264,7 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         measures = {}
         findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
         if findings_csv is not None:
-            measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
+            measures = dict(zip(findings_csv["id"], findings_csv["measure"], strict=True))
         for _, row in verdicts[verdicts["verdict"].str.startswith("only an unnamed test")].iterrows():
             tests = ", ".join(_TEST_NAMES.get(t.strip(), t.strip()) for t in row["reproduced by"].split(","))
             out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
@@ -311,7 +311,7 @@ def _finding_labels(findings) -> dict[str, str]:
     """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
     model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
     return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
-            for i, m in zip(findings["id"], findings["measure"])}
+            for i, m in zip(findings["id"], findings["measure"], strict=True)}
 
 
 def _key_results(output_dir: Path, synthetic: bool) -> str:
@@ -510,7 +510,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
             "[glossary](glossary.html).")
     run = f"**Run:** {html.escape(label)}" if label else ""
     items = "\n".join(f"{k}. [{title_}]({href}): {_title_and_question(nb)[1]}"
-                      for k, ((href, title_), (_, nb)) in enumerate(zip(pages[1:], parsed), start=1))
+                      for k, ((href, title_), (_, nb)) in enumerate(zip(pages[1:], parsed, strict=False), start=1))
     check = "The reproduction check, finding by finding" if synthetic else "The paper's findings on this site's data"
     index_nb = _markdown_notebook(
         f"{title}\n\n{cite}\n\n{run}",

@@ -618,12 +618,12 @@ def load_sites(sites_file: str | os.PathLike) -> list[dict]:
     sites_node = next(v for k, v in root.value if k.value == "sites")
     problems: list[str] = []
     names: dict[str, int] = {}
-    for entry, node in zip(spec["sites"], sites_node.value):
+    for entry, node in zip(spec["sites"], sites_node.value, strict=True):
         line = _line(node)
         if not isinstance(entry, dict):
             problems.append(f"{shown}, line {line}: each site is an entry with 'name' and 'data_dir'")
             continue
-        for (key_node, value_node), (key, value) in zip(node.value, entry.items()):
+        for (key_node, value_node), (key, value) in zip(node.value, entry.items(), strict=False):
             if not isinstance(key, str) or not isinstance(value, str):
                 problems.append(f"{shown}, line {_line(value_node)}: the value of {str(key_node.value)!r} "
                                 "must be text (a name or a folder), not a list, mapping or typed value")
