@@ -69,10 +69,10 @@ browser:
 	else echo "note: install chromium, chromium-driver and poppler-utils for the HTML edition's summary PDF and its tests" >&2; fi
 
 test: $(STAMP) report browser
-	$(BIN)/python -m pytest tests $(NBVAL_FLAGS) notebooks
+	$(BIN)/python -m pytest tests lib/microcalc $(NBVAL_FLAGS) notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests lib/microcalc
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks
@@ -122,9 +122,20 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" --quiet -o requirements.lock
 
-# Licences and copyright of every file (REUSE).
+# Code checks, every one run even when an earlier one fails: licences and copyright of every file (REUSE);
+# ruff lint and format over the library, tests and benchmarks, and over the notebooks through nbQA; mypy on
+# lib/ (its strictness in pyproject.toml); the layering of the library (import-linter, contracts in pyproject.toml).
+# Tools run with the venv's Python, so a venv copied from elsewhere still checks this tree.
 lint: $(STAMP)
-	$(BIN)/reuse lint
+	@set -x; status=0; \
+	$(BIN)/python -m reuse lint || status=1; \
+	$(BIN)/python -m ruff check lib tests benchmarks || status=1; \
+	$(BIN)/python -m ruff format --check lib tests benchmarks || status=1; \
+	$(BIN)/python -m nbqa ruff notebooks || status=1; \
+	$(BIN)/python -m nbqa "ruff format" notebooks --check || status=1; \
+	$(BIN)/python -m mypy || status=1; \
+	$(BIN)/python $(BIN)/lint-imports || status=1; \
+	exit $$status
 
 # Does an upgrade change any number? Builds a throwaway environment in runs/upgrade/
 # (from requirements.lock, else pyproject's pins, with the named changes), runs every

@@ -119,7 +119,7 @@ def main() -> None:
     r = {}
     for line in r_run.stdout.splitlines():
         parts = line.split()
-        for key, value in zip(parts[::2], parts[1::2]):
+        for key, value in zip(parts[::2], parts[1::2], strict=False):
             r[key] = float(value) if value != "NA" else None
     print(f"bone cohort of {n:,} patients, the same canonical CSV; seconds (Python / R):")
     for key, what in (("uni", "univariable logistic models (7 terms)"), ("multi", "multivariable logistic model"),

@@ -4,8 +4,11 @@ import json
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 
 import yaml
+
+import microcalc
 
 
 def _metadata(root):
@@ -15,9 +18,19 @@ def _metadata(root):
     return cff, codemeta, project
 
 
-def test_citation_and_codemeta_agree_on_version_licence_and_description(root):
+def test_the_version_lives_in_one_place_and_the_metadata_repeat_it(root):
+    """``microcalc.__version__`` is the version; pyproject.toml reads it, CITATION.cff and codemeta.json repeat it."""
     cff, codemeta, project = _metadata(root)
-    assert cff["version"] == codemeta["version"] == project["version"]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert setuptools["dynamic"]["version"] == {"attr": "microcalc.__version__"}
+    assert metadata.version("microcalc") == microcalc.__version__  # what pip installed (make setup) read it there
+    assert cff["version"] == microcalc.__version__, "CITATION.cff's version differs from microcalc.__version__"
+    assert codemeta["version"] == microcalc.__version__, "codemeta.json's version differs from microcalc.__version__"
+
+
+def test_citation_and_codemeta_agree_on_licence_and_description(root):
+    cff, codemeta, project = _metadata(root)
     assert cff["abstract"] == codemeta["description"] == project["description"]
     spdx = {url.rsplit("/", 1)[1] for url in codemeta["license"]}
     assert set(cff["license"]) == spdx == {"MIT", "CC0-1.0", "CC-BY-4.0"}
@@ -31,8 +44,12 @@ def test_the_licences_named_are_the_ones_reuse_finds(root):
 
 
 def test_citation_cff_is_valid_against_the_citation_file_format_schema(root):
-    run = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                          "vendor.citation-file-format", "CITATION.cff"], cwd=root, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.citation-file-format", "CITATION.cff"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 

@@ -54,7 +54,7 @@ def test_bad_input_gets_its_exact_report_and_nothing_is_written(case, tmp_path):
     got = err.value.problems.astype("string").fillna("")
     cols = ["file", "row", "column", "value"]
     assert got[cols].values.tolist() == expected[cols].values.tolist()
-    for have, want in zip(got["problem"], expected["problem"]):
+    for have, want in zip(got["problem"], expected["problem"], strict=True):
         assert have.startswith(want), (have, want)
     assert (got["allowed"] != "").all()  # every problem says what is allowed
     assert _written(tmp_path) == []

@@ -74,7 +74,7 @@ def bcg_centres():
 
 
 def counts_frame(cells):
-    a, c, b, d = (np.array(x, dtype=float) for x in zip(*cells))
+    a, c, b, d = (np.array(x, dtype=float) for x in zip(*cells, strict=True))
     return pd.DataFrame({"centre": [f"c{i}" for i in range(len(a))], "events_exposed": a, "n_exposed": a + b,
                          "events_reference": c, "n_reference": c + d})
 

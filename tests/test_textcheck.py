@@ -49,7 +49,7 @@ def test_percentages_with_their_denominators(text, percent, count, n):
 
 def test_grim_and_count_checks():
     t = check_text("96 of 200 (48.0%) responded; 45.3% of the 32 patients relapsed.")
-    got = dict(zip(t["check"] + " " + t["statement"], t["consistent"]))
+    got = dict(zip(t["check"] + " " + t["statement"], t["consistent"], strict=True))
     assert got["count gives percentage 96 of 200 (48.0%)"] is True
     assert got["GRIM 45.3% of the 32"] is False  # 14/32 = 43.75%, 15/32 = 46.9%
 

@@ -173,7 +173,7 @@ def is_blocked(edges: Iterable[Edge] | str, path: Sequence[str], adjusted: Itera
     edges = _edges(edges)
     adjusted = set(adjusted)
     arrows = {(e.source, e.target) for e in edges}
-    for before, node, after in zip(path, path[1:], path[2:]):
+    for before, node, after in zip(path, path[1:], path[2:], strict=False):
         collider = (before, node) in arrows and (after, node) in arrows
         if collider:
             if node not in adjusted and not (descendants(edges, node) & adjusted):

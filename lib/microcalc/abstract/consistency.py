@@ -151,6 +151,8 @@ def or_ci_p_coherence(odds_ratio, ci_low, ci_high, p_value, z: float = Z_975) ->
     """
     o, lo, hi = (parse_ratio(parse_reported(x), w)
                  for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
+    if o is None or lo is None or hi is None:
+        raise ValueError("the odds ratio and both CI bounds are needed, as printed")
     check_ratio_ci(o, lo, hi)
     p = parse_reported(p_value)
     width = np.log(hi.value) - np.log(lo.value)
@@ -183,7 +185,7 @@ def _interval_overlaps(rep: Reported, lo: float, hi: float) -> bool:
 
 
 def p_test_verdicts(
-    reconstruction: Reconstruction,
+    reconstruction: Reconstruction | np.ndarray,
     p_value,
     named: Sequence[str] = (),
     tests: Sequence[str] = tuple(TESTS),

@@ -273,11 +273,11 @@ def _comparison_checks(nums: dict) -> list[dict]:
     if len(hit):
         return rows + [_row(check, True, f"{basis}: {rep.text} from {', '.join(hit['test'])}")]
     def dist(row):
-        return min(abs(row.p_min - rep.value), abs(row.p_max - rep.value))
-    closest = min(v.itertuples(), key=dist)
-    span = _fmt(closest.p_min) if _fmt(closest.p_min) == _fmt(closest.p_max) else \
-        f"{_fmt(closest.p_min)} to {_fmt(closest.p_max)}"
-    return rows + [_row(check, False, f"{basis}: no test gives {rep.text}; closest {closest.test} "
+        return min(abs(row["p_min"] - rep.value), abs(row["p_max"] - rep.value))
+    closest = min(v.to_dict("records"), key=dist)
+    span = _fmt(closest["p_min"]) if _fmt(closest["p_min"]) == _fmt(closest["p_max"]) else \
+        f"{_fmt(closest['p_min'])} to {_fmt(closest['p_max'])}"
+    return rows + [_row(check, False, f"{basis}: no test gives {rep.text}; closest {closest['test']} "
                         f"P = {span}")]
 
 

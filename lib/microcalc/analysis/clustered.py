@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -178,7 +178,7 @@ def leave_one_centre_out_models(df: pd.DataFrame, outcome: str, terms: Sequence[
     for name in sorted(labels.unique()):
         rest = df[df[centre].astype(str) != name]
         fit = model_estimates(rest, outcome, terms)
-        est = fit.table.loc[exposure]
+        est = cast(pd.Series, fit.table.loc[exposure])
         row = {"left_out": name, "n": fit.n, "events": fit.events,
                **{k: float(est[k]) for k in ("or", "ci_low", "ci_high", "p")}, "note": est["note"]}
         if not np.isfinite(row["or"]) and not row["note"]:
@@ -196,7 +196,7 @@ def cluster_sentence(cr: ClusterRobust, term: str) -> str:
 
     if is_not_estimable(cr.method):
         return f"Cluster-robust SEs by centre for the OR of {term}: {cr.method}. " + cr.note
-    r = cr.table.loc[term]
+    r = cast(pd.Series, cr.table.loc[term])
     if is_not_estimable(r.get("note")):
         return f"Cluster-robust SEs by centre for the OR of {term}: {r['note']}. " + cr.note
     return (f"With cluster-robust SEs by centre (CR1, t on {cr.df} df), the OR of {term} is {r['or']:.2f} "

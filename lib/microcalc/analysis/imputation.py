@@ -193,7 +193,7 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     data = df[[outcome, *terms]].dropna(subset=[outcome, *others]).copy()
     values = data[incomplete]
     observed = values.dropna()
-    if not (pd.api.types.is_bool_dtype(observed) or set(pd.unique(observed)) <= {0, 1, True, False}):
+    if not (pd.api.types.is_bool_dtype(observed) or set(pd.unique(observed)) <= {0, 1}):
         raise ValueError(f"'{incomplete}' must be yes/no to be imputed here")
     missing = values.isna().to_numpy()
     if not missing.any():
@@ -215,7 +215,9 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     frame["outcome"] = data[outcome].astype(float).to_numpy()
     frame["target"] = values.astype("Float64").astype(float).to_numpy()
     rng = np.random.default_rng(seed)
-    est, var, kept = [], [], None
+    est: list[np.ndarray] = []
+    var: list[np.ndarray] = []
+    kept: list[int] | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -245,6 +247,8 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
                 return unestimable(str(err).removeprefix(not_estimable("")))
             est.append(np.asarray(res.params))
             var.append(np.asarray(res.bse) ** 2)
+    if kept is None:
+        return unestimable(f"no imputed data set was drawn (m = {m})")
     pooled = rubin_pool(np.array(est), np.array(var), dfcom=n - len(kept), level=level)
     columns = {"or": np.exp(pooled.estimate), "ci_low": np.exp(pooled.ci_low), "ci_high": np.exp(pooled.ci_high),
                "p": pooled.p, "df": pooled.df, "fmi": pooled.fmi}
@@ -303,7 +307,7 @@ def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str]
         if np.isfinite(e["or"]) or is_not_estimable(method):
             pass
         elif is_not_estimable(cc.table.loc[exposure, "note"]):
-            method = cc.table.loc[exposure, "note"]
+            method = str(cc.table["note"][exposure])
         else:
             method = not_estimable(f"the coefficient of {exposure} is aliased in the imputed data sets")
         rows.append({"analysis": analysis, "n": mi.n, "events": mi.events,
@@ -336,7 +340,7 @@ def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
     elif not any(excludes):
         tail = "no analysis' CI excludes 1."
     else:
-        which = ", ".join(a for a, e in zip(table["analysis"], excludes) if not e)
+        which = ", ".join(a for a, e in zip(table["analysis"], excludes, strict=True) if not e)
         tail = (f"the CI includes 1 under {which}: whether the data show an association depends on how the "
                 "missing values are handled, and the complete-case result alone overstates the certainty.")
     return f"Adjusted OR of {exposure}, " + "; ".join(parts) + ". Across these analyses " + tail

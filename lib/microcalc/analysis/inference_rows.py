@@ -49,7 +49,7 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
 
 def _first_note(row: pd.Series, suffixes) -> str:
     """The first of ``note_<suffix>`` that says not estimable, or ``""``."""
-    return next((row.get(f"note_{s}") for s in suffixes if is_not_estimable(row.get(f"note_{s}"))), "")
+    return str(next((row.get(f"note_{s}") for s in suffixes if is_not_estimable(row.get(f"note_{s}"))), ""))
 
 
 def standardised_rows(std, prefix: str, short: str, measure: str = "risk") -> list[dict]:

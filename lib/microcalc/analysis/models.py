@@ -38,7 +38,7 @@ def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, l
     names : list of column names (``"const"`` first)
     columns_of : term -> indices of its columns in ``X``
     """
-    cols = [np.ones(len(df))]
+    cols: list[np.ndarray] = [np.ones(len(df))]
     names = ["const"]
     columns_of: dict[str, list[int]] = {}
     for term in terms:
@@ -98,7 +98,7 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> dict[int, list[int]]:
             coef, *_ = np.linalg.lstsq(basis, X[:, j] / norms[j], rcond=None)
             residual = X[:, j] / norms[j] - basis @ coef
             if np.sqrt(residual @ residual) < tol:
-                out[j] = [k for k, c in zip(kept, coef) if abs(c) > 1e-6]
+                out[j] = [k for k, c in zip(kept, coef, strict=True) if abs(c) > 1e-6]
                 continue
         kept.append(j)
     return out

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,7 +177,7 @@ def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: 
         raise ValueError(f"'{category}' is not a category of the table; categories are {list(counts.columns)}")
     t = counts.to_numpy(dtype=float)
     rows = t.sum(axis=1)
-    share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows)]
+    share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows, strict=True)]
     k = t.shape[1]
     name = category.replace("_", " ")
     return (f"The {name} share ({fmt_percent(share[0])} vs {fmt_percent(share[1])}) was compared on the 2 x 2 table of {name} "
@@ -268,7 +269,7 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
 __all__ += ["share_line"]
 
 
-def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: tuple[str, str],
+def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: Sequence[str],
                printed_p: str) -> str:
     """One category's shares in the two groups, the P that reproduced the paper's, and what the paper printed.
 

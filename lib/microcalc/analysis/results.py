@@ -205,7 +205,7 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
 def rate_results(rates: pd.DataFrame, ids: tuple[str, str], quantity: str) -> list[dict]:
     """Rows for the two group rates of :func:`microcalc.analysis.stats.group_rates` (exposed first), in %."""
     rows = []
-    for ident, (_, r) in zip(ids, rates.iterrows()):
+    for ident, (_, r) in zip(ids, rates.iterrows(), strict=True):
         if r["n"] == 0:
             group = rates.columns[0]
             rows.append(result(ident, quantity, n=0, method=not_estimable(

@@ -66,7 +66,7 @@ def _print_verdicts(r: Reconstruction, p: str, named: list[str]) -> None:
         a, b = f"{lo:.4g}", f"{hi:.4g}"
         return a if a == b else f"{a} to {b}"
 
-    v = v.assign(P=[span(lo, hi) for lo, hi in zip(v["p_min"], v["p_max"])])
+    v = v.assign(P=[span(lo, hi) for lo, hi in zip(v["p_min"], v["p_max"], strict=True)])
     print(f"\nWhich test gives {p}?")
     print(v[["test", "P", "reproduces", "named"]].to_string(index=False))
 

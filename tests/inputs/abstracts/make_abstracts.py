@@ -36,7 +36,7 @@ def ratio(rng, form, error=None):
     """A ratio statement from log ratio and SE; ``error`` plants one mistake."""
     log_r = rng.choice([-1, 1]) * rng.uniform(0.25, 1.2)
     se = rng.uniform(0.12, 0.3)
-    e, l, h = np.exp([log_r, log_r - Z * se, log_r + Z * se])
+    e, lo, h = np.exp([log_r, log_r - Z * se, log_r + Z * se])
     p = 2 * stats.norm.sf(abs(log_r) / se)
     p_text = format_p(p)
     if error == "P does not follow from the CI":
@@ -45,7 +45,7 @@ def ratio(rng, form, error=None):
         p_text = f"P = {wrong:.3f}"
     if error == "CI excludes the estimate":
         e = h * 1.25  # estimate well above the upper bound
-    text = form.format(e=f"{e:.2f}", l=f"{l:.2f}", h=f"{h:.2f}", p=p_text)
+    text = form.format(e=f"{e:.2f}", l=f"{lo:.2f}", h=f"{h:.2f}", p=p_text)
     if error == "CI excludes the estimate":
         assert round(e, 2) > round(h, 2) + 0.01
     return text

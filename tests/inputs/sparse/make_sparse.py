@@ -84,7 +84,7 @@ def main():
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir()
-        for name, frame in zip(("nact_cohort", "bone_cohort"), make()):
+        for name, frame in zip(("nact_cohort", "bone_cohort"), make(), strict=True):
             frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
         print(f"{folder.relative_to(ROOT)}: {make.__doc__.splitlines()[0]}")
 
