@@ -38,6 +38,8 @@ __all__ = [
     "FINDINGS",
     "FINDING_IDS",
     "FLOW",
+    "DERIVED",
+    "derive",
     "KEY_FIGURES",
     "MAIN_ESTIMATES",
     "MODELS",
@@ -70,6 +72,26 @@ MODELS = {"nact_cohort": ("non_pcr", NACT_TERMS), "bone_cohort": ("bone_metastas
 #: The participant flow of each cohort (:func:`microcalc.cohorts.clean.participant_flow`):
 #: cohort -> (outcome column as recorded, model terms, the outcome in words).
 FLOW = {"nact_cohort": ("pcr", NACT_TERMS, "pCR"), "bone_cohort": ("bone_metastasis", BONE_TERMS, "bone metastasis")}
+
+#: Columns derived from the contract's: name -> (the column it comes from, what it is).
+DERIVED = {
+    "non_pcr": ("pcr", "no pathological complete response: the outcome the paper models (missing pCR stays missing)"),
+    "mri_assessed": ("mri_necrosis", "whether necrosis was assessed on MRI (recorded yes or no)"),
+}
+
+
+def derive(frame, *names: str):
+    """``frame`` with the derived columns ``names`` (:data:`DERIVED`) added; the frame itself is not changed.
+
+    >>> import pandas as pd
+    >>> derive(pd.DataFrame({"pcr": [True, False, None]}), "non_pcr")["non_pcr"].tolist()
+    [False, True, <NA>]
+    """
+    unknown = [n for n in names if n not in DERIVED]
+    if unknown:
+        raise ValueError(f"no derived column {unknown}; derived columns are {sorted(DERIVED)}")
+    made = {"non_pcr": lambda f: ~f["pcr"].astype("boolean"), "mri_assessed": lambda f: f["mri_necrosis"].notna()}
+    return frame.assign(**{n: made[n](frame) for n in names})
 
 # ------------------------------------------------------------------ published ids of computed numbers
 #: Odds ratios the abstract reports: analysis -> {(term, model): published id}.
