@@ -8,7 +8,8 @@ PYTHON ?= $(shell for v in $(SUPPORTED_PYTHONS); do p=$$(command -v python$$v 2>
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Each notebook's start and end (seconds since the epoch), for the receipt of `make all`.
+# Each notebook's start (its process's; it then waits for its inputs) and end, in seconds since
+# the epoch, for the receipt of `make all`.
 TIMINGS := $(VENV)/notebook_times.tsv
 # Notebooks run in numbered order; the kernel starts in notebooks/.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
@@ -42,13 +43,11 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (microcalc)" >/dev/null
 	@touch $@
 
+# All at once, each in its own kernel: a notebook runs its parameters and imports cells, then
+# waits for the notebooks it reads from (microcalc.execute.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07).
 notebooks: $(STAMP)
 	@rm -f $(TIMINGS)
-	@for nb in $(NOTEBOOKS); do \
-	  start=$$(date +%s.%N); \
-	  $(BIN)/python -m microcalc.execute $$nb || exit 1; \
-	  printf '%s\t%s\t%s\n' $$nb $$start $$(date +%s.%N) >> $(TIMINGS); \
-	done
+	$(BIN)/python -m microcalc.execute --parallel --timings $(TIMINGS) $(NOTEBOOKS)
 
 # The causal diagram of the models' assumptions (figures/00_dag.png, .svg).
 dag: $(STAMP)
