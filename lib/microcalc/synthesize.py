@@ -30,6 +30,10 @@ counts are those of the reconstruction whatever the seed.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
+from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
@@ -53,7 +57,7 @@ __all__ = [
     "nact_cell_candidates", "generate_nact", "generate_bone", "targets", "calibrate",
     "write_cohorts", "sha256", "main", "assumptions_table", "covariate_summary", "age_summary",
     "write_provenance", "write_calibration", "SUBTYPE_STRENGTHS", "subtype_strength",
-    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok",
+    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key",
 ]
 
 #: Seed of the bundled cohorts (the paper's online publication date).
@@ -61,6 +65,8 @@ DEFAULT_SEED = 20230314
 ASSUMPTIONS_FILE = "data/synthetic/assumptions.yaml"
 CALIBRATION_FILE = "data/synthetic/calibration.yaml"
 RECONSTRUCTED_FILE = "data/reconstructed/01_reconstructed_tables.csv"
+#: Where notebook 02 keeps the results of its expensive steps (git-ignored; see :func:`cache_key`).
+CACHE_FOLDER = ".cache/synthesize"
 
 
 
@@ -654,8 +660,42 @@ def _bone_fit(df: pd.DataFrame) -> pd.Series:
 SUBTYPE_STRENGTHS = tuple(np.round(np.arange(1.0, 0.0, -0.1), 1).tolist()) + (0.0,)
 
 
+_LIBRARY = Path(__file__).parent
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": value.tolist()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def cache_key(step: str, **inputs) -> str:
+    """SHA-256 of a cached step's inputs, the helper library's source and the numerical packages' versions.
+
+    ``inputs`` (dicts, arrays, numbers: e.g. the assumptions, the
+    reconstructed tables, the calibration's choices, seeds) enter as exact
+    JSON; the source of every module of :mod:`microcalc` enters byte for byte,
+    so that a change to any function the step calls gives another key; so do
+    the versions of Python's numerical packages.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
+    for module in sorted(_LIBRARY.glob("*.py")):
+        h.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    for dist in ("numpy", "pandas", "scipy", "statsmodels"):
+        h.update(f"{dist}=={metadata.version(dist)}\n".encode())
+    return h.hexdigest()
+
+
 def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, base_seed: int,
-                          seeds: int = 20, strengths: Sequence[float] = SUBTYPE_STRENGTHS) -> pd.DataFrame:
+                          seeds: int = 20, strengths: Sequence[float] = SUBTYPE_STRENGTHS,
+                          cache: str | Path | None = None) -> pd.DataFrame:
     """The subtype likelihood-ratio P of non-pCR at each strength of the literature's subtype effect.
 
     For each strength, ``seeds`` cohorts (seeds ``base_seed`` on) are generated
@@ -663,7 +703,25 @@ def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, b
     (likelihood-ratio) P of molecular subtype for non-pCR is computed. Returns
     one row per strength: ``strength``, ``median_p``, ``share_significant``
     (the share of cohorts with P < 0.05).
+
+    ``cache``: a folder (relative to the project root) where the result is
+    kept as exact JSON under its :func:`cache_key`; a later call with the same
+    inputs, library source and package versions reads it back (the same
+    floats, bit for bit) instead of recomputing. Any change gives a new key.
     """
+    if cache is not None:
+        key = cache_key("subtype_strength_scan", trial=trial, assumptions=assumptions,
+                        reconstructed=reconstructed, base_seed=base_seed, seeds=seeds,
+                        strengths=[float(s) for s in strengths])
+        path = project_path(cache) / f"subtype_strength_scan-{key}.json"
+        if path.is_file():
+            return pd.DataFrame(json.loads(path.read_text()))
+        scan = subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(scan.to_dict(orient="records")))
+        os.replace(tmp, path)
+        return scan
     rows = []
     for strength in strengths:
         ps = []
