@@ -67,11 +67,16 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
 	else echo "note: install chromium, chromium-driver and poppler-utils for the HTML edition's summary PDF and its tests" >&2; fi
 
+# In parallel (pytest-xdist, one worker per core), one test file at a time per worker; nbval's
+# notebooks and the tests that read or check the outputs they rewrite run in one worker
+# (tests/conftest.py, pytest_xdist_make_scheduler).
+XDIST := -n auto
+
 test: $(STAMP) report browser
-	$(BIN)/python -m pytest tests $(NBVAL_FLAGS) notebooks
+	$(BIN)/python -m pytest $(XDIST) tests $(NBVAL_FLAGS) notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest $(XDIST) tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks
