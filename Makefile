@@ -85,6 +85,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reconstruction.py
 	$(BIN)/python benchmarks/bench_synthesize.py
 	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_vs_r.py
 	$(BIN)/python benchmarks/bench_notebooks.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
