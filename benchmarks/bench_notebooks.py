@@ -7,7 +7,8 @@ Full: the seven notebooks as `make notebooks` runs them
 notebooks it reads from), in place, with default parameters. Both are measured
 in this one run; the ratio is full over floor (goal: at most 1.0). The full run
 must leave git clean (the determinism check); the script says whether it did.
-Run with ``make bench``; prints figures, asserts nothing.
+``--sequential`` also times the notebooks run one after another (the previous
+runner) in the same run. Run with ``make bench``; prints figures, asserts nothing.
 """
 
 import os
@@ -20,7 +21,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from microcalc.execute import run_parallel
+from microcalc.execute import run_notebook, run_parallel
 from microcalc.paths import project_path
 
 
@@ -58,11 +59,19 @@ def main() -> None:
         spans = {Path(p).stem: float(e) - float(s)
                  for p, s, e in (line.split("\t") for line in timings.read_text().splitlines())}
     floor = sum(floors.values())
+    sequential = None
+    if "--sequential" in sys.argv:  # the old runner, one notebook after another, for comparison
+        start = time.perf_counter()
+        for nb in notebooks:
+            run_notebook(nb)
+        sequential = time.perf_counter() - start
     print("notebooks: make notebooks (parallel) against the floor (kernel start + parameters + imports):")
     for stem, t in floors.items():
         print(f"  {stem:28s} floor {t:4.1f} s; in the parallel run, started to finished {spans.get(stem, float('nan')):5.1f} s")
     print(f"  all {len(notebooks)} notebooks: full {full:.1f} s (exit {status}), floor {floor:.1f} s, "
           f"ratio {full / floor:.2f} (goal <= 1.0); git {'unchanged' if _git_status() == before else 'CHANGED'}")
+    if sequential is not None:
+        print(f"  one after another (the previous make notebooks): {sequential:.1f} s, ratio {sequential / floor:.2f}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if "--skip-make-test" not in sys.argv:
         start = time.perf_counter()

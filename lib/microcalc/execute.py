@@ -7,9 +7,9 @@ to another path) with the kernel started in ``notebooks/`` and then removes
 that volatile metadata, so that rerunning leaves ``git status`` clean.
 
 ``python -m microcalc.execute --parallel NOTEBOOK...`` (``make notebooks``) runs
-the notebooks at once, each in its own process with its own kernel: every
-notebook starts its kernel and runs its parameters and imports cells
-straight away, then waits until the notebooks it reads from have finished
+the notebooks side by side, each in its own process with its own kernel: a
+notebook starts its kernel and runs its parameters and imports cells one
+step ahead of its turn, then waits until the notebooks it reads from have finished
 (:data:`DEPENDS`: 02 reads 01's tables, 03 reads 02's files, 04, 05 and 06
 read 03's, 07 reads 04-06's), so kernel starts and imports overlap with the
 work of earlier notebooks (:func:`run_parallel`). A notebook whose input
@@ -243,8 +243,12 @@ def _worker(nb: Path) -> int:
 def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     """Run ``notebooks`` in place, each as soon as the notebooks it reads from are done.
 
-    Every notebook gets its own process and kernel at once; it runs its
-    parameters and imports cells, then waits for :func:`dependencies`. A
+    Each notebook gets its own process and kernel one step ahead: as soon as
+    the notebooks its inputs depend on are done (02 with 01, 03 when 01 is
+    done, 04-06 when 02 is, 07 when 03 is), so that its kernel start and
+    imports overlap with the work before it without crowding out the notebook
+    being waited for. It runs its parameters and imports cells, then waits for
+    :func:`dependencies`. A
     worker whose kernel fails to start (a port taken between choosing and
     binding it) is started again, up to three times. When a notebook fails,
     the notebooks that depend on it are not run (their files stay as they
@@ -264,10 +268,16 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
         if nb in released:
             _send(procs[nb], "go\n")
 
-    for nb in notebooks:
-        print(f"executing {nb}", flush=True)
-        launch(nb)
-    while procs:
+    pending = list(notebooks)
+    while procs or pending:
+        for nb in list(pending):
+            if any(d in failed for d in deps[nb]):
+                pending.remove(nb)
+                failed.add(nb)
+            elif all(x in done for d in deps[nb] for x in deps[d]):
+                pending.remove(nb)
+                print(f"executing {nb}", flush=True)
+                launch(nb)
         for nb in list(procs):
             if nb not in released and all(d in done for d in deps[nb]):
                 released.add(nb)
@@ -290,8 +300,7 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
             else:
                 failed.add(nb)
         time.sleep(0.05)
-    skipped = [nb for nb in notebooks if nb in failed and nb not in procs and
-               any(d in failed for d in deps[nb])]
+    skipped = [nb for nb in notebooks if nb in failed and any(d in failed for d in deps[nb])]
     for nb in skipped:
         print(f"{nb} not run: a notebook it reads from failed", file=sys.stderr)
     return 1 if failed else 0
