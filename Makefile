@@ -17,7 +17,7 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks dag report browser test unit nbval lab bench run sites check-run setup lock lint clean-venv upgrade-check
+.PHONY: all notebooks dag report browser test unit nbval lab bench run sites pool check-run setup lock lint clean-venv upgrade-check
 
 # The causal diagram, the notebooks and the HTML edition, then the run's receipt
 # (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
@@ -87,22 +87,35 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_vs_r.py
 	$(BIN)/python benchmarks/bench_notebooks.py
+	$(BIN)/python benchmarks/bench_planning.py
+	$(BIN)/python benchmarks/bench_vs_r.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
 # The values reach Python through the environment, unexpanded ($(value ...)), and no
 # recipe line contains them: a name such as x$(touch /tmp/p) or `cmd` runs nothing.
 # (unexport: make would otherwise expand them, $(shell ...) included, to export them itself.)
-unexport DATA NAME SITES
-run sites check-run: export MICROCALC_DATA = $(value DATA)
-run sites check-run: export MICROCALC_NAME = $(value NAME)
-run sites check-run: export MICROCALC_SITES = $(value SITES)
+unexport DATA NAME SITES BUNDLES WORKERS SCHEDULER
+run sites pool check-run: export MICROCALC_DATA = $(value DATA)
+run sites pool check-run: export MICROCALC_NAME = $(value NAME)
+run sites pool check-run: export MICROCALC_SITES = $(value SITES)
+run sites pool check-run: export MICROCALC_BUNDLES = $(value BUNDLES)
+run sites pool check-run: export MICROCALC_WORKERS = $(value WORKERS)
+run sites pool check-run: export MICROCALC_SCHEDULER = $(value SCHEDULER)
 
 run: $(STAMP)
 	@$(BIN)/python -m microcalc.run --from-env run
 
-# Several sites in one call: make sites SITES=sites.yaml
+# Several sites in one call, then pooled from their results bundles into runs/pooled/:
+# make sites SITES=sites.yaml [WORKERS=2] [SCHEDULER=tcp://host:8786]
+# (sites run in parallel on a local process pool, or on a Dask cluster when SCHEDULER is given)
 sites: $(STAMP)
 	@$(BIN)/python -m microcalc.run --from-env sites
+	@$(BIN)/python -m microcalc.consortium --from-env sites
+
+# Pool results bundles received from other sites (folders inside the project) into runs/pooled/:
+# make pool BUNDLES="runs/received/site_a/bundle runs/received/site_b/bundle"
+pool: $(STAMP)
+	@$(BIN)/python -m microcalc.consortium --from-env pool
 
 # Check that a rerun's notebooks execute (outputs not compared): make check-run NAME=site_a
 check-run: $(STAMP)

@@ -30,6 +30,15 @@ def glm_data():
     })
 
 
+@pytest.fixture
+def inference_data(glm_data):
+    """glm_data with 4 centres ``g`` of 20 patients, ``b`` as boolean and a yes/no ``z`` missing for every 6th."""
+    i = np.arange(80)
+    d = glm_data.assign(g=(i // 20).astype(str), b=glm_data["b"].astype("boolean"),
+                        z=pd.array((i * 3) % 7 < 3, dtype="boolean"))
+    d.loc[i % 6 == 0, "z"] = pd.NA
+    return d
+
 
 #: ``make test`` runs in parallel (pytest-xdist, ``-n auto``) with the scheduler below. nbval
 #: executes the committed notebooks, which rewrite data/ and figures/ in place (figures not

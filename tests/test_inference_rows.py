@@ -17,12 +17,8 @@ TERMS = ["b", "f", "x", "z"]
 
 
 @pytest.fixture
-def data(glm_data):
-    i = np.arange(80)
-    d = glm_data.assign(g=(i // 20).astype(str), b=glm_data["b"].astype("boolean"),
-                        z=pd.array((i * 3) % 7 < 3, dtype="boolean"))
-    d.loc[i % 6 == 0, "z"] = pd.NA
-    return d
+def data(inference_data):
+    return inference_data
 
 
 def test_rows_carry_the_estimates_unchanged_and_write_as_one_results_file(data, tmp_path):

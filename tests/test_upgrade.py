@@ -243,19 +243,23 @@ def test_the_library_and_notebooks_imports_are_collected():
     assert not [k for k in imports if k[0].split(".")[0] in ("microcalc", "os", "re", "__future__")]
 
 
+#: The running Python's series, and another supported one (the lock's markers are evaluated for the running one).
+HERE = f"{sys.version_info.major}.{sys.version_info.minor}.*"
+OTHER = "3.12.*" if HERE != "3.12.*" else "3.13.*"
+
 LOCK = """\
 # generated
-numpy==2.4.6 ; python_full_version == '3.11.*' \\
+numpy==2.4.6 ; python_full_version == 'HERE' \\
     --hash=sha256:aaaa \\
     --hash=sha256:bbbb
     # via pandas
 scipy==1.17.1 \\
     --hash=sha256:cccc
-aiohttp==3.14.5 ; python_full_version == '3.12.*' \\
+aiohttp==3.14.5 ; python_full_version == 'OTHER' \\
     --hash=sha256:eeee
 pip==26.3 \\
     --hash=sha256:dddd
-"""
+""".replace("HERE", HERE).replace("OTHER", OTHER)
 
 
 def _project(tmp_path, lock=None):
@@ -270,14 +274,14 @@ def test_requirements_come_from_the_lock_with_the_named_changes(tmp_path):
     root = _project(tmp_path, LOCK)
     plain = upgrade.requirements(root)
     assert plain.hashed and plain.source == "requirements.lock"
-    assert plain.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "scipy==1.17.1",
-                           "aiohttp==3.14.5 ; python_full_version == '3.12.*'"]
-    assert plain.baseline == {"numpy": "2.4.6", "scipy": "1.17.1"}  # aiohttp is for Python 3.12 only
+    assert plain.lines == [f"numpy==2.4.6 ; python_full_version == '{HERE}'", "scipy==1.17.1",
+                           f"aiohttp==3.14.5 ; python_full_version == '{OTHER}'"]
+    assert plain.baseline == {"numpy": "2.4.6", "scipy": "1.17.1"}  # aiohttp is for another Python only
     assert plain.file_text() == LOCK  # installed with its hashes
     changed = upgrade.requirements(root, upgrade.parse_packages("SciPy==1.17.0"))
     assert not changed.hashed and changed.source == "requirements.lock with SciPy==1.17.0"
-    assert changed.lines == ["numpy==2.4.6 ; python_full_version == '3.11.*'", "SciPy==1.17.0",
-                             "aiohttp==3.14.5 ; python_full_version == '3.12.*'"]
+    assert changed.lines == [f"numpy==2.4.6 ; python_full_version == '{HERE}'", "SciPy==1.17.0",
+                             f"aiohttp==3.14.5 ; python_full_version == '{OTHER}'"]
     assert "--hash" not in changed.file_text() and "pip==" not in changed.file_text()
 
 

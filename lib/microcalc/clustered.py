@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .models import design_matrix, fit_logistic
+from .models import design_matrix, drop_aliased, fit_logistic
+from .results import is_not_estimable, not_estimable
+from .stats import model_estimates, unfittable_reason
 
 __all__ = ["ClusterRobust", "cluster_robust_table", "few_clusters_note", "leave_one_centre_out_models"]
 
@@ -26,16 +28,20 @@ __all__ = ["ClusterRobust", "cluster_robust_table", "few_clusters_note", "leave_
 FEW_CLUSTERS = 10
 
 
-def few_clusters_note(n_clusters: int, threshold: int = FEW_CLUSTERS) -> str:
+def few_clusters_note(n_clusters: int, threshold: int = FEW_CLUSTERS, brief: bool = False) -> str:
     """A sentence on whether ``n_clusters`` clusters support cluster-robust inference.
 
     Below ``threshold`` (10; Cameron & Miller 2015, section VI) the sandwich
     variance is itself estimated from a handful of cluster sums: it is biased
     downwards and very variable, even with the CR1 correction and a t(G - 1)
-    reference, so the sentence says the result is unreliable.
+    reference, so the sentence says the result is unreliable. ``brief`` gives
+    only the verdict (one short sentence).
     """
     if n_clusters < 2:
         return f"Cluster-robust standard errors are not estimable with {n_clusters} cluster."
+    if brief:
+        return (f"With {'only ' * (n_clusters < threshold)}{n_clusters} centres, cluster-robust standard errors are "
+                + ("unreliable." if n_clusters < threshold else "usable, though still approximate."))
     if n_clusters < threshold:
         return (f"With only {n_clusters} centres, cluster-robust standard errors are unreliable: the variance is "
                 f"estimated from {n_clusters} centre sums, so even with the small-sample correction and a t "
@@ -58,7 +64,8 @@ class ClusterRobust:
     df : G - 1.
     nobs : patients in the model.
     note : :func:`few_clusters_note` for G.
-    method : what was computed, in words.
+    method : what was computed, in words; ``not estimable: <reason>`` (every number NaN) with fewer
+        than 2 clusters or a model that cannot be fitted (separation, an outcome that does not vary).
     """
 
     table: pd.DataFrame
@@ -67,6 +74,13 @@ class ClusterRobust:
     nobs: int
     note: str
     method: str
+
+    @property
+    def label(self) -> str:
+        """A short column label: the SEs and their reference, or that they are not estimable."""
+        if is_not_estimable(self.method):
+            return "cluster-robust SE by centre (not estimable)"
+        return f"cluster-robust SE by centre (CR1, t on {self.df} df)"
 
 
 def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str,
@@ -90,6 +104,10 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     Returns
     -------
     ClusterRobust
+        ``table`` also has ``note`` (``not estimable: <reason>`` for an aliased
+        coefficient, which is NaN: aliased columns are left out of the fit as
+        R's ``glm`` does). With fewer than 2 clusters, or a model that cannot
+        be fitted, every number is NaN and ``method`` says ``not estimable: <reason>``.
     """
     import warnings
 
@@ -100,9 +118,17 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     y = data[outcome].astype(float).to_numpy()
     groups = pd.factorize(data[cluster].astype(str), sort=True)[0]
     g = int(groups.max()) + 1 if len(groups) else 0
-    if g < 2:
-        raise ValueError(f"not estimable: cluster-robust SEs need at least 2 clusters in '{cluster}', got {g}")
+    columns = ["or", "se", "ci_low", "ci_high", "p", "se_model", "ci_low_model", "ci_high_model", "p_model"]
+    estimates = model_estimates(data, outcome, terms)
+    notes = estimates.table["note"].reindex(names[1:]).fillna("")
+    reason = (f"cluster-robust standard errors need at least 2 clusters ({cluster}); the model's data have {g}"
+              if g < 2 else unfittable_reason(estimates))
+    if reason:
+        table = pd.DataFrame(np.nan, index=pd.Index(names[1:], name="term"), columns=columns).assign(
+            note=not_estimable(reason))
+        return ClusterRobust(table, g, max(g - 1, 0), len(y), few_clusters_note(g), not_estimable(reason))
     model_based = fit_logistic(df, outcome, terms, cluster=None)
+    X, keep = drop_aliased(X)  # aliased columns are left out, as R's glm does
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -110,8 +136,9 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
                                      cov_kwds={"groups": groups, "use_correction": True, "df_correction": True})
         except (np.linalg.LinAlgError, ValueError) as err:
             raise ValueError(f"not estimable: {err}") from err
-    b, se = np.asarray(res.params), np.asarray(res.bse)
-    if not res.mle_retvals.get("converged", True) or not (np.isfinite(b).all() and np.isfinite(se).all()):
+    b, se = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    b[keep], se[keep] = np.asarray(res.params), np.asarray(res.bse)
+    if not res.mle_retvals.get("converged", True) or not (np.isfinite(b[keep]).all() and np.isfinite(se[keep]).all()):
         raise ValueError("not estimable: the model did not converge (separation or a singular design)")
     crit = stats.t.ppf(0.5 + level / 2, g - 1)
     z = stats.norm.ppf(0.5 + level / 2)
@@ -122,6 +149,7 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
         "se_model": se_m, "ci_low_model": np.exp(b - z * se_m), "ci_high_model": np.exp(b + z * se_m),
         "p_model": 2 * stats.norm.sf(np.abs(b / se_m)),
     }, index=pd.Index(names, name="term")).iloc[1:]
+    table["note"] = notes
     method = (f"logistic regression, cluster-robust CR1 SE by {cluster} (G = {g}), t reference with {g - 1} df")
     return ClusterRobust(table, g, g - 1, len(y), few_clusters_note(g), method)
 
@@ -141,22 +169,20 @@ def leave_one_centre_out_models(df: pd.DataFrame, outcome: str, terms: Sequence[
     -------
     DataFrame
         ``left_out``, ``n``, ``events``, ``or``, ``ci_low``, ``ci_high``, ``p``
-        (model-based Wald), and ``note`` ("not estimable: ..." when the
-        reduced model does not converge).
+        (model-based Wald), and ``note`` (``not estimable: <reason>`` when the
+        reduced model cannot give the OR, as :func:`microcalc.stats.model_estimates`
+        says: no patient left, separation, an exposure that no longer varies).
     """
     rows = []
     labels = df[centre].dropna().astype(str)
     for name in sorted(labels.unique()):
         rest = df[df[centre].astype(str) != name]
-        fit = fit_logistic(rest, outcome, terms)
-        row = {"left_out": name, "n": fit.nobs, "events": fit.events}
-        est = fit.table().loc[exposure] if fit.converged else None
-        if est is None or not np.isfinite(est["or"]):
-            row.update({"or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                        "note": "not estimable: the model without this centre did not converge"})
-        else:
-            row.update({k: float(est[k]) for k in ("or", "ci_low", "ci_high", "p")})
-            row["note"] = ""
+        fit = model_estimates(rest, outcome, terms)
+        est = fit.table.loc[exposure]
+        row = {"left_out": name, "n": fit.n, "events": fit.events,
+               **{k: float(est[k]) for k in ("or", "ci_low", "ci_high", "p")}, "note": est["note"]}
+        if not np.isfinite(row["or"]) and not row["note"]:
+            row["note"] = not_estimable("the model without this centre did not converge")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -168,7 +194,11 @@ def cluster_sentence(cr: ClusterRobust, term: str) -> str:
     """The cluster-robust OR of ``term`` beside its model-based CI and P, followed by :attr:`ClusterRobust.note`."""
     from .tables import p_phrase
 
+    if is_not_estimable(cr.method):
+        return f"Cluster-robust SEs by centre for the OR of {term}: {cr.method}. " + cr.note
     r = cr.table.loc[term]
+    if is_not_estimable(r.get("note")):
+        return f"Cluster-robust SEs by centre for the OR of {term}: {r['note']}. " + cr.note
     return (f"With cluster-robust SEs by centre (CR1, t on {cr.df} df), the OR of {term} is {r['or']:.2f} "
             f"({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}), against the model-based "
             f"{r['ci_low_model']:.2f}-{r['ci_high_model']:.2f} ({p_phrase(r['p_model'])}). " + cr.note)

@@ -24,9 +24,14 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = [
-    "Column", "CONTRACT", "COHORTS", "MISSING_TOKENS", "YES_TOKENS", "NO_TOKENS",
+    "CONTRACT_VERSION", "Column", "CONTRACT", "COHORTS", "MISSING_TOKENS", "YES_TOKENS", "NO_TOKENS",
     "categories", "schema", "read_canonical", "to_canonical_csv", "dictionary_markdown",
 ]
+
+#: Version of the data contract ("major.minor"). A change that alters what a column means or
+#: which values it allows raises the major number; results bundles (``microcalc.bundle``) from
+#: another major version are refused when pooled.
+CONTRACT_VERSION = "1.0"
 
 #: Text read as a missing value (after lower-casing and stripping).
 MISSING_TOKENS = ("", "na", "n/a", "unknown")

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .models import _fit, design_matrix, fit_logistic
+from .models import _fit, design_matrix, drop_aliased
 from .pvalues import Z_975
-from .stats import evalue
+from .results import is_not_estimable, not_estimable
+from .stats import evalue, model_estimates, unfittable_reason
 
 __all__ = ["fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
            "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
@@ -67,8 +68,8 @@ class SameSample:
     events_model: int
 
 
-def _estimates(fit, suffix: str) -> pd.DataFrame:
-    t = fit.table()
+def _estimates(est, suffix: str) -> pd.DataFrame:
+    t = est.table[["or", "ci_low", "ci_high", "p", "note"]]
     return t.rename(columns={c: f"{c}_{suffix}" for c in t.columns})
 
 
@@ -79,6 +80,10 @@ def same_sample_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> S
     complete cases mixes a change of patients with adjustment; refitting the
     univariable models on the complete cases separates them. ORs and Wald CIs
     as R ``glm(y ~ x, binomial, data = d[complete.cases(d[, c(y, terms)]), ])``.
+    Every model is fitted by :func:`microcalc.stats.model_estimates`: an OR the
+    data cannot give (separation, an absent level, a rank-deficient design)
+    is NaN and its ``note_all``, ``note_same`` or ``note_adjusted`` says
+    ``not estimable: <reason>``.
 
     Parameters
     ----------
@@ -91,17 +96,20 @@ def same_sample_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> S
     SameSample
     """
     model_sample = df[[outcome, *terms]].dropna()
-    adjusted = fit_logistic(model_sample, outcome, terms)
+    adjusted = model_estimates(model_sample, outcome, terms)
     parts = []
     for term in terms:
-        fit_all = fit_logistic(df, outcome, [term])
-        fit_same = fit_logistic(model_sample, outcome, [term])
+        fit_all = model_estimates(df, outcome, [term])
+        fit_same = model_estimates(model_sample, outcome, [term])
         part = _estimates(fit_all, "all").join(_estimates(fit_same, "same"))
-        part["n_all"] = fit_all.nobs
+        part["n_all"] = fit_all.n
         parts.append(part)
     table = pd.concat(parts).join(_estimates(adjusted, "adjusted"))
+    for suffix in ("all", "same", "adjusted"):
+        table[f"note_{suffix}"] = table[f"note_{suffix}"].fillna(
+            not_estimable("the level is the reference or absent in this model's data"))
     table.index.name = "term"
-    return SameSample(table, adjusted.nobs, adjusted.events)
+    return SameSample(table, adjusted.n, adjusted.events)
 
 
 def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
@@ -115,9 +123,11 @@ def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
     Returns
     -------
     DataFrame indexed by term: ``log_or_all``, ``log_or_same``, ``log_or_adjusted``,
-    ``change_of_sample``, ``adjustment``, ``total``, and ``share_sample`` (%),
+    ``change_of_sample``, ``adjustment``, ``total``, ``share_sample`` (%),
     the change of sample as a share of the total (NaN when the total is below
-    0.01 on the log scale, where a share means nothing).
+    0.01 on the log scale, where a share means nothing), and ``note``: empty,
+    or ``not estimable: <reason>`` when one of the three ORs is not estimable
+    (the split is then NaN).
     """
     t = same.table
     out = pd.DataFrame({"log_or_all": np.log(t["or_all"]), "log_or_same": np.log(t["or_same"]),
@@ -126,7 +136,20 @@ def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
     out["adjustment"] = out["log_or_adjusted"] - out["log_or_same"]
     out["total"] = out["log_or_adjusted"] - out["log_or_all"]
     out["share_sample"] = np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan) + 0.0
+    out["note"] = [_first_reason(t.loc[term], ("all", "same", "adjusted"), out.loc[term, "total"])
+                   for term in t.index]
     return out
+
+
+def _first_reason(row: pd.Series, suffixes, value: float) -> str:
+    """The first ``note_<suffix>`` of ``row`` saying not estimable, when ``value`` is NaN; else ``""``."""
+    if np.isfinite(value):
+        return ""
+    for suffix in suffixes:
+        note = row.get(f"note_{suffix}", "")
+        if is_not_estimable(note):
+            return note
+    return not_estimable("an odds ratio of the split is not estimable")
 
 
 @dataclass(frozen=True)
@@ -136,7 +159,8 @@ class SensitivityFit:
     Attributes
     ----------
     label : the analysis in words.
-    table : ORs with Wald 95% CIs and P (as :meth:`microcalc.models.LogisticFit.table`).
+    table : ORs with Wald 95% CIs and P, and ``note`` (``not estimable: <reason>`` where there is no
+        estimate), as :func:`microcalc.stats.model_estimates`.
     n, events : patients and events used.
     """
 
@@ -166,8 +190,8 @@ def model_without(df: pd.DataFrame, outcome: str, terms: Sequence[str], drop: st
     if unknown:
         raise ValueError(f"{unknown} not a term of the model; terms are {list(terms)}")
     rest = [t for t in terms if t not in dropped]
-    fit = fit_logistic(df, outcome, rest)
-    return SensitivityFit("without " + " and ".join(dropped), fit.table(), fit.nobs, fit.events)
+    fit = model_estimates(df, outcome, rest)
+    return SensitivityFit("without " + " and ".join(dropped), fit.table.drop(columns="kind"), fit.n, fit.events)
 
 
 @dataclass(frozen=True)
@@ -180,7 +204,8 @@ class Standardised:
         ``risk_difference``, ``risk_ratio``, ``odds_ratio``): ``estimate``,
         ``ci_low``, ``ci_high``; risks and the difference as proportions.
     n, events : patients and events of the model's sample.
-    method : how it was computed, in words.
+    method : how it was computed, in words; ``not estimable: <reason>`` (and every number NaN)
+        when the model cannot be fitted or the exposure's OR is not estimable.
     """
 
     table: pd.DataFrame
@@ -223,8 +248,17 @@ def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], e
     idx = columns_of[exposure]
     if len(idx) != 1 or not set(np.unique(X[:, idx[0]])) <= {0.0, 1.0}:
         raise ValueError(f"exposure '{exposure}' must be a yes/no variable (one 0/1 column)")
-    j = idx[0]
     y = data[outcome].astype(float).to_numpy()
+    estimates = model_estimates(data, outcome, terms)
+    reason = unfittable_reason(estimates)
+    note = not_estimable(reason) if reason else estimates.table.loc[names[idx[0]], "note"]
+    if is_not_estimable(note):
+        table = pd.DataFrame(np.nan, index=pd.Index(["risk_exposed", "risk_unexposed", "risk_difference",
+                                                     "risk_ratio", "odds_ratio"], name="quantity"),
+                             columns=["estimate", "ci_low", "ci_high"])
+        return Standardised(table, len(y), int(y.sum()), note)
+    X, keep = drop_aliased(X)  # other aliased columns are left out, as R's glm does
+    j = keep.index(idx[0])
     res = fit_estimable(X, y)
     b = np.asarray(res.params)
     V = np.asarray(res.cov_params())
@@ -275,7 +309,7 @@ class EValueSentence:
 
 
 def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool, exposure: str,
-                    outcome: str, weak: float = 1.5) -> EValueSentence:
+                    outcome: str, weak: float = 1.5, reason: str | None = None) -> EValueSentence:
     """The E-value sentence: both the estimate's and the CI limit's, and what they allow one to say.
 
     E-values as :func:`microcalc.stats.evalue` (VanderWeele & Ding, Ann Intern
@@ -292,9 +326,19 @@ def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool
     rare : whether the outcome is rare (below about 15%), so that OR ~ RR.
     exposure, outcome : names for the sentence.
     weak : CI-limit E-value below which the result is called not robust.
+    reason : why the OR is not estimable (``not estimable: <reason>``), said when the OR or a limit is
+        NaN or infinite; the E-values are then NaN.
+
+    Raises
+    ------
+    ValueError
+        For a finite OR or limit that is not positive, or an OR outside its CI.
     """
     values = [odds_ratio, ci_low, ci_high]
-    if not all(np.isfinite(v) and v > 0 for v in values) or not ci_low <= odds_ratio <= ci_high:
+    if not all(np.isfinite(v) for v in values):
+        why = reason or not_estimable(f"the OR of {exposure} is not estimable")
+        return EValueSentence(np.nan, np.nan, False, f"E-value of {exposure} for {outcome}: {why}.")
+    if not all(v > 0 for v in values) or not ci_low <= odds_ratio <= ci_high:
         raise ValueError(f"need a positive finite OR inside its CI, got {values}")
     ev = evalue(odds_ratio, ci_low, ci_high, rare=rare)
     e_est, e_ci = ev["evalue_estimate"], ev["evalue_ci"]
@@ -358,6 +402,8 @@ def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = N
     """
     r = split.loc[term]
     name = label or term
+    if is_not_estimable(r.get("note", "")):
+        return f"{name}: the split of the crude-to-adjusted move into change of sample and adjustment: {r['note']}."
     o_all, o_same, o_adj = np.exp([r["log_or_all"], r["log_or_same"], r["log_or_adjusted"]])
     text = (f"{name}: crude OR {o_all:.2f} on all patients, {o_same:.2f} on the model's own patients, "
             f"{o_adj:.2f} adjusted. On the log-OR scale the change of sample moves it by "
@@ -394,12 +440,16 @@ def standardised_sentence(std: Standardised, exposure: str, outcome: str, measur
     Returns
     -------
     str
-        Standardised percentages under exposure and non-exposure, the adjusted
+        ``not estimable: <reason>`` when ``std`` is; else
+        standardised percentages under exposure and non-exposure, the adjusted
         difference (percentage points) and ratio with their delta-method CIs,
         the share of the model's sample with the outcome, and whether the OR
         lies further from 1 than the ratio (it does for a common outcome).
     """
     t = std.table
+    if is_not_estimable(std.method):
+        return (f"The standardised {measure or f'risk of {outcome}'} with and without {exposure}, their "
+                f"{difference_name} and {ratio_name}: {std.method}.")
     r1, r0 = 100 * t.loc["risk_exposed", "estimate"], 100 * t.loc["risk_unexposed", "estimate"]
     rd, rr, oddsr = t.loc["risk_difference"] * 100, t.loc["risk_ratio"], t.loc["odds_ratio", "estimate"]
     measure = measure or f"risk of {outcome}"
@@ -423,15 +473,22 @@ def mediator_sentence(adjusted: pd.Series, without: SensitivityFit, exposure: st
 
     Parameters
     ----------
-    adjusted : the exposure's row of the full model's table (``or``, ``ci_low``, ``ci_high``).
+    adjusted : the exposure's row of the full model's table (``or``, ``ci_low``, ``ci_high``, and
+        ``note`` said when the OR is not estimable; so is ``without``'s).
     without : :func:`model_without` dropping the possible mediators.
     exposure : the exposure's name (a term of ``without.table``).
     mediators : the dropped terms in words, e.g. "T and N stage".
     """
+    from .tables import or_text
+
     w = without.table.loc[exposure]
-    return (f"Without {mediators} ({without.n} patients, {without.events} events), the OR of {exposure} is "
-            f"{w['or']:.2f} ({w['ci_low']:.2f}-{w['ci_high']:.2f}), against {adjusted['or']:.2f} "
-            f"({adjusted['ci_low']:.2f}-{adjusted['ci_high']:.2f}) with them. {mediators[0].upper() + mediators[1:]} "
+    if np.isfinite(w["or"]) and np.isfinite(adjusted["or"]):
+        head = (f"Without {mediators} ({without.n} patients, {without.events} events), the OR of {exposure} is "
+                f"{or_text(w, dash='-')}, against {or_text(adjusted, dash='-')} with them. ")
+    else:
+        head = (f"The OR of {exposure} without {mediators} ({without.n} patients, {without.events} events): "
+                f"{or_text(w, dash='-')}; with them: {or_text(adjusted, dash='-')}. ")
+    return (head + f"{mediators[0].upper() + mediators[1:]} "
             f"may lie on the causal path from {exposure} to the outcome: adjusting for them estimates something "
             "closer to a direct effect (the association not passing through them), and the model without them is "
             "closer to the total effect. Neither is a causal estimate without further assumptions.")

@@ -20,8 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from .effects import fit_estimable, model_without
-from .models import design_matrix, fit_logistic
-from .tables import p_phrase
+from .models import aliased_columns, design_matrix, drop_aliased
+from .results import is_not_estimable, not_estimable
+from .stats import model_estimates, unfittable_reason
+from .tables import fmt_percent, p_phrase
 
 __all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
            "Missingness", "missingness_association"]
@@ -118,16 +120,19 @@ class MultipleImputation:
     ----------
     table : DataFrame indexed by term: ``or``, ``ci_low``, ``ci_high``, ``p``
         (t with Barnard-Rubin df), ``df``, ``fmi``.
-    pooled : the :class:`RubinPooled` on the log-OR scale (intercept first).
+    pooled : the :class:`RubinPooled` on the log-OR scale (intercept first, aliased columns left out);
+        None when not estimable.
     n : patients in the analysis (complete in every variable but the imputed one).
     n_missing : of them, patients whose ``incomplete`` value was imputed.
     events : events among the ``n``.
     m, seed : imputations and seed.
-    method : what was done, in words.
+    method : what was done, in words; ``not estimable: <reason>`` (every number NaN) when the analysis
+        model cannot be fitted on the completed data sets. A coefficient aliased in every completed data
+        set (a rank-deficient design) is NaN, the others are pooled, as R's ``glm`` and ``mice::pool``.
     """
 
     table: pd.DataFrame
-    pooled: RubinPooled
+    pooled: RubinPooled | None
     n: int
     n_missing: int
     events: int
@@ -151,6 +156,9 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     Clin Epidemiol 2006;59:1092-101). After ``burn_in`` cycles, each of the m
     completed data sets is taken one cycle apart; the analysis model is fitted
     on each and pooled by :func:`rubin_pool` (dfcom = n - coefficients).
+    Aliased columns (a rank-deficient design) are left out of the imputation
+    model (as ``mice``'s ``remove.collinear``) and of the analysis model (as
+    R's ``glm``; their ORs are NaN).
 
     Parameters
     ----------
@@ -186,31 +194,59 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     missing = values.isna().to_numpy()
     if not missing.any():
         raise ValueError(f"'{incomplete}' has no missing values among the model's patients: nothing to impute")
-    X_other, _, _ = design_matrix(data, others)
+    n = len(data)
+    _, all_names, _ = design_matrix(data, terms)
+
+    def unestimable(reason: str) -> MultipleImputation:
+        table = pd.DataFrame(np.nan, index=pd.Index(all_names[1:], name="term"),
+                             columns=["or", "ci_low", "ci_high", "p", "df", "fmi"])
+        return MultipleImputation(table, None, n, int(missing.sum()), int(data[outcome].astype(bool).sum()), m,
+                                  seed, not_estimable(reason))
+
+    reason = unfittable_reason(model_estimates(data, outcome, others))
+    if reason:
+        return unestimable(f"the model without {incomplete} cannot be fitted ({reason}), nor the imputation model")
+    X_other, _ = drop_aliased(design_matrix(data, others)[0])  # as mice's remove.collinear
     frame = pd.DataFrame(X_other[:, 1:], columns=[f"x{i}" for i in range(X_other.shape[1] - 1)])
     frame["outcome"] = data[outcome].astype(float).to_numpy()
     frame["target"] = values.astype("Float64").astype(float).to_numpy()
     rng = np.random.default_rng(seed)
+    est, var, kept = [], [], None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        imp = MICEData(frame, k_pmm=donors, rng=rng)
-        imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()},
-                        k_pmm=donors)
-        imp.update_all(burn_in)
-        est, var = [], []
-        for _ in range(m):
-            imp.update_all(1)
+        try:
+            imp = MICEData(frame, k_pmm=donors, rng=rng)
+            imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()},
+                            k_pmm=donors)
+            imp.update_all(burn_in)
+        except (np.linalg.LinAlgError, ValueError) as err:
+            return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")
+        for i in range(m):
+            try:
+                imp.update_all(1)
+            except (np.linalg.LinAlgError, ValueError) as err:
+                return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")
             completed = data.copy()
             completed[incomplete] = pd.array(imp.data["target"].to_numpy() > 0.5, dtype="boolean")
             X, names, _ = design_matrix(completed, terms)
-            res = fit_estimable(X, frame["outcome"].to_numpy(), "the analysis model on an imputed data set")
+            keep = [j for j in range(X.shape[1]) if j not in aliased_columns(X)]
+            if kept is None:
+                kept = keep
+            elif keep != kept:
+                return unestimable("the analysis model's aliased columns differ between imputed data sets")
+            try:
+                res = fit_estimable(X[:, keep] if len(keep) < X.shape[1] else X, frame["outcome"].to_numpy(),
+                                    f"the analysis model on imputed data set {i + 1}")
+            except ValueError as err:
+                return unestimable(str(err).removeprefix(not_estimable("")))
             est.append(np.asarray(res.params))
             var.append(np.asarray(res.bse) ** 2)
-    n = len(data)
-    pooled = rubin_pool(np.array(est), np.array(var), dfcom=n - len(names), level=level)
-    table = pd.DataFrame({"or": np.exp(pooled.estimate), "ci_low": np.exp(pooled.ci_low),
-                          "ci_high": np.exp(pooled.ci_high), "p": pooled.p, "df": pooled.df, "fmi": pooled.fmi},
-                         index=pd.Index(names, name="term")).iloc[1:]
+    pooled = rubin_pool(np.array(est), np.array(var), dfcom=n - len(kept), level=level)
+    columns = {"or": np.exp(pooled.estimate), "ci_low": np.exp(pooled.ci_low), "ci_high": np.exp(pooled.ci_high),
+               "p": pooled.p, "df": pooled.df, "fmi": pooled.fmi}
+    table = pd.DataFrame(np.nan, index=pd.Index(names, name="term"), columns=list(columns))
+    table.iloc[kept] = np.column_stack(list(columns.values()))
+    table = table.iloc[1:]
     method = (f"multiple imputation of {incomplete} by chained equations (statsmodels MICEData: logistic "
               f"imputation model with the outcome, predictive mean matching, {donors} donors), m = {m}, "
               f"seed {seed}; pooled by Rubin's rules, t with Barnard-Rubin df")
@@ -234,21 +270,40 @@ def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str]
     DataFrame
         One row per analysis: ``analysis``, ``label`` (for
         :func:`microcalc.plots.forest_plot`), ``n``, ``events``, ``or``,
-        ``ci_low``, ``ci_high``, ``p``, ``method``.
+        ``ci_low``, ``ci_high``, ``p``, ``method`` (``not estimable: <reason>``
+        where the analysis cannot give the OR: separation, an exposure that
+        does not vary, nothing to impute).
     """
     rows = []
-    cc = fit_logistic(df, outcome, terms)
-    e = cc.table().loc[exposure]
-    rows.append({"analysis": "complete case", "n": cc.nobs, "events": cc.events, **e.to_dict(),
-                 "method": "logistic regression on complete cases, Wald 95% CI"})
+    cc = model_estimates(df, outcome, terms)
+    e = cc.table.loc[exposure]
+    rows.append({"analysis": "complete case", "n": cc.n, "events": cc.events,
+                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(),
+                 "method": e["note"] or "logistic regression on complete cases, Wald 95% CI"})
     wo = model_without(df, outcome, terms, incomplete)
     e = wo.table.loc[exposure]
-    rows.append({"analysis": f"without {incomplete}", "n": wo.n, "events": wo.events, **e.to_dict(),
-                 "method": f"logistic regression without {incomplete}, every patient with the other covariates, Wald 95% CI"})
-    mi = impute_and_pool(df, outcome, terms, incomplete, m=m, seed=seed)
-    e = mi.table.loc[exposure]
-    rows.append({"analysis": f"{incomplete} imputed (m = {m})", "n": mi.n, "events": mi.events,
-                 "or": e["or"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "p": e["p"], "method": mi.method})
+    rows.append({"analysis": f"without {incomplete}", "n": wo.n, "events": wo.events,
+                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(), "method": e["note"] or
+                 f"logistic regression without {incomplete}, every patient with the other covariates, Wald 95% CI"})
+    analysis = f"{incomplete} imputed (m = {m})"
+    others = [t for t in terms if t != incomplete]
+    model_data = df[[outcome, *terms]].dropna(subset=[outcome, *others])
+    if model_data[incomplete].notna().all():
+        rows.append({"analysis": analysis, "n": len(model_data), "events": int(model_data[outcome].astype(bool).sum()),
+                     "or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "method": not_estimable(
+                         f"no patient of the model lacks {incomplete}: there is nothing to impute")})
+    else:
+        mi = impute_and_pool(df, outcome, terms, incomplete, m=m, seed=seed)
+        e = mi.table.loc[exposure]
+        method = mi.method
+        if np.isfinite(e["or"]) or is_not_estimable(method):
+            pass
+        elif is_not_estimable(cc.table.loc[exposure, "note"]):
+            method = cc.table.loc[exposure, "note"]
+        else:
+            method = not_estimable(f"the coefficient of {exposure} is aliased in the imputed data sets")
+        rows.append({"analysis": analysis, "n": mi.n, "events": mi.events,
+                     "or": e["or"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "p": e["p"], "method": method})
     out = pd.DataFrame(rows)
     out.insert(1, "label", [f"{r['analysis']} (n = {r['n']})" for r in rows])
     return out
@@ -306,17 +361,19 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
         c, n0 = int((~xv & rv).sum()), int((~xv).sum())
         table = np.array([[a, n1 - a], [c, n0 - c]])
         wald = odds_ratio_wald(table)
-        p = float(fisher_exact(table))
+        reason = _untestable_missingness(table, name(v, v), name(column, column))
+        p = np.nan if reason.startswith("no patient") or "every patient" in reason else float(fisher_exact(table))
         rows.append({"variable": v, "recorded_yes": a, "n_yes": n1, "recorded_no": c, "n_no": n0,
                      "pct_yes": 100 * a / n1 if n1 else np.nan, "pct_no": 100 * c / n0 if n0 else np.nan,
                      "or": float(wald["or"]), "ci_low": float(wald["low"]), "ci_high": float(wald["high"]),
-                     "p": p})
+                     "p": p, "note": not_estimable(reason) if reason else ""})
         if p < 0.05:
             related.append(v)
     out = pd.DataFrame(rows).set_index("variable")
     col = name(column, column)
-    parts = [f"{col} was recorded in {r.pct_yes:.1f}% of patients with {name(v, v)} and {r.pct_no:.1f}% without "
-             f"(Fisher {p_phrase(r.p)})" for v, r in out.iterrows()]
+    parts = [f"{col} was recorded in {fmt_percent(r.pct_yes)} of patients with {name(v, v)} and "
+             f"{fmt_percent(r.pct_no)} without (Fisher {p_phrase(r.p)}"
+             + (f"; the odds ratio of being recorded is {r.note}" if r.note else "") + ")" for v, r in out.iterrows()]
     related_names = ", ".join(name(v, v) for v in related)
     if len(related) == len(against) and len(against) > 1:
         meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
@@ -332,6 +389,17 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
     return Missingness(out, column, "; ".join(parts) + ". " + meaning)
 
 
+def _untestable_missingness(table: np.ndarray, variable: str, column: str) -> str:
+    """Why the odds ratio of being recorded (2 x 2 ``table``: variable yes/no by recorded/not) is not estimable."""
+    if table[0].sum() == 0 or table[1].sum() == 0:
+        return f"no patient with {variable} = {'yes' if table[0].sum() == 0 else 'no'}"
+    if table[:, 0].sum() == 0 or table[:, 1].sum() == 0:
+        return f"every patient has {column} {'recorded' if table[:, 1].sum() == 0 else 'missing'}"
+    if (table == 0).any():
+        return "a zero cell, so the maximum-likelihood odds ratio does not exist (Fisher's P is given)"
+    return ""
+
+
 __all__ += ["sensitivity_sentence"]
 
 
@@ -340,12 +408,17 @@ def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
 
     Says each OR with its CI and patients, and then whether every CI
     excludes 1, none does, or only some do (the association then depends on
-    how the missing covariate is handled).
+    how the missing covariate is handled). An analysis without an estimate
+    is said with its ``not estimable: <reason>`` and left out of that verdict.
     """
     parts = [f"{r['analysis']}: {r['or']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}; "
-             f"{int(r['n'])} patients)" for _, r in table.iterrows()]
+             f"{int(r['n'])} patients)" if np.isfinite(r["or"]) else f"{r['analysis']}: {r['method']}"
+             for _, r in table.iterrows()]
+    table = table[np.isfinite(table["or"].astype(float))]
     excludes = [(r["ci_low"] > 1) or (r["ci_high"] < 1) for _, r in table.iterrows()]
-    if all(excludes):
+    if table.empty:
+        tail = "none gives an estimate."
+    elif all(excludes):
         tail = "every analysis' CI excludes 1."
     elif not any(excludes):
         tail = "no analysis' CI excludes 1."

@@ -12,7 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .results import result
+from .results import is_not_estimable, not_estimable, result
+
+
+def _method(note, method: str) -> str:
+    """``note`` when it says ``not estimable: <reason>``, else ``method``."""
+    return note if is_not_estimable(note) else method
 
 __all__ = ["same_sample_rows", "standardised_rows", "sensitivity_rows", "model_check_rows", "pooled_rows",
            "cluster_rows", "leave_one_out_rows", "adjusted_p_rows"]
@@ -26,16 +31,25 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
     """
     r = same.table.loc[term]
     s = split.loc[term]
+    change_note = _first_note(r, ("all", "same"))
+    adjust_note = _first_note(r, ("same", "adjusted"))
     return [
         result(f"{prefix}_or_{short}_uni_same", f"OR, {term} (univariable, model sample)", r["or_same"],
-               r["ci_low_same"], r["ci_high_same"], r["p_same"], same.n_model,
-               "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)"),
+               r["ci_low_same"], r["ci_high_same"], r["p_same"], same.n_model, _method(
+                   r.get("note_same"),
+                   "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)")),
         result(f"{prefix}_logor_{short}_change_of_sample", f"log OR change, {term}: change of sample",
-               s["change_of_sample"], n=same.n_model,
-               method="log OR univariable on the model sample minus log OR univariable on all patients"),
+               s["change_of_sample"], n=same.n_model, method=_method(
+                   change_note, "log OR univariable on the model sample minus log OR univariable on all patients")),
         result(f"{prefix}_logor_{short}_adjustment", f"log OR change, {term}: adjustment", s["adjustment"],
-               n=same.n_model, method="log OR multivariable minus log OR univariable, both on the model sample"),
+               n=same.n_model, method=_method(
+                   adjust_note, "log OR multivariable minus log OR univariable, both on the model sample")),
     ]
+
+
+def _first_note(row: pd.Series, suffixes) -> str:
+    """The first of ``note_<suffix>`` that says not estimable, or ``""``."""
+    return next((row.get(f"note_{s}") for s in suffixes if is_not_estimable(row.get(f"note_{s}"))), "")
 
 
 def standardised_rows(std, prefix: str, short: str, measure: str = "risk") -> list[dict]:
@@ -87,26 +101,36 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
     n = len(checks.y)
     c, v, hl = checks.c, checks.validation, checks.hosmer_lemeshow
     rows = [result(f"{prefix}_c_statistic", "C-statistic (apparent)", c.c, c.ci_low, c.ci_high, n=n,
-                   method="area under the ROC curve, DeLong 95% CI")]
+                   method=checks.note or "area under the ROC curve, DeLong 95% CI")]
     for measure, ident in (("c_statistic", "c_corrected"), ("calibration_intercept", "calibration_intercept_corrected"),
                            ("calibration_slope", "calibration_slope_corrected")):
         rows.append(result(f"{prefix}_{ident}", f"{measure.replace('_', ' ')} (optimism-corrected)",
                            v.table.loc[measure, "corrected"], n=n, method=v.method))
     rows.append(result(f"{prefix}_hosmer_lemeshow", "Hosmer-Lemeshow chi-squared", hl.statistic, p=hl.p, n=n,
-                       method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"))
+                       method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"
+                       if np.isfinite(hl.statistic) else _said(hl.sentence)))
     for term, r in checks.vif.iterrows():
         rows.append(result(f"{prefix}_gvif_{term}", f"generalised VIF, {term}", r["gvif"], n=n,
-                           method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df"))
+                           method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df" if np.isfinite(r["gvif"])
+                           else checks.note or not_estimable(f"every column of {term} is aliased (rank-deficient design)")))
     for it in checks.interactions:
         rows.append(result(f"{prefix}_interaction_{it.exposure}_{it.modifier}",
                            f"interaction {it.exposure} x {it.modifier}, LR chi-squared", it.statistic, p=it.p,
-                           n=it.n, method=f"likelihood-ratio test, {it.df} df"))
+                           n=it.n, method=f"likelihood-ratio test, {it.df} df" if np.isfinite(it.statistic)
+                           else _said(it.sentence)))
     return rows
+
+
+def _said(sentence: str) -> str:
+    """The ``not estimable: <reason>`` that a sentence ``"<what>: not estimable: <reason>."`` ends with."""
+    return sentence[sentence.index("not estimable: "):].rstrip(".")
 
 
 def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
     """A :class:`microcalc.meta.PooledOR`; with a prediction interval, a second row ``<ident>_pi``."""
     extra = "" if not np.isfinite(pooled.tau2) else f"; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
+    if is_not_estimable(pooled.method):
+        return [result(ident, f"OR pooled over {pooled.k} centres", n=n, method=pooled.method)]
     rows = [result(ident, f"OR pooled over {pooled.k} centres", pooled.or_, pooled.ci_low, pooled.ci_high,
                    pooled.p, n, pooled.method + extra)]
     if np.isfinite(pooled.pi_low):
@@ -121,7 +145,7 @@ def cluster_rows(cr, ident: str, term: str) -> list[dict]:
     r = cr.table.loc[term]
     method = cr.method + ("; unreliable with fewer than 10 clusters" if cr.n_clusters < 10 else "")
     return [result(ident, f"OR, {term}, multivariable, cluster-robust", r["or"], r["ci_low"], r["ci_high"], r["p"],
-                   cr.nobs, method)]
+                   cr.nobs, cr.method if is_not_estimable(cr.method) else _method(r.get("note"), method))]
 
 
 def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -> list[dict]:
@@ -136,21 +160,27 @@ def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -
         p = r["p"] if "p" in r else np.nan
         method = ("logistic regression, Wald 95% CI" if model == "multivariable"
                   else "REML random effects, Hartung-Knapp-Sidik-Jonkman CI")
+        note = r.get("note") or ""
         rows.append(result(f"{prefix}_or_{short}_{model}_without_{r['left_out']}",
                            f"OR, {short}, {model}, without centre {r['left_out']}", r["or"], r["ci_low"],
-                           r["ci_high"], p, n, method + (f"; {r['note']}" if r.get("note") else "")))
+                           r["ci_high"], p, n, (note if is_not_estimable(note) else not_estimable(note or "no estimate"))
+                           if np.isnan(r["or"]) else method + (f"; {note}" if note else "")))
     return rows
 
 
-def adjusted_p_rows(adjusted, n: dict | None = None) -> list[dict]:
-    """Holm and Benjamini-Hochberg P of each comparison; ids ``<label>_p_holm`` and ``<label>_p_bh``."""
-    n = n or {}
+def adjusted_p_rows(adjusted, n: dict | None = None, reasons: dict | None = None) -> list[dict]:
+    """Holm and Benjamini-Hochberg P of each comparison; ids ``<label>_p_holm`` and ``<label>_p_bh``.
+
+    A comparison without a P is written ``not estimable: <reason>`` (``reasons[label]``, when given).
+    """
+    n, reasons = n or {}, reasons or {}
     rows = []
     for label, r in adjusted.table.iterrows():
         for col, name in (("p_holm", "Holm"), ("p_bh", "Benjamini-Hochberg")):
+            method = (f"{name} adjustment over {adjusted.family_size} secondary comparisons (R p.adjust)"
+                      if np.isfinite(r[col]) else _method(reasons.get(label), not_estimable("the comparison has no P")))
             rows.append(result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan),
-                               method=f"{name} adjustment over {adjusted.family_size} secondary comparisons "
-                                      "(R p.adjust)"))
+                               method=method))
     return rows
 
 
@@ -164,9 +194,15 @@ def missingness_rows(missing, prefix: str) -> list[dict]:
     """
     rows = []
     for v, r in missing.table.iterrows():
-        rows.append(result(f"{prefix}_or_recorded_{v}", f"OR of {missing.column} being recorded, {v} yes vs no",
-                           r["or"], r["ci_low"], r["ci_high"], r["p"], r["n_yes"] + r["n_no"],
-                           "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P"))
+        quantity, n = f"OR of {missing.column} being recorded, {v} yes vs no", r["n_yes"] + r["n_no"]
+        if not is_not_estimable(r.get("note")):
+            rows.append(result(f"{prefix}_or_recorded_{v}", quantity, r["or"], r["ci_low"], r["ci_high"], r["p"], n,
+                               "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P"))
+            continue
+        rows.append(result(f"{prefix}_or_recorded_{v}", quantity, n=n, method=r["note"]))
+        if np.isfinite(r["p"]):  # the OR is not estimable, the exact test is
+            rows.append(result(f"{prefix}_or_recorded_{v}", f"{missing.column} recorded by {v}, Fisher's exact P",
+                               p=r["p"], n=n, method="Fisher's exact test, two-sided"))
     return rows
 
 
@@ -177,7 +213,8 @@ def without_rows(fit, ident: str, term: str) -> list[dict]:
     """The OR of ``term`` in a :class:`microcalc.effects.SensitivityFit` (a model without some terms)."""
     r = fit.table.loc[term]
     return [result(ident, f"OR, {term}, multivariable {fit.label}", r["or"], r["ci_low"], r["ci_high"], r["p"], fit.n,
-                   f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI")]
+                   _method(r.get("note"),
+                           f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI"))]
 
 
 def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
@@ -191,4 +228,5 @@ def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
                    n=n.get(label, np.nan),
                    method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5")
             for label, r in secondary.table.iterrows()]
-    return rows + adjusted_p_rows(secondary.adjusted, n)
+    reasons = {label: r["sparse"] for label, r in secondary.table.iterrows() if is_not_estimable(r["sparse"])}
+    return rows + adjusted_p_rows(secondary.adjusted, n, reasons)

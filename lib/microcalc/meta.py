@@ -137,6 +137,13 @@ class PooledOR:
     pi_low: float = np.nan
     pi_high: float = np.nan
 
+    @classmethod
+    def unestimable(cls, k: int, reason: str) -> "PooledOR":
+        """A pooled OR the data cannot give: every number NaN, ``method`` ``not estimable: <reason>``."""
+        reason = reason if reason.startswith("not estimable: ") else f"not estimable: {reason}"
+        nan = float("nan")
+        return cls(reason, k, nan, nan, nan, nan, nan, nan, None, nan, nan, nan, nan)
+
     def as_row(self) -> dict:
         """The fields as one table row (``or`` for ``or_``)."""
         row = {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -153,7 +160,8 @@ def _finite(log_or, var) -> tuple[np.ndarray, np.ndarray]:
     if (v[keep] <= 0).any():
         raise ValueError("every sampling variance must be positive")
     if keep.sum() < 2:
-        raise ValueError(f"pooling needs at least 2 estimable centres, got {int(keep.sum())}")
+        raise ValueError(f"not estimable: pooling needs at least 2 centres with an estimable odds ratio, "
+                         f"got {int(keep.sum())}")
     return y[keep], v[keep]
 
 
@@ -276,7 +284,9 @@ def mantel_haenszel(centres: pd.DataFrame, correct: bool = True, level: float = 
     Cochran-Mantel-Haenszel chi-squared statistic (1 df), with continuity
     correction by default as R (``correct = TRUE``). Uses every centre's raw
     counts (no 0.5 added). ``q`` and ``q_p`` hold the CMH statistic and its P;
-    ``tau2`` and ``i2`` are NaN.
+    ``tau2`` and ``i2`` are NaN. Fewer than 2 centres with patients, a centre
+    of 1 patient, or a zero sum of cross products raise ``ValueError``
+    ("not estimable: ..."; :func:`pooling_fits` turns it into a not-estimable fit).
 
     Parameters
     ----------
@@ -286,8 +296,10 @@ def mantel_haenszel(centres: pd.DataFrame, correct: bool = True, level: float = 
     """
     x = _strata(centres)
     x = x[x.sum(axis=1) > 0]
+    if len(x) < 2:  # R: "each dimension in table must be >= 2"
+        raise ValueError(f"not estimable: pooling needs at least 2 centres with patients, got {len(x)}")
     if (x.sum(axis=1) < 2).any():
-        raise ValueError("every centre needs at least 2 patients for the Mantel-Haenszel test")
+        raise ValueError("not estimable: the Mantel-Haenszel test needs at least 2 patients in every centre")
     a, b, c, d = x.T
     n = x.sum(axis=1)
     s_diag, s_offd = np.sum(a * d / n), np.sum(b * c / n)
@@ -322,7 +334,8 @@ def leave_one_centre_out(centres: pd.DataFrame) -> pd.DataFrame:
         One row per left-out centre: ``left_out``, ``k``, REML/HKSJ ``or``,
         ``ci_low``, ``ci_high``, ``tau2``, and ``or_mh``, ``ci_low_mh``,
         ``ci_high_mh``; a pooled estimate that cannot be had (fewer than two
-        estimable centres left) is NaN with the reason in ``note``.
+        estimable centres left) is NaN and ``note`` says
+        ``not estimable: REML: <reason>; Mantel-Haenszel: <reason>`` for those that cannot.
     """
     rows = []
     for i, name in enumerate(centres["centre"]):
@@ -334,14 +347,14 @@ def leave_one_centre_out(centres: pd.DataFrame) -> pd.DataFrame:
             row.update({"or": r.or_, "ci_low": r.ci_low, "ci_high": r.ci_high, "tau2": r.tau2})
         except ValueError as err:
             row.update({"or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "tau2": np.nan})
-            note.append(f"REML not estimable: {err}")
+            note.append(f"REML: {str(err).removeprefix('not estimable: ')}")
         try:
             m = mantel_haenszel(rest)
             row.update({"or_mh": m.or_, "ci_low_mh": m.ci_low, "ci_high_mh": m.ci_high})
         except ValueError as err:
             row.update({"or_mh": np.nan, "ci_low_mh": np.nan, "ci_high_mh": np.nan})
-            note.append(f"Mantel-Haenszel {err}")
-        row["note"] = "; ".join(note)
+            note.append(f"Mantel-Haenszel: {str(err).removeprefix('not estimable: ')}")
+        row["note"] = ("not estimable: " + "; ".join(note)) if note else ""
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -353,6 +366,8 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
     very imprecise (von Hippel, BMC Med Res Methodol 2015;15:35), so I^2 = 0
     is reported as "no heterogeneity detected", never as "homogeneous".
     """
+    if not np.isfinite(pooled.or_):
+        return f"Between-centre heterogeneity: {pooled.method}."
     few = pooled.k < 10
     text = (f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
             f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres")
@@ -377,12 +392,22 @@ def pooling_fits(centres: pd.DataFrame) -> dict:
     Returns
     -------
     dict of :class:`PooledOR` keyed ``reml_hksj``, ``reml_hksj_truncated``,
-    ``dersimonian_laird``, ``mantel_haenszel``.
+    ``dersimonian_laird``, ``mantel_haenszel``; a fit the centres cannot give
+    (fewer than 2 estimable centres; for Mantel-Haenszel a zero sum of cross
+    products or a centre of 1 patient) is :meth:`PooledOR.unestimable`.
     """
-    return {"reml_hksj": pool_reml_hksj(centres["log_or"], centres["var"]),
-            "reml_hksj_truncated": pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
-            "dersimonian_laird": pool_dersimonian_laird(centres["log_or"], centres["var"]),
-            "mantel_haenszel": mantel_haenszel(centres)}
+    k = int(np.isfinite(np.asarray(centres["log_or"], dtype=float)).sum()) if len(centres) else 0
+    fits = {"reml_hksj": lambda: pool_reml_hksj(centres["log_or"], centres["var"]),
+            "reml_hksj_truncated": lambda: pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
+            "dersimonian_laird": lambda: pool_dersimonian_laird(centres["log_or"], centres["var"]),
+            "mantel_haenszel": lambda: mantel_haenszel(centres)}
+    out = {}
+    for name, fit in fits.items():
+        try:
+            out[name] = fit()
+        except ValueError as err:  # too few centres, a zero sum of cross products, a 1-patient centre
+            out[name] = PooledOR.unestimable(len(centres) if name == "mantel_haenszel" else k, str(err))
+    return out
 
 
 def pooling_comparison(fits: dict) -> pd.DataFrame:
@@ -404,12 +429,18 @@ def pooling_sentence(table: pd.DataFrame) -> str:
     The untruncated Hartung-Knapp SE is smaller than the standard one when the
     centres agree more than their sampling variances predict (Q < k - 1); the
     sentence then says so, and whether the t reference still makes the CI
-    wider or, despite it, narrower than the DerSimonian-Laird CI.
+    wider or, despite it, narrower than the DerSimonian-Laird CI. A pooled OR
+    that is not estimable is said with its ``not estimable: <reason>``.
     """
     def ci(r):
+        if not np.isfinite(float(r["or"])):
+            return r["description"]
         return f"{r['or']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
 
     h, tr, dl, mh = (table.loc[m] for m in ("reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"))
+    if not np.isfinite(float(h["or"])):
+        return (f"Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: {h['description']}. "
+                f"Mantel-Haenszel: {ci(mh)}.")
     width = {k: np.log(r["ci_high"]) - np.log(r["ci_low"]) for k, r in (("h", h), ("dl", dl))}
     k = int(h["k"])
     text = (f"Over {k} centres, REML gives tau2 = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "

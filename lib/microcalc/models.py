@@ -19,7 +19,7 @@ from scipy import stats
 
 from .pvalues import Z_975
 
-__all__ = ["NACT_TERMS", "BONE_TERMS", "design_matrix", "absent_levels", "aliased_columns", "LogisticFit",
+__all__ = ["NACT_TERMS", "BONE_TERMS", "design_matrix", "absent_levels", "aliased_columns", "drop_aliased", "LogisticFit",
            "fit_logistic", "global_p_values"]
 
 #: Covariates of the paper's multivariable models (the abstract's), exposure first.
@@ -108,6 +108,16 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> dict[int, list[int]]:
                 continue
         kept.append(j)
     return out
+
+
+def drop_aliased(X: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """``X`` without its aliased columns (:func:`aliased_columns`), and the indices of the columns kept.
+
+    What R's ``glm`` fits when some coefficients are ``NA`` (a rank-deficient design).
+    """
+    aliased = aliased_columns(X) if len(X) else {}
+    keep = [j for j in range(X.shape[1]) if j not in aliased]
+    return (X[:, keep] if aliased else X), keep  # X itself when nothing is aliased: the same bytes, the same fit
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .tables import p_phrase
+from .tables import fmt_percent, p_phrase
 
 __all__ = ["AdjustedP", "adjust_p", "SparseCells", "sparse_cells", "category_contrast_sentence"]
 
@@ -168,16 +168,18 @@ def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: 
     Returns
     -------
     str
-        The two shares, each P with its table and test, and the warning that
+        The two shares ("no patients" for an empty group), each P with its
+        table and test ("P not estimable" when NaN), and the warning that
         neither P stands for the other.
     """
     if category not in counts.columns:
         raise ValueError(f"'{category}' is not a category of the table; categories are {list(counts.columns)}")
     t = counts.to_numpy(dtype=float)
-    share = 100 * counts[category].to_numpy(dtype=float) / t.sum(axis=1)
+    rows = t.sum(axis=1)
+    share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows)]
     k = t.shape[1]
     name = category.replace("_", " ")
-    return (f"The {name} share ({share[0]:.1f}% vs {share[1]:.1f}%) was compared on the 2 x 2 table of {name} "
+    return (f"The {name} share ({fmt_percent(share[0])} vs {fmt_percent(share[1])}) was compared on the 2 x 2 table of {name} "
             f"against the other {k - 1} categories ({contrast_test}, {p_phrase(p_contrast)}); the overall 2 x {k} "
             f"comparison of all categories ({overall_test}, {p_phrase(p_overall)}) asks a different question, and "
             "neither P stands for the other.")
@@ -218,8 +220,15 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
     SecondaryComparisons
         P values as R ``chisq.test(x, correct = FALSE)$p.value`` and
         ``fisher.test(x)$p.value``; adjusted as ``p.adjust(p_exact, "holm")`` and ``"BH"``.
+        A category of a 2 x k table (k > 2) that no patient has is dropped
+        (``comparison`` says so), as :func:`microcalc.stats.compare_groups`
+        does. A table with a group without patients, or every patient in one
+        category, has no P (NaN, left out of the adjustment) and ``sparse``
+        says ``not estimable: <reason>``.
     """
     from .pvalues import fisher_exact, pearson_chi2
+    from .results import not_estimable
+    from .stats import _untestable
 
     rows = {}
     for label, counts in tables.items():
@@ -232,7 +241,18 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
             collapsed = pd.DataFrame({cat: counts[cat], "other": counts.drop(columns=cat).sum(axis=1)})
             parts.append((f"{label}_{cat}", f"2 x 2, {cat.replace('_', ' ')} vs the other {k - 1}", collapsed))
         for name, words, tab in parts:
+            empty = tab.columns[tab.sum(axis=0) == 0]
+            if tab.shape[1] > 2 and len(empty) and tab.shape[1] - len(empty) >= 2:  # as compare_groups
+                tab = tab.drop(columns=empty)
+                words += f"; {len(empty)} category with no patient dropped"
             x = tab.to_numpy(dtype=float)
+            reason = _untestable(x)
+            if reason:  # no P: one group without patients, or every patient in one category
+                sc = sparse_cells(tab) if x.sum() > 0 else None
+                rows[name] = {"comparison": words, "p_chi2": np.nan, "p_exact": np.nan,
+                              "cells_below_5": sc.n_below if sc else x.size,
+                              "min_expected": sc.min_expected if sc else np.nan, "sparse": not_estimable(reason)}
+                continue
             sc = sparse_cells(tab)
             rows[name] = {"comparison": words, "p_chi2": float(pearson_chi2(x)), "p_exact": float(fisher_exact(x)),
                           "cells_below_5": sc.n_below, "min_expected": sc.min_expected, "sparse": sc.sentence}
@@ -243,3 +263,29 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
         table[c] = table[c].astype(float)
     table["cells_below_5"] = table["cells_below_5"].astype(int)
     return SecondaryComparisons(table, adjusted)
+
+
+__all__ += ["share_line"]
+
+
+def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: tuple[str, str],
+               printed_p: str) -> str:
+    """One category's shares in the two groups, the P that reproduced the paper's, and what the paper printed.
+
+    Parameters
+    ----------
+    counts : 2 x k counts, rows the two groups (True, the exposed, first), columns the categories.
+    category : the category whose shares are said.
+    tests : :func:`microcalc.stats.category_comparison` of ``counts``; the first test that reproduced the
+        paper's P is shown (else the first test), with its ``not estimable: <reason>`` when P is NaN.
+    printed : the paper's two shares as printed (any sequence of two); printed_p : the paper's P as printed.
+    """
+    printed = list(printed)
+    totals = counts.sum(axis=1)
+    share = 100 * counts[category] / totals.where(totals > 0)
+    best = tests[tests["reproduced the paper's P (notebook 01)"]]
+    shown = best.iloc[0] if len(best) else tests.iloc[0]
+    return (f"{category.replace('_', ' ')}: {fmt_percent(share[True])} vs {fmt_percent(share[False])} "
+            f"({shown['test']} on the {shown['comparison']} table, "
+            + (f"P = {shown['p']:.3f}" if pd.notna(shown["p"]) else shown["method"]) + "); the paper printed "
+            f"{printed[0]} vs {printed[1]}, {printed_p}.")

@@ -25,7 +25,9 @@ import pandas as pd
 from scipy import special, stats
 
 from .effects import fit_estimable
-from .models import _fit, design_matrix
+from .models import _fit, design_matrix, drop_aliased
+from .results import is_not_estimable, not_estimable
+from .stats import model_estimates, unfittable_reason
 from .tables import p_phrase
 
 __all__ = ["CStatistic", "c_statistic", "Calibration", "calibration", "Validation", "bootstrap_validation",
@@ -47,11 +49,22 @@ def _outcome_and_risk(y, p) -> tuple[np.ndarray, np.ndarray]:
     return y, p
 
 
-def model_predictions(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome (0/1) and fitted risks of ``outcome ~ terms`` on its complete cases (R ``fitted(glm)``)."""
+def _design(df: pd.DataFrame, outcome: str, terms: Sequence[str]):
+    """Design without aliased columns (as R's ``glm`` fits a rank-deficient model), outcome, term -> columns."""
     data = df[[outcome, *terms]].dropna()
-    X, _, _ = design_matrix(data, terms)
-    y = data[outcome].astype(float).to_numpy()
+    X, _, columns_of = design_matrix(data, terms)
+    X, keep = drop_aliased(X)
+    position = {j: i for i, j in enumerate(keep)}
+    columns_of = {t: [position[j] for j in idx if j in position] for t, idx in columns_of.items()}
+    return X, data[outcome].astype(float).to_numpy(), columns_of
+
+
+def model_predictions(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome (0/1) and fitted risks of ``outcome ~ terms`` on its complete cases (R ``fitted(glm)``).
+
+    Aliased columns of a rank-deficient design are left out first, as R's ``glm`` does.
+    """
+    X, y, _ = _design(df, outcome, terms)
     res = fit_estimable(X, y)
     return y, special.expit(X @ np.asarray(res.params))
 
@@ -176,7 +189,8 @@ class Validation:
         ``calibration_slope``: ``apparent``, ``optimism``, ``corrected``.
     n_boot : bootstrap samples drawn; n_used : replicates whose model could be fitted (and averaged).
     seed : seed of the resampling.
-    method : what was done, in words.
+    method : what was done, in words; ``not estimable: <reason>`` (the optimism and corrected values NaN)
+        when no bootstrap sample could be fitted.
     """
 
     table: pd.DataFrame
@@ -214,9 +228,7 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     """
     import warnings
 
-    data = df[[outcome, *terms]].dropna()
-    X, _, _ = design_matrix(data, terms)
-    y = data[outcome].astype(float).to_numpy()
+    X, y, _ = _design(df, outcome, terms)
     n = len(y)
     full = fit_estimable(X, y)
     lp = X @ np.asarray(full.params)
@@ -246,6 +258,9 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     table = pd.DataFrame({"apparent": app, "optimism": opt, "corrected": app - opt},
                          index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"))
     left_out = drawn - len(optimism)
+    if not optimism:
+        method = not_estimable(f"none of the {drawn} bootstrap samples drawn (seed {seed}) could be fitted")
+        return Validation(table, drawn, 0, seed, method)
     method = (f"Harrell's bootstrap optimism correction, {len(optimism)} fitted replicates (seed {seed})"
               + (f"; {left_out} of {drawn} samples drawn left out (model not estimable: no convergence)"
                  if left_out else "")
@@ -286,7 +301,9 @@ def hosmer_lemeshow(y, p, g: int = 10) -> HosmerLemeshow:
     intervals closed on the right and the lowest one closed on both sides, as
     ``ResourceSelection::hoslem.test(y, p, g)``: statistic
     sum over groups and both outcomes of (O - E)^2 / E, chi-squared on
-    (groups - 2) df. Tied quantiles are merged (hoslem.test stops instead).
+    (groups - 2) df. Tied quantiles are merged (hoslem.test stops instead);
+    with fewer than 3 groups left the test is not estimable (NaN, and the
+    sentence says so).
     """
     y, p = _outcome_and_risk(y, p)
     breaks = np.unique(np.quantile(p, np.linspace(0, 1, g + 1)))
@@ -295,7 +312,8 @@ def hosmer_lemeshow(y, p, g: int = 10) -> HosmerLemeshow:
     table = pd.DataFrame({"n": frame.size(), "observed": frame["y"].sum(), "expected": frame["p"].sum()})
     k = len(table)
     if k < 3:
-        raise ValueError(f"not estimable: only {k} distinct risk groups (need at least 3)")
+        reason = not_estimable(f"only {k} distinct groups of predicted risk (the test needs at least 3)")
+        return HosmerLemeshow(np.nan, 0, np.nan, k, table, f"Hosmer-Lemeshow test: {reason}.")
     o1, e1 = table["observed"].to_numpy(), table["expected"].to_numpy()
     o0, e0 = table["n"].to_numpy() - o1, table["n"].to_numpy() - e1
     stat = float(np.sum((o1 - e1) ** 2 / e1) + np.sum((o0 - e0) ** 2 / e0))
@@ -317,17 +335,19 @@ def vif(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame indexed by term: ``gvif``, ``df``, ``gvif_adjusted`` (GVIF^(1/(2 df))).
+    DataFrame indexed by term: ``gvif``, ``df``, ``gvif_adjusted`` (GVIF^(1/(2 df))); aliased columns
+    (a rank-deficient design) are left out first, and a term left with none has NaN and ``df`` 0.
     """
-    data = df[[outcome, *terms]].dropna()
-    X, _, columns_of = design_matrix(data, terms)
-    y = data[outcome].astype(float).to_numpy()
+    X, y, columns_of = _design(df, outcome, terms)
     V = np.asarray(fit_estimable(X, y).cov_params())[1:, 1:]
     d = np.sqrt(np.diag(V))
     R = V / np.outer(d, d)
     det_all = np.linalg.det(R)
     rows = {}
     for term, cols in columns_of.items():
+        if not cols:  # every column of the term aliased (or an absent variable): nothing to inflate
+            rows[term] = {"gvif": np.nan, "df": 0, "gvif_adjusted": np.nan}
+            continue
         idx = [c - 1 for c in cols]
         rest = [i for i in range(R.shape[0]) if i not in idx]
         gv = np.linalg.det(R[np.ix_(idx, idx)]) * (np.linalg.det(R[np.ix_(rest, rest)]) if rest else 1.0) / det_all
@@ -369,6 +389,9 @@ def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], ex
     columns to the main-effects model and compares the two by a likelihood
     ratio on the same patients, as R
     ``anova(glm(y ~ terms), glm(y ~ terms + exposure:modifier), test = "LRT")``.
+    Aliased columns are left out of both models (as R's ``glm``); when no
+    product column is left, or a model cannot be fitted (separation), the
+    test is not estimable: NaN, and the sentence says ``not estimable: <reason>``.
     """
     for t in (exposure, modifier):
         if t not in terms:
@@ -379,9 +402,19 @@ def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], ex
     e_cols, m_cols = columns_of[exposure], columns_of[modifier]
     products = [X[:, i] * X[:, j] for i in e_cols for j in m_cols]
     product_names = [f"{names[i]}:{names[j]}" for i in e_cols for j in m_cols]
-    keep = [k for k, col in enumerate(products) if np.any(col != 0)]
-    Xi = np.column_stack([X] + [products[k] for k in keep])
-    base, inter = fit_estimable(X, y), fit_estimable(Xi, y, "the model with interaction")
+    X, _ = drop_aliased(X)
+    Xi, keep_i = drop_aliased(np.column_stack([X] + products) if products else X)
+    keep = [k - X.shape[1] for k in keep_i if k >= X.shape[1]]
+    reason = "" if keep else f"no product of {exposure} and {modifier} varies apart from the main effects"
+    if not reason:
+        try:
+            base, inter = fit_estimable(X, y), fit_estimable(Xi, y, "the model with interaction")
+        except ValueError as err:
+            reason = str(err).removeprefix(not_estimable(""))
+    if reason:
+        return InteractionTest(exposure, modifier, np.nan, 0, np.nan, len(y),
+                               pd.DataFrame(columns=["or", "ci_low", "ci_high", "p"]),
+                               f"Interaction {exposure} x {modifier}: {not_estimable(reason)}.")
     stat = float(max(0.0, 2 * (inter.llf - base.llf)))
     dof = len(keep)
     p = float(stats.chi2.sf(stat, dof))
@@ -401,26 +434,30 @@ def plot_calibration(y, p, groups: int = 10, ax=None, label: str | None = None):
 
     Groups as :func:`hosmer_lemeshow`; each point is a group with its 95%
     Wilson CI of the observed proportion; the diagonal is perfect calibration.
-    Returns the axes.
+    Without fitted risks (a model not estimable: NaN ``p``) or with an outcome
+    that does not vary, the axes say "not estimable". Returns the axes.
     """
     import matplotlib.pyplot as plt
 
     from .stats import wilson_ci
 
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 4.2))
+    ax.plot([0, 1], [0, 1], color="#888888", linewidth=0.8, linestyle="--")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean predicted risk")
+    ax.set_ylabel("observed proportion (95% CI)")
+    if not np.isfinite(np.asarray(p, dtype=float)).all() or len(np.unique(y)) < 2:
+        ax.text(0.5, 0.5, "not estimable", ha="center", va="center", fontsize=9, color="#555555")
+        return ax
     hl = hosmer_lemeshow(y, p, groups)
     t = hl.table
     mean_p = t["expected"] / t["n"]
     obs = t["observed"] / t["n"]
     lo, hi = wilson_ci(t["observed"].to_numpy(), t["n"].to_numpy())
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.2, 4.2))
-    ax.plot([0, 1], [0, 1], color="#888888", linewidth=0.8, linestyle="--")
     ax.errorbar(mean_p, obs, yerr=[obs - lo, hi - obs], fmt="o", markersize=4, capsize=2, linewidth=1,
                 label=label or f"{hl.groups} groups of predicted risk")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("mean predicted risk")
-    ax.set_ylabel("observed proportion (95% CI)")
     ax.legend(loc="upper left", frameon=False)
     return ax
 
@@ -437,6 +474,8 @@ class ModelChecks:
     vif : DataFrame of :func:`vif`.
     interactions : list of :class:`InteractionTest`, one per (exposure, modifier) asked for.
     y, p : outcomes (0/1) and fitted risks of the model's sample, for :func:`plot_calibration`.
+    note : ``""``, or ``not estimable: <reason>`` when the model itself cannot be fitted (separation,
+        an outcome that does not vary): every number is then NaN and every sentence says so.
     """
 
     c: CStatistic
@@ -446,6 +485,7 @@ class ModelChecks:
     interactions: list
     y: np.ndarray
     p: np.ndarray
+    note: str = ""
 
 
 def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
@@ -456,7 +496,25 @@ def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     Runs :func:`c_statistic`, :func:`bootstrap_validation` (``n_boot``
     replicates, ``seed``), :func:`hosmer_lemeshow` (``groups``), :func:`vif`
     and :func:`interaction_lr_test` for each (exposure, modifier) pair.
+    When the maximum-likelihood model cannot be fitted
+    (:func:`microcalc.stats.unfittable_reason`: separation, an outcome that
+    does not vary) none of them can: every number is NaN and ``note`` says
+    ``not estimable: <reason>``.
     """
+    data = df[[outcome, *terms]].dropna()
+    reason = unfittable_reason(model_estimates(data, outcome, terms))
+    if reason:
+        note = not_estimable(reason)
+        y = data[outcome].astype(float).to_numpy()
+        nan3 = pd.DataFrame(np.nan, columns=["apparent", "optimism", "corrected"],
+                            index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"))
+        vifs = pd.DataFrame({"gvif": np.nan, "df": 0, "gvif_adjusted": np.nan}, index=pd.Index(terms, name="term"))
+        return ModelChecks(CStatistic(np.nan, np.nan, np.nan, np.nan, int(y.sum()), int(len(y) - y.sum())),
+                           Validation(nan3, 0, 0, seed, note),
+                           HosmerLemeshow(np.nan, 0, np.nan, 0, pd.DataFrame(), f"Hosmer-Lemeshow test: {note}."),
+                           vifs, [InteractionTest(e, m, np.nan, 0, np.nan, len(y), pd.DataFrame(),
+                                                  f"Interaction {e} x {m}: {note}.") for e, m in interactions],
+                           y, np.full(len(y), np.nan), note)
     y, p = model_predictions(df, outcome, terms)
     return ModelChecks(c_statistic(y, p), bootstrap_validation(df, outcome, terms, n_boot=n_boot, seed=seed),
                        hosmer_lemeshow(y, p, groups), vif(df, outcome, terms),
@@ -481,6 +539,12 @@ def checks_sentence(checks: ModelChecks, vif_threshold: float = 5.0) -> str:
         largest generalised VIF.
     """
     c, v = checks.c, checks.validation
+    if checks.note:
+        return f"Discrimination, calibration and collinearity of the model: {checks.note}."
+    if is_not_estimable(v.method):
+        text = (f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own "
+                f"patients; the optimism-corrected C, calibration slope and intercept: {v.method}. ")
+        return text + _vif_sentence(checks.vif, vif_threshold)
     t = v.table["corrected"]
     slope = t["calibration_slope"]
     text = (f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own patients; "
@@ -495,9 +559,15 @@ def checks_sentence(checks: ModelChecks, vif_threshold: float = 5.0) -> str:
         text += (f"{skipped} of {v.n_boot} bootstrap samples could not be fitted (separation or a singular design: "
                  "no maximum-likelihood estimate) and were skipped; the replicates kept are the better-behaved "
                  "samples, so the optimism may be understated and the corrected C and slope too favourable. ")
-    scaled = checks.vif["gvif"] ** (1 / checks.vif["df"])
+    return text + _vif_sentence(checks.vif, vif_threshold)
+
+
+def _vif_sentence(vifs: pd.DataFrame, vif_threshold: float) -> str:
+    """The largest generalised VIF on the VIF scale, in words."""
+    scaled = (vifs["gvif"] ** (1 / vifs["df"].where(vifs["df"] > 0))).dropna()
+    if scaled.empty:
+        return "No VIF could be computed."
     worst = scaled.idxmax()
-    text += (f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}"
-             + (f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
-                if scaled.max() < vif_threshold else f"; above {vif_threshold:g}: collinearity inflates its SE."))
-    return text
+    return (f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}"
+            + (f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
+               if scaled.max() < vif_threshold else f"; above {vif_threshold:g}: collinearity inflates its SE."))

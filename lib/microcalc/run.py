@@ -487,6 +487,12 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
                     current = None
             _redact_file(staging / "kernel.log", redaction, _patient_ids(project_path(data_rel)))
             record.update(status="complete", finished=_utc_now())
+            if (staging / "data" / "processed").is_dir():  # the results bundle a consortium pools (issue 15)
+                from .bundle import write_run_bundle
+
+                current = "results bundle"
+                write_run_bundle(staging, record)
+                current = None
             _write_json(staging / "run.json", record)
             _commit(root, name, staging)
         except BaseException as err:  # noqa: BLE001 - every failure keeps the attempt and the previous run
@@ -635,11 +641,15 @@ def load_sites(sites_file: str | Path) -> list[dict]:
     return spec["sites"]
 
 
-def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print) -> pd.DataFrame:
+def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print, workers: int | None = 1,
+              scheduler=None) -> pd.DataFrame:
     """Run every site of a YAML file (``sites: [{name: ..., data_dir: ...}, ...]``) and compare them.
 
     Each site is its own transactional run (:func:`run_pipeline`). Writes
-    ``<runs_root>/sites_side_by_side.csv`` and returns the table.
+    ``<runs_root>/sites_side_by_side.csv`` and returns the table. With
+    ``workers`` other than 1 (None: every CPU) or a Dask ``scheduler`` the
+    sites run in parallel (:func:`microcalc.distributed.parallel_map`); every
+    site then runs, and the failures are reported together.
     """
     from .outputs import write_csv
 
@@ -647,8 +657,18 @@ def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print)
     for site in sites:
         check_name(site["name"])
     runs = {}
-    for site in sites:
-        runs[site["name"]] = run_pipeline(site["data_dir"], site["name"], runs_root=runs_root, log=log)
+    if workers == 1 and scheduler is None:
+        for site in sites:
+            runs[site["name"]] = run_pipeline(site["data_dir"], site["name"], runs_root=runs_root, log=log)
+    else:
+        from .distributed import parallel_map, run_site
+
+        done = parallel_map(run_site, [{"name": s["name"], "data_dir": s["data_dir"], "runs_root": str(runs_root)}
+                                       for s in sites], workers=workers, scheduler=scheduler)
+        failed = [d for d in done if "error" in d]
+        if failed:
+            raise RunError("\n".join(f"site {d['name']!r}: {d['error']}" for d in failed))
+        runs = {d["name"]: project_path(d["run_dir"]) for d in done}
     table = pd.concat([side_by_side(runs), criteria_side_by_side(runs)])
     write_csv(table.reset_index(), project_path(runs_root) / "sites_side_by_side.csv")
     return table
@@ -687,6 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="a further notebook parameter, passed as text")
     ap.add_argument("--no-report", action="store_true", help="skip the HTML edition")
+    ap.add_argument("--workers", type=int, help="sites run at once on this machine (default: every CPU)")
+    ap.add_argument("--scheduler", help="run the sites on a Dask cluster: its scheduler's address, tcp://host:8786")
     args = ap.parse_args(argv)
     if args.from_env:
         env = os.environ
@@ -700,12 +722,14 @@ def main(argv: list[str] | None = None) -> int:
         args.data_dir, args.name = env.get("MICROCALC_DATA"), env.get("MICROCALC_NAME")
         args.sites = env.get("MICROCALC_SITES") if args.from_env == "sites" else None
         args.check_run = args.name if args.from_env == "check-run" else None
+        args.workers = int(env["MICROCALC_WORKERS"]) if env.get("MICROCALC_WORKERS", "").isdigit() else None
+        args.scheduler = env.get("MICROCALC_SCHEDULER") or None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args.check_run:
             return check_run(args.check_run)
         if args.sites:
-            table = run_sites(args.sites)
+            table = run_sites(args.sites, workers=args.workers, scheduler=args.scheduler)
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(table.to_string())
         elif args.data_dir and args.name:

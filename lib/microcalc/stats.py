@@ -31,7 +31,7 @@ from .pvalues import TESTS, Z_975, fisher_enumerates
 from .results import not_estimable
 
 __all__ = ["wilson_ci", "group_rates", "compare_groups", "crosstab", "category_comparison", "TEST_METHODS", "events_per_variable",
-           "separation_report", "ModelEstimates", "model_estimates", "firth_table", "evalue",
+           "separation_report", "ModelEstimates", "model_estimates", "unfittable_reason", "firth_table", "evalue",
            "MIN_GROUP_SIZE", "SUPPRESSED", "suppress_small_groups"]
 
 #: Continuous summaries (median, quartiles, mean, SD, min, max) of fewer patients than this are suppressed.
@@ -350,13 +350,30 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
         more = f"; and {len(short) - 2} more" if len(short) > 2 else ""
         table.loc[kept, ["note", "kind"]] = [not_estimable(
             "separation, the maximum-likelihood estimates do not exist (" + "; ".join(short[:2]) + more
-            + "); see the Firth-penalised model"), "separation"]
+            + ")"), "separation"]
         return _as_numbers(out)
     fit = fit_logistic(data, outcome, list(terms), cluster=cluster).table()
     table.loc[kept, ["or", "ci_low", "ci_high", "p"]] = fit.loc[kept, ["or", "ci_low", "ci_high", "p"]].to_numpy()
     if with_global_p:
         out.global_p = global_p_values(data, outcome, list(terms))
     return _as_numbers(out)
+
+
+def unfittable_reason(estimates: ModelEstimates) -> str:
+    """Why the maximum-likelihood model of :func:`model_estimates` cannot be fitted at all, or ``""``.
+
+    ``""`` when it can (possibly with absent levels or aliased columns left
+    out, as R's ``glm``); else the reason without its ``not estimable:``
+    prefix: no complete case, an outcome (or cluster) that does not vary, or
+    separation. An analysis built on the whole fitted model (risks, model
+    checks, cluster-robust SEs) is then itself not estimable for that reason.
+    """
+    kinds = estimates.table["kind"]
+    for kind in ("no variation", "separation"):
+        if (kinds == kind).any():
+            note = estimates.table.loc[kinds == kind, "note"].iloc[0]
+            return note.split(": ", 1)[1]
+    return ""
 
 
 def _as_numbers(out: ModelEstimates) -> ModelEstimates:

@@ -232,7 +232,8 @@ def or_text(row, dash: str = "–", with_p: bool = False) -> str:
     """``"2.35 (1.19–4.67)"`` (``with_p``: ``"2.35 (1.19–4.67, P = 0.012)"``) for an estimated OR.
 
     A row without an estimate gives its ``note`` (or ``method``) when that
-    reads ``not estimable: <reason>``, else just "not estimable".
+    reads ``not estimable: <reason>``, else just "not estimable"; an estimate
+    without one of its CI limits says "CI not estimable".
     """
     if pd.isna(row["or"]):
         for key in ("note", "method"):
@@ -241,6 +242,8 @@ def or_text(row, dash: str = "–", with_p: bool = False) -> str:
                 return text
         return NOT_ESTIMABLE
     p = f", P = {row['p']:.3f}" if with_p else ""
+    if pd.isna(row["ci_low"]) or pd.isna(row["ci_high"]):  # e.g. a profile-likelihood limit that did not converge
+        return f"{row['or']:.2f} (CI not estimable{p})"
     return f"{row['or']:.2f} ({row['ci_low']:.2f}{dash}{row['ci_high']:.2f}{p})"
 
 

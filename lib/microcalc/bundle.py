@@ -1,0 +1,364 @@
+"""Results bundles: what a site shares with a consortium, and how a received bundle is checked.
+
+A site run (:func:`microcalc.run.run_pipeline`) writes ``runs/<name>/bundle/``,
+aggregate results only, never a patient row:
+
+- ``terms.csv`` -- the log OR and its standard error of every model term, for
+  the univariable model of each covariate and the paper's multivariable model,
+  in both cohorts (non-pCR in the NACT cohort, bone metastasis in the bone
+  cohort), with the number of patients and events each fit used;
+- ``counts.csv`` -- the cells of the cross-tables behind every comparison
+  (2x2 and 2xk): the outcome by each categorical covariate, MRI necrosis by
+  microcalcification, and the type and extent of bone metastases by
+  microcalcification. Under the small-group rule (:data:`SMALL_GROUP_MIN`) the
+  cells of a group (a row) of fewer than 10 patients are left empty and marked
+  ``suppressed``; the univariable log OR and SE of a variable with such a group are suppressed too
+  (with its counts they would give the cells back); the multivariable model's terms are kept;
+- ``cohorts.csv`` -- cohort sizes, events, and the complete cases of each multivariable model;
+- ``bundle.json`` -- the bundle format, the data-contract version
+  (:data:`microcalc.contract.CONTRACT_VERSION`), the site's name and the software versions;
+- ``run.json`` -- the run's record (inputs' sha256, parameters, versions);
+- ``manifest.json`` -- the sha256 of every other file, written last.
+
+:func:`validate_bundle` checks a received bundle: the manifest lists exactly the
+files present and their checksums agree, the format and contract version are
+ones this compendium reads, and every table has its schema and respects the
+small-group rule. A refused bundle gets one line saying why
+(``python -m microcalc.bundle validate DIR ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .contract import COHORTS, CONTRACT_VERSION
+from .models import BONE_TERMS, NACT_TERMS, fit_logistic
+from .outputs import sha256, write_csv
+from .paths import project_path, project_root
+
+__all__ = ["BUNDLE_FORMAT", "results_sha256", "SMALL_GROUP_MIN", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
+           "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "read_bundle", "main"]
+
+#: Version of the bundle layout (files and columns); a reader refuses any other.
+BUNDLE_FORMAT = 1
+
+#: The small-group rule: counts of a group of fewer than this many patients are not shared.
+#: (The same rule as the tables' small-group suppression of the reliability issue; the two
+#: constants should be one.)
+SMALL_GROUP_MIN = 10
+
+#: Each cohort's outcome and the paper's multivariable terms.
+MODELS = {"nact_cohort": ("non_pcr", NACT_TERMS), "bone_cohort": ("bone_metastasis", BONE_TERMS)}
+
+#: Cross-tables besides outcome-by-covariate: (cohort, row variable, column variable).
+COMPARISONS = (("nact_cohort", "microcalcification", "mri_necrosis"),
+               ("bone_cohort", "microcalcification", "bone_metastasis_type"),
+               ("bone_cohort", "microcalcification", "bone_metastasis_extent"))
+
+#: Columns of each table, in order.
+SCHEMAS = {
+    "terms.csv": ["cohort", "outcome", "model", "variable", "term", "log_or", "se", "n", "events", "converged",
+                  "suppressed"],
+    "counts.csv": ["cohort", "row_variable", "row_level", "column_variable", "column_level", "count",
+                   "suppressed"],
+    "cohorts.csv": ["cohort", "outcome", "n", "events", "n_model", "events_model", "suppressed"],
+}
+_JSON_FILES = ("bundle.json", "run.json")
+MANIFEST = "manifest.json"
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be written or is refused; the message is one line."""
+
+
+def _with_outcome(cohort: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if cohort == "nact_cohort" and "non_pcr" not in frame:
+        return frame.assign(non_pcr=~frame["pcr"].astype("boolean"))
+    return frame
+
+
+def _level(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _cross(frame: pd.DataFrame, cohort: str, rows: str, cols: str) -> list[dict]:
+    """Cells of the ``rows`` x ``cols`` table (complete cases), a row's cells suppressed if its total < the rule."""
+    data = frame[[rows, cols]].dropna()
+    out = []
+    row_levels = (data[rows].cat.categories if isinstance(data[rows].dtype, pd.CategoricalDtype)
+                  else sorted(data[rows].unique()))
+    col_levels = (data[cols].cat.categories if isinstance(data[cols].dtype, pd.CategoricalDtype)
+                  else sorted(data[cols].unique()))
+    for r in row_levels:
+        sub = data.loc[data[rows] == r, cols]
+        small = 0 < len(sub) < SMALL_GROUP_MIN
+        for c in col_levels:
+            count = int((sub == c).sum())
+            out.append({"cohort": cohort, "row_variable": rows, "row_level": _level(r), "column_variable": cols,
+                        "column_level": _level(c), "count": pd.NA if small else count, "suppressed": small})
+    return out
+
+
+def _term_rows(fit, cohort: str, outcome: str, model: str, suppress: bool = False) -> list[dict]:
+    rows = []
+    variable_of = {i: term for term, idx in fit.columns_of.items() for i in idx}
+    for i, name in enumerate(fit.names[1:], start=1):
+        rows.append({"cohort": cohort, "outcome": outcome, "model": model, "variable": variable_of[i],
+                     "term": name, "log_or": np.nan if suppress else float(fit.params[i]),
+                     "se": np.nan if suppress else float(fit.bse[i]), "n": fit.nobs, "events": fit.events,
+                     "converged": bool(fit.converged), "suppressed": suppress})
+    return rows
+
+
+def _has_small_group(frame: pd.DataFrame, term: str, outcome: str) -> bool:
+    """Whether a level of ``term`` has 1 to SMALL_GROUP_MIN - 1 patients (complete cases with the outcome)."""
+    if term == "age":
+        return False
+    sizes = frame[[term, outcome]].dropna()[term].value_counts()
+    return bool(((sizes > 0) & (sizes < SMALL_GROUP_MIN)).any())
+
+
+def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The three tables of a bundle from the harmonised cohorts (as the cleaning step writes them).
+
+    Parameters
+    ----------
+    cohorts : cohort name (``nact_cohort``, ``bone_cohort``) -> harmonised frame.
+
+    Returns
+    -------
+    dict
+        ``terms.csv``, ``counts.csv``, ``cohorts.csv`` -> DataFrame with the columns of :data:`SCHEMAS`.
+    """
+    terms, counts, sizes = [], [], []
+    for cohort, (outcome, model_terms) in MODELS.items():
+        frame = _with_outcome(cohort, cohorts[cohort])
+        multi = fit_logistic(frame, outcome, model_terms)
+        terms += _term_rows(multi, cohort, outcome, "multivariable")
+        for term in model_terms:
+            # a univariable log OR and its SE give back the 2x2 cells: suppressed with a small group
+            terms += _term_rows(fit_logistic(frame, outcome, [term]), cohort, outcome, "univariable",
+                                suppress=_has_small_group(frame, term, outcome))
+            if term != "age":
+                counts += _cross(frame, cohort, term, outcome)
+        n, events = len(frame), int(frame[outcome].astype("boolean").sum())
+        small = n < SMALL_GROUP_MIN
+        sizes.append({"cohort": cohort, "outcome": outcome, "n": pd.NA if small else n,
+                      "events": pd.NA if small else events, "n_model": pd.NA if small else multi.nobs,
+                      "events_model": pd.NA if small else multi.events, "suppressed": small})
+    for cohort, rows, cols in COMPARISONS:
+        counts += _cross(cohorts[cohort], cohort, rows, cols)
+    tables = {"terms.csv": pd.DataFrame(terms), "counts.csv": pd.DataFrame(counts),
+              "cohorts.csv": pd.DataFrame(sizes)}
+    for name, frame in tables.items():
+        for col in ("n", "events", "count", "n_model", "events_model"):
+            if col in frame:
+                frame[col] = frame[col].astype("Int64")
+        tables[name] = frame[SCHEMAS[name]]
+    return tables
+
+
+def _dump_json(content: dict, path: Path) -> None:
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_bundle(cohorts: dict[str, pd.DataFrame], folder: str | os.PathLike, record: dict) -> Path:
+    """Write a bundle into ``folder`` (which must not exist yet) from harmonised cohorts and a run record.
+
+    The manifest (sha256 of every other file) is written last. ``record`` is
+    the run's ``run.json`` content; its ``name`` is the site's name and its
+    ``versions`` the software versions.
+    """
+    folder = Path(folder)
+    if folder.exists():
+        raise BundleError(f"{folder.name}/ exists already: a bundle is written once, into a new folder")
+    if record.get("status") != "complete":
+        raise BundleError("a bundle is written only for a complete run")
+    folder.mkdir(parents=True)
+    for name, table in bundle_tables(cohorts).items():
+        write_csv(table, folder / name)
+    _dump_json({"bundle_format": BUNDLE_FORMAT, "contract_version": CONTRACT_VERSION,
+                "site": record.get("name"), "software": record.get("versions", {}),
+                "small_group_min": SMALL_GROUP_MIN}, folder / "bundle.json")
+    _dump_json(record, folder / "run.json")
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    _dump_json({"files": {f: sha256(folder / f) for f in files}}, folder / MANIFEST)
+    return folder
+
+
+def write_run_bundle(run_dir: str | os.PathLike, record: dict) -> Path:
+    """Write ``<run_dir>/bundle/`` from the run's harmonised cohorts (``data/processed/``)."""
+    from .clean import processed_path
+
+    run_dir = Path(run_dir)
+    missing = [c for c in COHORTS if not processed_path(run_dir, c).is_file()]
+    if missing:
+        raise BundleError(f"no bundle: the run has no harmonised {' or '.join(missing)} (run the cleaning "
+                          "notebook 03 in the same run)")
+    cohorts = {c: pd.read_parquet(processed_path(run_dir, c)) for c in COHORTS}
+    return write_bundle(cohorts, run_dir / "bundle", record)
+
+
+def _shown(folder: Path) -> str:
+    try:
+        return Path(os.path.normpath(folder)).relative_to(project_root()).as_posix()
+    except ValueError:
+        return folder.name
+
+
+def _major(version) -> str:
+    return str(version).split(".", 1)[0]
+
+
+def _check_table(name: str, frame: pd.DataFrame) -> list[str]:
+    problems = []
+    if list(frame.columns) != SCHEMAS[name]:
+        return [f"{name}: columns {list(frame.columns)}, expected {SCHEMAS[name]}"]
+    bad_cohort = sorted(set(frame["cohort"].astype(str)) - set(COHORTS))
+    if bad_cohort:
+        problems.append(f"{name}: unknown cohort(s) {bad_cohort}; allowed {list(COHORTS)}")
+    if name == "terms.csv":
+        bad = sorted(set(frame["model"].astype(str)) - {"univariable", "multivariable"})
+        if bad:
+            problems.append(f"{name}: model {bad}; allowed univariable, multivariable")
+        for col in ("log_or", "se"):
+            if not pd.api.types.is_numeric_dtype(frame[col]):
+                problems.append(f"{name}: column {col} is not numeric")
+        supp = frame["suppressed"].astype(str).str.lower() == "true"
+        if frame.loc[supp, ["log_or", "se"]].notna().any().any():
+            problems.append(f"{name}: a suppressed term carries an estimate")
+        if pd.api.types.is_numeric_dtype(frame["se"]) and (frame["se"] <= 0).any():
+            problems.append(f"{name}: a standard error is not positive (row {int(np.argmax(frame['se'] <= 0)) + 2})")
+    if name == "counts.csv":
+        if not pd.api.types.is_numeric_dtype(frame["count"]):
+            return problems + [f"{name}: column count is not numeric"]
+        supp = frame["suppressed"].astype(str).str.lower() == "true"
+        if frame.loc[supp, "count"].notna().any():
+            problems.append(f"{name}: a suppressed cell carries a count")
+        if (frame.loc[~supp, "count"] < 0).any() or frame.loc[~supp, "count"].isna().any():
+            problems.append(f"{name}: a count that is not suppressed is missing or negative")
+        keys = ["cohort", "row_variable", "row_level", "column_variable"]
+        totals = frame.loc[~supp].groupby(keys)["count"].sum()
+        small = totals[(totals > 0) & (totals < SMALL_GROUP_MIN)]
+        if len(small):
+            where = ", ".join(f"{k[1]}={k[2]} by {k[3]}" for k in small.index[:3])
+            problems.append(f"{name}: groups of fewer than {SMALL_GROUP_MIN} patients are shown ({where}): "
+                            "the small-group rule suppresses them")
+    return problems
+
+
+def validate_bundle(folder: str | os.PathLike) -> dict:
+    """Check a bundle folder; return its ``bundle.json`` or raise :class:`BundleError` (one line, all problems).
+
+    Refused: a missing folder or manifest; a file missing, added or changed
+    since the manifest was written (checksum); another bundle format; a
+    data-contract version of another major number; a table without its
+    columns, with an unknown cohort or model, a non-positive standard error,
+    or counts that break the small-group rule; a run that was not complete.
+    """
+    folder = Path(folder)
+    shown = _shown(folder)
+    if not folder.is_dir():
+        raise BundleError(f"{shown}: no such bundle folder")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BundleError(f"{shown}: no readable {MANIFEST} (every bundle lists its files' sha256 there)") from None
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    problems = []
+    expected = set(SCHEMAS) | set(_JSON_FILES)
+    for f in sorted(expected - set(manifest)):
+        problems.append(f"{f} is not in the manifest")
+    for f in sorted(set(manifest) - present):
+        problems.append(f"{f} is listed in the manifest but missing")
+    for f in sorted(present - set(manifest)):
+        problems.append(f"{f} is not listed in the manifest (added after the bundle was written)")
+    for f in sorted(set(manifest) & present):
+        if sha256(folder / f) != manifest[f]:
+            problems.append(f"{f} does not match its sha256 in the manifest (changed after the bundle was written)")
+    if problems:
+        raise BundleError(f"{shown}: " + "; ".join(problems))
+    try:
+        meta = json.loads((folder / "bundle.json").read_text(encoding="utf-8"))
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    except ValueError:
+        raise BundleError(f"{shown}: bundle.json or run.json is not valid JSON") from None
+    if meta.get("bundle_format") != BUNDLE_FORMAT:
+        raise BundleError(f"{shown}: bundle format {meta.get('bundle_format')!r}; this compendium reads format "
+                          f"{BUNDLE_FORMAT} only")
+    if _major(meta.get("contract_version")) != _major(CONTRACT_VERSION):
+        raise BundleError(f"{shown}: written under data-contract version {meta.get('contract_version')}; this "
+                          f"compendium reads version {_major(CONTRACT_VERSION)}.x only (the meaning of the "
+                          "data differs): rerun the site with this version")
+    if record.get("status") != "complete":
+        problems.append(f"run.json says the run is {record.get('status')!r}, not complete")
+    for name in SCHEMAS:
+        try:
+            frame = pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
+        except (ValueError, pd.errors.ParserError):
+            problems.append(f"{name} is not a readable CSV")
+            continue
+        problems += _check_table(name, frame)
+    if problems:
+        raise BundleError(f"{shown}: " + "; ".join(problems))
+    return meta
+
+
+def results_sha256(folder: str | os.PathLike) -> str:
+    """SHA-256 of a bundle's result tables (each table's sha256, in name order).
+
+    Unlike the manifest's hash it leaves out ``bundle.json`` and ``run.json``,
+    which record the Python and package versions and the run's times, so two
+    runs with identical results have the same value whatever wrote them.
+    """
+    h = hashlib.sha256()
+    for name in sorted(SCHEMAS):
+        h.update(f"{name} {sha256(Path(folder) / name)}\n".encode())
+    return h.hexdigest()
+
+
+def read_bundle(folder: str | os.PathLike) -> dict:
+    """A validated bundle: ``site``, ``meta`` (bundle.json), ``run`` (run.json) and the three tables."""
+    folder = Path(folder)
+    meta = validate_bundle(folder)
+    out = {"site": meta.get("site") or folder.parent.name, "meta": meta,
+           "run": json.loads((folder / "run.json").read_text(encoding="utf-8")),
+           "manifest_sha256": sha256(folder / MANIFEST), "results_sha256": results_sha256(folder)}
+    for name in SCHEMAS:
+        out[name.removesuffix(".csv")] = pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m microcalc.bundle validate DIR ...``: 0 if every bundle is valid, 1 with one line per refusal."""
+    ap = argparse.ArgumentParser(prog="python -m microcalc.bundle", description="Check results bundles.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    val = sub.add_parser("validate", help="validate bundle folders (schema, contract version, checksums)")
+    val.add_argument("folders", nargs="+")
+    args = ap.parse_args(argv)
+    status = 0
+    for folder in args.folders:
+        path = project_path(folder)
+        try:
+            meta = validate_bundle(path)
+        except BundleError as err:
+            print(f"bundle refused: {err}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{_shown(path)}: valid bundle of site {meta.get('site')!r} (format {meta['bundle_format']}, "
+              f"data contract {meta['contract_version']})")
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
