@@ -17,11 +17,14 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks dag report browser test unit nbval lab bench run sites pool check-run setup lock lint clean-venv upgrade-check
+.PHONY: all notebooks dag report browser test test-slow test-all unit nbval lab bench run sites pool check-run setup lock lint clean-venv upgrade-check
 
-# The causal diagram, the notebooks and the HTML edition, then the run's receipt
-# (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
-all: dag notebooks report
+# The causal diagram beside the notebooks (it reads none of their files), then the HTML edition,
+# then the run's receipt (run_info.json, git-ignored): commit, time, Python, package-set hash,
+# notebook times.
+all: $(STAMP)
+	@$(MAKE) --no-print-directory -j 2 dag notebooks
+	@$(MAKE) --no-print-directory report
 	$(BIN)/python -m microcalc.receipt --timings $(TIMINGS) --out run_info.json
 
 setup: $(STAMP)
@@ -44,7 +47,8 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	@touch $@
 
 # All at once, each in its own kernel: a notebook runs its parameters and imports cells, then
-# waits for the notebooks it reads from (microcalc.execute.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07).
+# waits for the notebooks it reads from (microcalc.execute.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07;
+# 02 -> 08, 09).
 notebooks: $(STAMP)
 	@rm -f $(TIMINGS)
 	$(BIN)/python -m microcalc.execute --parallel --timings $(TIMINGS) $(NOTEBOOKS)
@@ -69,14 +73,30 @@ browser:
 
 # In parallel (pytest-xdist, one worker per core), one test file at a time per worker; nbval's
 # notebooks and the tests that read or check the outputs they rewrite run in one worker
-# (tests/conftest.py, pytest_xdist_make_scheduler).
+# (tests/conftest.py, pytest_xdist_make_scheduler). `make test` runs every test not marked
+# `slow` and nbval's full comparison of every notebook; `make test-slow` the slow ones (site
+# runs, the sparse cohorts through notebooks 03-06, calibrations, simulations, a Dask cluster);
+# `make test-all` (CI) both in one run.
 XDIST := -n auto
 
 test: $(STAMP) report browser
+	$(BIN)/python -m pytest $(XDIST) -m "not slow" tests $(NBVAL_FLAGS) notebooks
+
+test-slow: $(STAMP) report browser
+	$(BIN)/python -m pytest $(XDIST) -m slow tests
+
+test-all: $(STAMP) report browser
 	$(BIN)/python -m pytest $(XDIST) tests $(NBVAL_FLAGS) notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) tests
+
+# One BLAS thread per process for the notebooks and the tests: their matrices are small, and on
+# a busy 2-core machine a multi-threaded BLAS made each small QR decomposition 40 times slower.
+# Processes run side by side instead (the notebooks' kernels get the same from microcalc.execute).
+notebooks test test-slow test-all unit nbval: export OMP_NUM_THREADS = 1
+notebooks test test-slow test-all unit nbval: export OPENBLAS_NUM_THREADS = 1
+notebooks test test-slow test-all unit nbval: export MKL_NUM_THREADS = 1
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks
@@ -88,7 +108,6 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_vs_r.py
 	$(BIN)/python benchmarks/bench_notebooks.py
 	$(BIN)/python benchmarks/bench_planning.py
-	$(BIN)/python benchmarks/bench_vs_r.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
 # The values reach Python through the environment, unexpanded ($(value ...)), and no

@@ -28,11 +28,13 @@ def _log(log):
 
 
 def test_dependencies_follow_the_data_flow(tmp_path):
-    names = ["01_a", "02_b", "03_c", "04_d", "05_e", "06_f", "07_g", "08_h"]
+    names = ["01_a", "02_b", "03_c", "04_d", "05_e", "06_f", "07_g", "08_h", "09_i", "10_j"]
     nbs = [tmp_path / f"{n}.ipynb" for n in names]
     deps = {k.name[:2]: sorted(d.name[:2] for d in v) for k, v in dependencies(nbs).items()}
     assert deps == {"01": [], "02": ["01"], "03": ["02"], "04": ["03"], "05": ["03"], "06": ["03"],
-                    "07": ["04", "05", "06"], "08": ["01", "02", "03", "04", "05", "06", "07"]}
+                    "07": ["04", "05", "06"], "08": ["02"], "09": ["02"],
+                    # a notebook not in DEPENDS waits for every earlier one
+                    "10": ["01", "02", "03", "04", "05", "06", "07", "08", "09"]}
 
 
 @pytest.mark.slow

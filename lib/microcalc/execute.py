@@ -10,9 +10,9 @@ that volatile metadata, so that rerunning leaves ``git status`` clean.
 the notebooks side by side, each in its own process with its own kernel: a
 notebook starts its kernel and runs its parameters and imports cells one
 step ahead of its turn, then waits until the notebooks it reads from have finished
-(:data:`DEPENDS`: 02 reads 01's tables, 03 reads 02's files, 04, 05 and 06
-read 03's, 07 reads 04-06's), so kernel starts and imports overlap with the
-work of earlier notebooks (:func:`run_parallel`). A notebook whose input
+(:data:`DEPENDS`: 02 reads 01's tables, 03, 08 and 09 read 02's files, 04, 05
+and 06 read 03's, 07 reads 04-06's), so kernel starts and imports overlap with
+the work of earlier notebooks (:func:`run_parallel`). A notebook whose input
 failed is not run and its file is left as it was.
 
 A site run also passes ``redact``: each text in the executed notebook's
@@ -110,6 +110,11 @@ def run_notebook(path: str | Path, output: str | Path | None = None, parameters:
                  gate: Callable[[], None] | None = None) -> Path:
     """Execute a notebook with papermill and strip volatile metadata.
 
+    The kernel runs with one BLAS thread (:func:`microcalc.distributed.one_blas_thread`): the
+    notebooks' matrices are small, and a multi-threaded BLAS on a busy machine made each small QR
+    decomposition 40 times slower (notebook 06: 20 s against 10 s); several notebooks run side by
+    side instead (:func:`run_parallel`).
+
     Parameters
     ----------
     path : path of the notebook.
@@ -129,13 +134,16 @@ def run_notebook(path: str | Path, output: str | Path | None = None, parameters:
     path = Path(path)
     output = Path(output) if output is not None else path
     cwd = Path(cwd) if cwd is not None else project_path("notebooks")
+    from .distributed import one_blas_thread
+
     try:
         engine = None
         if gate is not None:
             engine = _register_gated_engine()
             _GATE["gate"], _GATE["started"] = gate, False
-        pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
-                            cwd=str(cwd), progress_bar=False, engine_name=engine)
+        with one_blas_thread():  # the kernel inherits it
+            pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
+                                cwd=str(cwd), progress_bar=False, engine_name=engine)
     except BaseException:
         if output.is_file():
             try:
@@ -163,8 +171,11 @@ def _tidy(output: Path, redact: dict | None) -> None:
 
 # --------------------------------------------------------------------------- parallel runs
 #: The notebooks each notebook reads from (by number). A notebook not listed waits for every earlier one.
+#: 02 reads 01's reconstructed tables; 03, 08 and 09 read 02's synthetic cohorts (``data/raw``) and
+#: calibration (08 and 09 clean ``data/raw`` themselves and draw from the generator, so they do not wait
+#: for 03-07); 04-06 read 03's processed cohorts; 07 reads 04-06's results.
 DEPENDS = {"01": (), "02": ("01",), "03": ("02",), "04": ("03",), "05": ("03",), "06": ("03",),
-           "07": ("04", "05", "06")}
+           "07": ("04", "05", "06"), "08": ("02",), "09": ("02",)}
 
 #: Exit status of a worker whose kernel did not start (no cell ran): the runner tries it again.
 KERNEL_START_FAILED = 75

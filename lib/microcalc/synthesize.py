@@ -35,7 +35,7 @@ import json
 import os
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ __all__ = [
     "nact_cell_candidates", "generate_nact", "generate_bone", "targets", "calibrate",
     "write_cohorts", "sha256", "main", "assumptions_table", "covariate_summary", "age_summary",
     "write_provenance", "write_calibration", "SUBTYPE_STRENGTHS", "subtype_strength",
-    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key",
+    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key", "cached_frame",
 ]
 
 #: Seed of the bundled cohorts (the paper's online publication date).
@@ -680,17 +680,37 @@ def cache_key(step: str, **inputs) -> str:
 
     ``inputs`` (dicts, arrays, numbers: e.g. the assumptions, the
     reconstructed tables, the calibration's choices, seeds) enter as exact
-    JSON; the source of every module of :mod:`microcalc` enters byte for byte,
+    JSON; the source of every module of :mod:`microcalc` (sub-packages included) enters byte for byte,
     so that a change to any function the step calls gives another key; so do
     the versions of Python's numerical packages.
     """
     h = hashlib.sha256()
     h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
-    for module in sorted(_LIBRARY.glob("*.py")):
-        h.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+    for module in sorted(_LIBRARY.rglob("*.py"), key=lambda m: m.relative_to(_LIBRARY).as_posix()):
+        h.update(module.relative_to(_LIBRARY).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
     for dist in ("numpy", "pandas", "scipy", "statsmodels"):
         h.update(f"{dist}=={metadata.version(dist)}\n".encode())
     return h.hexdigest()
+
+
+def cached_frame(step: str, cache: str | Path, compute: Callable[[], pd.DataFrame], **inputs) -> pd.DataFrame:
+    """``compute()``, kept in the folder ``cache`` (relative to the project root) under its :func:`cache_key`.
+
+    The frame is stored as exact JSON records (``<step>-<key>.json``, written
+    atomically); a later call with the same ``step``, ``inputs``, library
+    source and package versions reads it back (the same values, bit for bit;
+    numbers, text and NaN columns) instead of computing. Any change gives a
+    new key, so a stale result is never read.
+    """
+    path = project_path(cache) / f"{step}-{cache_key(step, **inputs)}.json"
+    if path.is_file():
+        return pd.DataFrame(json.loads(path.read_text()))
+    frame = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(frame.to_dict(orient="records")))
+    os.replace(tmp, path)
+    return frame
 
 
 def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, base_seed: int,
@@ -710,18 +730,10 @@ def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, b
     floats, bit for bit) instead of recomputing. Any change gives a new key.
     """
     if cache is not None:
-        key = cache_key("subtype_strength_scan", trial=trial, assumptions=assumptions,
-                        reconstructed=reconstructed, base_seed=base_seed, seeds=seeds,
-                        strengths=[float(s) for s in strengths])
-        path = project_path(cache) / f"subtype_strength_scan-{key}.json"
-        if path.is_file():
-            return pd.DataFrame(json.loads(path.read_text()))
-        scan = subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(scan.to_dict(orient="records")))
-        os.replace(tmp, path)
-        return scan
+        return cached_frame("subtype_strength_scan", cache,
+                            lambda: subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths),
+                            trial=trial, assumptions=assumptions, reconstructed=reconstructed, base_seed=base_seed,
+                            seeds=seeds, strengths=[float(s) for s in strengths])
     rows = []
     for strength in strengths:
         ps = []
