@@ -85,15 +85,24 @@ def test_a_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypatch):
 
     log = tmp_path / "log.jsonl"
     nbs = [_notebook(tmp_path / "01_a.ipynb", log, "pass"), _notebook(tmp_path / "02_b.ipynb", log, "pass")]
-    real_popen, calls = ex.subprocess.Popen, []
+    real_start, calls = ex._start_worker, []
 
-    def flaky_popen(cmd, **kw):
-        calls.append(cmd[-1])
-        if cmd[-1].endswith("02_b.ipynb") and calls.count(cmd[-1]) == 1:
-            cmd = [cmd[0], "-c", f"import sys; sys.stdin.read(); sys.exit({KERNEL_START_FAILED})"]
-        return real_popen(cmd, **kw)
+    class KernelDidNotStart:
+        def poll(self):
+            return KERNEL_START_FAILED
 
-    monkeypatch.setattr(ex.subprocess, "Popen", flaky_popen)
+        def go(self):
+            pass
+
+        abort = go
+
+    def flaky_start(nb):
+        calls.append(str(nb))
+        if str(nb).endswith("02_b.ipynb") and calls.count(str(nb)) == 1:
+            return KernelDidNotStart()
+        return real_start(nb)
+
+    monkeypatch.setattr(ex, "_start_worker", flaky_start)
     assert run_parallel(nbs) == 0
     assert calls.count(str(nbs[1])) == 2
     assert set(_log(log)) == {"01_a.ipynb", "02_b.ipynb"}

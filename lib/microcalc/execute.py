@@ -26,15 +26,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
-
-import nbformat
+from typing import TYPE_CHECKING, Callable
 
 from .paths import project_path
+
+if TYPE_CHECKING:  # nbformat is imported where it is used: importing it costs about 1.4 s of CPU
+    import nbformat  # (jsonschema's format checkers compile grammars), which a notebook calling
+    # machine_paths or redact_text, or the library's run and bundle modules, need not pay
 
 __all__ = ["DEPENDS", "dependencies", "run_parallel", "run_notebook", "strip_volatile_metadata", "machine_paths", "redact_text", "redact_outputs", "main"]
 
@@ -98,6 +99,8 @@ def redact_outputs(nb: nbformat.NotebookNode, paths: dict[str, str] | None = Non
     Cell sources are left as they are, so the notebook still runs; images are
     not touched.
     """
+    import nbformat
+
     paths = machine_paths() if paths is None else paths
     for cell in nb.cells:
         if "outputs" in cell:
@@ -157,6 +160,8 @@ def run_notebook(path: str | Path, output: str | Path | None = None, parameters:
 
 def _tidy(output: Path, redact: dict | None) -> None:
     """Strip volatile metadata (and redact) in the executed notebook, replacing it atomically."""
+    import nbformat
+
     nb = nbformat.read(output, as_version=4)
     strip_volatile_metadata(nb)
     if redact is not None:
@@ -225,13 +230,21 @@ class InputsFailed(RuntimeError):
     """A notebook this one reads from failed: this one is not run."""
 
 
+_GO: dict = {"conn": None}
+
+
 def _wait_for_go() -> None:
-    if sys.stdin.readline().strip() != "go":
+    """Block until the runner says ``go``; anything else (the pipe closed) means an input failed."""
+    try:
+        ok = _GO["conn"].recv() == "go"
+    except (EOFError, OSError):
+        ok = False
+    if not ok:
         raise InputsFailed("a notebook this one reads from failed")
 
 
 def _worker(nb: Path) -> int:
-    """Run one notebook, gated on ``go`` on stdin; written to its path only when it ran."""
+    """Run one notebook, gated on ``go`` from the runner; written to its path only when it ran."""
     tmp = nb.with_name(f".{nb.stem}.running.ipynb")
     try:
         run_notebook(nb, output=tmp, gate=_wait_for_go)
@@ -251,6 +264,54 @@ def _worker(nb: Path) -> int:
     return 0
 
 
+def _worker_main(nb: Path, conn) -> None:
+    """A worker process's target: :func:`_worker` with the runner's end of the pipe; its status is the exit code."""
+    _GO["conn"] = conn
+    code = _worker(nb)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+class _Worker:
+    """One notebook's worker process and the pipe that releases it (``go``) or aborts it (closed)."""
+
+    def __init__(self, nb: Path):
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        # forkserver: each worker is forked from one server that has imported papermill and nbformat
+        # once (about 2 s of CPU per process otherwise), and that runs no thread of the caller's
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            ctx.set_forkserver_preload(["papermill", "nbformat", "nbclient"])
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(nb, child), daemon=False)
+        self.process.start()
+        child.close()
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def go(self) -> None:
+        self._send("go")
+
+    def abort(self) -> None:
+        self._send(None)
+
+    def _send(self, message: str | None) -> None:
+        try:
+            if message:
+                self.conn.send(message)
+            self.conn.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+
+def _start_worker(nb: Path) -> _Worker:
+    return _Worker(nb)
+
+
 def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     """Run ``notebooks`` in place, each as soon as the notebooks it reads from are done.
 
@@ -259,8 +320,9 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     done, 04-06 when 02 is, 07 when 03 is), so that its kernel start and
     imports overlap with the work before it without crowding out the notebook
     being waited for. It runs its parameters and imports cells, then waits for
-    :func:`dependencies`. A
-    worker whose kernel fails to start (a port taken between choosing and
+    :func:`dependencies`. The worker processes are forked from one server
+    that has imported papermill once (``forkserver``; ``spawn`` where there is
+    none). A worker whose kernel fails to start (a port taken between choosing and
     binding it) is started again, up to three times. When a notebook fails,
     the notebooks that depend on it are not run (their files stay as they
     were) and the status is 1. ``timings`` gets one ``path<TAB>start<TAB>end``
@@ -274,10 +336,9 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     def launch(nb):
         tries[nb] = tries.get(nb, 0) + 1
         started.setdefault(nb, time.time())
-        procs[nb] = subprocess.Popen([sys.executable, "-m", "microcalc.execute", "--worker", str(nb)],
-                                     stdin=subprocess.PIPE, text=True)
+        procs[nb] = _start_worker(nb)
         if nb in released:
-            _send(procs[nb], "go\n")
+            procs[nb].go()
 
     pending = list(notebooks)
     while procs or pending:
@@ -292,10 +353,10 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
         for nb in list(procs):
             if nb not in released and all(d in done for d in deps[nb]):
                 released.add(nb)
-                _send(procs[nb], "go\n")
+                procs[nb].go()
             elif nb not in released and any(d in failed for d in deps[nb]):
                 failed.add(nb)
-                _send(procs[nb], None)
+                procs[nb].abort()
         for nb, proc in list(procs.items()):
             code = proc.poll()
             if code is None:
@@ -317,16 +378,6 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     return 1 if failed else 0
 
 
-def _send(proc: subprocess.Popen, text: str | None) -> None:
-    """Write ``text`` to a worker's stdin and close it (``None``: just close it, which aborts it)."""
-    try:
-        if text:
-            proc.stdin.write(text)
-        proc.stdin.close()
-    except (BrokenPipeError, OSError, ValueError):
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m microcalc.execute NOTEBOOK...``: execute each in place, in order.
 
@@ -337,10 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("notebooks", nargs="+", type=Path)
     ap.add_argument("--parallel", action="store_true")
     ap.add_argument("--timings", type=Path)
-    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.worker:
-        return _worker(args.notebooks[0])
     if args.parallel:
         return run_parallel(args.notebooks, args.timings)
     for nb in args.notebooks:
@@ -354,4 +402,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from microcalc.execute import main as _main  # the worker processes then run the module's own functions
+
+    raise SystemExit(_main())
