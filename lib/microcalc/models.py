@@ -155,8 +155,9 @@ def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
     """Newton fit; a failure to converge is recorded in ``mle_retvals``, not printed.
 
     statsmodels' rank check (a QR decomposition per fit) is skipped: it only sets the degrees of
-    freedom, which nothing here reads; the callers leave aliased columns out first
-    (:func:`aliased_columns`), and the estimates are the same bit for bit.
+    freedom, which nothing here reads (the callers leave aliased columns out first with
+    :func:`aliased_columns`, or, as a bootstrap replicate does, read only the estimates); the
+    estimates are the same bit for bit.
     """
     import warnings
 
