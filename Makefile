@@ -8,7 +8,8 @@ PYTHON ?= $(shell for v in $(SUPPORTED_PYTHONS); do p=$$(command -v python$$v 2>
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Each notebook's start and end (seconds since the epoch), for the receipt of `make all`.
+# Each notebook's start (its process's; it then waits for its inputs) and end, in seconds since
+# the epoch, for the receipt of `make all`.
 TIMINGS := $(VENV)/notebook_times.tsv
 # Notebooks run in numbered order; the kernel starts in notebooks/.
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
@@ -16,11 +17,14 @@ export JUPYTER_PREFER_ENV_PATH := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all notebooks dag report browser test unit nbval lab bench run sites pool check-run setup lock lint clean-venv upgrade-check
+.PHONY: all notebooks dag report browser test test-slow test-all unit nbval lab bench run sites pool check-run setup lock lint clean-venv upgrade-check
 
-# The causal diagram, the notebooks and the HTML edition, then the run's receipt
-# (run_info.json, git-ignored): commit, time, Python, package-set hash, notebook times.
-all: dag notebooks report
+# The causal diagram beside the notebooks (it reads none of their files), then the HTML edition,
+# then the run's receipt (run_info.json, git-ignored): commit, time, Python, package-set hash,
+# notebook times.
+all: $(STAMP)
+	@$(MAKE) --no-print-directory -j 2 dag notebooks
+	@$(MAKE) --no-print-directory report
 	$(BIN)/python -m microcalc.pipeline.receipt --timings $(TIMINGS) --out run_info.json
 
 setup: $(STAMP)
@@ -42,13 +46,12 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (microcalc)" >/dev/null
 	@touch $@
 
+# All at once, each in its own kernel: a notebook runs its parameters and imports cells, then
+# waits for the notebooks it reads from (microcalc.pipeline.execute.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07;
+# 02 -> 08, 09).
 notebooks: $(STAMP)
 	@rm -f $(TIMINGS)
-	@for nb in $(NOTEBOOKS); do \
-	  start=$$(date +%s.%N); \
-	  $(BIN)/python -m microcalc.pipeline.execute $$nb || exit 1; \
-	  printf '%s\t%s\t%s\n' $$nb $$start $$(date +%s.%N) >> $(TIMINGS); \
-	done
+	$(BIN)/python -m microcalc.pipeline.execute --parallel --timings $(TIMINGS) $(NOTEBOOKS)
 
 # The causal diagram of the models' assumptions (figures/00_dag.png, .svg).
 dag: $(STAMP)
@@ -68,11 +71,32 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null; \
 	else echo "note: install chromium, chromium-driver and poppler-utils for the HTML edition's summary PDF and its tests" >&2; fi
 
+# In parallel (pytest-xdist, one worker per core), one test file at a time per worker; nbval's
+# notebooks and the tests that read or check the outputs they rewrite run in one worker
+# (tests/conftest.py, pytest_xdist_make_scheduler). `make test` runs every test not marked
+# `slow` and nbval's full comparison of every notebook; `make test-slow` the slow ones (site
+# runs, the sparse cohorts through notebooks 03-06, calibrations, simulations, a Dask cluster);
+# `make test-all` (CI) both in one run.
+XDIST := -n auto
+
 test: $(STAMP) report browser
-	$(BIN)/python -m pytest tests lib/microcalc $(NBVAL_FLAGS) notebooks
+	$(BIN)/python -m pytest $(XDIST) -m "not slow" tests lib/microcalc $(NBVAL_FLAGS) notebooks
+
+test-slow: $(STAMP) report browser
+	$(BIN)/python -m pytest $(XDIST) -m slow tests
+
+test-all: $(STAMP) report browser
+	$(BIN)/python -m pytest $(XDIST) tests lib/microcalc $(NBVAL_FLAGS) notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests lib/microcalc
+	$(BIN)/python -m pytest $(XDIST) tests lib/microcalc
+
+# One BLAS thread per process for the notebooks and the tests: their matrices are small, and on
+# a busy 2-core machine a multi-threaded BLAS made each small QR decomposition 40 times slower.
+# Processes run side by side instead (the notebooks' kernels get the same from microcalc.pipeline.execute).
+notebooks test test-slow test-all unit nbval: export OMP_NUM_THREADS = 1
+notebooks test test-slow test-all unit nbval: export OPENBLAS_NUM_THREADS = 1
+notebooks test test-slow test-all unit nbval: export MKL_NUM_THREADS = 1
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL_FLAGS) notebooks
@@ -81,9 +105,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_reconstruction.py
 	$(BIN)/python benchmarks/bench_synthesize.py
 	$(BIN)/python benchmarks/bench_scaling.py
+	$(BIN)/python benchmarks/bench_vs_r.py
 	$(BIN)/python benchmarks/bench_notebooks.py
 	$(BIN)/python benchmarks/bench_planning.py
-	$(BIN)/python benchmarks/bench_vs_r.py
 
 # Rerun the pipeline on a site's data: make run DATA=data/private/site_a NAME=site_a
 # The values reach Python through the environment, unexpanded ($(value ...)), and no
@@ -122,6 +146,7 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" --quiet -o requirements.lock
 
+# Licences and copyright of every file (REUSE).
 # Code checks, every one run even when an earlier one fails: licences and copyright of every file (REUSE);
 # ruff lint and format over the library, tests and benchmarks, and over the notebooks through nbQA; mypy on
 # lib/ (its strictness in pyproject.toml); the layering of the library (import-linter, contracts in pyproject.toml).

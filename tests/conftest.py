@@ -38,3 +38,34 @@ def inference_data(glm_data):
                         z=pd.array((i * 3) % 7 < 3, dtype="boolean"))
     d.loc[i % 6 == 0, "z"] = pd.NA
     return d
+
+
+#: ``make test`` runs in parallel (pytest-xdist, ``-n auto``) with the scheduler below. nbval
+#: executes the committed notebooks, which rewrite data/ and figures/ in place (figures not
+#: atomically); these test files check that those folders do not change during a run (the
+#: two-site rerun), or copy or read them (the HTML edition, the versions check, the licence
+#: check). They and every notebook form one unit of work, run by one worker in collection order.
+REPO_OUTPUTS = ("tests/test_run.py", "tests/test_report_browser.py", "tests/test_report_pages.py",
+                "tests/test_report_summary_pdf.py", "tests/test_nbval_versions.py",
+                "tests/test_archival_licences.py")
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work of a test under xdist: ``repo_outputs`` (see :data:`REPO_OUTPUTS`) or its file.
+
+    A file's tests stay together, so module fixtures (the site runs, the calibrations) are
+    computed once; nbval's cells of one notebook run in order in one kernel.
+    """
+    path = nodeid.split("::", 1)[0]
+    return "repo_outputs" if path.endswith(".ipynb") or path in REPO_OUTPUTS else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule by :func:`scope_of` (xdist's ``loadgroup`` cannot rename pytest 9's node ids)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RepoOutputsScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return scope_of(nodeid)
+
+    return RepoOutputsScheduling(config, log)

@@ -76,6 +76,7 @@ def test_pooling_writes_the_notebook_the_tables_and_the_forest_plots(in_project)
         assert str(project_path(".")) not in page.read_text(), page.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target, variables, message", [
     ("pool", {"BUNDLES": "x$(touch {p})"}, "pooling failed:"),
     ("pool", {"BUNDLES": "a`touch {p}` b"}, "pooling failed:"),

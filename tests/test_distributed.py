@@ -54,6 +54,7 @@ def test_site_runs_through_dask_are_transactional_and_write_bundles(cluster, tmp
     assert (tmp_path / "site_bad.failed" / "run.json").is_file()
 
 
+@pytest.mark.slow
 def test_planning_gives_the_same_power_on_dask_as_in_process(cluster):
     import pandas as pd
 

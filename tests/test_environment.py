@@ -77,8 +77,12 @@ def test_readme_quick_start_shows_exactly_the_two_commands(root):
 
 
 def test_ci_runs_make_test(root):
+    """CI runs every test, the slow ones included (make test-all: make test plus make test-slow)."""
     script = (root / ".ci/run").read_text()
-    assert re.search(r"^make test$", script, flags=re.M)
+    assert re.search(r"^make test-all$", script, flags=re.M)
+    makefile = (root / "Makefile").read_text()
+    recipe = re.search(r"^test-all:.*\n\t(.*)$", makefile, flags=re.M).group(1)
+    assert "slow" not in recipe and " tests " in recipe and "$(NBVAL_FLAGS) notebooks" in recipe
 
 
 def test_notebooks_have_one_parameters_cell_and_the_python3_kernel(root):

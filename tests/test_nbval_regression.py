@@ -21,6 +21,7 @@ from microcalc.core.paths import project_path
 from microcalc.pipeline.upgrade import compare_tables
 
 
+@pytest.mark.slow
 def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
     raw = project_path("data/raw/nact_cohort.csv")
     before = hashlib.sha256(raw.read_bytes()).hexdigest()

@@ -128,6 +128,7 @@ def _bump_patch(version):
     return f"{major}.{minor}.{int(patch) + 1}"
 
 
+@pytest.mark.slow
 def test_nbval_passes_a_patch_upgrade_and_fails_a_changed_number(tmp_path):
     """Stored outputs as if made with another scipy patch release; nbval in this kernel must pass.
 

@@ -54,6 +54,7 @@ def test_the_batched_fit_is_the_libraries_fit(glm_data):
         assert se[i] == pytest.approx(ref.bse, rel=1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cohort, n", [("bone_cohort", 600), ("nact_cohort", 450)])
 def test_simulated_power_at_the_published_or_agrees_with_the_closed_form(cohort, n):
     """Univariable case at the published univariable OR: within 3 Monte Carlo SE of Demidenko's Wald power."""

@@ -208,6 +208,7 @@ def test_chunked_search_equals_brute_force_with_group_size_ranges(monkeypatch):
     assert cells(r) == brute_force_2x2("40.0%", "25.0%", 120, "2.000")
 
 
+@pytest.mark.slow
 def test_a_registry_sized_table_is_recovered_from_its_printed_numbers():
     """3 x 10^5 patients, percentages to two decimals: the search is bounded, not enumerated."""
     a, n1, b, n0 = 18039, 155100, 7113, 144900

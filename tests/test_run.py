@@ -66,6 +66,7 @@ def two_sites(tmp_path_factory):
     return runs_root, table, before == _digest(reference)
 
 
+@pytest.mark.slow
 def test_two_sites_run_in_one_call_and_are_set_side_by_side(two_sites):
     runs_root, table, _ = two_sites
     assert list(table.columns) == ["measure", "published", "bundled", "site_b"]
@@ -82,10 +83,12 @@ def test_two_sites_run_in_one_call_and_are_set_side_by_side(two_sites):
         assert json.loads((run / "run.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_a_run_writes_nothing_outside_its_folder(two_sites):
     assert two_sites[2], "the committed reference outputs changed during the site runs"
 
 
+@pytest.mark.slow
 def test_site_run_notebooks_show_no_patient_id(two_sites):
     runs_root = two_sites[0]
     ids = set(pd.read_csv(project_path("tests/inputs/sites/site_b/nact_cohort.csv"), sep=";", dtype=str,
@@ -95,6 +98,7 @@ def test_site_run_notebooks_show_no_patient_id(two_sites):
         assert not [i for i in ids if i in outputs], nb.name
 
 
+@pytest.mark.slow
 def test_batch_rerun_notebooks_pass_nbval_lax(two_sites):
     notebooks = two_sites[0] / "site_b" / "notebooks"
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",

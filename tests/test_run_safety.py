@@ -43,6 +43,7 @@ def _make(target, **variables):
     return subprocess.run(args, cwd=project_path("."), capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target, variables", [
     ("run", {"NAME": "x$(touch {p})", "DATA": "data/raw"}),
     ("run", {"NAME": "x`touch {p}`", "DATA": "data/raw"}),

@@ -27,6 +27,9 @@ from microcalc.pipeline.run import RunError, RunInterrupted, main, run_lock, run
 
 QUIET = dict(log=lambda *_: None)
 
+#: Each test runs the site pipeline (notebooks in kernels) or signals one: make test-slow runs them.
+pytestmark = pytest.mark.slow
+
 
 def digest(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -51,6 +51,7 @@ def test_regeneration_from_the_stored_calibration_is_byte_identical(root, tmp_pa
         assert path.read_bytes() == (root / "data/raw" / f"{cohort}.csv").read_bytes(), cohort
 
 
+@pytest.mark.slow
 def test_stored_calibration_is_what_calibrate_computes():
     assert synthesize.calibrate() == synthesize.load_calibration()
 

@@ -94,3 +94,14 @@ def test_a_changed_input_recomputes_instead_of_reading_the_old_result(tmp_path, 
     pd.testing.assert_frame_equal(got, synthesize.subtype_strength_scan(**changed), check_exact=True)
     assert len(list(tmp_path.iterdir())) == 2
     assert np.isfinite(got["median_p"]).all()
+
+
+def test_a_module_in_a_sub_package_of_the_library_enters_the_key(inputs, tmp_path, monkeypatch):
+    lib = tmp_path / "microcalc"
+    shutil.copytree(synthesize._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    (lib / "analysis").mkdir(exist_ok=True)
+    (lib / "analysis" / "sub.py").write_text("X = 1\n")
+    monkeypatch.setattr(synthesize, "_LIBRARY", lib)
+    base = _key(inputs)
+    (lib / "analysis" / "sub.py").write_text("X = 2\n")
+    assert _key(inputs) != base

@@ -21,6 +21,15 @@ process pool or a Dask cluster). Each grid point has its own seed, spawned
 from one base seed by its position in the grid, so results do not depend on
 the number of workers.
 
+With ``cache`` (notebook 09 passes :data:`CACHE_FOLDER`, git-ignored) a grid's
+result is kept under a key of everything it depends on: the grid (cohort,
+model, sizes, ORs, replicates, seed), the generator's inputs (calibration,
+assumptions, reconstructed tables), the bundled cohort files the outcome
+model is fitted to, the library's source and the numerical packages'
+versions (:func:`microcalc.cohorts.synthesize.cached_frame`, the mechanism of notebook
+02's cache). A rerun with unchanged inputs reads the same numbers back; any
+change recomputes.
+
 The univariable case (microcalcification alone) has closed forms to check the
 simulation against: the asymptotic power of the Wald test for a binary
 covariate (Demidenko, Stat Med 2007;26:3385-97) and the sample size of Hsieh,
@@ -39,10 +48,13 @@ from scipy import optimize, special, stats
 from microcalc.analysis.models import design_matrix, fit_logistic
 from microcalc.study import BONE_TERMS, NACT_TERMS
 
-__all__ = ["PLAN_SEED", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model", "simulate_power",
-           "PowerSimulation", "power_point", "power_grid", "size_for_power", "wald_power_binary", "hsieh_sample_size",
-           "hsieh_power", "UnivariableInputs", "univariable_inputs", "closed_form_comparison", "plot_power_curves"]
+__all__ = ["CACHE_FOLDER", "PLAN_SEED", "simulation_inputs", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model",
+           "simulate_power", "PowerSimulation", "power_point", "power_grid", "size_for_power", "wald_power_binary",
+           "hsieh_sample_size", "hsieh_power", "UnivariableInputs", "univariable_inputs", "closed_form_comparison",
+           "plot_power_curves"]
 
+#: Where notebook 09 keeps its simulated grids (git-ignored; see :func:`power_grid`).
+CACHE_FOLDER = ".cache/planning"
 #: Base seed of the simulations.
 PLAN_SEED = 20230315
 #: Seed of the covariate pool (generator seeds from here upward).
@@ -206,13 +218,35 @@ def power_point(task: dict) -> dict:
     return {k: task[k] for k in ("cohort", "model", "or_label", "or", "n")} | asdict(out)
 
 
+def simulation_inputs() -> dict:
+    """What the simulations read besides their arguments: the generator's calibration, assumptions and
+    reconstructed tables, and the SHA-256 of the bundled cohort files (the outcome model is fitted to them)."""
+    from microcalc.cohorts.contract import COHORTS as CANONICAL
+    from microcalc.cohorts.synthesize import load_assumptions, load_calibration, load_reconstructed
+    from microcalc.core.outputs import sha256
+    from microcalc.core.paths import project_path
+
+    return {"calibration": load_calibration(), "assumptions": load_assumptions(),
+            "reconstructed": load_reconstructed(),
+            "bundled": {c: sha256(project_path("data/raw") / f"{c}.csv") for c in CANONICAL}}
+
+
 def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model: str = "multivariable",
-               seed: int = PLAN_SEED, workers: int | None = 1, scheduler=None) -> pd.DataFrame:
+               seed: int = PLAN_SEED, workers: int | None = 1, scheduler=None, cache=None) -> pd.DataFrame:
     """Power at every (assumed OR, size) of a grid; one row each (see :func:`simulate_power`).
 
     ``ors`` maps a label ("published", "CI lower", ...) to an OR. Grid point i gets the seed
-    ``SeedSequence(seed, spawn_key=(i,))``, whatever the backend.
+    ``SeedSequence(seed, spawn_key=(i,))``, whatever the backend. ``cache``: a folder (relative to
+    the project root) where the grid is kept (see the module's docstring); workers and scheduler do
+    not enter its key, since they do not change the result.
     """
+    if cache is not None:
+        from microcalc.cohorts.synthesize import cached_frame
+
+        return cached_frame("power_grid", cache, lambda: power_grid(cohort, sizes, ors, reps, model, seed, workers,
+                                                                     scheduler),
+                            cohort=cohort, sizes=[int(n) for n in sizes], ors={k: float(v) for k, v in ors.items()},
+                            reps=int(reps), model=model, seed=int(seed), inputs=simulation_inputs())
     from microcalc.core.parallel import parallel_map
 
     tasks = []
@@ -295,12 +329,20 @@ def univariable_inputs(cohort: str, odds_ratio: float) -> UnivariableInputs:
 
 
 def closed_form_comparison(cohort: str, odds_ratio: float, sizes, reps: int = 500, seed: int = PLAN_SEED + 1,
-                           workers: int | None = 1, scheduler=None) -> pd.DataFrame:
+                           workers: int | None = 1, scheduler=None, cache=None) -> pd.DataFrame:
     """Univariable power by simulation beside the closed forms, at each size.
 
     Columns: ``n``, simulated ``power`` with its ``mc_se``, ``demidenko`` (:func:`wald_power_binary`),
-    ``hsieh`` (:func:`hsieh_power`) and ``z`` = (simulated - Demidenko) / mc_se.
+    ``hsieh`` (:func:`hsieh_power`) and ``z`` = (simulated - Demidenko) / mc_se. ``cache``: as for
+    :func:`power_grid`.
     """
+    if cache is not None:
+        from microcalc.cohorts.synthesize import cached_frame
+
+        return cached_frame("closed_form_comparison", cache,
+                            lambda: closed_form_comparison(cohort, odds_ratio, sizes, reps, seed, workers, scheduler),
+                            cohort=cohort, odds_ratio=float(odds_ratio), sizes=[int(n) for n in sizes], reps=int(reps),
+                            seed=int(seed), inputs=simulation_inputs())
     grid = power_grid(cohort, sizes, {"univariable": odds_ratio}, reps=reps, model="univariable", seed=seed,
                       workers=workers, scheduler=scheduler)
     inputs = univariable_inputs(cohort, odds_ratio)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from microcalc.analysis.models import absent_levels, aliased_columns, design_matrix, fit_logistic, global_p_values
+from microcalc.analysis.models import _lr_p_values, absent_levels, aliased_columns, design_matrix, fit_logistic
 from microcalc.abstract.pvalues import Z_975
 from microcalc.analysis.results import not_estimable
 
@@ -133,7 +133,7 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
     likelihood-ratio P of every term.
     """
     data = df[[outcome, *terms] + ([cluster] if cluster else [])].dropna()
-    X, names, _ = design_matrix(data, terms)
+    X, names, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(bool)
     table = pd.DataFrame(columns=["or", "ci_low", "ci_high", "p", "note", "kind"], dtype=object)
     reference, problems = {}, []
@@ -189,10 +189,12 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
             "separation, the maximum-likelihood estimates do not exist (" + "; ".join(short[:2]) + more
             + ")"), "separation"]
         return _as_numbers(out)
-    fit = fit_logistic(data, outcome, list(terms), cluster=cluster).table()
+    logit = fit_logistic(data, outcome, list(terms), cluster=cluster)
+    fit = logit.table()
     table.loc[kept, ["or", "ci_low", "ci_high", "p"]] = fit.loc[kept, ["or", "ci_low", "ci_high", "p"]].to_numpy()
-    if with_global_p:
-        out.global_p = global_p_values(data, outcome, list(terms))
+    if with_global_p:  # the likelihood-ratio tests reuse the full model's fit (same design and patients)
+        full_llf = None if cluster or not np.isfinite(logit.llf) else logit.llf
+        out.global_p = _lr_p_values(X, y.astype(float).to_numpy(), columns_of, aliased, full_llf)
     return _as_numbers(out)
 
 

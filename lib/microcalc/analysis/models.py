@@ -146,7 +146,13 @@ class LogisticFit:
 
 
 def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
-    """Newton fit; a failure to converge is recorded in ``mle_retvals``, not printed."""
+    """Newton fit; a failure to converge is recorded in ``mle_retvals``, not printed.
+
+    statsmodels' rank check (a QR decomposition per fit) is skipped: it only sets the degrees of
+    freedom, which nothing here reads (the callers leave aliased columns out first with
+    :func:`aliased_columns`, or, as a bootstrap replicate does, read only the estimates); the
+    estimates are the same bit for bit.
+    """
     import warnings
 
     import statsmodels.api as sm
@@ -158,7 +164,7 @@ def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", sm_exceptions.PerfectSeparationWarning)
         kw = {} if groups is None else {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
-        res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10, **kw)
+        res = sm.Logit(y, X, check_rank=False).fit(disp=0, method="newton", maxiter=100, tol=1e-10, **kw)
     return res
 
 
@@ -206,14 +212,19 @@ def global_p_values(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.
     """
     data = df[[outcome, *terms]].dropna()
     X, _, columns_of = design_matrix(data, terms)
-    y = data[outcome].astype(float).to_numpy()
-    aliased = aliased_columns(X)
+    return _lr_p_values(X, data[outcome].astype(float).to_numpy(), columns_of, aliased_columns(X))
+
+
+def _lr_p_values(X: np.ndarray, y: np.ndarray, columns_of: dict[str, list[int]], aliased: dict[int, list[int]],
+                 full_llf: float | None = None) -> pd.Series:
+    """:func:`global_p_values` on a design already built, with its :func:`aliased_columns`; ``full_llf``:
+    the log-likelihood of the full model on this design when it has already been fitted (not refitted)."""
     if aliased:
         kept = [j for j in range(X.shape[1]) if j not in aliased]
         position = {j: i for i, j in enumerate(kept)}
         X = X[:, kept]
         columns_of = {t: [position[j] for j in idx if j in position] for t, idx in columns_of.items()}
-    full = _fit(X, y).llf
+    full = _fit(X, y).llf if full_llf is None else full_llf
     out = {}
     for term, idx in columns_of.items():
         if not idx:

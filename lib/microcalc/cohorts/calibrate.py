@@ -21,7 +21,7 @@ from microcalc.abstract.published import load_published, parse_reported
 from microcalc.cohorts.generate import (
     DEFAULT_SEED, generate_bone, generate_nact, load_assumptions, load_reconstructed, _pcr_design,
 )
-from microcalc.cohorts.provenance import cache_key
+from microcalc.cohorts.provenance import cache_key, cached_frame
 from microcalc.cohorts.targets import subtype_direction_ok
 
 __all__ = [
@@ -205,18 +205,10 @@ def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, b
     floats, bit for bit) instead of recomputing. Any change gives a new key.
     """
     if cache is not None:
-        key = cache_key("subtype_strength_scan", trial=trial, assumptions=assumptions,
-                        reconstructed=reconstructed, base_seed=base_seed, seeds=seeds,
-                        strengths=[float(s) for s in strengths])
-        path = project_path(cache) / f"subtype_strength_scan-{key}.json"
-        if path.is_file():
-            return pd.DataFrame(json.loads(path.read_text()))
-        scan = subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(scan.to_dict(orient="records")))
-        os.replace(tmp, path)
-        return scan
+        return cached_frame("subtype_strength_scan", cache,
+                            lambda: subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths),
+                            trial=trial, assumptions=assumptions, reconstructed=reconstructed, base_seed=base_seed,
+                            seeds=seeds, strengths=[float(s) for s in strengths])
     rows = []
     for strength in strengths:
         ps = []

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from microcalc.core.paths import project_path
 from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
 
 __all__ = [
+    "cached_frame",
     "CACHE_FOLDER", "cache_key", "assumptions_table", "covariate_summary", "age_summary",
     "write_provenance", "write_calibration",
 ]
@@ -59,6 +62,26 @@ def cache_key(step: str, **inputs) -> str:
     for dist in ("numpy", "pandas", "scipy", "statsmodels"):
         h.update(f"{dist}=={metadata.version(dist)}\n".encode())
     return h.hexdigest()
+
+
+def cached_frame(step: str, cache: str | Path, compute: Callable[[], pd.DataFrame], **inputs) -> pd.DataFrame:
+    """``compute()``, kept in the folder ``cache`` (relative to the project root) under its :func:`cache_key`.
+
+    The frame is stored as exact JSON records (``<step>-<key>.json``, written
+    atomically); a later call with the same ``step``, ``inputs``, library
+    source and package versions reads it back (the same values, bit for bit;
+    numbers, text and NaN columns) instead of computing. Any change gives a
+    new key, so a stale result is never read.
+    """
+    path = project_path(cache) / f"{step}-{cache_key(step, **inputs)}.json"
+    if path.is_file():
+        return pd.DataFrame(json.loads(path.read_text()))
+    frame = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(frame.to_dict(orient="records")))
+    os.replace(tmp, path)
+    return frame
 
 
 # --------------------------------------------------------------------------- summaries

@@ -51,7 +51,7 @@ from microcalc.cohorts.generate import (
     load_calibration, load_reconstructed, RECONSTRUCTED_FILE,
 )
 from microcalc.cohorts.provenance import (
-    age_summary, assumptions_table, CACHE_FOLDER, cache_key, covariate_summary, write_calibration,
+    age_summary, assumptions_table, CACHE_FOLDER, cache_key, cached_frame, covariate_summary, write_calibration,
     write_provenance,
 )
 from microcalc.cohorts.targets import subtype_direction_ok, subtype_pcr_rates, targets
@@ -63,7 +63,7 @@ __all__ = [
     "nact_cell_candidates", "generate_nact", "generate_bone", "targets", "calibrate",
     "write_cohorts", "sha256", "main", "assumptions_table", "covariate_summary", "age_summary",
     "write_provenance", "write_calibration", "SUBTYPE_STRENGTHS", "subtype_strength",
-    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key",
+    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key", "cached_frame",
 ]
 
 

@@ -21,7 +21,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable
 
-__all__ = ["SCHEDULER_ENV", "WORKERS_ENV", "parallel_map", "backend_name"]
+__all__ = ["SCHEDULER_ENV", "WORKERS_ENV", "parallel_map", "backend_name", "one_blas_thread"]
 
 #: Environment variables through which the Makefile passes the backend (no shell in between).
 SCHEDULER_ENV = "MICROCALC_SCHEDULER"
@@ -72,7 +72,7 @@ def parallel_map(func: Callable, items: Iterable, workers: int | None = None, sc
     n = _workers(workers, len(items))
     if n == 1:
         return [func(x) for x in items]
-    with _one_blas_thread(), ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with one_blas_thread(), ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(func, items))
 
 
@@ -82,8 +82,8 @@ _BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @contextlib.contextmanager
-def _one_blas_thread():
-    """Set the BLAS thread counts to 1 while worker processes are started (they inherit the environment)."""
+def one_blas_thread():
+    """Set the BLAS thread counts to 1 while worker processes (or kernels) are started; they inherit it."""
     saved = {k: os.environ.get(k) for k in _BLAS_THREADS}
     os.environ.update({k: "1" for k in _BLAS_THREADS})
     try:

@@ -6,8 +6,9 @@ writes ``run_info.json`` (git-ignored, so the determinism check never sees
 it): the commit and whether the working tree had changes, when the run
 finished, the exact Python, a SHA-256 of the installed package set (every
 distribution's ``name==version``, sorted) and of ``requirements.lock``, and
-each notebook's wall-clock time as the Makefile measured it (one line per
-notebook in a tab-separated file: path, start, end, in seconds since the epoch).
+each notebook's wall-clock time as `make notebooks` measured it (one line per
+notebook in a tab-separated file: path, start, end, in seconds since the epoch;
+the notebooks run side by side, so start is when its process started).
 
 No absolute path and no data enter the receipt.
 """
