@@ -19,7 +19,7 @@ def test_relabel_coefficients_code_names_and_leaves_ordinary_words():
 
 def test_show_names_groups_formats_numbers_and_hides_the_index():
     rates = pd.DataFrame({"microcalcification": pd.array([True, False], dtype="boolean"), "events": [32, 50],
-                          "n": [155, 158], "rate %": [20.6452, 31.6456], "p": [0.00004, np.nan]})
+                          "n": [155, 158], "rate_pct": [20.6452, 31.6456], "p": [0.00004, np.nan]})
     shown = display.show(rates, labels.ALL, groups=labels.group_names("microcalcification"), event="pCR")
     assert list(shown.frame.columns) == ["Group", "pCR", "Patients", "pCR (%)", "P"]
     assert shown.frame.iloc[:, 0].tolist() == ["Microcalcification", "No microcalcification"]

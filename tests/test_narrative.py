@@ -28,7 +28,7 @@ def _std(r1: float, r0: float, rd=(None, None), rr=(None, None), method: str = "
 
 def _rates(events=(32, 50), n=(155, 158)) -> pd.DataFrame:
     return pd.DataFrame({"microcalcification": [True, False], "events": list(events), "n": list(n),
-                         "rate %": [100 * e / k for e, k in zip(events, n)]})
+                         "rate_pct": [100 * e / k for e, k in zip(events, n)]})
 
 
 def _tests(p=(0.0269, 0.0293)) -> pd.DataFrame:
@@ -81,10 +81,17 @@ def test_rates_sentence_uses_the_counts_and_journal_p():
 
 
 def test_rates_against_published_appends_the_printed_rates():
-    text = narrative.rates_against_published(_rates(), _tests(), "pCR", "microcalcification", ("20.6%", "31.6%"),
-                                             "P = 0.029", "Mann-Whitney and χ2 tests")
+    """The printed rates, P and named test are the abstract's (data/published/abstract_statistics.csv)."""
+    from microcalc.abstract.published import load_published
+    from microcalc.study import COMPARISON_IDS, RATE_IDS
+
+    published = load_published()
+    text = narrative.rates_against_published(_rates(), _tests(), "pCR", "microcalcification", published,
+                                             RATE_IDS["nact_pcr"], COMPARISON_IDS["nact_pcr"])
     assert text.endswith("The paper printed 20.6% vs 31.6%, P = 0.029 (Mann-Whitney and χ2 tests).")
-    assert "(test not stated)" in narrative.rates_against_published(_rates(), _tests(), "pCR", "x", ("1", "2"), "P")
+    necrosis = narrative.rates_against_published(_rates(), _tests(), "Necrosis", "x", published,
+                                                 RATE_IDS["nact_necrosis"], COMPARISON_IDS["nact_necrosis"])
+    assert necrosis.endswith("P < 0.001 (test not stated).")
 
 
 def _split(all_, same, adjusted):

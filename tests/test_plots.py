@@ -41,8 +41,8 @@ def test_microcalcification_has_one_colour_that_nothing_else_uses():
     assert plots.MICROCALCIFICATION not in plots.OTHER_COLOURS
     cycle = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
     assert plots.MICROCALCIFICATION not in cycle
-    rates = pd.DataFrame({"events": [32, 50], "n": [155, 158], "rate %": [20.6, 31.6], "ci low %": [15.0, 25.0],
-                          "ci high %": [27.0, 39.0]})
+    rates = pd.DataFrame({"events": [32, 50], "n": [155, 158], "rate_pct": [20.6, 31.6], "ci_low_pct": [15.0, 25.0],
+                          "ci_high_pct": [27.0, 39.0]})
     ax = plots.plot_rates(rates, "pCR")
     assert [to_hex(p.get_facecolor()).upper() for p in ax.patches[:2]] == [plots.MICROCALCIFICATION,
                                                                            plots.NO_MICROCALCIFICATION.upper()]

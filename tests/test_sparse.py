@@ -59,7 +59,7 @@ def test_zero_events_in_one_group_ml_not_estimable_firth_given():
     assert [r["method"][:26] for r in rows] == ["not estimable: separation,"] * 2
     # the comparison of the rates is still computed, and 12/12 ends at exactly 100%
     rates = group_rates(df, "x", "y")
-    assert rates.loc[0, "ci high %"] == 100.0
+    assert rates.loc[0, "ci_high_pct"] == 100.0
     tests = compare_groups([[a, b], [c, d]])
     assert tests["p"].notna().all()
 

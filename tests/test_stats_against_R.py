@@ -39,7 +39,7 @@ def test_group_rates_use_wilson_intervals_in_percent():
     df = pd.DataFrame({"g": [True] * 155 + [False] * 158,
                        "y": [True] * 32 + [False] * 123 + [True] * 50 + [False] * 108})
     r = group_rates(df, "g", "y").set_index("g")
-    assert r.loc[True, "ci low %"] == pytest.approx(100 * R_WILSON[(32, 155)][0], rel=1e-9)
+    assert r.loc[True, "ci_low_pct"] == pytest.approx(100 * R_WILSON[(32, 155)][0], rel=1e-9)
     assert (r.loc[True, "events"], r.loc[True, "n"]) == (32, 155)
 
 

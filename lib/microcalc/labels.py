@@ -69,7 +69,7 @@ EVENTS: dict[str, str] = {
 #: Column names of the library's tables -> header for reading.
 COLUMNS: dict[str, str] = {
     "variable": "Variable", "level": "Level", "term": "Variable", "events": "Events", "n": "Patients",
-    "rate %": "%", "ci low %": "95% CI low (%)", "ci high %": "95% CI high (%)",
+    "rate_pct": "%", "ci_low_pct": "95% CI low (%)", "ci_high_pct": "95% CI high (%)",
     "or": "OR", "ci_low": "95% CI low", "ci_high": "95% CI high", "p": "P", "method": "Method",
     "analysis": "Analysis", "test": "Test", "estimate": "Estimate", "quantity": "Quantity",
     "gvif": "GVIF", "df": "df", "gvif_adjusted": "GVIF^(1/(2 df))",

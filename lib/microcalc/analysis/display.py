@@ -128,7 +128,7 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
     groups : names of the True and False groups, for yes/no cells (default "yes"/"no"); a yes/no
         column is then headed "Group".
     event : what the outcome's event is, e.g. "non-pCR": "n (events)" becomes "n (non-pCR)",
-        "events" becomes the event, "rate %" "<event> (%)".
+        "events" becomes the event, "rate_pct" "<event> (%)".
     percent : further columns shown with one decimal; columns whose name has "%" or starts with "pct" always are.
     counts : float columns shown as whole numbers when they are.
     decimals : decimals of other floats. P columns ("p", "p_*", "P ...") use :func:`fmt_p`.
@@ -176,7 +176,7 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
 def _header(column: Any, labels: Mapping[str, str], event: str | None) -> str:
     name = str(column)
     if event is not None:
-        special = {"n (events)": f"n ({event})", "events": event, "rate %": f"{event} (%)"}
+        special = {"n (events)": f"n ({event})", "events": event, "rate_pct": f"{event} (%)"}
         if name in special:
             return special[name]
     return str(relabel(name, labels))

@@ -28,7 +28,7 @@ class GroupedLevels:
     ----------
     name : the grouped yes/no variable (True: the second group of ``grouping``).
     groups : the two group names, reference first.
-    counts : DataFrame indexed by group (reference first): ``n``, ``events``, ``rate %`` of the outcome.
+    counts : DataFrame indexed by group (reference first): ``n``, ``events``, ``rate_pct`` (% with the outcome).
     levels : DataFrame indexed by the factor's levels (contract order): ``n``, ``events``, ``non_events``.
     estimates : DataFrame indexed by ``univariable``/``multivariable``: ``or``, ``ci_low``, ``ci_high``,
         ``p``, ``n``, ``note`` (``not estimable: <reason>`` where there is no estimate) of the second group
@@ -72,7 +72,7 @@ def grouped_levels(df: pd.DataFrame, outcome: str, column: str, grouping: Mappin
     for label, flag in ((ref_name, False), (grp_name, True)):
         mask = (data[name] == flag).fillna(False) & y.notna()
         n, events = int(mask.sum()), int(y[mask].sum())
-        counts.append({"group": label, "n": n, "events": events, "rate %": 100 * events / n if n else float("nan")})
+        counts.append({"group": label, "n": n, "events": events, "rate_pct": 100 * events / n if n else float("nan")})
     per_level = []
     for level in levels:
         mask = (values == level).fillna(False) & y.notna()

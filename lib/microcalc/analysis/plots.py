@@ -210,16 +210,16 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=_GROUPS, ax=None,
         _, ax = plt.subplots(figsize=(4.4, 3.8))
     x = range(len(rates))
     hatched = chosen_note is not None and chosen_part == "rates"
-    ax.bar(x, rates["rate %"].fillna(0), color=list(colours)[: len(rates)], width=0.6,
+    ax.bar(x, rates["rate_pct"].fillna(0), color=list(colours)[: len(rates)], width=0.6,
            hatch=CHOSEN_HATCH if hatched else None, edgecolor="white" if hatched else None)
-    err = [rates["rate %"] - rates["ci low %"], rates["ci high %"] - rates["rate %"]]
-    ax.errorbar(x, rates["rate %"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
-    top = float(rates["ci high %"].max()) if rates["ci high %"].notna().any() else 0.0
+    err = [rates["rate_pct"] - rates["ci_low_pct"], rates["ci_high_pct"] - rates["rate_pct"]]
+    ax.errorbar(x, rates["rate_pct"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
+    top = float(rates["ci_high_pct"].max()) if rates["ci_high_pct"].notna().any() else 0.0
     mark = CHOSEN_MARK if chosen_note is not None else ""
     for xi, (_, r) in zip(x, rates.iterrows()):
-        text = (f"{r['rate %']:.1f}%{mark if hatched else ''}\n{r['events']}/{r['n']}{mark}" if r["n"]
+        text = (f"{r['rate_pct']:.1f}%{mark if hatched else ''}\n{r['events']}/{r['n']}{mark}" if r["n"]
                 else "no patients:\nnot estimable")
-        ax.text(xi, (r["ci high %"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=10)
+        ax.text(xi, (r["ci_high_pct"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=10)
     ax.set_xticks(list(x), list(group_labels)[: len(rates)])
     ax.set_ylabel(f"{label} (%, 95% Wilson CI)")
     ax.set_ylim(0, max(100, top + 15) if top > 80 else top + 17)

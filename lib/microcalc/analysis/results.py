@@ -211,7 +211,7 @@ def rate_results(rates: pd.DataFrame, ids: tuple[str, str], quantity: str) -> li
             rows.append(result(ident, quantity, n=0, method=not_estimable(
                 f"no patient with {group} = {'yes' if r[group] else 'no'}"), estimator="wilson_proportion"))
             continue
-        rows.append(result(ident, quantity, r["rate %"], r["ci low %"], r["ci high %"], n=r["n"],
+        rows.append(result(ident, quantity, r["rate_pct"], r["ci_low_pct"], r["ci_high_pct"], n=r["n"],
                            method="proportion (%), 95% Wilson score CI", estimator="wilson_proportion"))
     return rows
 

@@ -80,8 +80,8 @@ def group_rates(df: pd.DataFrame, group: str, outcome: str) -> pd.DataFrame:
         y = data.loc[data[group].astype(bool) == value, outcome].astype(bool)
         k, n = int(y.sum()), len(y)
         lo, hi = wilson_ci(k, n)
-        rows.append({group: value, "events": k, "n": n, "rate %": 100 * k / n if n else np.nan,
-                     "ci low %": 100 * float(lo), "ci high %": 100 * float(hi)})
+        rows.append({group: value, "events": k, "n": n, "rate_pct": 100 * k / n if n else np.nan,
+                     "ci_low_pct": 100 * float(lo), "ci_high_pct": 100 * float(hi)})
     return pd.DataFrame(rows)
 
 

@@ -63,7 +63,7 @@ def rates_sentence(rates: pd.DataFrame, tests: pd.DataFrame | None, event: str, 
     exposed, other = rates.iloc[0], rates.iloc[1]
 
     def part(r: pd.Series) -> str:
-        return (f"{r['rate %']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients")
+        return (f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients")
 
     by_test = tests.set_index("test") if tests is not None else pd.DataFrame()
     quoted = []
@@ -77,18 +77,23 @@ def rates_sentence(rates: pd.DataFrame, tests: pd.DataFrame | None, event: str, 
 
 
 def rates_against_published(rates: pd.DataFrame, tests: pd.DataFrame, event: str, exposure: str,
-                            printed: Sequence[str], printed_p: str, test_named: str | None = None) -> str:
-    """The rates sentence with the paper's printed rates and P after it.
+                            published: pd.DataFrame, rate_ids: Sequence[str], compare_id: str,
+                            shown: Sequence[str] = ("pearson_chi2", "fisher_exact")) -> str:
+    """The rates sentence (:func:`rates_sentence`) with the paper's printed rates and P after it.
 
     Parameters
     ----------
-    printed : the two rates as the paper printed them (exposed first), e.g. ``("20.6%", "31.6%")``.
-    printed_p : the P as printed, e.g. ``"P = 0.029"``.
-    test_named : the test the paper names, if any ("not stated" otherwise).
+    published : :func:`microcalc.abstract.published.load_published` (indexed by id).
+    rate_ids : the published ids of the two rates (exposed first), e.g. ``study.RATE_IDS["nact_pcr"]``.
+    compare_id : the published id of their comparison (its printed P and the test the paper names).
+    shown : the tests to quote, as in :func:`rates_sentence`.
     """
-    named = f" ({test_named})" if test_named else " (test not stated)"
-    return (rates_sentence(rates, tests, event, exposure)
-            + f" The paper printed {printed[0]} vs {printed[1]}, {printed_p}{named}.")
+    named = published.loc[compare_id, "test_named"] if "test_named" in published.columns else None
+    stated = isinstance(named, str) and named.strip() not in ("", "not stated")
+    named_text = f" ({named})" if stated else " (test not stated)"
+    printed = [published.loc[i, "value"] for i in rate_ids]
+    return (rates_sentence(rates, tests, event, exposure, shown)
+            + f" The paper printed {printed[0]} vs {printed[1]}, {published.loc[compare_id, 'p']}{named_text}.")
 
 
 def or_both_directions(row: pd.Series, event: str, complement: str | None = None, with_p: bool = False) -> str:
@@ -222,7 +227,7 @@ def grouped_levels_sentence(g: GroupedLevels, variable: str, event: str, non_eve
 
     def part(name: str) -> str:
         r = c.loc[name]
-        return f"{r['rate %']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients"
+        return f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients"
 
     ref_label, grp_label = lab.LEVELS.get(ref_name, ref_name), lab.LEVELS.get(grp_name, grp_name)
     text = (f"{variable}, {grp_label} against {ref_label}: {event} in {part(grp_name)} against {part(ref_name)}; "
