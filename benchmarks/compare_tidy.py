@@ -52,7 +52,7 @@ def compare(before: pd.DataFrame, after: pd.DataFrame, name: str) -> tuple[list[
     if len(before) != len(after):
         return [f"{name}: {len(before)} rows before, {len(after)} now"], 0
     for col in before.columns:
-        for i, (x, y) in enumerate(zip(before[col], after[col])):
+        for i, (x, y) in enumerate(zip(before[col], after[col], strict=True)):
             (nx, sx), (ny, sy) = numbers(str(x)), numbers(str(y))
             compared += len(nx)
             if sx != sy or nx != ny:

@@ -28,7 +28,7 @@ def _std(r1: float, r0: float, rd=(None, None), rr=(None, None), method: str = "
 
 def _rates(events=(32, 50), n=(155, 158)) -> pd.DataFrame:
     return pd.DataFrame({"microcalcification": [True, False], "events": list(events), "n": list(n),
-                         "rate_pct": [100 * e / k for e, k in zip(events, n)]})
+                         "rate_pct": [100 * e / k for e, k in zip(events, n, strict=True)]})
 
 
 def _tests(p=(0.0269, 0.0293)) -> pd.DataFrame:

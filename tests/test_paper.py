@@ -25,7 +25,10 @@ def test_cohort_tables_are_unique_and_reprint_the_abstract(paper, published, nam
     r = paper[name]
     assert r.unique
     t = r.arrays()[0]
-    v = lambda i, f="value": published.loc[i, f]
+
+    def v(i, f="value"):
+        return published.loc[i, f]
+
     assert format_percent(t[0, 0] / t[0].sum()) == v(pct1)
     assert format_percent(t[1, 0] / t[1].sum()) == v(pct0)
     assert str(t.sum()) == v(n)

@@ -101,7 +101,7 @@ def _results(or_rows: dict, comparisons: dict) -> pd.DataFrame:
             rows.append({"id": f.id, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": p, "n": 200,
                          "method": "Pearson chi-squared, no continuity correction", "estimator": f.estimator,
                          "table_shape": f.table_shape})
-            for rate_id, r in zip(f.rates, (r1, r0)):
+            for rate_id, r in zip(f.rates, (r1, r0), strict=True):
                 rows.append({"id": rate_id, "estimate": r, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
                              "n": 100, "method": "proportion (%), 95% Wilson score CI"})
     return pd.DataFrame(rows)
@@ -129,7 +129,7 @@ def test_the_three_verdicts_in_the_findings_table_and_their_words(published):
     assert pd.isna(pcr["site_inside_prediction_interval"]) and pcr["note"].startswith("criteria 2-5 not applicable")
     # findings this run did not compute are "not estimable", never silently judged
     assert f.loc["nact_or_necrosis_multi", "note"].startswith("not estimable:")
-    sentences = dict(zip(FINDING_IDS, findings_sentences(f.reset_index())))
+    sentences = dict(zip(FINDING_IDS, findings_sentences(f.reset_index()), strict=True))
     assert "does not replicate" in sentences["bone_or_calc_multi"]
     assert "opposite direction" in sentences["nact_or_calc_multi"]
     assert "compatible with both the published effect and no effect" in sentences["bone_or_calc_uni"]

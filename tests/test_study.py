@@ -20,10 +20,10 @@ def test_every_published_id_of_the_specification_is_in_the_abstract(published):
 
 
 def test_model_terms_start_with_the_exposure_and_the_claims_name_model_terms():
-    for outcome, terms in study.MODELS.values():
+    for _outcome, terms in study.MODELS.values():
         assert terms[0] == study.EXPOSURE and len(set(terms)) == len(terms)
     assert set(study.NOT_SIGNIFICANT.values()) <= set(study.NACT_TERMS)
-    for outcome, terms, _ in study.FLOW.values():
+    for _outcome, terms, _ in study.FLOW.values():
         assert terms[0] == study.EXPOSURE
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,11 +201,11 @@ def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed
         est.append(be[ok])
         done += r
     power = rejections / reps
-    est = np.concatenate(est)
+    pooled = np.concatenate(est)
     return PowerSimulation(reps=reps, rejections=rejections, power=power,
                            mc_se=float(np.sqrt(power * (1 - power) / reps)), nonconverged=nonconverged,
                            exposure_not_estimable=unusable,
-                           mean_log_or=round(float(est.mean()), 4) if len(est) else np.nan)  # 4 decimals: BLAS-order proof
+                           mean_log_or=round(float(pooled.mean()), 4) if len(pooled) else np.nan)  # 4 decimals: BLAS-order proof
 
 
 def power_point(task: dict) -> dict:
@@ -249,7 +250,7 @@ def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model
                             reps=int(reps), model=model, seed=int(seed), inputs=simulation_inputs())
     from microcalc.core.parallel import parallel_map
 
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for label, value in ors.items():
         for n in sizes:
             tasks.append({"cohort": cohort, "model": model, "or_label": label, "or": float(value), "n": int(n),
@@ -360,7 +361,7 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.2))
-    for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False)):
+    for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False), strict=False):
         g = g.sort_values("n")
         ax.errorbar(g["n"], g["power"], yerr=1.96 * g["mc_se"], color=colour, marker="o", markersize=3,
                     capsize=2, linewidth=1.2, label=f"OR {value:g} ({name})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -164,7 +165,7 @@ def _size_range(spec, n_max: int | None, what: str) -> np.ndarray:
             raise ValueError(f"give {what}, a total, or n_max to bound the search")
         lo, hi = 1, int(n_max)
     elif np.isscalar(spec):
-        lo = hi = int(spec)
+        lo = hi = int(cast(SupportsInt, spec))  # np.isscalar narrows to numpy's whole scalar union
     else:
         lo, hi = (int(x) for x in spec)
     if lo < 1 or hi < lo:
@@ -311,9 +312,9 @@ def _p_filter(df: pd.DataFrame, p_value: Reported, p_tests: Sequence[str]) -> np
         raise ValueError(f"none of the tests {list(p_tests)} applies to these tables")
     hits = np.column_stack([p_value.matches(df[c].to_numpy()) for c in cols])
     df["p_reproduced_by"] = [
-        " ".join(c[2:] for c, h in zip(cols, row) if h) for row in hits
+        " ".join(c[2:] for c, h in zip(cols, row, strict=True) if h) for row in hits
     ]
-    return hits.any(axis=1)
+    return np.asarray(hits.any(axis=1))
 
 
 

@@ -160,10 +160,10 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
         name = index or frame.index.name or ""
         frame = frame.reset_index(names=name if name else "_index_").rename(columns={"_index_": ""})
     frame = frame.drop(columns=[c for c in drop if c in frame.columns])
-    percent = set(percent) | {c for c in frame.columns if "%" in str(c) or str(c).startswith("pct")}
+    percent_columns = set(percent) | {c for c in frame.columns if "%" in str(c) or str(c).startswith("pct")}
     out = {}
     for column in frame.columns:
-        kind = ("p" if _is_p(column) else "percent" if column in percent else "count" if column in counts else "")
+        kind = ("p" if _is_p(column) else "percent" if column in percent_columns else "count" if column in counts else "")
         values = frame[column]
         yes_no = isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool
         if yes_no:

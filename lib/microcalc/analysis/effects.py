@@ -87,6 +87,7 @@ def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool
         raise ValueError(f"need a positive finite OR inside its CI, got {values}")
     ev = evalue(odds_ratio, ci_low, ci_high, rare=rare)
     e_est, e_ci = ev.evalue_estimate, ev.evalue_ci
+    assert e_ci is not None, "evalue gives the CI's E-value when a CI is given"
     conversion = "" if rare else " (the outcome is common, so the OR was turned into a risk ratio by its square root)"
     head = (f"E-value {e_est:.2f} for the estimate: an unmeasured confounder associated with both {exposure} and "
             f"{outcome} by a risk ratio of {e_est:.2f} each, beyond the measured covariates, could explain the "

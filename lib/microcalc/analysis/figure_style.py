@@ -179,7 +179,7 @@ def forest_rows(tidy: pd.DataFrame, data: pd.DataFrame | None = None) -> pd.Data
             return None
         return str(data[variable].cat.categories[0])
 
-    return tidy.assign(label=[term_label(v, lev, reference(v)) for v, lev in zip(tidy["variable"], tidy["level"])])
+    return tidy.assign(label=[term_label(v, lev, reference(v)) for v, lev in zip(tidy["variable"], tidy["level"], strict=True)])
 
 
 # ----------------------------------------------------------------------------- fixed by the abstract, or chosen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -52,7 +52,7 @@ def _or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
     from matplotlib.transforms import blended_transform_factory
 
     t = blended_transform_factory(ax.transAxes, ax.transData)
-    for yi, text in zip(y, texts):
+    for yi, text in zip(y, texts, strict=True):
         ax.text(1.03, yi, text, ha="left", va="center", transform=t, fontsize=10)
     ax.text(1.03, 1.01, header, ha="left", va="bottom", transform=ax.transAxes, fontsize=10, fontweight="bold")
 
@@ -96,7 +96,7 @@ def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None, outcome: 
                         color=colour, ecolor=colour, markersize=6, capsize=2, linewidth=1.2)
     _or_column(ax, y, [_or_ci(*v) for v in values])
     ax.set_yticks(y, [clinical_text(label) for label in tidy["label"]])
-    for tick, hi in zip(ax.get_yticklabels(), highlight):
+    for tick, hi in zip(ax.get_yticklabels(), highlight, strict=True):
         tick.set_color(MICROCALCIFICATION if hi else "#222222")
     ax.set_ylim(-0.8, len(tidy) - 0.2)
     ax.set_xscale("log")
@@ -143,7 +143,7 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=No
         pooled_label = "pooled, DerSimonian-Laird"
     _or_column(ax, list(y) + [0], [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]
                + [_or_ci(mid, lo, hi)])
-    labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"])]
+    labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"], strict=True)]
     ax.set_yticks(list(y) + [0], labels + [pooled_label])
     ax.set_xscale("log")
     low, high = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
@@ -170,7 +170,7 @@ def plot_or_comparison(comparison: pd.DataFrame, ax=None):
         _, ax = plt.subplots(figsize=(7.5, 0.8 * len(labels) + 1.2))
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
     for offset, (source, colour, marker) in zip((0.15, -0.15), (("published", OTHER_COLOURS[0], "D"),
-                                                                ("reproduced", NEUTRAL, "s"))):
+                                                                ("reproduced", NEUTRAL, "s")), strict=True):
         sub = comparison[comparison["source"] == source]
         y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offset
         ax.errorbar(sub["or"], y, xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]], fmt=marker,
@@ -203,7 +203,7 @@ def published_vs_reproduced(comparison: pd.DataFrame, published: pd.DataFrame) -
     for ident, group in comparison.groupby("id", sort=False):
         outcome, _, exposure = str(published.loc[ident, "measure"]).removeprefix("OR of ").partition(", ")
         exposure = exposure.replace("MRI tumour necrosis", "necrosis on MRI")
-        row = {"outcome": outcome, "measure": f"{exposure[:1].upper()}{exposure[1:]}, {published.loc[ident, 'analysis']}"}
+        row: dict[str, Any] = {"outcome": outcome, "measure": f"{exposure[:1].upper()}{exposure[1:]}, {published.loc[ident, 'analysis']}"}
         for source in ("published", "reproduced"):
             got = group[group["source"] == source]
             for col, key in (("or", source), ("ci_low", f"{source}_ci_low"), ("ci_high", f"{source}_ci_high")):
@@ -236,7 +236,7 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
     finite = finite[np.isfinite(finite)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.5, 2.0)
     styles = (("published", "published", OTHER_COLOURS[0], "D", 0.17), ("reproduced", "this run", NEUTRAL, "s", -0.17))
-    for ax, outcome in zip(axes, outcomes):
+    for ax, outcome in zip(axes, outcomes, strict=True):
         rows = tidy[tidy["outcome"] == outcome].reset_index(drop=True)
         y = np.arange(len(rows))[::-1].astype(float)
         ax.axvline(1 if log_scale else 0, color="#888888", linewidth=0.8, linestyle="--")
@@ -252,12 +252,12 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
                         markersize=6, label=f"{label} (95% CI)")
             texts.append((y + offset, [f"{label} " + (_or_ci(e, a, b, 3) if np.isfinite([a, b]).all()
                                                        else (f"{e:.3f}" if np.isfinite(e) else "not reproduced"))
-                                       for e, a, b in zip(est, low, high)]))
+                                       for e, a, b in zip(est, low, high, strict=True)]))
         from matplotlib.transforms import blended_transform_factory
 
         t = blended_transform_factory(ax.transAxes, ax.transData)
         for ys, labels in texts:
-            for yi, text in zip(ys, labels):
+            for yi, text in zip(ys, labels, strict=True):
                 ax.text(1.03, yi, text, ha="left", va="center", transform=t, fontsize=9.5)
         ax.set_yticks(y, rows["measure"])
         ax.set_ylim(-0.6, len(rows) - 0.4)

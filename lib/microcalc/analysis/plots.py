@@ -216,7 +216,7 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=_GROUPS, ax=None,
     ax.errorbar(x, rates["rate_pct"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
     top = float(rates["ci_high_pct"].max()) if rates["ci_high_pct"].notna().any() else 0.0
     mark = CHOSEN_MARK if chosen_note is not None else ""
-    for xi, (_, r) in zip(x, rates.iterrows()):
+    for xi, (_, r) in zip(x, rates.iterrows(), strict=True):
         text = (f"{r['rate_pct']:.1f}%{mark if hatched else ''}\n{r['events']}/{r['n']}{mark}" if r["n"]
                 else "no patients:\nnot estimable")
         ax.text(xi, (r["ci_high_pct"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=10)
@@ -261,7 +261,7 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None,
                         bbox={"boxstyle": "round,pad=0.1", "facecolor": colour, "edgecolor": "none"} if marked else None)
         left += shares[cat]
     ax.set_yticks(range(len(counts)), [f"{g}\n(n = {int(n)})" for g, n in counts.sum(axis=1).items()])
-    for tick, g in zip(ax.get_yticklabels(), counts.index):
+    for tick, g in zip(ax.get_yticklabels(), counts.index, strict=True):
         tick.set_color(MICROCALCIFICATION if str(g) == GROUP_LABELS[True] else "#222222")
     ax.invert_yaxis()
     ax.set_xlim(0, 100)

@@ -77,7 +77,7 @@ def pool_random_effects(log_or, var) -> RandomEffectsPooled:
     k = len(y)
     if k < 2:
         nan = float("nan")
-        return RandomEffectsPooled(k, *[nan] * 11,
+        return RandomEffectsPooled(k, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
                                    note=f"not estimable: pooling needs at least 2 centres with an estimable odds "
                                         f"ratio, got {k}")
     w = 1 / v

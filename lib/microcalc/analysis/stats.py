@@ -167,7 +167,7 @@ def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[st
         for _, t in compare_groups(tab.to_numpy()).iterrows():
             rows.append({"comparison": basis, "test": t["test"], "p": t["p"],
                          "named_by_paper": t["test"] in named,
-                         "reproduces_published_p": t["test"] in reproduced.get(key, []),
+                         "reproduces_published_p": t["test"] in reproduced.get(key, []) if key is not None else [],
                          "method": t["method"]})
     return pd.DataFrame(rows)
 

@@ -90,7 +90,6 @@ def table_one(df: pd.DataFrame, group: str, columns: Sequence[str], nonnormal: S
 
 def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, continuous: list[str]) -> pd.DataFrame:
     """Table 1 with the continuous summaries (and SMDs) of groups under the threshold suppressed."""
-    top = table.columns[0][0]
     summaries = [c for c in table.columns if c[1] == "Overall" or (data[group] == c[1]).any()]
     smd = [c for c in table.columns if str(c[1]).startswith("SMD")]
     rows = [r for r in table.index if any(str(r[0]).startswith(f"{c}, ") for c in continuous)]
@@ -102,7 +101,7 @@ def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, co
         values = data[next(c for c in continuous if str(r[0]).startswith(f"{c}, "))]
         counts = [int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
                   for c in summaries]
-        groups = [n for n, c in zip(counts, summaries) if c[1] != "Overall"]
+        groups = [n for n, c in zip(counts, summaries, strict=True) if c[1] != "Overall"]
         sizes.append(counts + [min(groups, default=0)] * len(smd))
     sizes = pd.DataFrame(sizes, index=block.index, columns=block.columns)
     out = table.copy()

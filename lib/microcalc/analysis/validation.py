@@ -224,7 +224,8 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
     given = None if samples is None else iter(np.asarray(samples))
     limit = len(samples) if samples is not None else (max_draws or 20 * n_boot)
     want = len(samples) if samples is not None else n_boot
-    optimism, drawn = [], 0
+    optimism: list[np.ndarray] = []
+    drawn = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         while len(optimism) < want and drawn < limit:

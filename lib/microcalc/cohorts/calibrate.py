@@ -286,7 +286,7 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
         raise RuntimeError("no NACT cell split and seed met the targets; widen the search")
 
     target = _published_or(published, "bone_or_calc_multi")
-    best = None
+    best: tuple[float, float, float] | None = None
     for shift in np.round(np.arange(0.0, 1.21, 0.1), 2):
         for effect in np.round(np.arange(0.1, 1.51, 0.1), 2):
             cal = {"bone": {"seed": base_seed, "calcification_stage_shift": float(shift),
@@ -296,6 +296,7 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
             dist = abs(np.log(est["or"]) - target["log_or"]) + abs(se - target["se"])
             if best is None or dist < best[0]:
                 best = (dist, float(shift), float(effect))
+    assert best is not None, "the grid of shifts and effects above is not empty"
     bone_cal = None
     for seed in range(base_seed, base_seed + max_seeds):
         cal = {"bone": {"seed": seed, "calcification_stage_shift": best[1], "stage_effect": best[2],

@@ -118,14 +118,14 @@ def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os
 
 def _write_all(targets: dict[Path, pd.DataFrame]) -> None:
     """Write every frame to a temporary file first, then rename them all into place."""
-    temps = {}
+    temps: dict[Path, Path] = {}
     try:
         for path, frame in targets.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             os.close(fd)
-            temps[path] = Path(tmp)
-            frame.reset_index(drop=True).to_parquet(tmp, index=False)
+            temps[path] = Path(name)
+            frame.reset_index(drop=True).to_parquet(name, index=False)
         for path, tmp in temps.items():
             os.replace(tmp, path)
     finally:

@@ -89,7 +89,7 @@ def _draw(rng: np.random.Generator, probs: np.ndarray, labels: Sequence[str]) ->
     """One draw per row of ``probs`` (n, k): vectorised inverse-CDF sampling."""
     probs = np.atleast_2d(probs)
     cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
-    u = rng.random(cum.shape[0])[:, None]
+    u = rng.random((cum.shape[0], 1))  # one uniform per row, as a column
     idx = np.minimum((u > cum).sum(axis=1), len(labels) - 1)
     return np.asarray(labels, dtype=object)[idx]
 

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.calibrate:
         write_calibration(calibrate())
         print(f"wrote {CALIBRATION_FILE}")
-    for cohort, path in write_cohorts().items():
+    for path in write_cohorts().values():
         print(f"wrote {path.relative_to(project_path('.'))}  sha256 {sha256(path)}")
     return 0
 

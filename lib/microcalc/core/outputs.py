@@ -49,7 +49,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     out = frame.copy()
     for i in hit:
-        out.isetitem(i, out.iloc[:, i].map(_neutral))  # type: ignore[arg-type]  # pandas-stubs: a Series is allowed
+        out.isetitem(i, out.iloc[:, i].map(_neutral))
     if names_hit:
         out.columns = [_neutral(c) for c in out.columns]
     if index_hit and multi:

@@ -128,7 +128,7 @@ class PaperReconstruction:
         rows = []
         for it in self.items.values():
             r = it.reconstruction
-            for ident, size_cols in zip(it.inputs[:2], _size_columns(r, it.categories)):
+            for ident, size_cols in zip(it.inputs[:2], _size_columns(r, it.categories), strict=True):
                 if pub.loc[ident, "kind"] != "percent" or not r.n_solutions:
                     continue
                 sizes = np.unique(r.tables[size_cols].sum(axis=1).to_numpy())
@@ -218,7 +218,10 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
         project's file when omitted.
     """
     pub = load_published() if published is None else published
-    v = lambda ident, f="value": pub.loc[ident, f]
+
+    def v(ident, f="value"):
+        return pub.loc[ident, f]
+
     items: dict[str, Item] = {}
 
     def add(name, title, recon, categories, inputs, p_ids):

@@ -197,7 +197,7 @@ def verdicts(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     for ident, grp in table.groupby("id", sort=False):
         hits = grp[grp["reproduces"]]
         by = sorted({"Wald P from the CI" if t == OR_CI_BASIS else test
-                     for t, test in zip(hits["table"], hits["test"])})
+                     for t, test in zip(hits["table"], hits["test"], strict=True)})
         named_hit = bool((hits["named_by_paper"] | (hits["table"] == OR_CI_BASIS)).any())
         test_named = published.loc[ident, "test_named"] or "not stated"
         if not by:

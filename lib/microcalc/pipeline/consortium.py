@@ -111,9 +111,9 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
     ax.errorbar(est["or"], y_sites, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
                 ecolor=OKABE_ITO[0], capsize=2, linewidth=1)
     ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
-    labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(est["centre"], est["n"])]
+    labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(est["centre"], est["n"], strict=True)]
     y_pooled = np.arange(len(pooled))[::-1] + 0.5
-    for yy, (_, r) in zip(y_pooled, pooled.iterrows()):
+    for yy, (_, r) in zip(y_pooled, pooled.iterrows(), strict=True):
         colour = OKABE_ITO[3] if r["label"].startswith("REML") else OKABE_ITO[2]
         if np.isfinite(r.get("pi_low", np.nan)):
             ax.plot([r["pi_low"], r["pi_high"]], [yy, yy], color=colour, linewidth=1, zorder=2)
@@ -168,12 +168,12 @@ def site_table(finding: PooledFinding) -> pd.DataFrame:
     """The sites of a finding as shown: patients and events of the model, OR (95% CI), and the 2x2 counts."""
     s = finding.sites
     out = pd.DataFrame({
-        "site": s["centre"], "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"])],
-        "OR (95% CI)": [f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"])],
+        "site": s["centre"], "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"], strict=True)],
+        "OR (95% CI)": [f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"], strict=True)],
         "log OR": s["log_or"].round(4), "SE": s["se"].round(4),
         "events / n with microcalcification": [f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_exposed"],
-                                                                                  s["n_exposed"])],
-        "events / n without": [f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_reference"], s["n_reference"])],
+                                                                                  s["n_exposed"], strict=True)],
+        "events / n without": [f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_reference"], s["n_reference"], strict=True)],
         "note": s["note"]})
     return out.set_index("site")
 

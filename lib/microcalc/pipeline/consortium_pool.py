@@ -5,6 +5,7 @@ DerSimonian-Laird, leave one site out, Mantel-Haenszel (part of :mod:`microcalc.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def site_estimates(bundles: list[Bundle], cohort: str, model: str = "multivariab
     for b in bundles:
         t = b.terms
         hit = t[(t["cohort"] == cohort) & (t["model"] == model) & (t["term"] == term)]
-        row = {"centre": b.site}
+        row: dict[str, Any] = {"centre": b.site}
         if len(hit):
             h = hit.iloc[0]
             row.update(log_or=float(h["log_or"]), se=float(h["se"]), n=int(h["n"]), events=int(h["events"]),
@@ -144,7 +145,7 @@ def mantel_haenszel_table(bundles: list[Bundle]) -> pd.DataFrame:
     Each site is a stratum (R ``mantelhaen.test`` on the 2x2xK table; Robins-Breslow-Greenland CI).
     """
     rows = []
-    for cohort, (outcome, _, label) in FINDINGS.items():
+    for cohort, (outcome, _, _label) in FINDINGS.items():
         first = bundles[0].counts
         variables = first[(first["cohort"] == cohort) & (first["column_variable"] == outcome)
                           & first["row_level"].isin(["yes", "no"])]["row_variable"].unique()

@@ -280,7 +280,7 @@ def build_report(notebooks_dir: str | Path = "notebooks", output_dir: str | Path
             "[glossary](glossary.html).")
     run = f"**Run:** {html.escape(label)}" if label else ""
     items = "\n".join(f"{k}. [{title_}]({href}): {_title_and_question(nb)[1]}"
-                      for k, ((href, title_), (_, nb)) in enumerate(zip(pages[1:], parsed), start=1))
+                      for k, ((href, title_), (_, nb)) in enumerate(zip(pages[1:], parsed, strict=False), start=1))
     check = "The reproduction check, finding by finding" if synthetic else "The paper's findings on this site's data"
     index_nb = _markdown_notebook(
         f"{title}\n\n{cite}\n\n{run}",

@@ -67,7 +67,7 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         measures = {}
         findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
         if findings_csv is not None:
-            measures = dict(zip(findings_csv["id"], findings_csv["measure"]))
+            measures = dict(zip(findings_csv["id"], findings_csv["measure"], strict=True))
         table = read_consistency(rec / "01_consistency.csv")
         verdicts = p_verdicts(table, load_published())
         for _, row in verdicts[verdicts["verdict"] == VERDICTS[1]].iterrows():
@@ -117,7 +117,7 @@ def _finding_labels(findings) -> dict[str, str]:
     """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
     model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
     return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
-            for i, m in zip(findings["id"], findings["measure"])}
+            for i, m in zip(findings["id"], findings["measure"], strict=True)}
 
 
 def _key_results(output_dir: Path, synthetic: bool) -> str:

@@ -58,6 +58,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -99,7 +100,7 @@ class _StagingEnvironment(contextlib.AbstractContextManager):
 
     def __init__(self, final: Path, staging: Path):
         self.values = {RUN_DIR_ENV: str(final), STAGING_DIR_ENV: str(staging)}
-        self.saved = {}
+        self.saved: dict[str, str | None] = {}
 
     def __enter__(self):
         self.saved = {k: os.environ.get(k) for k in self.values}
@@ -167,7 +168,7 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
         _recover(root, name)
         staging = root / f".{name}.staging"
         redaction = machine_paths({str(root): "<runs>"} if output_dir.startswith("/") else None)
-        record = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
+        record: dict[str, Any] = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
                   "data_dir": data_rel,
                   "inputs": {p.name: sha256(p) for p in _data_files(project_path(data_rel))},
                   "parameters": params, "versions": _versions(), "notebooks": []}
@@ -301,7 +302,7 @@ def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print,
     return table
 
 
-_TERMINATED = []
+_TERMINATED: list[int] = []
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subprocess

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -21,7 +22,7 @@ class _SitesLoader(yaml.SafeLoader):
 
     def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
-            seen = {}
+            seen: dict[object, int] = {}
             for key_node, _ in node.value:
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key in seen:
@@ -36,7 +37,7 @@ def _line(node_or_mark) -> int:
     return mark.line + 1
 
 
-def load_sites(sites_file: str | Path) -> list[dict]:
+def load_sites(sites_file: str | os.PathLike) -> list[dict]:
     """The sites of a YAML file, every value read as text ("007" stays "007", "no" stays "no").
 
     Read with PyYAML's safe loader (no Python objects are built). Malformed
@@ -69,13 +70,14 @@ def load_sites(sites_file: str | Path) -> list[dict]:
     if not isinstance(spec, dict) or not isinstance(spec.get("sites"), list) or not spec["sites"]:
         raise RunError(f"{shown}, line {_line(root)}: {usage}")
     sites_node = next(v for k, v in root.value if k.value == "sites")
-    problems, names = [], {}
-    for entry, node in zip(spec["sites"], sites_node.value):
+    problems: list[str] = []
+    names: dict[str, int] = {}
+    for entry, node in zip(spec["sites"], sites_node.value, strict=True):
         line = _line(node)
         if not isinstance(entry, dict):
             problems.append(f"{shown}, line {line}: each site is an entry with 'name' and 'data_dir'")
             continue
-        for (key_node, value_node), (key, value) in zip(node.value, entry.items()):
+        for (key_node, value_node), (key, value) in zip(node.value, entry.items(), strict=False):
             if not isinstance(key, str) or not isinstance(value, str):
                 problems.append(f"{shown}, line {_line(value_node)}: the value of {str(key_node.value)!r} "
                                 "must be text (a name or a folder), not a list, mapping or typed value")

@@ -197,14 +197,16 @@ def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAUL
     _clear_outputs(tree)
     (out / "requirements.txt").write_text(reqs.file_text(), encoding="utf-8")
     print("building the throwaway environment in runs/upgrade/venv ...", flush=True)
-    py, env, failure = _build_environment(python or getattr(sys, "_base_executable", sys.executable), out, tree,
+    base = python or str(getattr(sys, "_base_executable", sys.executable))
+    py, env, failure = _build_environment(base, out, tree,
                                           reqs.hashed, root, log)
     lap("environment")
-    report = dict(source=reqs.source, rtol=rtol, tests_run=tests if run_tests else "not run", timings=timings)
+    tests_run = tests if run_tests else "not run"
     if failure:
         text = f"environment could not be built ({failure})"
         write_report(out, changed=[], findings=[Finding("install", "-", failure.split(":")[0], failure)], tests=[],
-                     nbval_failed=None, moved=[], bytes_changed=[], verdict_text=text, **report)
+                     nbval_failed=None, moved=[], bytes_changed=[], verdict_text=text, source=reqs.source, rtol=rtol,
+                     tests_run=tests_run, timings=timings)
         print(text, file=sys.stderr)
         return text, 2
 
@@ -241,7 +243,8 @@ def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAUL
     text = verdict(moved, incomplete)
     timings["total"] = time.perf_counter() - t0
     md = write_report(out, changed=changed, findings=findings, tests=tests_failed, nbval_failed=nbval_failed,
-                      moved=moved, bytes_changed=bytes_changed, verdict_text=text, **report)
+                      moved=moved, bytes_changed=bytes_changed, verdict_text=text, source=reqs.source, rtol=rtol,
+                      tests_run=tests_run, timings=timings)
     print("\n" + md)
     print("report: runs/upgrade/report.md and runs/upgrade/report.csv")
     ok = not moved and not findings and not tests_failed and not nbval_failed

@@ -81,12 +81,12 @@ def _read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def _labels(header: list[str], rows: list[list[str]]):
+def _labels(header: list[str], rows: list[list[str]]) -> tuple[list[tuple[str, str]], list[str]]:
     """(id, quantity) of every row, and a name for every column."""
     columns = list(header)
     if len(set(header)) < len(header) and rows:  # a two-line header (tableone): add the second line
-        columns = [f"{h} / {s}" if header.count(h) > 1 else h for h, s in zip(header, rows[0] + [""] * len(header))]
-    labels = []
+        columns = [f"{h} / {s}" if header.count(h) > 1 else h for h, s in zip(header, rows[0] + [""] * len(header), strict=False)]
+    labels: list[tuple[str, str]] = []
     if "id" in header:
         i = header.index("id")
         q = header.index("quantity") if "quantity" in header else None
@@ -119,7 +119,7 @@ def compare_csv(before: Path, after: Path, rtol: float = DEFAULT_RTOL, name: str
                                  f"{len(b) - 1} rows x {len(b[0]) if b else 0} columns", None))
         return moved
     labels, columns = _labels(a[0], a[1:])
-    for r, (row_a, row_b) in enumerate(zip(a[1:], b[1:]), start=1):
+    for r, (row_a, row_b) in enumerate(zip(a[1:], b[1:], strict=True), start=1):
         for c in range(max(len(row_a), len(row_b))):
             x = row_a[c] if c < len(row_a) else ""
             y = row_b[c] if c < len(row_b) else ""
@@ -130,7 +130,7 @@ def compare_csv(before: Path, after: Path, rtol: float = DEFAULT_RTOL, name: str
             if sx != sy or len(nx) != len(ny):
                 moved.append(NumberMoved(name, r, *labels[r - 1], column, x, y, None))
                 continue
-            for vx, vy in zip(nx, ny):
+            for vx, vy in zip(nx, ny, strict=True):
                 change = _relative(vx, vy)
                 if change > rtol:
                     moved.append(NumberMoved(name, r, *labels[r - 1], column,

@@ -122,9 +122,9 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
         text = None
         pins = {k: [v] for k, v in direct.items()}
         source = "pyproject.toml pins"
-    baseline = {}  # the pinned version of each package whose marker applies to this Python (3.11)
+    baseline: dict[str, str] = {}  # the pinned version of each package whose marker applies to this Python (3.11)
     for k, v in pins.items():
-        here = {_pin_version(x) for x in v if _applies(x)} - {None}
+        here = {p for p in (_pin_version(x) for x in v if _applies(x)) if p is not None}
         if len(here) == 1:
             baseline[k] = here.pop()
     if latest:
@@ -141,4 +141,4 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
     hashed = text is not None and not packages and not latest
     lines = [line for v in wanted.values() for line in v]
     return Requirements(lines=lines, source=source, hashed=hashed, baseline=baseline,
-                        lock_text=text if hashed else "")
+                        lock_text=text if hashed and text is not None else "")

@@ -38,6 +38,7 @@ def collect_imports(paths, own: str = "microcalc") -> dict[tuple[str, str | None
     for path in paths:
         path = Path(path)
         for node in ast.walk(ast.parse(_code_of(path))):
+            pairs: list[tuple[str, str | None]]
             if isinstance(node, ast.Import):
                 pairs = [(a.name, None) for a in node.names]
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -153,7 +154,8 @@ def probe_imports(python: Path, imports: dict, cwd: Path | None = None, env: dic
     run = subprocess.run([str(python), "-c", _PROBE], input=json.dumps(wanted), capture_output=True, text=True,
                          cwd=cwd, env=env if env is not None else _env_of(python))
     if run.returncode != 0:
-        raise RuntimeError(f"the import probe did not run: {_first_line(run.stderr.strip().splitlines()[-1:])}")
+        last = (run.stderr.strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"the import probe did not run: {_first_line(last)}")
     result = json.loads(run.stdout.strip().splitlines()[-1])
     dists, versions = result["dists"], result["versions"]
     findings = []

@@ -21,7 +21,7 @@ from scipy.stats import norm
 from microcalc.abstract.published import format_p, parse_reported
 from microcalc.analysis.results import with_estimators
 from microcalc.replicate.scorecard import as_bool, load_results
-from microcalc.study import CONFIDENCE_LEVEL, FINDINGS, SIGNIFICANCE_LEVEL, Finding
+from microcalc.study import CONFIDENCE_LEVEL, FINDING_IDS, FINDINGS, SIGNIFICANCE_LEVEL, Finding
 
 __all__ = [
     "FINDINGS_COLUMNS",
@@ -175,16 +175,20 @@ def _finding_row(finding: Finding, pub: pd.DataFrame, results: pd.DataFrame) -> 
             row["note"] = "not estimable: the site's OR or its CI is not finite (separation or no events?)"
             return row
         row.update(asdict(criteria(row["published_estimate"], row["published_ci_low"], row["published_ci_high"],
-                                   *values, site["p"], row["published_significant"])))
+                                   values[0], values[1], values[2], site["p"], row["published_significant"])))
         return row
+    if len(finding.rates) != 2:
+        raise ValueError(f"finding {finding.id}: a comparison names the published ids of its two rates, "
+                         f"got {finding.rates}")
     rates = [parse_reported(pub.loc[r, "value"]).value for r in finding.rates]
     row.update(published=f"{pub.loc[finding.rates[0], 'value']} vs {pub.loc[finding.rates[1], 'value']}, {p['p']}",
                published_rate_difference=rates[0] - rates[1], note=_NOT_APPLICABLE)
     site_rates = [_site_row(results, r, "wilson_proportion") for r in finding.rates]
-    if site is None or any(r is None for r in site_rates):
+    found_rates = [r for r in site_rates if r is not None]
+    if site is None or len(found_rates) < len(site_rates):
         row["note"] = f"not estimable: this run has no {finding.estimator} result or no rates for {finding.id}"
         return row
-    diff = float(site_rates[0]["estimate"] - site_rates[1]["estimate"])
+    diff = float(found_rates[0]["estimate"] - found_rates[1]["estimate"])
     same = bool(np.sign(diff) == np.sign(row["published_rate_difference"]) != 0)
     significant = bool(site["p"] < SIGNIFICANCE_LEVEL)
     row.update(site_p=site["p"], site_n=site["n"], site_method=site["method"], site_rate_difference=diff,
@@ -286,7 +290,7 @@ def findings_sentences(findings: pd.DataFrame) -> list[str]:
     return out
 
 
-def context_table(scorecard: pd.DataFrame, finding_ids=tuple(f.id for f in FINDINGS)) -> pd.DataFrame:
+def context_table(scorecard: pd.DataFrame, finding_ids=FINDING_IDS) -> pd.DataFrame:
     """Everything the abstract reports that is not a finding (sizes, rates, shares, claims), published beside
     this run's value; context, so without any verdict."""
     rows = scorecard[~scorecard["id"].isin(finding_ids)]
@@ -342,7 +346,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
             left=ors["prediction_interval_low"].astype(float), height=0.7, color="#dddddd",
             label="95% prediction interval for a replication")
     for offset, (prefix, label, colour, marker) in zip((0.15, -0.15), (
-            ("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s"))):
+            ("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s")), strict=True):
         est = ors[f"{prefix}_estimate"].astype(float)
         ax.errorbar(est, y + offset, xerr=[est - ors[f"{prefix}_ci_low"].astype(float),
                                            ors[f"{prefix}_ci_high"].astype(float) - est],

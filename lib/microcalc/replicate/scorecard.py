@@ -212,7 +212,7 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                               "published inside reproduced CI": bool(r["ci_low"] <= reps[0].value <= r["ci_high"]),
                               "named by paper": "logistic_wald" in named_tests,
                               "P in another printed class": _other_class(pub["p"], r["p"])})
-                exact = all(rep.matches(x) for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"])))
+                exact = all(rep.matches(x) for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"]), strict=True))
                 row["matches at printed precision"] = bool(exact)
                 if not exact and pub["analysis"] == "multivariable" and _within_tolerance(reps, r):
                     row["agreement"] = "within calibration tolerance"
