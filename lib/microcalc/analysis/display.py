@@ -129,7 +129,7 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
         column is then headed "Group".
     event : what the outcome's event is, e.g. "non-pCR": "n (events)" becomes "n (non-pCR)",
         "events" becomes the event, "rate_pct" "<event> (%)".
-    percent : further columns shown with one decimal; columns whose name has "%" or starts with "pct" always are.
+    percent : further columns shown with one decimal; columns whose name has "%", starts with "pct" or ends with "_pct" always are.
     counts : float columns shown as whole numbers when they are.
     decimals : decimals of other floats. P columns ("p", "p_*", "P ...") use :func:`fmt_p`.
     drop : columns left out.
@@ -160,7 +160,7 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
         name = index or frame.index.name or ""
         frame = frame.reset_index(names=name if name else "_index_").rename(columns={"_index_": ""})
     frame = frame.drop(columns=[c for c in drop if c in frame.columns])
-    percent_columns = set(percent) | {c for c in frame.columns if "%" in str(c) or str(c).startswith("pct")}
+    percent_columns = set(percent) | {c for c in frame.columns if "%" in str(c) or str(c).startswith("pct") or str(c).endswith("_pct")}
     out = {}
     for column in frame.columns:
         kind = ("p" if _is_p(column) else "percent" if column in percent_columns else "count" if column in counts else "")

@@ -286,7 +286,7 @@ class _Worker:
         if "forkserver" in methods:
             ctx.set_forkserver_preload(["papermill", "nbformat", "nbclient"])
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(nb, child), daemon=False)
+        self.process = ctx.Process(target=_worker_main, args=(nb, child), daemon=False)  # type: ignore[attr-defined]  # typeshed's BaseContext lacks Process; both contexts have it
         self.process.start()
         child.close()
 
@@ -331,7 +331,12 @@ def run_parallel(notebooks: list[Path], timings: Path | None = None) -> int:
     """
     notebooks = [Path(nb) for nb in notebooks]
     deps = dependencies(notebooks)
-    procs, started, tries, released, done, failed = {}, {}, {}, set(), set(), set()
+    procs: dict[Path, _Worker] = {}
+    started: dict[Path, float] = {}
+    tries: dict[Path, int] = {}
+    released: set[Path] = set()
+    done: set[Path] = set()
+    failed: set[Path] = set()
 
     def launch(nb):
         tries[nb] = tries.get(nb, 0) + 1
