@@ -27,8 +27,8 @@ import nbformat
 import papermill as pm
 
 from microcalc.core.parallel import one_blas_thread
-from microcalc.pipeline.execute import run_notebook, run_parallel
 from microcalc.core.paths import project_path
+from microcalc.pipeline.execute import run_notebook, run_parallel
 
 
 def _floor(path: Path, tmp: Path) -> float:
@@ -40,14 +40,21 @@ def _floor(path: Path, tmp: Path) -> float:
     params = {"output_dir": str(tmp / "out")} if "output_dir" in declared else {}
     start = time.perf_counter()
     with one_blas_thread():
-        pm.execute_notebook(str(mini_path), str(tmp / f"floor_out_{path.name}"), parameters=params,
-                            kernel_name="python3", cwd=str(project_path("notebooks")), progress_bar=False)
+        pm.execute_notebook(
+            str(mini_path),
+            str(tmp / f"floor_out_{path.name}"),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(project_path("notebooks")),
+            progress_bar=False,
+        )
     return time.perf_counter() - start
 
 
 def _git_status() -> str:
-    return subprocess.run(["git", "status", "--porcelain"], cwd=project_path("."), capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project_path("."), capture_output=True, text=True
+    ).stdout
 
 
 def _load() -> str:
@@ -73,8 +80,10 @@ def main() -> None:
         start = time.perf_counter()
         status = run_parallel(notebooks, timings)
         full = time.perf_counter() - start
-        spans = {Path(p).stem: float(e) - float(s)
-                 for p, s, e in (line.split("\t") for line in timings.read_text().splitlines())}
+        spans = {
+            Path(p).stem: float(e) - float(s)
+            for p, s, e in (line.split("\t") for line in timings.read_text().splitlines())
+        }
     sequential = None
     if "--sequential" in sys.argv:  # the old runner, one notebook after another, for comparison
         start = time.perf_counter()
@@ -83,20 +92,29 @@ def main() -> None:
         sequential = time.perf_counter() - start
     print("notebooks against the floor (kernel start + parameters + imports, one after another):")
     for stem, t in floors.items():
-        print(f"  {stem:28s} floor {t:4.1f} s; in the parallel run, started to finished {spans.get(stem, float('nan')):5.1f} s")
-    print(f"  make all ({len(notebooks)} notebooks, causal diagram, HTML edition, receipt): {make_all:.1f} s "
-          f"(exit {made.returncode}), floor {floor:.1f} s, ratio {make_all / floor:.2f} (goal <= 1.0); "
-          f"git {'unchanged' if clean_all else 'CHANGED'}")
-    print(f"  the notebooks alone (make notebooks): {full:.1f} s (exit {status}), ratio {full / floor:.2f}; "
-          f"git {'unchanged' if _git_status() == before else 'CHANGED'}")
+        print(
+            f"  {stem:28s} floor {t:4.1f} s; in the parallel run, started to finished "
+            f"{spans.get(stem, float('nan')):5.1f} s"
+        )
+    print(
+        f"  make all ({len(notebooks)} notebooks, causal diagram, HTML edition, receipt): {make_all:.1f} s "
+        f"(exit {made.returncode}), floor {floor:.1f} s, ratio {make_all / floor:.2f} (goal <= 1.0); "
+        f"git {'unchanged' if clean_all else 'CHANGED'}"
+    )
+    print(
+        f"  the notebooks alone (make notebooks): {full:.1f} s (exit {status}), ratio {full / floor:.2f}; "
+        f"git {'unchanged' if _git_status() == before else 'CHANGED'}"
+    )
     if sequential is not None:
         print(f"  one after another (the previous make notebooks): {sequential:.1f} s, ratio {sequential / floor:.2f}")
     print(f"load average after: {_load()}")
     if "--skip-make-test" not in sys.argv:
         start = time.perf_counter()
         done = subprocess.run(["make", "test"], cwd=root, capture_output=True, text=True)
-        print(f"make test on a warm environment: {time.perf_counter() - start:.0f} s "
-              f"(exit {done.returncode}; goal <= 120 s); load average after: {_load()}")
+        print(
+            f"make test on a warm environment: {time.perf_counter() - start:.0f} s "
+            f"(exit {done.returncode}; goal <= 120 s); load average after: {_load()}"
+        )
 
 
 if __name__ == "__main__":

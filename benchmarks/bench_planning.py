@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from microcalc.pipeline.execute import run_notebook
 from microcalc.core.paths import project_path
+from microcalc.pipeline.execute import run_notebook
 
 WORKERS = (1, 2)
 

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from microcalc.paper import reconstruct_paper
 from microcalc.abstract.published import format_fixed, format_p, format_percent, load_published
+from microcalc.paper import reconstruct_paper
 
 
 def once(published) -> float:
@@ -31,10 +31,14 @@ def printed(a, n1, b, n0, pct_decimals):
     from microcalc.abstract.pvalues import odds_ratio_wald
 
     w = odds_ratio_wald(np.array([[a, n1 - a], [b, n0 - b]]))
-    return dict(pct_exposed=format_percent(a / n1, pct_decimals),
-                pct_reference=format_percent(b / n0, pct_decimals),
-                odds_ratio=format_fixed(float(w["or"]), 3), ci_low=format_fixed(float(w["low"]), 3),
-                ci_high=format_fixed(float(w["high"]), 3), or_p=format_p(float(w["p"])))
+    return dict(
+        pct_exposed=format_percent(a / n1, pct_decimals),
+        pct_reference=format_percent(b / n0, pct_decimals),
+        odds_ratio=format_fixed(float(w["or"]), 3),
+        ci_low=format_fixed(float(w["low"]), 3),
+        ci_high=format_fixed(float(w["high"]), 3),
+        or_p=format_p(float(w["p"])),
+    )
 
 
 def registry_table(n_total):
@@ -56,16 +60,23 @@ def case(name, n_total):
             r = reconstruct_2x2(**printed(a, n1, b, n0, 1), n_total=n_total)
         elif name == "2x2, 1-decimal %, both group sizes, P":
             pcts = printed(a, n1, b, n0, 1)
-            r = reconstruct_2x2(pcts["pct_exposed"], pcts["pct_reference"], n_exposed=n1,
-                                n_reference=n0, p_value="P < 0.001")
+            r = reconstruct_2x2(
+                pcts["pct_exposed"], pcts["pct_reference"], n_exposed=n1, n_reference=n0, p_value="P < 0.001"
+            )
         elif name == "2x2, 1-decimal %, both group sizes, OR, CI, P":
             r = reconstruct_2x2(**printed(a, n1, b, n0, 1), n_exposed=n1, n_reference=n0)
         elif name == "2x2, 1-decimal %, total only":
             pcts = printed(a, n1, b, n0, 1)
             r = reconstruct_2x2(pcts["pct_exposed"], pcts["pct_reference"], n_total=n_total)
         elif name == "2x3, one category's shares, P":
-            r = reconstruct_2xk(format_percent(a / n1), format_percent(b / n0), n_exposed=n1,
-                                n_reference=n0, categories=3, p_value="P < 0.001")
+            r = reconstruct_2xk(
+                format_percent(a / n1),
+                format_percent(b / n0),
+                n_exposed=n1,
+                n_reference=n0,
+                categories=3,
+                p_value="P < 0.001",
+            )
         outcome = r.status
     except SearchTooLarge as err:
         outcome = f"refused: {str(err)[:60]}..."
@@ -74,10 +85,14 @@ def case(name, n_total):
     return seconds, peak, outcome
 
 
-CASES = ["2x2, 2-decimal %, OR, CI, P", "2x2, 1-decimal %, OR, CI, P",
-         "2x2, 1-decimal %, both group sizes, P", "2x2, 1-decimal %, both group sizes, OR, CI, P",
-         "2x2, 1-decimal %, total only",
-         "2x3, one category's shares, P"]
+CASES = [
+    "2x2, 2-decimal %, OR, CI, P",
+    "2x2, 1-decimal %, OR, CI, P",
+    "2x2, 1-decimal %, both group sizes, P",
+    "2x2, 1-decimal %, both group sizes, OR, CI, P",
+    "2x2, 1-decimal %, total only",
+    "2x3, one category's shares, P",
+]
 
 
 def main(repeats: int = 7) -> None:
@@ -86,8 +101,10 @@ def main(repeats: int = 7) -> None:
     runs = [once(published) for _ in range(repeats)]
     print("reconstruct_paper + every check (7 reconstructions, 10 P verdicts):")
     print(f"  first call in a fresh process: {first:.2f} s")
-    print(f"  median of {repeats} further calls: {statistics.median(runs):.2f} s "
-          f"(min {min(runs):.2f}, max {max(runs):.2f}); goal < 5 s")
+    print(
+        f"  median of {repeats} further calls: {statistics.median(runs):.2f} s "
+        f"(min {min(runs):.2f}, max {max(runs):.2f}); goal < 5 s"
+    )
     print("\nRegistry sizes (each case in a fresh process; goal <= 10 s and <= 2 GiB):")
     ctx = mp.get_context("spawn")
     for n_total in (10**4, 10**5, 10**6):

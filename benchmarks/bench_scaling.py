@@ -21,12 +21,12 @@ SIZES = (10**3, 10**4, 10**5, 10**6)
 def one_size(n: int, folder: Path) -> dict:
     """Write synthetic files of ``n`` bone patients, then time cleaning and the bone analyses."""
     from microcalc.analysis import meta, stats, tables
+    from microcalc.analysis.models import fit_logistic
     from microcalc.cohorts import synthesize
     from microcalc.cohorts.clean import clean_cohorts
     from microcalc.cohorts.contract import to_canonical_csv
-    from microcalc.analysis.models import fit_logistic
-    from microcalc.study import BONE_TERMS
     from microcalc.core.outputs import write_csv
+    from microcalc.study import BONE_TERMS
 
     write_csv(to_canonical_csv(synthesize.generate_bone(n=n), "bone_cohort"), folder / "bone_cohort.csv")
     write_csv(to_canonical_csv(synthesize.generate_nact(), "nact_cohort"), folder / "nact_cohort.csv")
@@ -56,15 +56,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(one_size(int(sys.argv[2]), Path(tmp))))
         return
-    print("cleaning + all bone-cohort analyses (rates, tests, uni/multivariable models, Firth, "
-          "type/extent, centres):")
+    print("cleaning + all bone-cohort analyses (rates, tests, uni/multivariable models, Firth, type/extent, centres):")
     rows = []
     for n in SIZES:
         out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
-        print(f"  {n:>9,} patients: cleaning {r['clean_s']:6.1f} s, analyses {r['analyse_s']:6.1f} s, "
-              f"total {r['total_s']:6.1f} s, peak memory {r['peak_gib']:.2f} GiB", flush=True)
+        print(
+            f"  {n:>9,} patients: cleaning {r['clean_s']:6.1f} s, analyses {r['analyse_s']:6.1f} s, "
+            f"total {r['total_s']:6.1f} s, peak memory {r['peak_gib']:.2f} GiB",
+            flush=True,
+        )
     a, b = rows[-2], rows[-1]
     exponent = math.log(b["total_s"] / a["total_s"]) / math.log(b["n"] / a["n"])
     print(f"  growth exponent 10^5 -> 10^6: {exponent:.2f} (1 = linear); goal: 10^6 in <= 60 s and <= 4 GiB")

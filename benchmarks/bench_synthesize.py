@@ -6,8 +6,8 @@ Run with ``make bench``; prints figures, asserts nothing.
 
 import time
 
-from microcalc.cohorts import synthesize
 from microcalc.abstract.published import load_published
+from microcalc.cohorts import synthesize
 
 
 def timed(fn, *args, **kwargs):

@@ -62,8 +62,8 @@ cat(sprintf("or_microcalcification %.10g\n", multi["microcalcificationTRUE", "or
 
 def _python(folder: Path) -> dict:
     from microcalc.analysis import stats
-    from microcalc.cohorts.clean import clean_cohorts
     from microcalc.analysis.models import fit_logistic
+    from microcalc.cohorts.clean import clean_cohorts
     from microcalc.study import BONE_TERMS
 
     t0 = time.perf_counter()
@@ -78,11 +78,18 @@ def _python(folder: Path) -> dict:
     multi = fit_logistic(bone, "bone_metastasis", list(BONE_TERMS)).table()
     t_multi = time.perf_counter() - t2
     t3 = time.perf_counter()
-    tests = stats.compare_groups(stats.crosstab(bone, "microcalcification", "bone_metastasis").to_numpy(),
-                                 ("pearson_chi2",))
+    tests = stats.compare_groups(
+        stats.crosstab(bone, "microcalcification", "bone_metastasis").to_numpy(), ("pearson_chi2",)
+    )
     t_chi = time.perf_counter() - t3
-    return {"read": t_read, "uni": t_uni, "multi": t_multi, "chi2": t_chi,
-            "chi2_p": float(tests["p"].iloc[0]), "or_microcalcification": float(multi.loc["microcalcification", "or"])}
+    return {
+        "read": t_read,
+        "uni": t_uni,
+        "multi": t_multi,
+        "chi2": t_chi,
+        "chi2_p": float(tests["p"].iloc[0]),
+        "or_microcalcification": float(multi.loc["microcalcification", "or"]),
+    }
 
 
 def main() -> None:
@@ -91,9 +98,9 @@ def main() -> None:
         print(json.dumps(_python(Path(sys.argv[3]))))
         return
     from microcalc.cohorts import synthesize
-    from microcalc.cohorts.contract import CONTRACT, categories, to_canonical_csv
-    from microcalc.study import BONE_TERMS
+    from microcalc.cohorts.contract import categories, to_canonical_csv
     from microcalc.core.outputs import write_csv
+    from microcalc.study import BONE_TERMS
 
     rscript = shutil.which("Rscript")
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,18 +108,22 @@ def main() -> None:
         write_csv(to_canonical_csv(synthesize.generate_bone(n=n), "bone_cohort"), tmp / "bone_cohort.csv")
         write_csv(to_canonical_csv(synthesize.generate_nact(), "nact_cohort"), tmp / "nact_cohort.csv")
         levels = "\n".join(
-            f'd${t} <- factor(d${t}, levels = c({", ".join(repr(str(c)) for c in categories("bone_cohort", t))}))'
-            for t in BONE_TERMS if t not in ("microcalcification", "age"))
+            f"d${t} <- factor(d${t}, levels = c({', '.join(repr(str(c)) for c in categories('bone_cohort', t))}))"
+            for t in BONE_TERMS
+            if t not in ("microcalcification", "age")
+        )
         script = R_SCRIPT.replace("LEVELS", levels).replace("TERMS", ", ".join(f'"{t}"' for t in BONE_TERMS))
         (tmp / "bench.R").write_text(script)
-        py_run = subprocess.run([sys.executable, __file__, str(n), "--python", str(tmp)],
-                                capture_output=True, text=True, check=True)
+        py_run = subprocess.run(
+            [sys.executable, __file__, str(n), "--python", str(tmp)], capture_output=True, text=True, check=True
+        )
         py = json.loads(py_run.stdout.strip().splitlines()[-1])
         if rscript is None:
             print("Rscript not found: install base R (r-base-core) for the comparison")
             return
-        r_run = subprocess.run([rscript, "--vanilla", str(tmp / "bench.R"), str(tmp / "bone_cohort.csv")],
-                               capture_output=True, text=True)
+        r_run = subprocess.run(
+            [rscript, "--vanilla", str(tmp / "bench.R"), str(tmp / "bone_cohort.csv")], capture_output=True, text=True
+        )
         if r_run.returncode != 0:
             print("R failed:", r_run.stderr[-1500:])
             return
@@ -122,15 +133,20 @@ def main() -> None:
         for key, value in zip(parts[::2], parts[1::2], strict=False):
             r[key] = float(value) if value != "NA" else None
     print(f"bone cohort of {n:,} patients, the same canonical CSV; seconds (Python / R):")
-    for key, what in (("uni", "univariable logistic models (7 terms)"), ("multi", "multivariable logistic model"),
-                      ("chi2", "Pearson chi-squared test")):
+    for key, what in (
+        ("uni", "univariable logistic models (7 terms)"),
+        ("multi", "multivariable logistic model"),
+        ("chi2", "Pearson chi-squared test"),
+    ):
         print(f"  {what:40s} {py[key]:7.2f} / {r[key]:7.2f}")
     py_total = py["uni"] + py["multi"] + py["chi2"]
     r_total = r["uni"] + r["multi"] + r["chi2"]
     print(f"  {'analyses':40s} {py_total:7.2f} / {r_total:7.2f}: ratio {py_total / r_total:.2f} (goal <= 1.0)")
     print(f"  {'reading (Python: cleaning + validation)':40s} {py['read']:7.2f} / {r['read']:7.2f}")
-    print(f"  same results: multivariable OR of microcalcification {py['or_microcalcification']:.6f} / "
-          f"{r['or_microcalcification']:.6f}; chi-squared P {py['chi2_p']:.6g} / {r['chi2_p']:.6g}")
+    print(
+        f"  same results: multivariable OR of microcalcification {py['or_microcalcification']:.6f} / "
+        f"{r['or_microcalcification']:.6f}; chi-squared P {py['chi2_p']:.6g} / {r['chi2_p']:.6g}"
+    )
 
 
 if __name__ == "__main__":

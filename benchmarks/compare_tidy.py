@@ -17,6 +17,7 @@ import subprocess
 import sys
 
 import pandas as pd
+
 from microcalc.abstract.published import load_published
 from microcalc.core.paths import project_root
 from microcalc.paper import consistency_display, read_consistency
@@ -26,14 +27,20 @@ FOLDERS = ("data/results", "data/reconstructed")
 
 
 def _at(ref: str, path: str) -> str | None:
-    done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=project_root(), capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=project_root(), capture_output=True, text=True, check=False
+    )
     return done.stdout if done.returncode == 0 else None
 
 
 def _files(ref: str) -> list[str]:
-    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", ref, "--", *FOLDERS], cwd=project_root(),
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", ref, "--", *FOLDERS],
+        cwd=project_root(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return [p for p in listed if p.endswith(".csv")]
 
 

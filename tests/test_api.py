@@ -16,8 +16,9 @@ import microcalc
 #: Remove a name here when its module lists it; the test then guards it.
 KNOWN_GAPS: dict[str, set[str]] = {}
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(microcalc.__path__, "microcalc.")
-                 if not m.name.endswith("__main__"))
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(microcalc.__path__, "microcalc.") if not m.name.endswith("__main__")
+)
 
 
 def _with_all():
@@ -39,9 +40,11 @@ def test_every_name_in_all_exists_once(name):
 @pytest.mark.parametrize("name", _with_all())
 def test_every_public_function_and_class_is_in_all(name):
     module = importlib.import_module(name)
-    public = {n for n, obj in vars(module).items()
-              if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
-              and obj.__module__ == name}
+    public = {
+        n
+        for n, obj in vars(module).items()
+        if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == name
+    }
     assert public - set(module.__all__) - KNOWN_GAPS.get(name, set()) == set()
 
 
@@ -58,6 +61,9 @@ def test_no_module_is_over_400_lines():
     from pathlib import Path
 
     root = Path(microcalc.__file__).parent
-    long = {p.relative_to(root).as_posix(): n for p in root.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    long = {
+        p.relative_to(root).as_posix(): n
+        for p in root.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+    }
     assert long == {}, long

@@ -149,17 +149,20 @@ def test_the_validator_accepts_the_specifications_minimal_example(example_bundle
     assert validate_codecheck(SPEC_MINIMAL_EXAMPLE, example_bundle) == []
 
 
-@pytest.mark.parametrize("change, rule", [
-    (lambda t: t.replace("---\n", "", 1), "CC-CFG-002"),
-    (lambda t: t.replace("file: fig1.pdf", "file: /tmp/fig1.pdf"), "CC-CFG-006"),
-    (lambda t: t.replace("file: fig1.pdf", "file: fig2.pdf"), "CC-BUN-001"),
-    (lambda t: t.replace("0000-0002-1825-0097", "0000-0002-1825-0098"), "CC-MET-001"),
-    (lambda t: t.replace("0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"), "CC-CFG-020"),
-    (lambda t: t.replace("certificate: 2026-001", "certificate: 26-1"), "CC-CFG-026"),
-    (lambda t: t.replace("https://doi.org/abcde.12345", "FIXME"), "CC-CFG-023"),
-    (lambda t: t.replace("  reference: https://doi.org/preprint.1\n", ""), "CC-CFG-021"),
-    (lambda t: t.replace("spec/config/2.0/", "spec/config/9.9/"), "CC-CFG-015"),
-])
+@pytest.mark.parametrize(
+    "change, rule",
+    [
+        (lambda t: t.replace("---\n", "", 1), "CC-CFG-002"),
+        (lambda t: t.replace("file: fig1.pdf", "file: /tmp/fig1.pdf"), "CC-CFG-006"),
+        (lambda t: t.replace("file: fig1.pdf", "file: fig2.pdf"), "CC-BUN-001"),
+        (lambda t: t.replace("0000-0002-1825-0097", "0000-0002-1825-0098"), "CC-MET-001"),
+        (lambda t: t.replace("0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"), "CC-CFG-020"),
+        (lambda t: t.replace("certificate: 2026-001", "certificate: 26-1"), "CC-CFG-026"),
+        (lambda t: t.replace("https://doi.org/abcde.12345", "FIXME"), "CC-CFG-023"),
+        (lambda t: t.replace("  reference: https://doi.org/preprint.1\n", ""), "CC-CFG-021"),
+        (lambda t: t.replace("spec/config/2.0/", "spec/config/9.9/"), "CC-CFG-015"),
+    ],
+)
 def test_the_validator_names_the_rule_a_broken_example_breaks(example_bundle, change, rule):
     assert rule in [p[0] for p in validate_codecheck(change(SPEC_MINIMAL_EXAMPLE), example_bundle)]
 
@@ -192,10 +195,15 @@ def test_every_quoted_statement_is_verbatim_in_the_abstract(root):
 
 def test_the_manifest_lists_the_main_outputs(root):
     files = {item["file"] for item in _manifest(root)}
-    assert {"data/results/replication.csv", "data/reconstructed/01_consistency.csv",
-            "data/results/04_table1_nact.csv", "data/results/06_table1_bone.csv",
-            "figures/07_or_published_vs_reproduced.png", "figures/04_forest_nact_pcr.png",
-            "figures/06_forest_bone_metastasis.png"} <= files
+    assert {
+        "data/results/replication.csv",
+        "data/reconstructed/01_consistency.csv",
+        "data/results/04_table1_nact.csv",
+        "data/results/06_table1_bone.csv",
+        "figures/07_or_published_vs_reproduced.png",
+        "figures/04_forest_nact_pcr.png",
+        "figures/06_forest_bone_metastasis.png",
+    } <= files
 
 
 def test_every_numeric_result_of_the_abstract_is_quoted_by_some_output(root):

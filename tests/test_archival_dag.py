@@ -69,8 +69,7 @@ def test_the_nact_model_adjusts_for_every_assumed_confounder_and_no_descendant_o
     assert adj.open_paths == ()
     assert adj.mediators == frozenset() and adj.other_descendants == frozenset()
     # The assumed common causes of microcalcification and pCR are in the model.
-    common = {p for p in dag.parents("nact_cohort", "microcalcification")
-              if "pcr" in dag.descendants("nact_cohort", p)}
+    common = {p for p in dag.parents("nact_cohort", "microcalcification") if "pcr" in dag.descendants("nact_cohort", p)}
     assert common == {"breast_density", "molecular_subtype", "pathology_type", "mri_necrosis"}
     assert common <= set(NACT_TERMS)
 
@@ -100,5 +99,7 @@ def test_the_committed_dag_figure_is_what_the_code_draws_byte_for_byte(root, tmp
     files = sorted((tmp_path / "figures").iterdir())
     assert [f.name for f in files] == ["00_dag.png", "00_dag.svg"]
     for f in files:
-        assert hashlib.sha256(f.read_bytes()).hexdigest() == \
-            hashlib.sha256((root / "figures" / f.name).read_bytes()).hexdigest(), f.name
+        assert (
+            hashlib.sha256(f.read_bytes()).hexdigest()
+            == hashlib.sha256((root / "figures" / f.name).read_bytes()).hexdigest()
+        ), f.name

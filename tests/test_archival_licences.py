@@ -28,23 +28,26 @@ def test_reuse_lint_passes_and_every_file_has_licence_and_copyright(reuse_report
     assert set(summary["used_licenses"]) == {"MIT", "CC0-1.0", "CC-BY-4.0", "LicenseRef-Quotation-With-Attribution"}
 
 
-@pytest.mark.parametrize("path, licence", [
-    ("lib/microcalc/dag.py", "MIT"),
-    ("tests/test_archival_licences.py", "MIT"),
-    ("Makefile", "MIT"),
-    ("data/raw/nact_cohort.csv", "CC0-1.0"),
-    ("data/synthetic/assumptions.yaml", "CC0-1.0"),
-    ("data/results/replication.csv", "CC0-1.0"),
-    ("data/reconstructed/01_consistency.csv", "CC0-1.0"),
-    ("data/processed/03_bone_cohort.parquet", "CC0-1.0"),
-    ("data/published/abstract_statistics.csv", "CC0-1.0"),
-    ("figures/07_or_published_vs_reproduced.png", "CC-BY-4.0"),
-    ("README.md", "CC-BY-4.0"),
-    ("data/README.md", "CC-BY-4.0"),
-    ("reporting/strobe_cohort.csv", "CC-BY-4.0"),
-    ("notebooks/04_nact_pcr.ipynb", "CC-BY-4.0 AND MIT"),
-    ("data/published/abstract.txt", "LicenseRef-Quotation-With-Attribution"),
-])
+@pytest.mark.parametrize(
+    "path, licence",
+    [
+        ("lib/microcalc/dag.py", "MIT"),
+        ("tests/test_archival_licences.py", "MIT"),
+        ("Makefile", "MIT"),
+        ("data/raw/nact_cohort.csv", "CC0-1.0"),
+        ("data/synthetic/assumptions.yaml", "CC0-1.0"),
+        ("data/results/replication.csv", "CC0-1.0"),
+        ("data/reconstructed/01_consistency.csv", "CC0-1.0"),
+        ("data/processed/03_bone_cohort.parquet", "CC0-1.0"),
+        ("data/published/abstract_statistics.csv", "CC0-1.0"),
+        ("figures/07_or_published_vs_reproduced.png", "CC-BY-4.0"),
+        ("README.md", "CC-BY-4.0"),
+        ("data/README.md", "CC-BY-4.0"),
+        ("reporting/strobe_cohort.csv", "CC-BY-4.0"),
+        ("notebooks/04_nact_pcr.ipynb", "CC-BY-4.0 AND MIT"),
+        ("data/published/abstract.txt", "LicenseRef-Quotation-With-Attribution"),
+    ],
+)
 def test_each_kind_of_file_has_its_licence(reuse_report, path, licence):
     assert _licence_of(reuse_report, path) == licence
 

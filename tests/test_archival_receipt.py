@@ -14,15 +14,20 @@ from microcalc.pipeline import receipt
 def test_timings_are_read_in_run_order_as_seconds(tmp_path):
     f = tmp_path / "times.tsv"
     f.write_text("notebooks/01_a.ipynb\t100.0\t112.25\nnotebooks/02_b.ipynb\t112.5\t113.0\n")
-    assert receipt.read_timings(f) == [{"notebook": "notebooks/01_a.ipynb", "seconds": 12.25},
-                                       {"notebook": "notebooks/02_b.ipynb", "seconds": 0.5}]
+    assert receipt.read_timings(f) == [
+        {"notebook": "notebooks/01_a.ipynb", "seconds": 12.25},
+        {"notebook": "notebooks/02_b.ipynb", "seconds": 0.5},
+    ]
 
 
-@pytest.mark.parametrize("line, message", [
-    ("notebooks/01_a.ipynb\t100.0", "line 1: expected 'notebook<TAB>start<TAB>end'"),
-    ("notebooks/01_a.ipynb\tsoon\t112.0", "line 1: expected"),
-    ("notebooks/01_a.ipynb\t112.0\t100.0", "line 1: end 100.0 is before start 112.0"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("notebooks/01_a.ipynb\t100.0", "line 1: expected 'notebook<TAB>start<TAB>end'"),
+        ("notebooks/01_a.ipynb\tsoon\t112.0", "line 1: expected"),
+        ("notebooks/01_a.ipynb\t112.0\t100.0", "line 1: end 100.0 is before start 112.0"),
+    ],
+)
 def test_a_malformed_timing_line_is_named(tmp_path, line, message):
     f = tmp_path / "times.tsv"
     f.write_text(line + "\n")

@@ -7,9 +7,42 @@ import nbformat
 import pytest
 
 # The STROBE statement's checklist for cohort studies (von Elm et al. 2007, items 1-22 with sub-items).
-STROBE_COHORT_ITEMS = ["1a", "1b", "2", "3", "4", "5", "6a", "6b", "7", "8", "9", "10", "11",
-                       "12a", "12b", "12c", "12d", "12e", "13a", "13b", "13c", "14a", "14b", "14c",
-                       "15", "16a", "16b", "16c", "17", "18", "19", "20", "21", "22"]
+STROBE_COHORT_ITEMS = [
+    "1a",
+    "1b",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6a",
+    "6b",
+    "7",
+    "8",
+    "9",
+    "10",
+    "11",
+    "12a",
+    "12b",
+    "12c",
+    "12d",
+    "12e",
+    "13a",
+    "13b",
+    "13c",
+    "14a",
+    "14b",
+    "14c",
+    "15",
+    "16a",
+    "16b",
+    "16c",
+    "17",
+    "18",
+    "19",
+    "20",
+    "21",
+    "22",
+]
 STATUSES = {"covered", "partly covered", "not in the source"}
 
 
@@ -33,8 +66,13 @@ def test_each_row_says_where_or_why_not(strobe):
 
 def _headings(path):
     nb = nbformat.read(path, as_version=4)
-    return {line.lstrip("#").strip() for c in nb.cells if c.cell_type == "markdown"
-            for line in c.source.splitlines() if line.startswith("#")}
+    return {
+        line.lstrip("#").strip()
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("#")
+    }
 
 
 def test_every_named_file_and_notebook_section_exists(root, strobe):
@@ -45,8 +83,9 @@ def test_every_named_file_and_notebook_section_exists(root, strobe):
         assert (root / row["where"]).is_file(), f"item {row['item']}: {row['where']} does not exist"
         if row["section"]:
             assert row["where"].endswith(".ipynb"), row["item"]
-            assert row["section"] in _headings(root / row["where"]), \
+            assert row["section"] in _headings(root / row["where"]), (
                 f"item {row['item']}: no section {row['section']!r} in {row['where']}"
+            )
 
 
 def test_every_file_a_note_mentions_exists(root, strobe):

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.pipeline import bundle
-from microcalc.cohorts.contract import CONTRACT_VERSION
 from microcalc.analysis.models import fit_logistic
+from microcalc.cohorts.contract import CONTRACT_VERSION
 from microcalc.cohorts.synthesize import generate_bone, generate_nact
+from microcalc.pipeline import bundle
 
 RECORD = {"name": "site_t", "status": "complete", "versions": {"python": "3.11"}}
 
@@ -27,8 +27,9 @@ def written(tmp_path, cohorts):
 def test_a_bundle_validates_and_holds_no_patient_row(written, cohorts):
     meta = bundle.validate_bundle(written)
     assert meta["contract_version"] == CONTRACT_VERSION and meta["site"] == "site_t"
-    assert sorted(p.name for p in written.iterdir()) == sorted([*bundle.SCHEMAS, "bundle.json", "run.json",
-                                                                "manifest.json"])
+    assert sorted(p.name for p in written.iterdir()) == sorted(
+        [*bundle.SCHEMAS, "bundle.json", "run.json", "manifest.json"]
+    )
     text = "".join(p.read_text() for p in written.iterdir())
     ids = pd.concat([c["patient_id"] for c in cohorts.values()])
     assert not any(i in text for i in ids), "a patient id is in the bundle"
@@ -40,8 +41,9 @@ def test_the_terms_are_the_models_log_odds_ratios(written, cohorts):
     terms = pd.read_csv(written / "terms.csv")
     nact = cohorts["nact_cohort"].assign(non_pcr=lambda d: ~d["pcr"])
     fit = fit_logistic(nact, "non_pcr", bundle.MODELS["nact_cohort"][1])
-    row = terms[(terms.cohort == "nact_cohort") & (terms.model == "multivariable")
-                & (terms.term == "microcalcification")].iloc[0]
+    row = terms[
+        (terms.cohort == "nact_cohort") & (terms.model == "multivariable") & (terms.term == "microcalcification")
+    ].iloc[0]
     i = fit.names.index("microcalcification")
     assert row["log_or"] == pytest.approx(fit.params[i], rel=1e-9)
     assert row["se"] == pytest.approx(fit.bse[i], rel=1e-9)
@@ -53,8 +55,11 @@ def test_the_terms_are_the_models_log_odds_ratios(written, cohorts):
 
 def test_counts_behind_the_comparison(written, cohorts):
     counts = pd.read_csv(written / "counts.csv", dtype={"row_level": str, "column_level": str})
-    c = counts[(counts.cohort == "bone_cohort") & (counts.row_variable == "microcalcification")
-               & (counts.column_variable == "bone_metastasis")].set_index(["row_level", "column_level"])["count"]
+    c = counts[
+        (counts.cohort == "bone_cohort")
+        & (counts.row_variable == "microcalcification")
+        & (counts.column_variable == "bone_metastasis")
+    ].set_index(["row_level", "column_level"])["count"]
     bone = cohorts["bone_cohort"]
     assert c["yes", "yes"] == int((bone.microcalcification & bone.bone_metastasis).sum())
     assert c.sum() == len(bone)
@@ -63,12 +68,12 @@ def test_counts_behind_the_comparison(written, cohorts):
 def test_a_small_group_is_suppressed(tmp_path, cohorts):
     nact = cohorts["nact_cohort"].copy()
     nact.loc[nact.index[:7], "pathology_type"] = "lobular"
-    nact.loc[nact.index[7:], "pathology_type"] = nact.loc[nact.index[7:], "pathology_type"].replace("lobular",
-                                                                                                    "other")
+    nact.loc[nact.index[7:], "pathology_type"] = nact.loc[nact.index[7:], "pathology_type"].replace("lobular", "other")
     out = bundle.write_bundle({**cohorts, "nact_cohort": nact}, tmp_path / "b", RECORD)
     counts = pd.read_csv(out / "counts.csv", dtype={"row_level": str})
-    lob = counts[(counts.cohort == "nact_cohort") & (counts.row_variable == "pathology_type")
-                 & (counts.row_level == "lobular")]
+    lob = counts[
+        (counts.cohort == "nact_cohort") & (counts.row_variable == "pathology_type") & (counts.row_level == "lobular")
+    ]
     assert lob["suppressed"].all() and lob["count"].isna().all()
     terms = pd.read_csv(out / "terms.csv")
     path = terms[(terms.cohort == "nact_cohort") & (terms.variable == "pathology_type")].set_index("model")
@@ -78,12 +83,17 @@ def test_a_small_group_is_suppressed(tmp_path, cohorts):
     bundle.validate_bundle(out)
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda b: b.joinpath("terms.csv").write_text(b.joinpath("terms.csv").read_text().replace("0.", "0.1", 1)),
-     "terms.csv does not match its sha256"),
-    (lambda b: b.joinpath("cohorts.csv").unlink(), "cohorts.csv is listed in the manifest but missing"),
-    (lambda b: b.joinpath("extra.csv").write_text("patient_id\n1\n"), "extra.csv is not listed in the manifest"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda b: b.joinpath("terms.csv").write_text(b.joinpath("terms.csv").read_text().replace("0.", "0.1", 1)),
+            "terms.csv does not match its sha256",
+        ),
+        (lambda b: b.joinpath("cohorts.csv").unlink(), "cohorts.csv is listed in the manifest but missing"),
+        (lambda b: b.joinpath("extra.csv").write_text("patient_id\n1\n"), "extra.csv is not listed in the manifest"),
+    ],
+)
 def test_a_tampered_bundle_is_refused(written, change, expected):
     change(written)
     with pytest.raises(bundle.BundleError, match=expected) as err:

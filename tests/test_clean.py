@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from microcalc.cohorts.clean import (CleaningError, clean_cohorts, missing_table, participant_flow,
-                             read_processed)
+from microcalc.cohorts.clean import CleaningError, clean_cohorts, missing_table, participant_flow, read_processed
 from microcalc.cohorts.contract import CONTRACT
 from microcalc.core.paths import project_root
 from microcalc.study import FLOW
@@ -92,8 +91,9 @@ def test_messy_but_valid_input_cleans_like_the_canonical_file(case, tmp_path):
     frames = clean_cohorts(case, tmp_path)
     for cohort, frame in frames.items():
         names = [c.name for c in CONTRACT[cohort]]
-        pd.testing.assert_frame_equal(frame[names].reset_index(drop=True),
-                                      canonical[cohort][names].reset_index(drop=True))
+        pd.testing.assert_frame_equal(
+            frame[names].reset_index(drop=True), canonical[cohort][names].reset_index(drop=True)
+        )
         on_disk = read_processed(tmp_path, cohort)
         pd.testing.assert_frame_equal(on_disk[names], canonical[cohort][names].reset_index(drop=True))
         if "city" in frame:  # text beyond ASCII decoded, never mojibake
@@ -161,8 +161,13 @@ def test_missing_values_are_counted_not_rejected(root, tmp_path):
 
 
 # ---------------------------------------------------------------- each class, beyond the corpus
-def _site(folder: Path, nact: pd.DataFrame | None = None, sep: str = "\t", encoding: str = "utf-8",
-          name: str = "nact_cohort.tsv") -> Path:
+def _site(
+    folder: Path,
+    nact: pd.DataFrame | None = None,
+    sep: str = "\t",
+    encoding: str = "utf-8",
+    name: str = "nact_cohort.tsv",
+) -> Path:
     """A data folder: the canonical bone file and ``nact`` (default: the canonical one) as given."""
     folder.mkdir(parents=True, exist_ok=True)
     src = INPUTS / "messy/canonical"
@@ -185,8 +190,29 @@ def test_age_takes_a_whole_number_padded_or_with_a_trailing_dot_zero(value, tmp_
     assert frames["nact_cohort"]["age"].iloc[0] == 45
 
 
-@pytest.mark.parametrize("value", ["1e2", "4.5e1", "45e0", "+45", "45,0", "４５", "٤٥", "45.", "45.5", "4 5",
-                                   "0x2d", "\u221245", "45.0.0", "inf", "nan", "45\u00a0", "\u200b45", "45\t"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1e2",
+        "4.5e1",
+        "45e0",
+        "+45",
+        "45,0",
+        "４５",
+        "٤٥",
+        "45.",
+        "45.5",
+        "4 5",
+        "0x2d",
+        "\u221245",
+        "45.0.0",
+        "inf",
+        "nan",
+        "45\u00a0",
+        "\u200b45",
+        "45\t",
+    ],
+)
 def test_age_refuses_anything_else_showing_the_value(value, tmp_path):
     nact = _canonical_nact()
     nact.loc[0, "age"] = value
@@ -197,9 +223,35 @@ def test_age_refuses_anything_else_showing_the_value(value, tmp_path):
     assert repr(value) in str(err.value)
 
 
-INVISIBLE = ["\x00", "\t", "\n", "\x1f", "\x7f", "\x85", "\u00ad", "\u061c", "\u180e", "\u200b", "\u200c", "\u200d",
-             "\u200e", "\u202e", "\u2060", "\ufeff", "\u2028", "\u2029", "\u00a0", "\u2007", "\u202f", "\u3000",
-             "\u3164", "\u2800", "\ufe0f", "\U000e0041", "\ue000"]
+INVISIBLE = [
+    "\x00",
+    "\t",
+    "\n",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\u00ad",
+    "\u061c",
+    "\u180e",
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u202e",
+    "\u2060",
+    "\ufeff",
+    "\u2028",
+    "\u2029",
+    "\u00a0",
+    "\u2007",
+    "\u202f",
+    "\u3000",
+    "\u3164",
+    "\u2800",
+    "\ufe0f",
+    "\U000e0041",
+    "\ue000",
+]
 
 
 @pytest.mark.parametrize("at_end", [False, True], ids=["inside", "at_the_end"])
@@ -215,8 +267,10 @@ def test_a_patient_id_with_an_invisible_character_is_refused_by_row_never_quoted
     assert "SYN-" not in str(err.value)
 
 
-@pytest.mark.parametrize("written", [("age", "AGE"), ("patient_id", "Patient ID"), ("pcr", " PCR "),
-                                     ("molecular_subtype", "Molecular-Subtype")])
+@pytest.mark.parametrize(
+    "written",
+    [("age", "AGE"), ("patient_id", "Patient ID"), ("pcr", " PCR "), ("molecular_subtype", "Molecular-Subtype")],
+)
 def test_two_columns_read_as_one_contract_column_are_refused_naming_both(written, tmp_path):
     nact = _canonical_nact()
     nact[written[1]] = nact[written[0]]
@@ -230,13 +284,22 @@ def test_two_columns_read_as_one_contract_column_are_refused_naming_both(written
 CITY = "Zürich – €"
 
 
-@pytest.mark.parametrize("encoding, bom, label, city", [
-    ("utf-8", b"", "UTF-8", CITY), ("utf-8", b"\xef\xbb\xbf", "UTF-8 with BOM", CITY),
-    ("utf-16-le", b"\xff\xfe", "UTF-16 with BOM", CITY), ("utf-16-be", b"\xfe\xff", "UTF-16 with BOM", CITY),
-    ("utf-32-le", b"\xff\xfe\x00\x00", "UTF-32 with BOM", CITY), ("cp1252", b"", "cp1252", CITY),
-    ("latin-1", b"", "Latin-1", "Zürich, Genève"), ("ascii", b"", "ASCII", "Zurich")])
-@pytest.mark.parametrize("name, sep, delimiter", [("nact_cohort.txt", "\t", "tab"),
-                                                  ("nact_cohort.csv", ";", "semicolon")])
+@pytest.mark.parametrize(
+    "encoding, bom, label, city",
+    [
+        ("utf-8", b"", "UTF-8", CITY),
+        ("utf-8", b"\xef\xbb\xbf", "UTF-8 with BOM", CITY),
+        ("utf-16-le", b"\xff\xfe", "UTF-16 with BOM", CITY),
+        ("utf-16-be", b"\xfe\xff", "UTF-16 with BOM", CITY),
+        ("utf-32-le", b"\xff\xfe\x00\x00", "UTF-32 with BOM", CITY),
+        ("cp1252", b"", "cp1252", CITY),
+        ("latin-1", b"", "Latin-1", "Zürich, Genève"),
+        ("ascii", b"", "ASCII", "Zurich"),
+    ],
+)
+@pytest.mark.parametrize(
+    "name, sep, delimiter", [("nact_cohort.txt", "\t", "tab"), ("nact_cohort.csv", ";", "semicolon")]
+)
 def test_each_encoding_is_detected_and_reported(encoding, bom, label, city, name, sep, delimiter, tmp_path):
     nact = _canonical_nact().assign(city=city)
     _site(tmp_path, nact, sep=sep, name=name)
@@ -281,8 +344,9 @@ def _formula_workbook(path: Path, saved: str | None) -> None:
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    parts["xl/worksheets/sheet1.xml"] = re.sub(r"<f>40\+5</f>(<v\s*/>|<v></v>)?",
-                                               f"<f>40+5</f><v>{saved}</v>", sheet).encode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(
+        r"<f>40\+5</f>(<v\s*/>|<v></v>)?", f"<f>40+5</f><v>{saved}</v>", sheet
+    ).encode()
     with zipfile.ZipFile(path, "w") as z:
         for n, data in parts.items():
             z.writestr(n, data)
@@ -354,8 +418,9 @@ def test_a_link_within_the_data_folder_is_followed(tmp_path):
 def test_the_report_states_how_each_file_was_read():
     with pytest.raises(CleaningError) as err:
         clean_cohorts(INPUTS / "bad/utf16_txt_unknown_category", write=False)
-    assert str(err.value).endswith("How the files were read: nact_cohort.txt (UTF-16 with BOM, tab); "
-                                   "bone_cohort.csv (UTF-16 with BOM, comma).")
+    assert str(err.value).endswith(
+        "How the files were read: nact_cohort.txt (UTF-16 with BOM, tab); bone_cohort.csv (UTF-16 with BOM, comma)."
+    )
     assert err.value.reading["rows"].tolist() == [8, 8]
 
 
@@ -368,8 +433,9 @@ def test_a_file_with_thousands_of_problems_gets_a_short_message_and_the_whole_ta
     assert len(err.value.problems) == len(nact) == 2400
     message = str(err.value).splitlines()
     assert len(message) == 1 + 100 + 2
-    assert message[-2] == ("  … and 2,300 more problems (every one is in the problems table, "
-                           "which the cleaning notebook shows).")
+    assert message[-2] == (
+        "  … and 2,300 more problems (every one is in the problems table, which the cleaning notebook shows)."
+    )
 
 
 def test_the_extension_is_matched_in_any_case_and_a_folder_is_not_a_file(tmp_path):
@@ -382,9 +448,15 @@ def test_the_extension_is_matched_in_any_case_and_a_folder_is_not_a_file(tmp_pat
         clean_cohorts(folder, write=False)
 
 
-@pytest.mark.parametrize("value, problem", [("", "patient_id is empty"), ("   ", "patient_id is empty"),
-                                            ("NA", "patient_id is empty (a missing-value word"),
-                                            ("unknown", "patient_id is empty (a missing-value word")])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("", "patient_id is empty"),
+        ("   ", "patient_id is empty"),
+        ("NA", "patient_id is empty (a missing-value word"),
+        ("unknown", "patient_id is empty (a missing-value word"),
+    ],
+)
 def test_an_empty_patient_id_is_reported_by_row(value, problem, tmp_path):
     nact = _canonical_nact()
     nact.loc[4, "patient_id"] = value

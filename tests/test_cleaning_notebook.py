@@ -12,15 +12,22 @@ from microcalc.core.paths import project_path
 
 def _run(data_dir, output_dir, executed):
     return pm.execute_notebook(
-        str(project_path("notebooks/03_cleaning.ipynb")), str(executed),
+        str(project_path("notebooks/03_cleaning.ipynb")),
+        str(executed),
         parameters={"data_dir": str(data_dir), "output_dir": str(output_dir)},
-        kernel_name="python3", cwd=str(project_path("notebooks")), progress_bar=False)
+        kernel_name="python3",
+        cwd=str(project_path("notebooks")),
+        progress_bar=False,
+    )
 
 
 def _outputs_text(path) -> str:
     nb = nbformat.read(str(path), as_version=4)
-    return "\n".join(str(o.get("text", "")) + str(o.get("data", "")) + str(o.get("evalue", ""))
-                     + "".join(o.get("traceback", [])) for c in nb.cells for o in c.get("outputs", []))
+    return "\n".join(
+        str(o.get("text", "")) + str(o.get("data", "")) + str(o.get("evalue", "")) + "".join(o.get("traceback", []))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )
 
 
 def test_bad_input_fails_the_notebook_with_the_report_and_writes_nothing(tmp_path):
@@ -48,12 +55,16 @@ def test_a_failed_run_on_bad_ids_shows_no_patient_id(tmp_path):
 def test_notebook_writes_under_output_dir_only_and_says_how_it_read(tmp_path):
     executed = tmp_path / "executed.ipynb"
     _run("tests/inputs/messy/utf16_txt_excel_unicode_text", tmp_path / "run", executed)
-    written = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*")
-                     if p.is_file())
-    assert written == ["data/processed/03_bone_cohort.parquet", "data/processed/03_nact_cohort.parquet",
-                       "data/results/03_missing_bone_cohort.csv", "data/results/03_missing_nact_cohort.csv",
-                       "data/results/03_participant_flow.csv", "figures/03_participant_flow.png",
-                       "figures/03_participant_flow.svg"]
+    written = sorted(p.relative_to(tmp_path / "run").as_posix() for p in (tmp_path / "run").rglob("*") if p.is_file())
+    assert written == [
+        "data/processed/03_bone_cohort.parquet",
+        "data/processed/03_nact_cohort.parquet",
+        "data/results/03_missing_bone_cohort.csv",
+        "data/results/03_missing_nact_cohort.csv",
+        "data/results/03_participant_flow.csv",
+        "figures/03_participant_flow.png",
+        "figures/03_participant_flow.svg",
+    ]
     nb = nbformat.read(str(executed), as_version=4)
     reading = next(c for c in nb.cells if c.cell_type == "code" and c.source == "frames.reading")
     shown = reading.outputs[0]["data"]["text/plain"]

@@ -9,8 +9,27 @@ from microcalc.pipeline.cli import main
 
 
 def test_2x2_prints_the_unique_table_and_the_test_verdicts(capsys):
-    rc = main(["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "1.780", "--ci", "1.065", "2.974",
-               "--or-p", "P = 0.028", "--p", "P = 0.029", "--named", "mann_whitney", "pearson_chi2"])
+    rc = main(
+        [
+            "2x2",
+            "20.6%",
+            "31.6%",
+            "--n-total",
+            "313",
+            "--or",
+            "1.780",
+            "--ci",
+            "1.065",
+            "2.974",
+            "--or-p",
+            "P = 0.028",
+            "--p",
+            "P = 0.029",
+            "--named",
+            "mann_whitney",
+            "pearson_chi2",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert "Result: unique." in out
@@ -19,8 +38,26 @@ def test_2x2_prints_the_unique_table_and_the_test_verdicts(capsys):
 
 
 def test_2xk_lists_the_feasible_set(capsys):
-    assert main(["2xk", "78.9%", "60.7%", "--n-exposed", "71", "--n-reference", "28",
-                 "--categories", "osteolytic", "osteoblastic", "mixed", "--p", "P = 0.099"]) == 0
+    assert (
+        main(
+            [
+                "2xk",
+                "78.9%",
+                "60.7%",
+                "--n-exposed",
+                "71",
+                "--n-reference",
+                "28",
+                "--categories",
+                "osteolytic",
+                "osteoblastic",
+                "mixed",
+                "--p",
+                "P = 0.099",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "not unique (2 tables)" in out and "Range of each cell" in out
 
@@ -39,8 +76,12 @@ def test_bad_number_exits_2_with_a_message_not_a_traceback(capsys):
 
 
 def test_console_script_and_module_entry_points_run():
-    out = subprocess.run([sys.executable, "-m", "microcalc", "grim", "20.6%", "--n-max", "40"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "microcalc", "grim", "20.6%", "--n-max", "40"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "possible for" in out
 
 
@@ -63,8 +104,12 @@ def _printed(lo, hi):
     return st.builds(lambda x, d: f"{x:.{d}f}", st.floats(lo, hi, allow_nan=False), st.integers(0, 3))
 
 
-_PCT = st.one_of(_printed(-20, 160).map(lambda s: s + "%"), _printed(0, 2), st.text(max_size=4),
-                 st.sampled_from(["150%", "0%", "100.0%", "-5%", "1e3%", "nan%", "P = 0.2"]))
+_PCT = st.one_of(
+    _printed(-20, 160).map(lambda s: s + "%"),
+    _printed(0, 2),
+    st.text(max_size=4),
+    st.sampled_from(["150%", "0%", "100.0%", "-5%", "1e3%", "nan%", "P = 0.2"]),
+)
 _NUM = st.one_of(_printed(-2, 12), st.sampled_from(["0", "-1.5", "abc", "", "inf", "1" * 400]))
 _P = st.one_of(_printed(0, 1.6).map(lambda s: f"P = {s}"), st.just("P < 0.001"), st.text(max_size=4))
 _N = st.one_of(st.integers(-5, 3000), st.sampled_from([10**12, 0, 1, 2])).map(str)
@@ -81,8 +126,21 @@ def _argv(draw):
             argv += ["--p", draw(_P)]
         return argv
     if command == "2xk":
-        return ["2xk", draw(_PCT), draw(_PCT), "--n-exposed", draw(_N), "--n-reference", draw(_N),
-                "--categories", "a", "b", "c", "--p", draw(_P)]
+        return [
+            "2xk",
+            draw(_PCT),
+            draw(_PCT),
+            "--n-exposed",
+            draw(_N),
+            "--n-reference",
+            draw(_N),
+            "--categories",
+            "a",
+            "b",
+            "c",
+            "--p",
+            draw(_P),
+        ]
     if command == "or-ci-p":
         return ["or-ci-p", draw(_NUM), draw(_NUM), draw(_NUM), draw(_P)]
     return ["grim", draw(_PCT), "--n-max", draw(_N), "--n-min", draw(_N)]
@@ -128,19 +186,40 @@ def test_random_text_gives_checks_never_an_exception(parts):
     assert set(table["consistent"]) <= {True, False, None}
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["2x2", "150%", "31.6%", "--n-total", "313"], "not a possible percentage"),
-    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "1.780", "--ci", "2.974", "1.065"],
-     "lower bound must be below"),
-    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "0", "--ci", "1.065", "2.974"], "positive"),
-    (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "-1.5", "--ci", "1.065", "2.974"], "negative"),
-    (["or-ci-p", "1.780", "1.065", "2.974", "P = 1.5"], "not a possible P value"),
-    (["2x2", "20.6%", "31.6%", "--n-total", "forty"], "invalid"),
-    (["2x2", "11.6%", "4.9%", "--n-total", "80000"], "tables, more than"),
-    (["grim", "20.6%", "--n-max", "1000000000"], "denominators to test"),
-    (["2xk", "78.9%", "60.7%", "--n-exposed", "500000", "--n-reference", "500000",
-      "--categories", "a", "b", "c", "--p", "P = 0.099"], "candidate 2 x 3 tables"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["2x2", "150%", "31.6%", "--n-total", "313"], "not a possible percentage"),
+        (
+            ["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "1.780", "--ci", "2.974", "1.065"],
+            "lower bound must be below",
+        ),
+        (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "0", "--ci", "1.065", "2.974"], "positive"),
+        (["2x2", "20.6%", "31.6%", "--n-total", "313", "--or", "-1.5", "--ci", "1.065", "2.974"], "negative"),
+        (["or-ci-p", "1.780", "1.065", "2.974", "P = 1.5"], "not a possible P value"),
+        (["2x2", "20.6%", "31.6%", "--n-total", "forty"], "invalid"),
+        (["2x2", "11.6%", "4.9%", "--n-total", "80000"], "tables, more than"),
+        (["grim", "20.6%", "--n-max", "1000000000"], "denominators to test"),
+        (
+            [
+                "2xk",
+                "78.9%",
+                "60.7%",
+                "--n-exposed",
+                "500000",
+                "--n-reference",
+                "500000",
+                "--categories",
+                "a",
+                "b",
+                "c",
+                "--p",
+                "P = 0.099",
+            ],
+            "candidate 2 x 3 tables",
+        ),
+    ],
+)
 def test_the_issues_bad_inputs_each_get_one_clear_line(argv, says, capsys):
     try:
         rc = main(argv)

@@ -56,7 +56,10 @@ def test_few_clusters_are_called_unreliable_in_words():
 
 def test_cluster_robust_with_a_single_cluster_is_not_estimable(glm_data):
     cr = cluster_robust_table(glm_data.assign(g="one"), "y", TERMS, "g")
-    assert cr.method == "not estimable: cluster-robust standard errors need at least 2 clusters (g); the model's data have 1"
+    assert (
+        cr.method
+        == "not estimable: cluster-robust standard errors need at least 2 clusters (g); the model's data have 1"
+    )
     assert cr.table[["or", "ci_low", "ci_high", "p"]].isna().all().all() and cr.n_clusters == 1
     assert cr.label == "cluster-robust SE by centre (not estimable)"
 

@@ -14,8 +14,7 @@ def test_grim_accepts_only_denominators_that_can_give_the_percentage():
     assert grim("53.0%", 83) and grim("53.0%", 100)
     assert not grim("53.0%", 84)
     ns = grim_denominators("53.0%", 100)
-    assert list(ns) == [n for n in range(1, 101) if any(abs(100 * k / n - 53.0) <= 0.05 + 1e-12
-                                                        for k in range(n + 1))]
+    assert list(ns) == [n for n in range(1, 101) if any(abs(100 * k / n - 53.0) <= 0.05 + 1e-12 for k in range(n + 1))]
     assert ns.min() == 66
 
 
@@ -24,9 +23,9 @@ def _printed_or(table):
     return [format_fixed(float(w[k]), 3) for k in ("or", "low", "high")] + [format_p(float(w["p"]))]
 
 
-@pytest.mark.parametrize("table", [
-    [[71, 540], [28, 543]], [[123, 32], [108, 50]], [[18, 7], [9, 16]], [[22, 78], [30, 70]],
-])
+@pytest.mark.parametrize(
+    "table", [[[71, 540], [28, 543]], [[123, 32], [108, 50]], [[18, 7], [9, 16]], [[22, 78], [30, 70]]]
+)
 def test_a_wald_or_its_ci_and_p_are_coherent(table):
     """Reference: the Wald OR, CI and P of the table (R glm + confint.default)."""
     c = or_ci_p_coherence(*_printed_or(table))
@@ -68,15 +67,15 @@ def test_verdicts_over_a_feasible_set_count_the_tables_reproducing():
     v = p_test_verdicts(r, "P = 0.05").set_index("test")
     assert (v["tables"] == r.n_solutions).all()
     hits = v.loc["pearson_chi2", "tables_reproducing"]
-    assert v.loc["pearson_chi2", "reproduces"] == ("yes" if hits == r.n_solutions else
-                                                  "in some tables" if hits else "no")
+    assert v.loc["pearson_chi2", "reproduces"] == (
+        "yes" if hits == r.n_solutions else "in some tables" if hits else "no"
+    )
 
 
 def test_tests_for_2x2_only_are_not_applicable_to_2xk():
     from microcalc.abstract.reconstruct import reconstruct_2xk
 
-    r = reconstruct_2xk("78.9%", "60.7%", n_exposed=71, n_reference=28,
-                        categories=["a", "b", "c"], p_value="P = 0.099")
+    r = reconstruct_2xk("78.9%", "60.7%", n_exposed=71, n_reference=28, categories=["a", "b", "c"], p_value="P = 0.099")
     v = p_test_verdicts(r, "P = 0.099").set_index("test")
     assert v.loc["yates_chi2", "reproduces"] == "not applicable"
     assert v.loc["mann_whitney", "reproduces"] == "not applicable"

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
+from microcalc.core.paths import project_path
 from microcalc.pipeline import consortium
 from microcalc.pipeline.bundle import write_bundle
-from microcalc.core.paths import project_path
-from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
 
 
 def _bundle(root, name, seed):
@@ -22,8 +22,11 @@ def in_project():
     import shutil
 
     shutil.rmtree(root, ignore_errors=True)
-    folders = [_bundle(root, "a", DEFAULT_SEED + 1), _bundle(root, "b", DEFAULT_SEED + 2),
-               _bundle(root, "c", DEFAULT_SEED + 3)]
+    folders = [
+        _bundle(root, "a", DEFAULT_SEED + 1),
+        _bundle(root, "b", DEFAULT_SEED + 2),
+        _bundle(root, "c", DEFAULT_SEED + 3),
+    ]
     yield [f.relative_to(project_path(".")).as_posix() for f in folders]
     shutil.rmtree(root, ignore_errors=True)
 
@@ -51,7 +54,8 @@ def test_the_command_line_refuses_in_one_line_per_bundle(in_project, capsys, tmp
     assert lines == [
         "bundle refused: runs/.test_consortium/a/bundle: bundle.json does not match its sha256 in the manifest "
         "(changed after the bundle was written)",
-        "bundle refused: runs/.test_consortium/none: no such bundle folder"]
+        "bundle refused: runs/.test_consortium/none: no such bundle folder",
+    ]
     assert consortium.main(["--bundles", str(tmp_path)]) == 1
     assert "lies outside the project" in capsys.readouterr().err
 
@@ -77,12 +81,15 @@ def test_pooling_writes_the_notebook_the_tables_and_the_forest_plots(in_project)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target, variables, message", [
-    ("pool", {"BUNDLES": "x$(touch {p})"}, "pooling failed:"),
-    ("pool", {"BUNDLES": "a`touch {p}` b"}, "pooling failed:"),
-    ("pool", {"BUNDLES": "$(shell touch {p})"}, "pooling failed:"),
-    ("sites", {"SITES": "none.yaml", "WORKERS": "`touch {p}`", "SCHEDULER": "$(shell touch {p})"}, "run failed:"),
-])
+@pytest.mark.parametrize(
+    "target, variables, message",
+    [
+        ("pool", {"BUNDLES": "x$(touch {p})"}, "pooling failed:"),
+        ("pool", {"BUNDLES": "a`touch {p}` b"}, "pooling failed:"),
+        ("pool", {"BUNDLES": "$(shell touch {p})"}, "pooling failed:"),
+        ("sites", {"SITES": "none.yaml", "WORKERS": "`touch {p}`", "SCHEDULER": "$(shell touch {p})"}, "run failed:"),
+    ],
+)
 def test_make_pool_and_sites_run_nothing_that_a_value_holds(tmp_path, target, variables, message):
     import subprocess
 

@@ -48,24 +48,31 @@ import subprocess
 import numpy as np
 import pytest
 
-from microcalc.pipeline import consortium
-from microcalc.pipeline.bundle import write_bundle
 from microcalc.cohorts.clean import clean_cohorts
 from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
+from microcalc.pipeline import consortium
+from microcalc.pipeline.bundle import write_bundle
 
 R_CODE = __doc__.split("``counts.csv`` and computes, in base R (R 4.x, no package):\n\n")[1].split(
-    "\n\nThe script above")[0]
+    "\n\nThe script above"
+)[0]
 pytestmark = pytest.mark.skipif(shutil.which("Rscript") is None, reason="base R (Rscript) is not installed")
 
 
 @pytest.fixture(scope="module")
 def three_bundles(tmp_path_factory):
     root = tmp_path_factory.mktemp("bundles")
-    sites = {"bundled": clean_cohorts("data/raw", write=False),
-             "seed_plus_1": {"nact_cohort": generate_nact(seed=DEFAULT_SEED + 1),
-                             "bone_cohort": generate_bone(seed=DEFAULT_SEED + 1)},
-             "seed_plus_3": {"nact_cohort": generate_nact(seed=DEFAULT_SEED + 3),
-                             "bone_cohort": generate_bone(seed=DEFAULT_SEED + 3, n=600)}}
+    sites = {
+        "bundled": clean_cohorts("data/raw", write=False),
+        "seed_plus_1": {
+            "nact_cohort": generate_nact(seed=DEFAULT_SEED + 1),
+            "bone_cohort": generate_bone(seed=DEFAULT_SEED + 1),
+        },
+        "seed_plus_3": {
+            "nact_cohort": generate_nact(seed=DEFAULT_SEED + 3),
+            "bone_cohort": generate_bone(seed=DEFAULT_SEED + 3, n=600),
+        },
+    }
     folders = []
     for name, cohorts in sites.items():
         folders.append(write_bundle(cohorts, root / name / "bundle", {"name": name, "status": "complete"}))
@@ -75,8 +82,9 @@ def three_bundles(tmp_path_factory):
 def _r(cohort, outcome, folders, tmp_path):
     script = tmp_path / "pool.R"
     script.write_text(R_CODE.replace("\n    ", "\n").strip() + "\n")
-    out = subprocess.run(["Rscript", str(script), cohort, outcome, *map(str, folders)], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["Rscript", str(script), cohort, outcome, *map(str, folders)], capture_output=True, text=True, check=True
+    ).stdout
     return {k.strip(): float(v) for k, v in (line.split("=") for line in out.strip().splitlines())}
 
 
@@ -96,11 +104,9 @@ def test_pooled_values_agree_with_base_R(three_bundles, cohort, tmp_path):
     assert reml["q"] == pytest.approx(r["q"], rel=1e-9)
     tr = pooled.loc["REML + HKSJ truncated (check)"]
     assert np.log([tr["ci_low"], tr["ci_high"]]) == pytest.approx([r["tr_lb"], r["tr_ub"]], rel=1e-6)
-    assert np.log([fe["or"], fe["ci_low"], fe["ci_high"]]) == pytest.approx([r["fe"], r["fe_lb"], r["fe_ub"]],
-                                                                             rel=1e-9)
+    assert np.log([fe["or"], fe["ci_low"], fe["ci_high"]]) == pytest.approx([r["fe"], r["fe_lb"], r["fe_ub"]], rel=1e-9)
     assert dl["tau2"] == pytest.approx(r["dl_tau2"], abs=1e-12)
-    assert np.log([dl["or"], dl["ci_low"], dl["ci_high"]]) == pytest.approx([r["dl"], r["dl_lb"], r["dl_ub"]],
-                                                                            rel=1e-9)
+    assert np.log([dl["or"], dl["ci_low"], dl["ci_high"]]) == pytest.approx([r["dl"], r["dl_lb"], r["dl_ub"]], rel=1e-9)
     mh = consortium.mantel_haenszel_table(loaded)
     row = mh[(mh.cohort == cohort) & (mh.comparison == "microcalcification yes vs no")].iloc[0]
     assert [row["or"], row["ci_low"], row["ci_high"]] == pytest.approx([r["mh"], r["mh_lb"], r["mh_ub"]], rel=1e-9)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from microcalc import labels
 from microcalc.analysis import display
 
@@ -18,8 +19,15 @@ def test_relabel_coefficients_code_names_and_leaves_ordinary_words():
 
 
 def test_show_names_groups_formats_numbers_and_hides_the_index():
-    rates = pd.DataFrame({"microcalcification": pd.array([True, False], dtype="boolean"), "events": [32, 50],
-                          "n": [155, 158], "rate_pct": [20.6452, 31.6456], "p": [0.00004, np.nan]})
+    rates = pd.DataFrame(
+        {
+            "microcalcification": pd.array([True, False], dtype="boolean"),
+            "events": [32, 50],
+            "n": [155, 158],
+            "rate_pct": [20.6452, 31.6456],
+            "p": [0.00004, np.nan],
+        }
+    )
     shown = display.show(rates, labels.ALL, groups=labels.group_names("microcalcification"), event="pCR")
     assert list(shown.frame.columns) == ["Group", "pCR", "Patients", "pCR (%)", "P"]
     assert shown.frame.iloc[:, 0].tolist() == ["Microcalcification", "No microcalcification"]
@@ -32,31 +40,60 @@ def test_show_names_groups_formats_numbers_and_hides_the_index():
 
 
 def test_show_keeps_an_informative_index_and_can_drop_it():
-    firth = pd.DataFrame({"or": [2.2463, 0.5447], "p": [0.0145, 0.3959], "method": ["Firth", "Firth"]},
-                         index=pd.Index(["microcalcification", "breast_density[b]"], name="term"))
+    firth = pd.DataFrame(
+        {"or": [2.2463, 0.5447], "p": [0.0145, 0.3959], "method": ["Firth", "Firth"]},
+        index=pd.Index(["microcalcification", "breast_density[b]"], name="term"),
+    )
     shown = display.show(firth, labels.ALL, index="Variable", drop=["method"])
-    assert shown.frame.to_dict("list") == {"Variable": ["Microcalcification", "Breast density (BI-RADS): b"],
-                                           "OR": ["2.25", "0.54"], "P": ["0.015", "0.396"]}
+    assert shown.frame.to_dict("list") == {
+        "Variable": ["Microcalcification", "Breast density (BI-RADS): b"],
+        "OR": ["2.25", "0.54"],
+        "P": ["0.015", "0.396"],
+    }
     assert list(display.show(firth, labels.ALL, index=False).frame.columns) == ["OR", "P", "Method"]
 
 
 def test_show_percent_rows_and_never_minus_zero():
-    table = pd.DataFrame({"estimate": [0.8515, 0.1375, 1.1926, -1.9e-16]},
-                         index=["risk_exposed", "risk_difference", "risk_ratio", "calibration_intercept"])
+    table = pd.DataFrame(
+        {"estimate": [0.8515, 0.1375, 1.1926, -1.9e-16]},
+        index=["risk_exposed", "risk_difference", "risk_ratio", "calibration_intercept"],
+    )
     shown = display.show(table, labels.ALL, index="Quantity", percent_rows=["risk_exposed", "risk_difference"])
     assert shown.frame["Estimate"].tolist() == ["85.2", "13.8", "1.19", "0.00"]
 
 
 def test_show_table_one_labels_variables_levels_and_groups():
-    index = pd.MultiIndex.from_tuples([("n", ""), ("breast_density, n (%)", "a"), ("breast_density, n (%)", "b"),
-                                       ("molecular_subtype, n (%)", "luminal_a")])
-    columns = pd.MultiIndex.from_tuples([("Grouped by microcalcification", c)
-                                         for c in ("Missing", "yes", "no", "SMD (yes,no)", "P-Value")])
-    table = pd.DataFrame([["", "155", "158", "", ""], ["0", "10 (6.5)", "8 (5.1)", "0.229", "0.257"],
-                          ["", "36 (23.2)", "52 (32.9)", "", ""], ["0", "19 (12.3)", "19 (12.0)", "0.2", "0.33"]],
-                         index=index, columns=columns)
+    index = pd.MultiIndex.from_tuples(
+        [
+            ("n", ""),
+            ("breast_density, n (%)", "a"),
+            ("breast_density, n (%)", "b"),
+            ("molecular_subtype, n (%)", "luminal_a"),
+        ]
+    )
+    columns = pd.MultiIndex.from_tuples(
+        [("Grouped by microcalcification", c) for c in ("Missing", "yes", "no", "SMD (yes,no)", "P-Value")]
+    )
+    table = pd.DataFrame(
+        [
+            ["", "155", "158", "", ""],
+            ["0", "10 (6.5)", "8 (5.1)", "0.229", "0.257"],
+            ["", "36 (23.2)", "52 (32.9)", "", ""],
+            ["0", "19 (12.3)", "19 (12.0)", "0.2", "0.33"],
+        ],
+        index=index,
+        columns=columns,
+    )
     shown = display.show_table_one(table, labels.ALL, labels.group_names("microcalcification"))
     f = shown.frame
-    assert list(f.columns) == ["Variable", "Level", "Missing", "Microcalcification", "No microcalcification", "SMD", "P"]
+    assert list(f.columns) == [
+        "Variable",
+        "Level",
+        "Missing",
+        "Microcalcification",
+        "No microcalcification",
+        "SMD",
+        "P",
+    ]
     assert f["Variable"].tolist() == ["Patients", "Breast density (BI-RADS), n (%)", "", "Molecular subtype, n (%)"]
     assert f["Level"].tolist() == ["", "a", "b", "luminal A"]

@@ -40,10 +40,19 @@ def test_dask_runs_tasks_on_two_workers(cluster):
 
 @pytest.mark.slow
 def test_site_runs_through_dask_are_transactional_and_write_bundles(cluster, tmp_path):
-    tasks = [{"name": name, "data_dir": "data/raw", "runs_root": str(tmp_path), "notebooks": ["03"], "report": False}
-             for name in ("site_a", "site_b")]
-    tasks.append({"name": "site_bad", "data_dir": "tests/inputs/bad/age_text", "runs_root": str(tmp_path),
-                  "notebooks": ["03"], "report": False})
+    tasks = [
+        {"name": name, "data_dir": "data/raw", "runs_root": str(tmp_path), "notebooks": ["03"], "report": False}
+        for name in ("site_a", "site_b")
+    ]
+    tasks.append(
+        {
+            "name": "site_bad",
+            "data_dir": "tests/inputs/bad/age_text",
+            "runs_root": str(tmp_path),
+            "notebooks": ["03"],
+            "report": False,
+        }
+    )
     done = parallel_map(run_site, tasks, scheduler=cluster)
     assert [d["name"] for d in done] == ["site_a", "site_b", "site_bad"]
     for d in done[:2]:

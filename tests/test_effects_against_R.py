@@ -45,8 +45,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.analysis.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, model_without,
-                               same_sample_display, same_sample_table, standardised_effects)
+from microcalc.analysis.effects import (
+    crude_to_adjusted,
+    decomposition_sentence,
+    evalue_sentence,
+    model_without,
+    same_sample_display,
+    same_sample_table,
+    standardised_effects,
+)
 
 REL = 1e-6
 TERMS = ["b", "f", "x"]
@@ -163,8 +170,18 @@ def test_decomposition_sentence_says_both_parts_and_when_they_pull_apart(data):
     text = decomposition_sentence(split, "b", "exposure b")
     assert text.startswith("exposure b: crude OR 0.67 on all patients, 0.69 on the model's own patients, 0.59 adjusted")
     assert "+0.03" in text and "-0.15" in text and "opposite directions" in text
-    toy = pd.DataFrame({"log_or_all": [0.0], "log_or_same": [0.2], "log_or_adjusted": [0.5], "change_of_sample": [0.2],
-                        "adjustment": [0.3], "total": [0.5], "share_sample": [40.0]}, index=["t"])
+    toy = pd.DataFrame(
+        {
+            "log_or_all": [0.0],
+            "log_or_same": [0.2],
+            "log_or_adjusted": [0.5],
+            "change_of_sample": [0.2],
+            "adjustment": [0.3],
+            "total": [0.5],
+            "share_sample": [40.0],
+        },
+        index=["t"],
+    )
     assert "40% of the move comes from the change of sample" in decomposition_sentence(toy, "t")
 
 
@@ -182,14 +199,26 @@ def test_standardised_sentence_says_the_R_checked_risks_and_reads_the_or_against
     text = standardised_sentence(std, "b", "the outcome")
     rd, rr = R_STD["risk_difference"], R_STD["risk_ratio"]
     assert f"would be {100 * R_R1:.1f}% if every patient had b and {100 * R_R0:.1f}% if none had" in text
-    assert f"risk difference of {100 * rd[0]:.1f} percentage points (95% CI {100 * rd[1]:.1f} to {100 * rd[2]:.1f})" in text
+    assert (
+        f"risk difference of {100 * rd[0]:.1f} percentage points (95% CI {100 * rd[1]:.1f} to {100 * rd[2]:.1f})"
+        in text
+    )
     assert f"risk ratio of {rr[0]:.2f} ({rr[1]:.2f} to {rr[2]:.2f}); CIs by the delta method" in text
-    assert f"{rr[0]:.2f} times as likely" in text and f"adjusted OR ({R_OR['adjusted'][0]:.2f}) lies further from 1" in text
+    assert (
+        f"{rr[0]:.2f} times as likely" in text
+        and f"adjusted OR ({R_OR['adjusted'][0]:.2f}) lies further from 1" in text
+    )
     share = 100 * std.events / std.n
     assert share >= 15 and f"{share:.0f}% of these patients have the outcome" in text and "exaggerates" in text
-    recorded = standardised_sentence(std, "b", "recorded y", measure="proportion with recorded y",
-                                     difference_name="difference in the proportion with recorded y",
-                                     ratio_name="ratio of proportions", likely=False)
+    recorded = standardised_sentence(
+        std,
+        "b",
+        "recorded y",
+        measure="proportion with recorded y",
+        difference_name="difference in the proportion with recorded y",
+        ratio_name="ratio of proportions",
+        likely=False,
+    )
     assert "likely" not in recorded and "risk" not in recorded.replace("ratio of risks", "")
     assert f"ratio of proportions of {rr[0]:.2f}" in recorded
 
@@ -198,7 +227,9 @@ def test_mediator_sentence_gives_both_ors_and_says_which_is_closer_to_a_direct_e
     from microcalc.analysis.effects import mediator_sentence
 
     full = same_sample_table(data, "y", TERMS).table.loc["b"]
-    adjusted = pd.Series({"or": full["or_adjusted"], "ci_low": full["ci_low_adjusted"], "ci_high": full["ci_high_adjusted"]})
+    adjusted = pd.Series(
+        {"or": full["or_adjusted"], "ci_low": full["ci_low_adjusted"], "ci_high": full["ci_high_adjusted"]}
+    )
     text = mediator_sentence(adjusted, model_without(data, "y", TERMS, "x"), "b", "x")
     lo, hi = R_OR["without_x"][1:]
     assert f"the OR of b is {R_OR['without_x'][0]:.2f} ({lo:.2f}-{hi:.2f})" in text

@@ -40,14 +40,29 @@ def test_python_311_to_313_are_supported_and_binder_stays_on_311(root):
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     supported = SpecifierSet(project["requires-python"])
     assert [v for v in ("3.10.14", "3.11.7", "3.12.1", "3.13.0", "3.14.0") if v in supported] == [
-        "3.11.7", "3.12.1", "3.13.0"]
+        "3.11.7",
+        "3.12.1",
+        "3.13.0",
+    ]
     env = yaml.safe_load((root / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
 
 
 def test_the_layout_of_the_design_card_is_there(root):
-    for name in ("notebooks", "lib/microcalc", "data", "figures", "tests", ".ci/run",
-                 "environment.yml", "README.md", "pyproject.toml", "Makefile", "LICENSE", "CITATION.cff"):
+    for name in (
+        "notebooks",
+        "lib/microcalc",
+        "data",
+        "figures",
+        "tests",
+        ".ci/run",
+        "environment.yml",
+        "README.md",
+        "pyproject.toml",
+        "Makefile",
+        "LICENSE",
+        "CITATION.cff",
+    ):
         assert (root / name).exists(), name
 
 
@@ -126,9 +141,16 @@ def _selected(entries, python):
     """The entries a Linux x86-64 CPython ``python`` installs (markers evaluated as pip does)."""
     from packaging.markers import Marker
 
-    env = {"python_version": python.rsplit(".", 1)[0], "python_full_version": python, "sys_platform": "linux",
-           "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64",
-           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    env = {
+        "python_version": python.rsplit(".", 1)[0],
+        "python_full_version": python,
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": "x86_64",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
     return [e for e in entries if e[2] is None or Marker(e[2]).evaluate(env)]
 
 

@@ -1,7 +1,6 @@
 """The parallel notebook runner of `make notebooks` (microcalc.pipeline.execute.run_parallel)."""
 
 import json
-import time
 
 import nbformat
 import pytest
@@ -11,12 +10,15 @@ from microcalc.pipeline.execute import KERNEL_START_FAILED, dependencies, run_pa
 
 def _notebook(path, log, body, extra=""):
     """A notebook: parameters, imports, then a cell that logs its start and end and runs ``body``."""
-    cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-             nbformat.v4.new_code_cell("import json, time"),
-             nbformat.v4.new_code_cell(
-                 f"t0 = time.time()\n{body}\n"
-                 f"open({str(log)!r}, 'a').write(json.dumps([{path.name!r}, t0, time.time()]) + '\\n')"),
-             nbformat.v4.new_code_cell(extra or "x")]
+    cells = [
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import json, time"),
+        nbformat.v4.new_code_cell(
+            f"t0 = time.time()\n{body}\n"
+            f"open({str(log)!r}, 'a').write(json.dumps([{path.name!r}, t0, time.time()]) + '\\n')"
+        ),
+        nbformat.v4.new_code_cell(extra or "x"),
+    ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
@@ -31,21 +33,32 @@ def test_dependencies_follow_the_data_flow(tmp_path):
     names = ["01_a", "02_b", "03_c", "04_d", "05_e", "06_f", "07_g", "08_h", "09_i", "10_j"]
     nbs = [tmp_path / f"{n}.ipynb" for n in names]
     deps = {k.name[:2]: sorted(d.name[:2] for d in v) for k, v in dependencies(nbs).items()}
-    assert deps == {"01": [], "02": ["01"], "03": ["02"], "04": ["03"], "05": ["03"], "06": ["03"],
-                    "07": ["04", "05", "06"], "08": ["02"], "09": ["02"],
-                    # a notebook not in DEPENDS waits for every earlier one
-                    "10": ["01", "02", "03", "04", "05", "06", "07", "08", "09"]}
+    assert deps == {
+        "01": [],
+        "02": ["01"],
+        "03": ["02"],
+        "04": ["03"],
+        "05": ["03"],
+        "06": ["03"],
+        "07": ["04", "05", "06"],
+        "08": ["02"],
+        "09": ["02"],
+        # a notebook not in DEPENDS waits for every earlier one
+        "10": ["01", "02", "03", "04", "05", "06", "07", "08", "09"],
+    }
 
 
 @pytest.mark.slow
 def test_each_notebook_waits_for_its_inputs_and_independent_ones_overlap(tmp_path):
     log = tmp_path / "log.jsonl"
-    nbs = [_notebook(tmp_path / "01_a.ipynb", log, "time.sleep(1.5)"),
-           _notebook(tmp_path / "02_b.ipynb", log, "time.sleep(0.2)"),
-           _notebook(tmp_path / "03_c.ipynb", log, "time.sleep(0.2)"),
-           _notebook(tmp_path / "04_d.ipynb", log, "time.sleep(2)"),
-           _notebook(tmp_path / "05_e.ipynb", log, "time.sleep(2)"),
-           _notebook(tmp_path / "07_g.ipynb", log, "time.sleep(0.1)")]
+    nbs = [
+        _notebook(tmp_path / "01_a.ipynb", log, "time.sleep(1.5)"),
+        _notebook(tmp_path / "02_b.ipynb", log, "time.sleep(0.2)"),
+        _notebook(tmp_path / "03_c.ipynb", log, "time.sleep(0.2)"),
+        _notebook(tmp_path / "04_d.ipynb", log, "time.sleep(2)"),
+        _notebook(tmp_path / "05_e.ipynb", log, "time.sleep(2)"),
+        _notebook(tmp_path / "07_g.ipynb", log, "time.sleep(0.1)"),
+    ]
     timings = tmp_path / "times.tsv"
     assert run_parallel(nbs, timings) == 0
     t = _log(log)
@@ -66,9 +79,11 @@ def test_each_notebook_waits_for_its_inputs_and_independent_ones_overlap(tmp_pat
 @pytest.mark.slow
 def test_a_failure_stops_the_notebooks_that_read_from_it_and_leaves_them_untouched(tmp_path):
     log = tmp_path / "log.jsonl"
-    nbs = [_notebook(tmp_path / "01_a.ipynb", log, "pass"),
-           _notebook(tmp_path / "02_b.ipynb", log, "pass", extra="raise ValueError('boom')"),
-           _notebook(tmp_path / "03_c.ipynb", log, "pass")]
+    nbs = [
+        _notebook(tmp_path / "01_a.ipynb", log, "pass"),
+        _notebook(tmp_path / "02_b.ipynb", log, "pass", extra="raise ValueError('boom')"),
+        _notebook(tmp_path / "03_c.ipynb", log, "pass"),
+    ]
     before = nbs[2].read_bytes()
     assert run_parallel(nbs) == 1
     assert set(_log(log)) == {"01_a.ipynb", "02_b.ipynb"}

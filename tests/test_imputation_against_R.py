@@ -45,11 +45,17 @@ REL = 1e-9
 Q = [[0.52, -1.10], [0.61, -0.95], [0.47, -1.22], [0.58, -1.01], [0.66, -1.15]]
 U = [[0.040, 0.090], [0.042, 0.085], [0.039, 0.094], [0.041, 0.088], [0.043, 0.091]]
 R = {
-    "estimate": (0.568, -1.086), "within": (0.041, 0.0896), "between": (0.00557, 0.01163),
-    "total": (0.047684, 0.103556), "df": (34.3822586110386, 35.0112634961172),
-    "riv": (0.163024390243903, 0.155758928571429), "lambda_": (0.140172804294942, 0.134767661941365),
-    "fmi": (0.186174690090636, 0.180292712070099), "ci_low": (0.124407207895613, -1.73928361566342),
-    "ci_high": (1.01159279210439, -0.432716384336577), "p": (0.0136061243044394, 0.00181888481238812),
+    "estimate": (0.568, -1.086),
+    "within": (0.041, 0.0896),
+    "between": (0.00557, 0.01163),
+    "total": (0.047684, 0.103556),
+    "df": (34.3822586110386, 35.0112634961172),
+    "riv": (0.163024390243903, 0.155758928571429),
+    "lambda_": (0.140172804294942, 0.134767661941365),
+    "fmi": (0.186174690090636, 0.180292712070099),
+    "ci_low": (0.124407207895613, -1.73928361566342),
+    "ci_high": (1.01159279210439, -0.432716384336577),
+    "p": (0.0136061243044394, 0.00181888481238812),
 }
 R_DF_RUBIN = (203.578761288871, 220.236148478274)
 
@@ -103,7 +109,8 @@ def test_sensitivity_table_has_complete_case_without_and_imputed_rows(data):
     assert list(table["n"]) == [66, 80, 80]
     cc = fit_logistic(data, "y", ["x", "f", "b"]).table().loc["x"]
     assert table.loc[0, ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
-        cc[["or", "ci_low", "ci_high"]].to_numpy(float), rel=1e-12)
+        cc[["or", "ci_low", "ci_high"]].to_numpy(float), rel=1e-12
+    )
     assert np.isfinite(table[["or", "ci_low", "ci_high", "p"]].to_numpy(float)).all()
 
 
@@ -114,10 +121,12 @@ def test_missingness_by_exposure_and_outcome_against_R(glm_data):
     m = missingness_association(d, "x", ["y", "b"])
     t = m.table
     assert t.loc["y", ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
-        (0.249999999999999, 0.0862006246876794, 0.72505275021438), rel=1e-6)
+        (0.249999999999999, 0.0862006246876794, 0.72505275021438), rel=1e-6
+    )
     assert t.loc["y", "p"] == pytest.approx(0.0137472545262901, rel=1e-6)
     assert t.loc["b", ["or", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
-        (3.05128205128205, 0.801272290945858, 11.6194235863138), rel=1e-6)
+        (3.05128205128205, 0.801272290945858, 11.6194235863138), rel=1e-6
+    )
     assert t.loc["b", "p"] == pytest.approx(0.157228222815195, rel=1e-6)
     assert (t.loc["y", "recorded_yes"], t.loc["y", "n_yes"]) == (24, 42)
     assert "related to y" in m.sentence and "not missing completely at random" in m.sentence
@@ -126,9 +135,16 @@ def test_missingness_by_exposure_and_outcome_against_R(glm_data):
 def test_sensitivity_sentence_says_each_or_and_whether_the_conclusion_depends_on_the_analysis():
     from microcalc.analysis.imputation import sensitivity_sentence
 
-    table = pd.DataFrame({"analysis": ["complete case", "without z", "z imputed (m = 20)"], "n": [66, 80, 80],
-                          "or": [2.4, 1.9, 1.6], "ci_low": [1.2, 1.1, 0.93], "ci_high": [4.8, 3.3, 2.9],
-                          "p": [0.013, 0.018, 0.084]})
+    table = pd.DataFrame(
+        {
+            "analysis": ["complete case", "without z", "z imputed (m = 20)"],
+            "n": [66, 80, 80],
+            "or": [2.4, 1.9, 1.6],
+            "ci_low": [1.2, 1.1, 0.93],
+            "ci_high": [4.8, 3.3, 2.9],
+            "p": [0.013, 0.018, 0.084],
+        }
+    )
     text = sensitivity_sentence(table, "b")
     assert text.startswith("Adjusted OR of b, complete case: 2.40 (1.20-4.80, P = 0.013; 66 patients)")
     assert "the CI includes 1 under z imputed (m = 20)" in text

@@ -1,6 +1,5 @@
 """Results rows of the issue-13 inference: ids, values copied unchanged, a file write_results accepts."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -30,24 +29,37 @@ def test_rows_carry_the_estimates_unchanged_and_write_as_one_results_file(data, 
     centres = centre_odds_ratios(data, "b", "y", "g")
     pooled = pool_reml_hksj(centres["log_or"], centres["var"])
     adj = adjust_p([0.01, 0.04], labels=["cmp_a", "cmp_b"])
-    rows = (rows_of.same_sample_rows(same, crude_to_adjusted(same), "toy", "b", "b")
-            + rows_of.standardised_rows(std, "toy", "b") + rows_of.sensitivity_rows(sens, "toy", "b")
-            + rows_of.model_check_rows(checks, "toy") + rows_of.pooled_rows(pooled, "toy_or_b_pooled_reml", 80)
-            + rows_of.cluster_rows(cr, "toy_or_b_cluster", "b")
-            + rows_of.leave_one_out_rows(leave_one_centre_out_models(data, "y", TERMS, "g", "b"), "toy", "b", "multivariable")
-            + rows_of.leave_one_out_rows(leave_one_centre_out(centres), "toy", "b", "pooled")
-            + rows_of.adjusted_p_rows(adj))
+    rows = (
+        rows_of.same_sample_rows(same, crude_to_adjusted(same), "toy", "b", "b")
+        + rows_of.standardised_rows(std, "toy", "b")
+        + rows_of.sensitivity_rows(sens, "toy", "b")
+        + rows_of.model_check_rows(checks, "toy")
+        + rows_of.pooled_rows(pooled, "toy_or_b_pooled_reml", 80)
+        + rows_of.cluster_rows(cr, "toy_or_b_cluster", "b")
+        + rows_of.leave_one_out_rows(
+            leave_one_centre_out_models(data, "y", TERMS, "g", "b"), "toy", "b", "multivariable"
+        )
+        + rows_of.leave_one_out_rows(leave_one_centre_out(centres), "toy", "b", "pooled")
+        + rows_of.adjusted_p_rows(adj)
+    )
     written = read_results(write_results(rows, "toy_results", tmp_path)).set_index("id")
     assert written.loc["toy_or_b_uni_same", "estimate"] == pytest.approx(same.table.loc["b", "or_same"], rel=1e-9)
-    assert written.loc["toy_rd_b", "estimate"] == pytest.approx(100 * std.table.loc["risk_difference", "estimate"],
-                                                                rel=1e-9)
+    assert written.loc["toy_rd_b", "estimate"] == pytest.approx(
+        100 * std.table.loc["risk_difference", "estimate"], rel=1e-9
+    )
     assert written.loc["toy_or_b_imputed", "n"] == 80 and "toy_or_b_without_z" in written.index
     assert written.loc["toy_c_statistic", "ci_low"] == pytest.approx(checks.c.ci_low, rel=1e-9)
     assert written.loc["toy_or_b_pooled_reml_pi", "ci_high"] == pytest.approx(pooled.pi_high, rel=1e-9)
     assert "unreliable" in written.loc["toy_or_b_cluster", "method"]
-    assert written.loc["cmp_b_p_holm", "p"] == pytest.approx(0.04) and written.loc["cmp_a_p_holm", "p"] == pytest.approx(0.02)
-    assert {"toy_or_b_multivariable_without_0", "toy_or_b_pooled_without_3", "toy_gvif_f",
-            "toy_interaction_b_f"} <= set(written.index)
+    assert written.loc["cmp_b_p_holm", "p"] == pytest.approx(0.04) and written.loc[
+        "cmp_a_p_holm", "p"
+    ] == pytest.approx(0.02)
+    assert {
+        "toy_or_b_multivariable_without_0",
+        "toy_or_b_pooled_without_3",
+        "toy_gvif_f",
+        "toy_interaction_b_f",
+    } <= set(written.index)
     assert not written.index.duplicated().any()
 
 

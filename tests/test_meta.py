@@ -15,10 +15,24 @@ from microcalc.analysis.meta import centre_odds_ratios, pool_random_effects
 from microcalc.analysis.models import design_matrix, fit_logistic
 from microcalc.analysis.stats import category_comparison, crosstab
 
-BCG = np.array([[4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],
-                [33, 5036, 47, 5761], [180, 1361, 372, 1079], [8, 2537, 10, 619], [505, 87886, 499, 87892],
-                [29, 7470, 45, 7232], [17, 1699, 65, 1600], [186, 50448, 141, 27197], [5, 2493, 3, 2338],
-                [27, 16886, 29, 17825]], dtype=float)
+BCG = np.array(
+    [
+        [4, 119, 11, 128],
+        [6, 300, 29, 274],
+        [3, 228, 11, 209],
+        [62, 13536, 248, 12619],
+        [33, 5036, 47, 5761],
+        [180, 1361, 372, 1079],
+        [8, 2537, 10, 619],
+        [505, 87886, 499, 87892],
+        [29, 7470, 45, 7232],
+        [17, 1699, 65, 1600],
+        [186, 50448, 141, 27197],
+        [5, 2493, 3, 2338],
+        [27, 16886, 29, 17825],
+    ],
+    dtype=float,
+)
 
 
 def test_dersimonian_laird_against_metafor_bcg_example():
@@ -70,17 +84,21 @@ def test_cluster_robust_standard_errors_are_the_liang_zeger_sandwich(glm_data):
     mu = 1 / (1 + np.exp(-X @ fit.params))
     bread = np.linalg.inv(X.T @ (X * (mu * (1 - mu))[:, None]))
     scores = X * (y - mu)[:, None]
-    meat = sum(np.outer(s, s) for s in (scores[d["site"].to_numpy() == g].sum(axis=0) for g in ["s1", "s2", "s3", "s4", "s5"]))
+    meat = sum(
+        np.outer(s, s) for s in (scores[d["site"].to_numpy() == g].sum(axis=0) for g in ["s1", "s2", "s3", "s4", "s5"])
+    )
     n, k, g = X.shape[0], X.shape[1], 5
     vcov = bread @ meat @ bread * g / (g - 1) * (n - 1) / (n - k)
     assert fit.bse == pytest.approx(np.sqrt(np.diag(vcov)), rel=1e-8)
 
 
 def test_category_comparison_tests_the_full_and_the_collapsed_table():
-    counts = pd.DataFrame([[56, 7, 8], [17, 3, 8]], index=[True, False],
-                          columns=["osteolytic", "osteoblastic", "mixed"])
-    out = category_comparison(counts, "osteolytic", {"2x3 chosen": ["pearson_chi2"], "2x2 56/71": []},
-                              ["pearson_chi2", "mann_whitney"])
+    counts = pd.DataFrame(
+        [[56, 7, 8], [17, 3, 8]], index=[True, False], columns=["osteolytic", "osteoblastic", "mixed"]
+    )
+    out = category_comparison(
+        counts, "osteolytic", {"2x3 chosen": ["pearson_chi2"], "2x2 56/71": []}, ["pearson_chi2", "mann_whitney"]
+    )
     full = out[out["comparison"] == "2x3"].set_index("test")
     assert set(full.index) == {"pearson_chi2", "fisher_exact"}  # no rank test on unordered categories
     assert full.loc["pearson_chi2", "reproduces_published_p"]
@@ -90,8 +108,9 @@ def test_category_comparison_tests_the_full_and_the_collapsed_table():
 
 
 def test_crosstab_keeps_category_order_and_drops_missing():
-    df = pd.DataFrame({"g": [True, True, False, False],
-                       "c": pd.Categorical(["b", None, "a", "b"], categories=["b", "a"])})
+    df = pd.DataFrame(
+        {"g": [True, True, False, False], "c": pd.Categorical(["b", None, "a", "b"], categories=["b", "a"])}
+    )
     t = crosstab(df, "g", "c")
     assert list(t.columns) == ["b", "a"] and t.loc[True].tolist() == [1, 0] and t.loc[False].tolist() == [1, 1]
 

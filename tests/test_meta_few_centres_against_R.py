@@ -44,21 +44,52 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.analysis.meta import (leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird, pool_reml_hksj,
-                            reml_tau2)
+from microcalc.analysis.meta import (
+    leave_one_centre_out,
+    mantel_haenszel,
+    pool_dersimonian_laird,
+    pool_reml_hksj,
+    reml_tau2,
+)
 
 REL = 1e-6
-BCG = np.array([[4, 119, 11, 128], [6, 300, 29, 274], [3, 228, 11, 209], [62, 13536, 248, 12619],
-                [33, 5036, 47, 5761], [180, 1361, 372, 1079], [8, 2537, 10, 619], [505, 87886, 499, 87892],
-                [29, 7470, 45, 7232], [17, 1699, 65, 1600], [186, 50448, 141, 27197], [5, 2493, 3, 2338],
-                [27, 16886, 29, 17825]], dtype=float)
-R_KNHA = {"tau2": 0.313243253546379, "log_or": -0.714532341738199, "se": 0.180791743996353,
-          "ci": (-1.10844371305537, -0.320620970421032), "p": 0.00192001509679633,
-          "pi": (-1.99601682520968, 0.566952141733281), "i2": 92.2213844161516}
+BCG = np.array(
+    [
+        [4, 119, 11, 128],
+        [6, 300, 29, 274],
+        [3, 228, 11, 209],
+        [62, 13536, 248, 12619],
+        [33, 5036, 47, 5761],
+        [180, 1361, 372, 1079],
+        [8, 2537, 10, 619],
+        [505, 87886, 499, 87892],
+        [29, 7470, 45, 7232],
+        [17, 1699, 65, 1600],
+        [186, 50448, 141, 27197],
+        [5, 2493, 3, 2338],
+        [27, 16886, 29, 17825],
+    ],
+    dtype=float,
+)
+R_KNHA = {
+    "tau2": 0.313243253546379,
+    "log_or": -0.714532341738199,
+    "se": 0.180791743996353,
+    "ci": (-1.10844371305537, -0.320620970421032),
+    "p": 0.00192001509679633,
+    "pi": (-1.99601682520968, 0.566952141733281),
+    "i2": 92.2213844161516,
+}
 R_LOO1 = {"tau2": 0.336156700234679, "ci": (-1.13408093279721, -0.280086636360916), "log_or": -0.707083784579065}
 STRATA = [(12, 8, 30, 50), (5, 9, 20, 40), (7, 3, 15, 25), (2, 6, 11, 30)]  # (a, c, b, d) as R's array
-R_MH = {"or": 1.89666456302737, "ci": (1.02209784069919, 3.5195617497665), "stat": 3.47020501766901,
-        "p": 0.0624835659387314, "stat0": 4.08899267363205, "p0": 0.0431633592508863}
+R_MH = {
+    "or": 1.89666456302737,
+    "ci": (1.02209784069919, 3.5195617497665),
+    "stat": 3.47020501766901,
+    "p": 0.0624835659387314,
+    "stat0": 4.08899267363205,
+    "p0": 0.0431633592508863,
+}
 
 
 def bcg():
@@ -69,14 +100,30 @@ def bcg():
 def bcg_centres():
     yi, vi = bcg()
     t, tn, c, cn = BCG.T
-    return pd.DataFrame({"centre": [f"t{i + 1}" for i in range(13)], "log_or": yi, "var": vi,
-                         "events_exposed": t, "n_exposed": t + tn, "events_reference": c, "n_reference": c + cn})
+    return pd.DataFrame(
+        {
+            "centre": [f"t{i + 1}" for i in range(13)],
+            "log_or": yi,
+            "var": vi,
+            "events_exposed": t,
+            "n_exposed": t + tn,
+            "events_reference": c,
+            "n_reference": c + cn,
+        }
+    )
 
 
 def counts_frame(cells):
     a, c, b, d = (np.array(x, dtype=float) for x in zip(*cells, strict=True))
-    return pd.DataFrame({"centre": [f"c{i}" for i in range(len(a))], "events_exposed": a, "n_exposed": a + b,
-                         "events_reference": c, "n_reference": c + d})
+    return pd.DataFrame(
+        {
+            "centre": [f"c{i}" for i in range(len(a))],
+            "events_exposed": a,
+            "n_exposed": a + b,
+            "events_reference": c,
+            "n_reference": c + d,
+        }
+    )
 
 
 def test_reml_tau2_against_metafor_bcg_example():
@@ -174,12 +221,24 @@ def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_whi
     assert text.startswith("Over 13 centres, REML gives tau2 = 0.313") and "agree more closely" not in text
     # three centres that agree closely (tau2 = 0): the untruncated HK SE falls below the standard one
     y, v = np.array([0.70, 0.75, 0.72]), np.array([0.10, 0.20, 0.15])
-    few = pd.DataFrame({"centre": ["a", "b", "c"], "log_or": y, "var": v, "events_exposed": [10, 8, 9],
-                        "n_exposed": [30, 25, 28], "events_reference": [6, 5, 5], "n_reference": [32, 27, 30]})
+    few = pd.DataFrame(
+        {
+            "centre": ["a", "b", "c"],
+            "log_or": y,
+            "var": v,
+            "events_exposed": [10, 8, 9],
+            "n_exposed": [30, 25, 28],
+            "events_reference": [6, 5, 5],
+            "n_reference": [32, 27, 30],
+        }
+    )
     text = pooling_sentence(pooling_comparison(pooling_fits(few)))
     w = 1 / v
     mu = np.sum(w * y) / np.sum(w)
     hk = np.sqrt(np.sum(w * (y - mu) ** 2) / (2 * np.sum(w)))
-    assert f"untruncated Hartung-Knapp SE ({hk:.3f}) is smaller than the standard one ({np.sqrt(1 / np.sum(w)):.3f})" in text
+    assert (
+        f"untruncated Hartung-Knapp SE ({hk:.3f}) is smaller than the standard one ({np.sqrt(1 / np.sum(w)):.3f})"
+        in text
+    )
     narrower = 2 * hk * 4.302652729911275 < 2 * 1.959963984540054 * np.sqrt(1 / np.sum(w))  # qt(0.975, 2), qnorm(0.975)
     assert ("narrower than the DerSimonian-Laird CI" in text) == narrower

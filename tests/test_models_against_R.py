@@ -19,7 +19,6 @@ by this script:
 standard errors come from the second-to-last iteration.)
 """
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -12,23 +12,34 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+
 from microcalc import labels, narrative
-from microcalc.analysis.stats import EventsPerVariable
 from microcalc.analysis.effects import Standardised
 from microcalc.analysis.levels import grouped_levels
+from microcalc.analysis.stats import EventsPerVariable
 
 
 def _std(r1: float, r0: float, rd=(None, None), rr=(None, None), method: str = "g-computation") -> Standardised:
-    table = pd.DataFrame({"estimate": [r1, r0, r1 - r0, r1 / r0, (r1 / (1 - r1)) / (r0 / (1 - r0))],
-                          "ci_low": [np.nan, np.nan, rd[0], rr[0], np.nan],
-                          "ci_high": [np.nan, np.nan, rd[1], rr[1], np.nan]},
-                         index=["risk_exposed", "risk_unexposed", "risk_difference", "risk_ratio", "odds_ratio"])
+    table = pd.DataFrame(
+        {
+            "estimate": [r1, r0, r1 - r0, r1 / r0, (r1 / (1 - r1)) / (r0 / (1 - r0))],
+            "ci_low": [np.nan, np.nan, rd[0], rr[0], np.nan],
+            "ci_high": [np.nan, np.nan, rd[1], rr[1], np.nan],
+        },
+        index=["risk_exposed", "risk_unexposed", "risk_difference", "risk_ratio", "odds_ratio"],
+    )
     return Standardised(table, 256, 198, method)
 
 
 def _rates(events=(32, 50), n=(155, 158)) -> pd.DataFrame:
-    return pd.DataFrame({"microcalcification": [True, False], "events": list(events), "n": list(n),
-                         "rate_pct": [100 * e / k for e, k in zip(events, n, strict=True)]})
+    return pd.DataFrame(
+        {
+            "microcalcification": [True, False],
+            "events": list(events),
+            "n": list(n),
+            "rate_pct": [100 * e / k for e, k in zip(events, n, strict=True)],
+        }
+    )
 
 
 def _tests(p=(0.0269, 0.0293)) -> pd.DataFrame:
@@ -48,25 +59,30 @@ def test_or_both_directions_prints_the_or_of_the_complement_beside_it():
 
 
 def test_or_both_directions_without_an_estimate_says_why_and_inverts_nothing():
-    row = pd.Series({"or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                     "note": "not estimable: separation"})
+    row = pd.Series(
+        {"or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "note": "not estimable: separation"}
+    )
     assert narrative.or_both_directions(row, "non-pCR", "pCR") == "OR of non-pCR not estimable: separation"
 
 
 def test_per_100_rounds_the_standardised_difference_and_gives_the_complement():
     std = _std(0.85, 0.71, rd=(0.034, 0.241), rr=(1.04, 1.37))
     text = narrative.per_100(std, "microcalcification", "non-pCRs", complement="pCRs")
-    assert text.startswith("about 14 more non-pCRs per 100 patients with microcalcification than without "
-                           "(difference 14.0 per 100, 95% CI 3.4 to 24.1; risk ratio 1.20, 1.04 to 1.37)")
+    assert text.startswith(
+        "about 14 more non-pCRs per 100 patients with microcalcification than without "
+        "(difference 14.0 per 100, 95% CI 3.4 to 24.1; risk ratio 1.20, 1.04 to 1.37)"
+    )
     # pCR risks are 0.15 and 0.29: ratio 0.15 / 0.29 = 0.517...
     assert text.endswith("; that is, about 14 fewer pCRs per 100 (risk ratio for pCR 0.52)")
 
 
 def test_per_100_says_fewer_for_a_negative_difference_and_same_for_none():
     assert narrative.per_100(_std(0.05, 0.10, (-0.08, -0.02), (0.3, 0.8)), "x", "events").startswith(
-        "about 5 fewer events per 100 patients with x than without")
+        "about 5 fewer events per 100 patients with x than without"
+    )
     assert narrative.per_100(_std(0.101, 0.100, (-0.01, 0.01), (0.9, 1.1)), "x", "events").startswith(
-        "about the same number of events per 100 patients with and without x")
+        "about the same number of events per 100 patients with and without x"
+    )
 
 
 def test_per_100_not_estimable_says_so():
@@ -76,8 +92,10 @@ def test_per_100_not_estimable_says_so():
 
 def test_rates_sentence_uses_the_counts_and_journal_p():
     text = narrative.rates_sentence(_rates(), _tests((0.0269, 0.0004)), "pCR", "microcalcification")
-    assert text == ("pCR: 20.6% (32 of 155) with microcalcification against 31.6% (50 of 158) without "
-                    "(Pearson χ² P = 0.027, Fisher's exact test P < 0.001).")
+    assert text == (
+        "pCR: 20.6% (32 of 155) with microcalcification against 31.6% (50 of 158) without "
+        "(Pearson χ² P = 0.027, Fisher's exact test P < 0.001)."
+    )
 
 
 def test_rates_against_published_appends_the_printed_rates():
@@ -86,26 +104,39 @@ def test_rates_against_published_appends_the_printed_rates():
     from microcalc.study import COMPARISON_IDS, RATE_IDS
 
     published = load_published()
-    text = narrative.rates_against_published(_rates(), _tests(), "pCR", "microcalcification", published,
-                                             RATE_IDS["nact_pcr"], COMPARISON_IDS["nact_pcr"])
+    text = narrative.rates_against_published(
+        _rates(), _tests(), "pCR", "microcalcification", published, RATE_IDS["nact_pcr"], COMPARISON_IDS["nact_pcr"]
+    )
     assert text.endswith("The paper printed 20.6% vs 31.6%, P = 0.029 (Mann-Whitney and χ2 tests).")
-    necrosis = narrative.rates_against_published(_rates(), _tests(), "Necrosis", "x", published,
-                                                 RATE_IDS["nact_necrosis"], COMPARISON_IDS["nact_necrosis"])
+    necrosis = narrative.rates_against_published(
+        _rates(), _tests(), "Necrosis", "x", published, RATE_IDS["nact_necrosis"], COMPARISON_IDS["nact_necrosis"]
+    )
     assert necrosis.endswith("P < 0.001 (test not stated).")
 
 
 def _split(all_, same, adjusted):
     la, ls, lj = np.log([all_, same, adjusted])
-    return pd.DataFrame({"log_or_all": [la], "log_or_same": [ls], "log_or_adjusted": [lj],
-                         "change_of_sample": [ls - la], "adjustment": [lj - ls], "total": [lj - la], "note": [""]},
-                        index=["microcalcification"])
+    return pd.DataFrame(
+        {
+            "log_or_all": [la],
+            "log_or_same": [ls],
+            "log_or_adjusted": [lj],
+            "change_of_sample": [ls - la],
+            "adjustment": [lj - ls],
+            "total": [lj - la],
+            "note": [""],
+        },
+        index=["microcalcification"],
+    )
 
 
 def test_why_adjusted_is_higher_names_the_sample_then_adjustment():
     text = narrative.why_adjusted_differs(_split(1.78, 2.73, 2.40), "microcalcification", 256, "microcalcification")
-    assert text == ("Why the adjusted OR of microcalcification (2.40) is higher than the crude one (1.78): first the "
-                    "sample, since on the model's 256 patients (every covariate known) the crude OR is already 2.73, "
-                    "against 1.78 on all patients; adjustment for the other covariates then lowers it to 2.40.")
+    assert text == (
+        "Why the adjusted OR of microcalcification (2.40) is higher than the crude one (1.78): first the "
+        "sample, since on the model's 256 patients (every covariate known) the crude OR is already 2.73, "
+        "against 1.78 on all patients; adjustment for the other covariates then lowers it to 2.40."
+    )
 
 
 def test_why_adjusted_is_lower_when_the_sample_does_not_change():
@@ -138,18 +169,22 @@ def test_adjusted_or_paragraph_reads_a_rare_outcome_as_a_ratio_of_proportions():
 
 
 def test_grouped_levels_sentence_calls_a_sparse_reference_poor():
-    df = pd.DataFrame({
-        "density": pd.Categorical(["a"] * 18 + ["b"] * 40 + ["c"] * 40 + ["d"] * 20, categories=list("abcd")),
-        "y": [True] * 16 + [False] * 2 + ([True, False] * 50),
-        "age": np.arange(118) % 30 + 40,
-    })
+    df = pd.DataFrame(
+        {
+            "density": pd.Categorical(["a"] * 18 + ["b"] * 40 + ["c"] * 40 + ["d"] * 20, categories=list("abcd")),
+            "y": [True] * 16 + [False] * 2 + ([True, False] * 50),
+            "age": np.arange(118) % 30 + 40,
+        }
+    )
     df["y"] = df["y"].astype("boolean")
     g = grouped_levels(df, "y", "density", labels.DENSITY_GROUPS, ["density", "age"], "dense")
     assert g.counts.loc["non_dense", "n"] == 58 and g.counts.loc["dense", "n"] == 60
     assert g.levels.loc["a"].tolist() == [18, 16, 2]
     text = narrative.grouped_levels_sentence(g, "Breast density (BI-RADS)", "non-pCR", "pCR")
-    assert text.startswith("Breast density (BI-RADS), dense (c/d) against non-dense (a/b): non-pCR in 50.0% (30 of 60)"
-                           " against 62.1% (36 of 58)")
+    assert text.startswith(
+        "Breast density (BI-RADS), dense (c/d) against non-dense (a/b): non-pCR in 50.0% (30 of 60)"
+        " against 62.1% (36 of 58)"
+    )
     assert "Level a, the reference of the four categories, has 18 patients, of whom 2 had pCR" in text
     assert "poor reference level" in text
 
@@ -171,12 +206,28 @@ def test_key_messages_box_renders_every_part_and_refuses_an_empty_one():
 
 
 def test_bone_key_messages_speak_of_odds_of_recorded_metastasis_never_of_risk():
-    tidy = pd.DataFrame({"term": ["microcalcification"] * 2, "model": ["univariable", "multivariable"],
-                         "or": [2.55, 2.29], "ci_low": [1.62, 1.39], "ci_high": [4.01, 3.78], "p": [1e-4, 0.001],
-                         "n": [1182, 1182], "note": ["", ""]})
-    box = narrative.bone_key_messages(_rates((71, 28), (611, 571)), _tests((3e-5, 3e-5)), tidy,
-                                      _std(0.1055, 0.0554, (0.0216, 0.0788), (1.28, 2.84)),
-                                      _split(2.55, 2.55, 2.29), 1182, ["microcalcification", "t_stage"], True)
+    tidy = pd.DataFrame(
+        {
+            "term": ["microcalcification"] * 2,
+            "model": ["univariable", "multivariable"],
+            "or": [2.55, 2.29],
+            "ci_low": [1.62, 1.39],
+            "ci_high": [4.01, 3.78],
+            "p": [1e-4, 0.001],
+            "n": [1182, 1182],
+            "note": ["", ""],
+        }
+    )
+    box = narrative.bone_key_messages(
+        _rates((71, 28), (611, 571)),
+        _tests((3e-5, 3e-5)),
+        tidy,
+        _std(0.1055, 0.0554, (0.0216, 0.0788), (1.28, 2.84)),
+        _split(2.55, 2.55, 2.29),
+        1182,
+        ["microcalcification", "t_stage"],
+        True,
+    )
     text = repr(box)
     assert "about 5 more recorded bone metastases per 100 patients with microcalcification" in text
     assert "Odds of recorded bone metastasis" in text and "competing risks" in text

@@ -40,9 +40,24 @@ def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
 
     def nbval(notebook):
         return subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
-             "--nbval-sanitize-with", str(project_path("tests/nbval_sanitize.cfg")), f"notebooks/{notebook}"],
-            capture_output=True, text=True, cwd=tmp_path, env=env)
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--nbval",
+                "--nbval-current-env",
+                "--nbval-sanitize-with",
+                str(project_path("tests/nbval_sanitize.cfg")),
+                f"notebooks/{notebook}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
 
     cleaning = nbval("03_cleaning.ipynb")  # counts only: one changed outcome leaves them as they were
     assert cleaning.returncode == 0, cleaning.stdout[-2000:]
@@ -60,8 +75,11 @@ def test_nbval_fails_on_the_cells_a_perturbed_input_changes(tmp_path):
     assert moved and all(m.file.startswith("data/results/04_") for m in moved)  # only notebook 04's tables
     assert {"data/results/04_results.csv", "data/results/04_regression_nact_pcr.csv"} <= {m.file for m in moved}
     assert not [m for m in moved if m.column == "n"]  # group sizes cannot change
-    rates = {m.id: m for m in moved if m.file.endswith("04_results.csv") and m.column == "estimate"
-             and m.quantity == "pCR rate (%)"}
+    rates = {
+        m.id: m
+        for m in moved
+        if m.file.endswith("04_results.csv") and m.column == "estimate" and m.quantity == "pCR rate (%)"
+    }
     changed = "nact_pcr_calc" if group == "yes" else "nact_pcr_nocalc"
     in_group = nact[nact["microcalcification"] == group]
     assert set(rates) == {changed}  # the other group's pCR rate did not move

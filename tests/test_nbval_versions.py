@@ -35,7 +35,7 @@ def sanitize_rules(text):
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
         elif line.startswith("regex: ") and i + 1 < len(lines) and lines[i + 1].startswith("replace: "):
-            rules.append((section, line[len("regex: "):], lines[i + 1][len("replace: "):]))
+            rules.append((section, line[len("regex: ") :], lines[i + 1][len("replace: ") :]))
     return rules
 
 
@@ -147,28 +147,56 @@ def test_nbval_passes_a_patch_upgrade_and_fails_a_changed_number(tmp_path):
     row = re.compile(rf"(?m)^(scipy +){re.escape(current)}$")
     assert row.search(data["text/plain"])
     data["text/plain"] = row.sub(rf"\g<1>{other}", data["text/plain"])
-    data["text/html"] = data["text/html"].replace(f"<th>scipy</th>\n      <td>{current}</td>",
-                                                  f"<th>scipy</th>\n      <td>{other}</td>")
+    data["text/html"] = data["text/html"].replace(
+        f"<th>scipy</th>\n      <td>{current}</td>", f"<th>scipy</th>\n      <td>{other}</td>"
+    )
     assert other in data["text/plain"] and other in data["text/html"]
     nbformat.write(nb, tmp_path / "notebooks" / "upgraded.ipynb")
 
     changed = copy.deepcopy(nb)
     number = re.compile(r"\d+\.\d*[0-8]\b")
-    target = next(i for i, c in enumerate(changed.cells)
-                  if c.cell_type == "code" and c is not changed.cells[-1]
-                  and any(number.search(o.get("data", {}).get("text/plain", "")) for o in c.outputs))
+    target = next(
+        i
+        for i, c in enumerate(changed.cells)
+        if c.cell_type == "code"
+        and c is not changed.cells[-1]
+        and any(number.search(o.get("data", {}).get("text/plain", "")) for o in c.outputs)
+    )
     out = next(o for o in changed.cells[target].outputs if number.search(o.get("data", {}).get("text/plain", "")))
-    out["data"]["text/plain"] = number.sub(lambda m: m.group(0)[:-1] + str(int(m.group(0)[-1]) + 1),
-                                           out["data"]["text/plain"], count=1)
+    out["data"]["text/plain"] = number.sub(
+        lambda m: m.group(0)[:-1] + str(int(m.group(0)[-1]) + 1), out["data"]["text/plain"], count=1
+    )
     nbformat.write(changed, tmp_path / "notebooks" / "upgraded_and_changed.ipynb")
 
-    env = {**os.environ, "MICROCALC_ROOT": str(tmp_path), "JUPYTER_PREFER_ENV_PATH": "1",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env = {
+        **os.environ,
+        "MICROCALC_ROOT": str(tmp_path),
+        "JUPYTER_PREFER_ENV_PATH": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--color=no", "--rootdir", str(tmp_path),
-         "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
-         "notebooks/upgraded.ipynb", "notebooks/upgraded_and_changed.ipynb"],
-        capture_output=True, text=True, cwd=tmp_path, env=env)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "--color=no",
+            "--rootdir",
+            str(tmp_path),
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            "notebooks/upgraded.ipynb",
+            "notebooks/upgraded_and_changed.ipynb",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     found = re.findall(r"^(?:\S*/)?(\w+)(?:\.|::)ipynb::(Cell \d+) (PASSED|FAILED)", run.stdout, flags=re.M)
     results = {f"{stem}::{cell}": outcome for stem, cell, outcome in found}
     cells = sum(c.cell_type == "code" for c in nb.cells)

@@ -7,6 +7,7 @@ printed). A reconstructed table must reprint every number it was built from.
 import numpy as np
 import pandas as pd
 import pytest
+
 from microcalc.abstract.published import format_fixed, format_p, format_percent
 from microcalc.abstract.pvalues import odds_ratio_wald
 from microcalc.paper import reconstruct_paper
@@ -17,10 +18,13 @@ def paper(published):
     return reconstruct_paper(published)
 
 
-@pytest.mark.parametrize("name, pct1, pct0, n, or_id", [
-    ("nact_pcr", "nact_pcr_calc", "nact_pcr_nocalc", "nact_n", "nact_or_calc_uni"),
-    ("bone_met", "bone_met_calc", "bone_met_nocalc", "bone_n", "bone_or_calc_uni"),
-])
+@pytest.mark.parametrize(
+    "name, pct1, pct0, n, or_id",
+    [
+        ("nact_pcr", "nact_pcr_calc", "nact_pcr_nocalc", "nact_n", "nact_or_calc_uni"),
+        ("bone_met", "bone_met_calc", "bone_met_nocalc", "bone_n", "bone_or_calc_uni"),
+    ],
+)
 def test_cohort_tables_are_unique_and_reprint_the_abstract(paper, published, name, pct1, pct0, n, or_id):
     r = paper[name]
     assert r.unique
@@ -34,8 +38,11 @@ def test_cohort_tables_are_unique_and_reprint_the_abstract(paper, published, nam
     assert str(t.sum()) == v(n)
     table = t if r.tables.loc[0, "orientation"] == "event" else t[:, ::-1]
     w = odds_ratio_wald(table)
-    assert [format_fixed(float(w[k]), 3) for k in ("or", "low", "high")] == \
-        [v(or_id), v(or_id, "ci_low"), v(or_id, "ci_high")]
+    assert [format_fixed(float(w[k]), 3) for k in ("or", "low", "high")] == [
+        v(or_id),
+        v(or_id, "ci_low"),
+        v(or_id, "ci_high"),
+    ]
     assert format_p(float(w["p"])) == v(or_id, "p")
 
 

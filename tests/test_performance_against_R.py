@@ -52,8 +52,17 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from microcalc.analysis.performance import (bootstrap_validation, c_statistic, calibration, hosmer_lemeshow,
-                                   interaction_lr_test, model_checks, model_predictions, plot_calibration, vif)
+from microcalc.analysis.performance import (
+    bootstrap_validation,
+    c_statistic,
+    calibration,
+    hosmer_lemeshow,
+    interaction_lr_test,
+    model_checks,
+    model_predictions,
+    plot_calibration,
+    vif,
+)
 
 REL = 1e-6
 TERMS = ["f", "x", "b"]
@@ -78,9 +87,11 @@ def test_c_statistic_with_delong_ci_against_R(glm_data):
 def test_calibration_intercept_and_slope_of_fixed_risks_against_R(fixed_risk):
     cal = calibration(*fixed_risk)
     assert (cal.intercept, cal.intercept_ci_low, cal.intercept_ci_high) == pytest.approx(
-        (-0.533727119078052, -0.983054522834611, -0.0843997153214932), rel=REL)
+        (-0.533727119078052, -0.983054522834611, -0.0843997153214932), rel=REL
+    )
     assert (cal.slope, cal.slope_ci_low, cal.slope_ci_high) == pytest.approx(
-        (0.152267710449384, -0.82885960720555, 1.13339502810432), rel=REL)
+        (0.152267710449384, -0.82885960720555, 1.13339502810432), rel=REL
+    )
 
 
 def test_calibration_on_the_fitting_data_is_ideal_by_construction(glm_data):
@@ -101,16 +112,18 @@ def test_generalised_vif_against_R(glm_data):
     v = vif(glm_data, "y", TERMS)
     assert v["gvif"].to_numpy() == pytest.approx([1.01522325629085, 1.01372826797405, 1.00207523065892], rel=REL)
     assert list(v["df"]) == [2, 1, 1]
-    assert v.loc["f", "gvif_adjusted"] == pytest.approx(1.01522325629085 ** 0.25, rel=REL)
+    assert v.loc["f", "gvif_adjusted"] == pytest.approx(1.01522325629085**0.25, rel=REL)
 
 
 def test_likelihood_ratio_tests_of_interaction_against_R(glm_data):
     by_factor = interaction_lr_test(glm_data, "y", TERMS, "b", "f")
-    assert (by_factor.statistic, by_factor.p, by_factor.df) == pytest.approx((0.38021909271292, 0.826868548545038, 2),
-                                                                             rel=REL)
+    assert (by_factor.statistic, by_factor.p, by_factor.df) == pytest.approx(
+        (0.38021909271292, 0.826868548545038, 2), rel=REL
+    )
     by_number = interaction_lr_test(glm_data, "y", TERMS, "b", "x")
-    assert (by_number.statistic, by_number.p, by_number.df) == pytest.approx((1.90232629273386, 0.167818163856419, 1),
-                                                                             rel=REL)
+    assert (by_number.statistic, by_number.p, by_number.df) == pytest.approx(
+        (1.90232629273386, 0.167818163856419, 1), rel=REL
+    )
     assert list(by_factor.table.index) == ["b:f[b]", "b:f[c]"]
 
 
@@ -120,10 +133,12 @@ def test_bootstrap_optimism_correction_on_fixed_resamples_against_R(glm_data):
     val = bootstrap_validation(glm_data, "y", TERMS, samples=samples)
     t = val.table
     assert t["apparent"].to_numpy() == pytest.approx([0.569235588972431, 0, 1], abs=1e-9)
-    assert t["optimism"].to_numpy() == pytest.approx([0.0479030832240075, -0.0495897806176283, 0.41935118944134],
-                                                     rel=REL)
-    assert t["corrected"].to_numpy() == pytest.approx([0.521332505748424, 0.0495897806176287, 0.580648810558659],
-                                                      rel=REL)
+    assert t["optimism"].to_numpy() == pytest.approx(
+        [0.0479030832240075, -0.0495897806176283, 0.41935118944134], rel=REL
+    )
+    assert t["corrected"].to_numpy() == pytest.approx(
+        [0.521332505748424, 0.0495897806176287, 0.580648810558659], rel=REL
+    )
     assert val.n_used == 5
 
 

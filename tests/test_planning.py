@@ -76,8 +76,14 @@ def test_the_same_seed_gives_the_same_power_and_a_null_or_gives_the_level():
 
 
 def test_size_for_power_interpolates_and_says_when_the_grid_is_too_small():
-    grid = pd.DataFrame({"or_label": ["a"] * 3 + ["b"] * 3, "or": [2.0] * 3 + [1.2] * 3, "n": [100, 200, 400] * 2,
-                         "power": [0.5, 0.7, 0.9, 0.1, 0.2, 0.3]})
+    grid = pd.DataFrame(
+        {
+            "or_label": ["a"] * 3 + ["b"] * 3,
+            "or": [2.0] * 3 + [1.2] * 3,
+            "n": [100, 200, 400] * 2,
+            "power": [0.5, 0.7, 0.9, 0.1, 0.2, 0.3],
+        }
+    )
     out = planning.size_for_power(grid, 0.8).set_index("assumed OR")["n for 80% power"]
     assert out["a"] == "300" and out["b"] == "more than 400"
 

@@ -94,9 +94,14 @@ def test_a_change_to_a_file_the_simulation_reads_recomputes(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("what", ["cohort", "sizes", "ors", "reps", "model", "seed"])
 def test_a_change_to_an_argument_gives_another_entry(tmp_path, what):
-    changed = {"cohort": {"cohort": "bone_cohort", "sizes": (200,)}, "sizes": {"sizes": (60, 91)},
-               "ors": {"ors": {"published": 2.5}}, "reps": {"reps": 9}, "model": {"model": "univariable"},
-               "seed": {"seed": planning.PLAN_SEED + 1}}[what]
+    changed = {
+        "cohort": {"cohort": "bone_cohort", "sizes": (200,)},
+        "sizes": {"sizes": (60, 91)},
+        "ors": {"ors": {"published": 2.5}},
+        "reps": {"reps": 9},
+        "model": {"model": "univariable"},
+        "seed": {"seed": planning.PLAN_SEED + 1},
+    }[what]
     base = _grid(tmp_path)
     got = _grid(tmp_path, **changed)
     assert len(list(tmp_path.iterdir())) == 2

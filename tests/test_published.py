@@ -72,7 +72,7 @@ def test_every_published_field_is_printed_verbatim_in_the_abstract(published, ro
 def test_every_number_of_the_abstract_results_is_in_the_published_file(published, root):
     """Completeness: each percentage, OR, CI bound, P and cohort size of the abstract has a row."""
     abstract = (root / "data/published/abstract.txt").read_text(encoding="utf-8")
-    body = abstract[abstract.index("Materials and methods"):abstract.index("Conclusion")]
+    body = abstract[abstract.index("Materials and methods") : abstract.index("Conclusion")]
     printed = set(re.findall(r"\d+\.\d+%|P [=<] 0\.\d+", body))
     printed |= set(re.findall(r"(?<![\d.])(?<!P = )(?<!P < )\d+\.\d{3}(?![\d%])", body))
     printed |= set(re.findall(r"(?<![\d.])\d{3,4}(?![\d.%])", body))

@@ -46,13 +46,7 @@ held to the same relative precision as large ones).
 import numpy as np
 import pytest
 
-from microcalc.abstract.pvalues import (
-    fisher_exact,
-    mann_whitney,
-    odds_ratio_wald,
-    pearson_chi2,
-    yates_chi2,
-)
+from microcalc.abstract.pvalues import fisher_exact, mann_whitney, odds_ratio_wald, pearson_chi2, yates_chi2
 
 REL = 1e-9
 
@@ -82,15 +76,15 @@ def _scalar(result):
 # --- Pearson chi-squared ---------------------------------------------------
 
 PEARSON_P = {
-    "moderate":     0.258990693919871,
-    "large":        3.10683892686031e-05,
-    "small_cell":   0.0168274094827568,
-    "yates_cap":    0.928734735096138,
-    "strong":       0.0106563747212914,
-    "protective":   0.19717159560015,
+    "moderate": 0.258990693919871,
+    "large": 3.10683892686031e-05,
+    "small_cell": 0.0168274094827568,
+    "yates_cap": 0.928734735096138,
+    "strong": 0.0106563747212914,
+    "protective": 0.19717159560015,
     "moderate_2x3": 0.178147942858001,
-    "sparse_2x3":   0.0631459284866227,
-    "shifted_2x3":  0.0357312090420499,
+    "sparse_2x3": 0.0631459284866227,
+    "shifted_2x3": 0.0357312090420499,
 }
 
 
@@ -111,11 +105,11 @@ def test_pearson_chi2_against_R(name):
 # --- Yates-corrected chi-squared -------------------------------------------
 
 YATES_P = {
-    "moderate":   0.316011181378155,
-    "large":      4.89817294834347e-05,
+    "moderate": 0.316011181378155,
+    "large": 4.89817294834347e-05,
     "small_cell": 0.0364698303560265,
-    "yates_cap":  1,
-    "strong":     0.0232065264067631,
+    "yates_cap": 1,
+    "strong": 0.0232065264067631,
     "protective": 0.259131909715112,
 }
 
@@ -139,15 +133,15 @@ def test_yates_chi2_against_R(name):
 # --- Fisher's exact test ---------------------------------------------------
 
 FISHER_P = {
-    "moderate":     0.313099557939948,
-    "large":        3.40219226634826e-05,
-    "small_cell":   0.0198434617398142,
-    "yates_cap":    1,
-    "strong":       0.0222412956917225,
-    "protective":   0.259029819010281,
+    "moderate": 0.313099557939948,
+    "large": 3.40219226634826e-05,
+    "small_cell": 0.0198434617398142,
+    "yates_cap": 1,
+    "strong": 0.0222412956917225,
+    "protective": 0.259029819010281,
     "moderate_2x3": 0.173961914523782,
-    "sparse_2x3":   0.0506200333850749,
-    "shifted_2x3":  0.0369926522147876,
+    "sparse_2x3": 0.0506200333850749,
+    "shifted_2x3": 0.0369926522147876,
 }
 
 
@@ -207,19 +201,19 @@ def test_fisher_tails_agree_with_the_full_enumeration_on_many_tables():
 
 MANN_WHITNEY_P = {
     True: {
-        "moderate":   0.260093193960487,
-        "large":      3.13336867773126e-05,
+        "moderate": 0.260093193960487,
+        "large": 3.13336867773126e-05,
         "small_cell": 0.0182465715802513,
-        "yates_cap":  0.936371936884712,
-        "strong":     0.0118403548401988,
+        "yates_cap": 0.936371936884712,
+        "strong": 0.0118403548401988,
         "protective": 0.198856743194611,
     },
     False: {
-        "moderate":   0.259752926650228,
-        "large":      3.13093000493344e-05,
+        "moderate": 0.259752926650228,
+        "large": 3.13093000493344e-05,
         "small_cell": 0.0177663006413292,
-        "yates_cap":  0.929319747390118,
-        "strong":     0.0114680730222376,
+        "yates_cap": 0.929319747390118,
+        "strong": 0.0114680730222376,
         "protective": 0.198295269649313,
     },
 }
@@ -252,42 +246,12 @@ def test_mann_whitney_against_R(name, correct):
 # --- Odds ratio with Wald CI and P -----------------------------------------
 
 WALD = {
-    "moderate": {
-        "or":   0.753171247357296,
-        "low":  0.460106120504297,
-        "high": 1.23290454650765,
-        "p":    0.259612933791171,
-    },
-    "large": {
-        "or":   2.54980158730177,
-        "low":  1.62045558704967,
-        "high": 4.01213596137104,
-        "p":    5.18692339664318e-05,
-    },
-    "small_cell": {
-        "or":   0.2,
-        "low":  0.0495610269358307,
-        "high": 0.807085778343338,
-        "p":    0.0237552279749185,
-    },
-    "yates_cap": {
-        "or":   1.05,
-        "low":  0.360429879589749,
-        "high": 3.05884739981851,
-        "p":    0.928737124274185,
-    },
-    "strong": {
-        "or":   4.57142857142857,
-        "low":  1.38315916325052,
-        "high": 15.1088607435183,
-        "p":    0.0127107334237783,
-    },
-    "protective": {
-        "or":   0.658119658119656,
-        "low":  0.347786068266889,
-        "high": 1.24536755184557,
-        "p":    0.198564883527907,
-    },
+    "moderate": {"or": 0.753171247357296, "low": 0.460106120504297, "high": 1.23290454650765, "p": 0.259612933791171},
+    "large": {"or": 2.54980158730177, "low": 1.62045558704967, "high": 4.01213596137104, "p": 5.18692339664318e-05},
+    "small_cell": {"or": 0.2, "low": 0.0495610269358307, "high": 0.807085778343338, "p": 0.0237552279749185},
+    "yates_cap": {"or": 1.05, "low": 0.360429879589749, "high": 3.05884739981851, "p": 0.928737124274185},
+    "strong": {"or": 4.57142857142857, "low": 1.38315916325052, "high": 15.1088607435183, "p": 0.0127107334237783},
+    "protective": {"or": 0.658119658119656, "low": 0.347786068266889, "high": 1.24536755184557, "p": 0.198564883527907},
 }
 
 
@@ -348,11 +312,7 @@ def _by_key(result):
         pytest.param(fisher_exact, TABLES_2X2, id="fisher_exact-2x2"),
         pytest.param(fisher_exact, TABLES_2X3, id="fisher_exact-2x3"),
         pytest.param(mann_whitney, TABLES_2X2, id="mann_whitney-2x2"),
-        pytest.param(
-            lambda t: mann_whitney(t, correct=False),
-            TABLES_2X2,
-            id="mann_whitney_uncorrected-2x2",
-        ),
+        pytest.param(lambda t: mann_whitney(t, correct=False), TABLES_2X2, id="mann_whitney_uncorrected-2x2"),
         pytest.param(odds_ratio_wald, TABLES_2X2, id="odds_ratio_wald-2x2"),
     ],
 )

@@ -21,15 +21,19 @@ def printed_like_a_paper(a, n1, b, n0):
     """Percentages, OR of the event, CI and Wald P of a 2x2 table, printed as in an abstract."""
     w = odds_ratio_wald(np.array([[a, n1 - a], [b, n0 - b]]))
     return dict(
-        pct_exposed=format_percent(a / n1), pct_reference=format_percent(b / n0),
-        odds_ratio=format_fixed(float(w["or"]), 3), ci_low=format_fixed(float(w["low"]), 3),
-        ci_high=format_fixed(float(w["high"]), 3), or_p=format_p(float(w["p"])),
+        pct_exposed=format_percent(a / n1),
+        pct_reference=format_percent(b / n0),
+        odds_ratio=format_fixed(float(w["or"]), 3),
+        ci_low=format_fixed(float(w["low"]), 3),
+        ci_high=format_fixed(float(w["high"]), 3),
+        or_p=format_p(float(w["p"])),
     )
 
 
 def cells(r):
-    return set(map(tuple, r.tables[["events_exposed", "n_exposed", "events_reference", "n_reference"]]
-                   .to_numpy().tolist()))
+    return set(
+        map(tuple, r.tables[["events_exposed", "n_exposed", "events_reference", "n_reference"]].to_numpy().tolist())
+    )
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -49,13 +53,14 @@ def test_a_constructed_table_is_recovered_from_its_printed_numbers(seed):
 
 def test_the_bone_table_is_unique_from_the_abstract_numbers():
     """Abstract: 11.6% vs 4.9% of 1182 patients, OR = 2.550 (1.620-4.012), P < 0.001."""
-    r = reconstruct_2x2("11.6%", "4.9%", n_total=1182, odds_ratio="2.550", ci_low="1.620",
-                        ci_high="4.012", or_p="P < 0.001")
+    r = reconstruct_2x2(
+        "11.6%", "4.9%", n_total=1182, odds_ratio="2.550", ci_low="1.620", ci_high="4.012", or_p="P < 0.001"
+    )
     assert r.unique
-    (a, n1, b, n0), = cells(r)
+    ((a, n1, b, n0),) = cells(r)
     assert printed_like_a_paper(a, n1, b, n0) == dict(
-        pct_exposed="11.6%", pct_reference="4.9%", odds_ratio="2.550", ci_low="1.620",
-        ci_high="4.012", or_p="P < 0.001")
+        pct_exposed="11.6%", pct_reference="4.9%", odds_ratio="2.550", ci_low="1.620", ci_high="4.012", or_p="P < 0.001"
+    )
 
 
 def _rounds_to(x: float, printed: str) -> bool:
@@ -86,13 +91,16 @@ def brute_force_2x2(pct1, pct0, n_total, odds_ratio=None):
     return out
 
 
-@pytest.mark.parametrize("pcts, n_total, odds_ratio", [
-    (("40.0%", "25.0%"), 120, None),
-    (("40.0%", "25.0%"), 120, "2.000"),
-    (("33.3%", "12.5%"), 96, None),
-    (("6.2%", "50.0%"), 64, None),   # 1/16 = 6.25%: a rounding tie
-    (("20.6%", "31.6%"), 313, None),
-])
+@pytest.mark.parametrize(
+    "pcts, n_total, odds_ratio",
+    [
+        (("40.0%", "25.0%"), 120, None),
+        (("40.0%", "25.0%"), 120, "2.000"),
+        (("33.3%", "12.5%"), 96, None),
+        (("6.2%", "50.0%"), 64, None),  # 1/16 = 6.25%: a rounding tie
+        (("20.6%", "31.6%"), 313, None),
+    ],
+)
 def test_feasible_set_equals_brute_force_enumeration(pcts, n_total, odds_ratio):
     r = reconstruct_2x2(*pcts, n_total=n_total, odds_ratio=odds_ratio, orientation="event")
     assert cells(r) == brute_force_2x2(*pcts, n_total, odds_ratio)
@@ -110,9 +118,15 @@ def test_non_unique_set_reports_every_table_and_the_range_of_each_cell():
 def test_complement_orientation_finds_the_or_of_the_absent_event():
     # pCR 32/155 vs 50/158: OR of *non*-pCR is ((155-32)/32) / ((158-50)/50).
     printed = printed_like_a_paper(155 - 32, 155, 158 - 50, 158)
-    r = reconstruct_2x2(format_percent(32 / 155), format_percent(50 / 158), n_total=313,
-                        odds_ratio=printed["odds_ratio"], ci_low=printed["ci_low"],
-                        ci_high=printed["ci_high"], or_p=printed["or_p"])
+    r = reconstruct_2x2(
+        format_percent(32 / 155),
+        format_percent(50 / 158),
+        n_total=313,
+        odds_ratio=printed["odds_ratio"],
+        ci_low=printed["ci_low"],
+        ci_high=printed["ci_high"],
+        or_p=printed["or_p"],
+    )
     assert cells(r) == {(32, 155, 50, 158)}
     assert list(r.tables["orientation"]) == ["complement"]
 
@@ -127,8 +141,9 @@ def test_impossible_numbers_give_no_table_and_say_which_constraint_failed():
 def test_group_size_ranges_restrict_the_search():
     r = reconstruct_2x2("53.0%", "31.7%", n_exposed=(1, 151), n_reference=(1, 158), orientation="event")
     assert r.tables["n_exposed"].max() <= 151 and r.tables["n_reference"].max() <= 158
-    assert set(r.tables["n_exposed"]) == {n for n in range(1, 152)
-                                          if any(_rounds_to(100 * k / n, "53.0") for k in range(n + 1))}
+    assert set(r.tables["n_exposed"]) == {
+        n for n in range(1, 152) if any(_rounds_to(100 * k / n, "53.0") for k in range(n + 1))
+    }
 
 
 def test_count_candidates_lists_every_count_that_prints_as_the_percentage():
@@ -149,9 +164,15 @@ def test_a_constructed_2x3_table_is_recovered_from_one_category_and_its_p():
     from microcalc.abstract.pvalues import pearson_chi2
 
     p = format_p(float(pearson_chi2(table)))
-    r = reconstruct_2xk(format_percent(30 / 50), format_percent(10 / 30), n_exposed=50,
-                        n_reference=30, categories=["x", "y", "z"], p_value=p,
-                        p_tests=["pearson_chi2"])
+    r = reconstruct_2xk(
+        format_percent(30 / 50),
+        format_percent(10 / 30),
+        n_exposed=50,
+        n_reference=30,
+        categories=["x", "y", "z"],
+        p_value=p,
+        p_tests=["pearson_chi2"],
+    )
     found = {tuple(t.ravel()) for t in r.arrays()}
     assert tuple(table.ravel()) in found
     # and the set is exactly the brute-force one
@@ -228,8 +249,7 @@ def test_searches_too_large_to_hold_are_refused_with_their_size():
     with pytest.raises(rc.SearchTooLarge, match="sizes to search"):
         reconstruct_2x2("11.6%", "4.9%", n_total=10**12)
     with pytest.raises(rc.SearchTooLarge, match="candidate 2 x 3 tables"):
-        reconstruct_2xk("50.0%", "20.0%", n_exposed=500_000, n_reference=500_000, categories=3,
-                        p_value="P = 0.1")
+        reconstruct_2xk("50.0%", "20.0%", n_exposed=500_000, n_reference=500_000, categories=3, p_value="P = 0.1")
     with pytest.raises(rc.SearchTooLarge, match="ways to split"):
         compositions(10**6, 3)
     with pytest.raises(rc.SearchTooLarge, match="denominators to test"):
@@ -244,13 +264,16 @@ def test_grim_at_any_denominator_without_enumerating():
     assert grim("20.6%", n).tolist() == brute
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(pct_exposed="150%"), "not a possible percentage"),
-    (dict(pct_exposed="20.6"), "with its % sign"),
-    (dict(odds_ratio="0"), "a ratio and its CI are positive"),
-    (dict(ci_low="2.974", ci_high="1.065"), "lower bound must be below"),
-    (dict(n_total=1), "at least 2"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(pct_exposed="150%"), "not a possible percentage"),
+        (dict(pct_exposed="20.6"), "with its % sign"),
+        (dict(odds_ratio="0"), "a ratio and its CI are positive"),
+        (dict(ci_low="2.974", ci_high="1.065"), "lower bound must be below"),
+        (dict(n_total=1), "at least 2"),
+    ],
+)
 def test_impossible_inputs_are_refused_with_a_reason(kwargs, message):
     base = dict(pct_exposed="20.6%", pct_reference="31.6%", n_total=313)
     with pytest.raises(ValueError, match=message):

@@ -7,8 +7,15 @@ Reference: the published abstract, and the tidy results of the bundled run
 import pandas as pd
 import pytest
 
-from microcalc.replicate import (AGREEMENT, REPLICATION_COLUMNS, load_results, or_comparison, p_class,
-                                 replication_table, summary)
+from microcalc.replicate import (
+    AGREEMENT,
+    REPLICATION_COLUMNS,
+    load_results,
+    or_comparison,
+    p_class,
+    replication_table,
+    summary,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +34,10 @@ def test_every_published_number_has_a_row_and_the_bundled_run_reproduces_them(pu
     assert (agreement[claims] == "claim consistent").all()
     assert agreement.drop(multi.union(claims)).isin(["exact, named method", "exact, other method only"]).all()
     assert agreement[multi].isin(["exact, named method", "within calibration tolerance"]).all()
-    assert summary(table).startswith(f"{(agreement == 'exact, named method').sum()} of {len(table)} published "
-                                     "numbers reproduced exactly with the method the paper names")
+    assert summary(table).startswith(
+        f"{(agreement == 'exact, named method').sum()} of {len(table)} published "
+        "numbers reproduced exactly with the method the paper names"
+    )
 
 
 def test_the_pcr_p_reproduced_only_by_fisher_is_not_counted_as_the_named_method(published, results):
@@ -44,9 +53,12 @@ def test_the_pcr_p_reproduced_only_by_fisher_is_not_counted_as_the_named_method(
     # every class is counted separately in the headline, including the empty ones
     counts = table["agreement"].value_counts()
     text = summary(table.reset_index())
-    for label, words in (("exact, other method only", "exactly, but only with a method the paper does not name"),
-                         ("claim consistent", "claims consistent"),
-                         ("within calibration tolerance", "within calibration tolerance"), ("differs", "differ")):
+    for label, words in (
+        ("exact, other method only", "exactly, but only with a method the paper does not name"),
+        ("claim consistent", "claims consistent"),
+        ("within calibration tolerance", "within calibration tolerance"),
+        ("differs", "differ"),
+    ):
         assert f"{int(counts.get(label, 0))} {words}" in text
 
 
@@ -88,5 +100,7 @@ def test_another_sites_numbers_are_reported_as_differences_not_failures(publishe
 def test_or_comparison_pairs_every_published_or_with_its_reproduction(published, results):
     ors = or_comparison(published, results)
     assert set(ors["id"]) == set(published.index[published["kind"] == "odds_ratio"])
-    assert (ors.groupby("id")["source"].apply(sorted) == pd.Series([["published", "reproduced"]] * 5,
-                                                                  index=sorted(set(ors["id"])))).all()
+    assert (
+        ors.groupby("id")["source"].apply(sorted)
+        == pd.Series([["published", "reproduced"]] * 5, index=sorted(set(ors["id"])))
+    ).all()

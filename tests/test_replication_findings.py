@@ -10,8 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.replicate import (FINDINGS_COLUMNS, criteria, criteria_side_by_side, findings_display,
-                                 findings_headline, findings_sentences, findings_table, load_results, se_from_ci)
+from microcalc.replicate import (
+    FINDINGS_COLUMNS,
+    criteria,
+    criteria_side_by_side,
+    findings_display,
+    findings_headline,
+    findings_sentences,
+    findings_table,
+    load_results,
+    se_from_ci,
+)
 from microcalc.study import FINDING_IDS, FINDINGS
 
 R_CRIT = """
@@ -31,8 +40,18 @@ crit <- function(or_p, lo_p, hi_p, or_s, lo_s, hi_s) {
 
 
 def _check_against_r(c, r):
-    got = [c.prediction_interval_low, c.prediction_interval_high, c.difference_log_or, c.difference_ci_low,
-           c.difference_ci_high, c.difference_p, c.combined_or, c.combined_ci_low, c.combined_ci_high, c.combined_p]
+    got = [
+        c.prediction_interval_low,
+        c.prediction_interval_high,
+        c.difference_log_or,
+        c.difference_ci_low,
+        c.difference_ci_high,
+        c.difference_p,
+        c.combined_or,
+        c.combined_ci_low,
+        c.combined_ci_high,
+        c.combined_p,
+    ]
     assert got == pytest.approx(r, rel=1e-9)
 
 
@@ -42,8 +61,21 @@ def test_criteria_against_base_r_small_site_compatible_with_both():
     0.388838765825, 1.92251600685, 1.15586820278, 3.19765505074, 0.0118033212496
     """
     c = criteria(2.352, 1.186, 4.667, 1.5, 0.7, 3.2, site_p=0.30)
-    _check_against_r(c, [0.845530920987, 6.54252122861, -0.449800921928, -1.47285749203, 0.573255648176,
-                         0.388838765825, 1.92251600685, 1.15586820278, 3.19765505074, 0.0118033212496])
+    _check_against_r(
+        c,
+        [
+            0.845530920987,
+            6.54252122861,
+            -0.449800921928,
+            -1.47285749203,
+            0.573255648176,
+            0.388838765825,
+            1.92251600685,
+            1.15586820278,
+            3.19765505074,
+            0.0118033212496,
+        ],
+    )
     assert c.same_direction and not c.site_significant and not c.direction_and_significance
     assert c.published_inside_site_ci and c.site_inside_prediction_interval
     assert c.compatible_with_published_and_null
@@ -55,8 +87,21 @@ def test_criteria_against_base_r_outside_the_prediction_interval_but_significant
     0.000996055775447, 4.88008111959, 3.3828367788, 7.04000615195, 2.2845019968e-17
     """
     c = criteria(2.268, 1.263, 4.071, 8, 5, 12.8, site_p=1e-12)
-    _check_against_r(c, [1.07071226584, 4.80411419958, 1.26054315581, 0.509968865974, 2.01111744565,
-                         0.000996055775447, 4.88008111959, 3.3828367788, 7.04000615195, 2.2845019968e-17])
+    _check_against_r(
+        c,
+        [
+            1.07071226584,
+            4.80411419958,
+            1.26054315581,
+            0.509968865974,
+            2.01111744565,
+            0.000996055775447,
+            4.88008111959,
+            3.3828367788,
+            7.04000615195,
+            2.2845019968e-17,
+        ],
+    )
     # the verdict: significant in the same direction, yet outside the prediction interval
     assert c.direction_and_significance and not c.site_inside_prediction_interval
     assert not c.published_inside_site_ci and not c.compatible_with_published_and_null
@@ -84,8 +129,9 @@ def test_a_site_in_the_wrong_direction():
 
 def test_a_null_published_finding_replicates_when_the_site_is_null_too():
     assert criteria(1.2, 0.8, 1.8, 1.1, 0.7, 1.7, site_p=0.6, published_significant=False).direction_and_significance
-    assert not criteria(1.2, 0.8, 1.8, 2.5, 1.7, 3.7, site_p=1e-5,
-                        published_significant=False).direction_and_significance
+    assert not criteria(
+        1.2, 0.8, 1.8, 2.5, 1.7, 3.7, site_p=1e-5, published_significant=False
+    ).direction_and_significance
 
 
 # ------------------------------------------------------------------ findings_table on constructed results
@@ -93,26 +139,58 @@ def _results(or_rows: dict, comparisons: dict) -> pd.DataFrame:
     """Results rows: {id: (or, lo, hi, p)} and {compare id: (rate1 %, rate0 %, p)}."""
     rows = []
     for ident, (est, lo, hi, p) in or_rows.items():
-        rows.append({"id": ident, "estimate": est, "ci_low": lo, "ci_high": hi, "p": p, "n": 200,
-                     "method": "logistic regression, Wald 95% CI (multivariable)"})
+        rows.append(
+            {
+                "id": ident,
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p": p,
+                "n": 200,
+                "method": "logistic regression, Wald 95% CI (multivariable)",
+            }
+        )
     for f in FINDINGS:
         if f.id in comparisons:
             r1, r0, p = comparisons[f.id]
-            rows.append({"id": f.id, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": p, "n": 200,
-                         "method": "Pearson chi-squared, no continuity correction", "estimator": f.estimator,
-                         "table_shape": f.table_shape})
+            rows.append(
+                {
+                    "id": f.id,
+                    "estimate": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p": p,
+                    "n": 200,
+                    "method": "Pearson chi-squared, no continuity correction",
+                    "estimator": f.estimator,
+                    "table_shape": f.table_shape,
+                }
+            )
             for rate_id, r in zip(f.rates, (r1, r0), strict=True):
-                rows.append({"id": rate_id, "estimate": r, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                             "n": 100, "method": "proportion (%), 95% Wilson score CI"})
+                rows.append(
+                    {
+                        "id": rate_id,
+                        "estimate": r,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "p": np.nan,
+                        "n": 100,
+                        "method": "proportion (%), 95% Wilson score CI",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def test_the_three_verdicts_in_the_findings_table_and_their_words(published):
-    results = _results({"nact_or_calc_uni": (1.75, 1.2, 2.55, 0.004),       # replicates on all criteria
-                        "nact_or_calc_multi": (0.5, 0.3, 0.83, 0.007),      # wrong direction
-                        "bone_or_calc_multi": (9.0, 5.5, 14.7, 1e-15),      # significant, outside the PI
-                        "bone_or_calc_uni": (2.2, 0.9, 5.4, 0.085)},        # small site, compatible with both
-                       {"nact_pcr_compare": (20.0, 30.0, 0.0455002638964)})
+    results = _results(
+        {
+            "nact_or_calc_uni": (1.75, 1.2, 2.55, 0.004),  # replicates on all criteria
+            "nact_or_calc_multi": (0.5, 0.3, 0.83, 0.007),  # wrong direction
+            "bone_or_calc_multi": (9.0, 5.5, 14.7, 1e-15),  # significant, outside the PI
+            "bone_or_calc_uni": (2.2, 0.9, 5.4, 0.085),
+        },  # small site, compatible with both
+        {"nact_pcr_compare": (20.0, 30.0, 0.0455002638964)},
+    )
     f = findings_table(published, results).set_index("id")
     assert list(f.columns) == FINDINGS_COLUMNS[1:] and list(f.index) == list(FINDING_IDS)
     ok = f.loc["nact_or_calc_uni"]
@@ -135,12 +213,16 @@ def test_the_three_verdicts_in_the_findings_table_and_their_words(published):
     assert "compatible with both the published effect and no effect" in sentences["bone_or_calc_uni"]
     assert "does not replicate" not in sentences["nact_or_calc_uni"]
     headline = findings_headline(f.reset_index())
-    assert headline.startswith("Of the paper's 10 findings, this site's data replicate 3 by direction and "
-                               "significance, and 2 of the 5 odds ratios lie within the 95% prediction interval")
+    assert headline.startswith(
+        "Of the paper's 10 findings, this site's data replicate 3 by direction and "
+        "significance, and 2 of the 5 odds ratios lie within the 95% prediction interval"
+    )
     assert "not estimable" in headline
     display = findings_display(f.reset_index())
-    assert (display.loc[display["finding"].str.startswith("nact_pcr_compare"),
-                        "3 inside 95% prediction interval"] == "not applicable").all()
+    assert (
+        display.loc[display["finding"].str.startswith("nact_pcr_compare"), "3 inside 95% prediction interval"]
+        == "not applicable"
+    ).all()
 
 
 def test_a_site_with_the_null_type_comparison_significant_does_not_replicate_it(published):
@@ -165,9 +247,19 @@ def test_the_bundled_findings_file_has_every_criterion_for_every_finding(root, p
     fresh = findings_table(published, load_results(root))
     assert written["direction_and_significance"].tolist() == [str(x) for x in fresh["direction_and_significance"]]
     ors = written[written["kind"] == "odds_ratio"]
-    for column in ("published_inside_site_ci", "prediction_interval_low", "prediction_interval_high",
-                   "site_inside_prediction_interval", "difference_log_or", "difference_ci_low",
-                   "difference_ci_high", "difference_p", "combined_or", "combined_ci_low", "combined_ci_high"):
+    for column in (
+        "published_inside_site_ci",
+        "prediction_interval_low",
+        "prediction_interval_high",
+        "site_inside_prediction_interval",
+        "difference_log_or",
+        "difference_ci_low",
+        "difference_ci_high",
+        "difference_p",
+        "combined_or",
+        "combined_ci_low",
+        "combined_ci_high",
+    ):
         assert (ors[column] != "").all(), column
 
 

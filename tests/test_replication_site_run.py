@@ -12,15 +12,25 @@ import pandas as pd
 import pytest
 
 from microcalc.core.paths import project_path
-from microcalc.replicate import FINDINGS_COLUMNS
 from microcalc.pipeline.run import load_sites, run_pipeline
+from microcalc.replicate import FINDINGS_COLUMNS
 from microcalc.study import FINDING_IDS, FINDINGS, is_bundled
 
 BUNDLED_WORDS = "This run used the bundled synthetic data"
 SITE_WORDS = "Each number was computed afresh"
-FIVE_CRITERIA = ("direction_and_significance", "published_inside_site_ci", "site_inside_prediction_interval",
-                 "difference_log_or", "difference_ci_low", "difference_ci_high", "difference_p",
-                 "combined_or", "combined_ci_low", "combined_ci_high", "combined_p")
+FIVE_CRITERIA = (
+    "direction_and_significance",
+    "published_inside_site_ci",
+    "site_inside_prediction_interval",
+    "difference_log_or",
+    "difference_ci_low",
+    "difference_ci_high",
+    "difference_p",
+    "combined_or",
+    "combined_ci_low",
+    "combined_ci_high",
+    "combined_p",
+)
 
 
 def _outputs(nb) -> str:

@@ -42,17 +42,27 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (CHROMIUM and DRIVER):
-        pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver "
-                    "(make test does this when run as root)")
+        pytest.fail(
+            "headless Chromium is needed: apt-get install chromium chromium-driver "
+            "(make test does this when run as root)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--window-size=1280,1600",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(60)
@@ -94,12 +104,15 @@ def test_every_page_and_image_loads_and_no_internal_link_is_broken(site, browser
         assert browser.execute_script("return document.readyState") == "complete", page.name
         assert browser.execute_script("return document.body.hasAttribute('data-mc-page')"), page.name
         images = browser.execute_script(
-            "return Array.from(document.images).map(i => [i.getAttribute('src').slice(0, 60), i.complete, i.naturalWidth])")
+            "return Array.from(document.images)"
+            ".map(i => [i.getAttribute('src').slice(0, 60), i.complete, i.naturalWidth])"
+        )
         image_count += len(images)
         broken = [src for src, complete, width in images if not (complete and width > 0)]
         assert not broken, f"{page.name}: images not loaded: {broken}"
         links = browser.execute_script(
-            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
+            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"
+        )
         for href in links:
             url = urlparse(href)
             if url.scheme in ("http", "https", "mailto"):
@@ -109,7 +122,10 @@ def test_every_page_and_image_loads_and_no_internal_link_is_broken(site, browser
                 # as browsers do (HTML "find a potential indicated element"): raw fragment, then decoded
                 found = browser.execute_script(
                     "return document.getElementById(arguments[0]) !== null || "
-                    "document.getElementById(arguments[1]) !== null", url.fragment, unquote(url.fragment))
+                    "document.getElementById(arguments[1]) !== null",
+                    url.fragment,
+                    unquote(url.fragment),
+                )
                 assert found, f"{page.name}: anchor {href} has no target"
                 continue
             target = (page.parent / unquote(url.path)).resolve()
@@ -148,20 +164,25 @@ def test_the_banner_and_the_glossary_link_open_every_page(site, browser):
     for page in _pages(site):
         browser.get(page.as_uri())
         banner = browser.execute_script(
-            "const b = document.querySelector('.mc-banner'); return b && [b.innerText, b.getBoundingClientRect().top]")
+            "const b = document.querySelector('.mc-banner'); return b && [b.innerText, b.getBoundingClientRect().top]"
+        )
         assert banner and BANNER in banner[0] and banner[1] < 150, f"{page.name}: no synthetic-data banner at the top"
-        assert browser.execute_script("return document.querySelector('nav.mc-nav a[href=\"glossary.html\"]') !== null"), \
-            f"{page.name}: no glossary link"
+        assert browser.execute_script(
+            "return document.querySelector('nav.mc-nav a[href=\"glossary.html\"]') !== null"
+        ), f"{page.name}: no glossary link"
 
 
 def test_each_page_has_a_table_of_contents_and_previous_next_links(site, browser):
     pages = _pages(site)
     for i, page in enumerate(pages):
         browser.get(page.as_uri())
-        toc = browser.execute_script("return Array.from(document.querySelectorAll('.mc-toc a')).map(a => a.getAttribute('href'))")
+        toc = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.mc-toc a')).map(a => a.getAttribute('href'))"
+        )
         assert toc and all(h.startswith("#") for h in toc), f"{page.name}: no table of contents"
         rel = browser.execute_script(
-            "return Array.from(document.querySelectorAll('main a[rel]')).map(a => [a.rel, a.getAttribute('href')])")
+            "return Array.from(document.querySelectorAll('main a[rel]')).map(a => [a.rel, a.getAttribute('href')])"
+        )
         if i > 0:
             assert ["prev", pages[i - 1].name] in rel, page.name
         if i + 1 < len(pages):
@@ -176,7 +197,8 @@ def test_the_index_opens_with_the_question_and_the_key_messages(site, browser):
                 top(document.querySelector('table.mc-results')), top(document.querySelector('.mc-figures'))]""")
     assert None not in order and order == sorted(order), order
     messages = browser.execute_script(
-        "return Array.from(document.querySelectorAll('.mc-key li')).map(li => li.innerText)")
+        "return Array.from(document.querySelectorAll('.mc-key li')).map(li => li.innerText)"
+    )
     assert 4 <= len(messages) <= 6, messages
     assert any("32 of 155" in m and "50 of 158" in m and "71 of 611" in m for m in messages), messages
     assert any("reproduction check" in m.lower() for m in messages), messages
@@ -192,9 +214,22 @@ def test_the_index_opens_with_the_question_and_the_key_messages(site, browser):
 def test_the_glossary_defines_the_clinical_terms(site, browser):
     browser.get((site / "glossary.html").as_uri())
     text = browser.execute_script("return document.getElementById('mc-content').innerText")
-    for term in ("ypT0/is ypN0", "neoadjuvant chemotherapy", "MRI tumour necrosis", "BI-RADS", "Mass",
-                 "St Gallen", "Ki-67", "assumption", "Osteolytic", "Osteoblastic", "Mixed", "Axial only",
-                 "Appendicular", "Whole body"):
+    for term in (
+        "ypT0/is ypN0",
+        "neoadjuvant chemotherapy",
+        "MRI tumour necrosis",
+        "BI-RADS",
+        "Mass",
+        "St Gallen",
+        "Ki-67",
+        "assumption",
+        "Osteolytic",
+        "Osteoblastic",
+        "Mixed",
+        "Axial only",
+        "Appendicular",
+        "Whole body",
+    ):
         assert term in text, term
 
 
@@ -240,9 +275,12 @@ def _code_names() -> set[str]:
     return names
 
 
-@pytest.mark.xfail(reason="the tables of pages 04-06 on main still show code names (mri_necrosis, "
-                          "breast_density, her2_enriched ...); the pages helper is relabelling them: "
-                          "remove this mark when that work is merged", strict=False)
+@pytest.mark.xfail(
+    reason="the tables of pages 04-06 on main still show code names (mri_necrosis, "
+    "breast_density, her2_enriched ...); the pages helper is relabelling them: "
+    "remove this mark when that work is merged",
+    strict=False,
+)
 def test_tables_of_the_analysis_pages_show_clinical_labels_not_code_names(site, browser):
     names = _code_names()
     assert {"mri_necrosis", "breast_density", "her2_enriched"} <= names  # the check can see what it looks for
@@ -253,7 +291,9 @@ def test_tables_of_the_analysis_pages_show_clinical_labels_not_code_names(site, 
             return Array.from(document.querySelectorAll('table'))
               .filter(t => t.checkVisibility()).map(t => t.innerText).join('\\n')""")
         assert text.strip(), f"{page}: no visible table"
-        hits = set(CODE_TERM.findall(text)) | {n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)}
+        hits = set(CODE_TERM.findall(text)) | {
+            n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
+        }
         if hits:
             found[page] = sorted(hits)
     assert not found, f"code names in the visible table text: {found}"

@@ -23,8 +23,11 @@ BANNER = "cannot show whether microcalcification predicts pCR"
 def _tagged_notebook(folder):
     cells = [nbformat.v4.new_markdown_cell("# 01 · Tags\n\n**Question.** Do tags work?\n\n## Part one\n\nText.")]
     for tag in ("remove-cell", "remove-input", "show-code", None):
-        cell = nbformat.v4.new_code_cell(f"print('code {tag}')", execution_count=1, outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text=f"output {tag}\n")])
+        cell = nbformat.v4.new_code_cell(
+            f"print('code {tag}')",
+            execution_count=1,
+            outputs=[nbformat.v4.new_output("stream", name="stdout", text=f"output {tag}\n")],
+        )
         if tag:
             cell.metadata["tags"] = [tag]
         cells.append(cell)
@@ -46,8 +49,9 @@ def test_cell_tags_remove_show_or_fold_the_code(tmp_path):
 
 
 def test_a_site_run_says_whose_data_and_carries_no_synthetic_banner(tmp_path):
-    index = build_report(_tagged_notebook(tmp_path / "nb"), tmp_path, site=tmp_path / "site", synthetic=False,
-                         label="site_x")
+    index = build_report(
+        _tagged_notebook(tmp_path / "nb"), tmp_path, site=tmp_path / "site", synthetic=False, label="site_x"
+    )
     for page in index.parent.glob("*.html"):
         html = page.read_text()
         assert 'class="mc-banner mc-site"' in html and "the data of run site_x" in html, page.name
@@ -92,11 +96,15 @@ def test_key_messages_of_a_site_run_give_the_findings_headline(tmp_path):
 
 def test_every_image_gets_an_alt_text():
     png = {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("## pCR by microcalcification\n\nThe pCR rate in each group. More text."),
-        nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output("display_data", data=png)]),
-        nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output("display_data", data=png,
-                                                                            metadata={"alt": "Own alt text"})])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("## pCR by microcalcification\n\nThe pCR rate in each group. More text."),
+            nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output("display_data", data=png)]),
+            nbformat.v4.new_code_cell(
+                "plot()", outputs=[nbformat.v4.new_output("display_data", data=png, metadata={"alt": "Own alt text"})]
+            ),
+        ]
+    )
     alt_texts(nb)
     assert nb.cells[1].outputs[0].metadata["mc_alt"] == "Figure: pCR by microcalcification. The pCR rate in each group."
     assert nb.cells[2].outputs[0].metadata["mc_alt"] == "Own alt text"

@@ -22,14 +22,18 @@ PDFTOTEXT = shutil.which("pdftotext")
 @pytest.fixture(scope="module")
 def summary(tmp_path_factory):
     if not shutil.which("chromium"):
-        pytest.fail("headless Chromium is needed to print the summary: apt-get install chromium "
-                    "(make test does this when run as root)")
+        pytest.fail(
+            "headless Chromium is needed to print the summary: apt-get install chromium "
+            "(make test does this when run as root)"
+        )
     site = build_report(site=tmp_path_factory.mktemp("site") / "report", summary_pdf=True).parent
     return site
 
 
-@pytest.mark.skipif(PDFTOPPM is None, reason="pdftoppm is not installed: apt-get install poppler-utils "
-                                             "(make test does this when run as root)")
+@pytest.mark.skipif(
+    PDFTOPPM is None,
+    reason="pdftoppm is not installed: apt-get install poppler-utils (make test does this when run as root)",
+)
 def test_the_summary_is_one_page_with_question_key_messages_two_figures_and_limitations(summary, tmp_path):
     from PIL import Image, ImageStat
 
@@ -42,8 +46,13 @@ def test_the_summary_is_one_page_with_question_key_messages_two_figures_and_limi
     out = project_path("tests/artifacts")
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(pages[0], out / "report_summary.png")
-    text = subprocess.run([PDFTOTEXT, str(summary / "summary.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout if PDFTOTEXT else ""
+    text = (
+        subprocess.run(
+            [PDFTOTEXT, str(summary / "summary.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        if PDFTOTEXT
+        else ""
+    )
     for part in ("The question", "Key messages", "Limitations", "Synthetic data", "32 of 155"):
         assert not PDFTOTEXT or part in text, part
     assert (summary / "summary.html").read_text().count("<img ") == 2

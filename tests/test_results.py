@@ -5,20 +5,9 @@ Reference: the published abstract. Reads the tidy results the notebooks wrote
 """
 
 import pytest
-from microcalc.abstract.published import (
-    format_fixed,
-    format_p,
-    format_percent,
-    parse_reported,
-)
-from microcalc.analysis.results import (
-    COLUMNS,
-    ESTIMATORS,
-    estimator_of,
-    read_results,
-    result,
-    write_results,
-)
+
+from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
+from microcalc.analysis.results import COLUMNS, ESTIMATORS, estimator_of, read_results, result, write_results
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +23,10 @@ def _row(frame, ident, method_part=""):
     return sub.iloc[0]
 
 
-@pytest.mark.parametrize("ident, which", [("nact_pcr_calc", 0), ("nact_pcr_nocalc", 0),
-                                          ("nact_necrosis_calc", 1), ("nact_necrosis_nocalc", 1)])
+@pytest.mark.parametrize(
+    "ident, which",
+    [("nact_pcr_calc", 0), ("nact_pcr_nocalc", 0), ("nact_necrosis_calc", 1), ("nact_necrosis_nocalc", 1)],
+)
 def test_rates_print_as_published(nact_results, published, ident, which):
     row = _row(nact_results[which], ident)
     assert format_percent(row["estimate"] / 100) == published.loc[ident, "value"]
@@ -44,19 +35,24 @@ def test_rates_print_as_published(nact_results, published, ident, which):
 def test_univariable_or_prints_as_published(nact_results, published):
     row = _row(nact_results[0], "nact_or_calc_uni")
     pub = published.loc["nact_or_calc_uni"]
-    assert [format_fixed(row[c], 3) for c in ("estimate", "ci_low", "ci_high")] == \
-        [pub["value"], pub["ci_low"], pub["ci_high"]]
+    assert [format_fixed(row[c], 3) for c in ("estimate", "ci_low", "ci_high")] == [
+        pub["value"],
+        pub["ci_low"],
+        pub["ci_high"],
+    ]
     assert format_p(row["p"]) == pub["p"]
 
 
 def test_comparison_p_prints_as_published_under_the_reproducing_test(nact_results, published):
     assert format_p(_row(nact_results[0], "nact_pcr_compare", "Fisher")["p"]) == published.loc["nact_pcr_compare", "p"]
     assert parse_reported(published.loc["nact_necrosis_compare", "p"]).matches(
-        _row(nact_results[1], "nact_necrosis_compare", "Pearson")["p"])
+        _row(nact_results[1], "nact_necrosis_compare", "Pearson")["p"]
+    )
 
 
-@pytest.mark.parametrize("ident, which", [("nact_or_calc_multi", 0), ("nact_or_necrosis_multi", 0),
-                                          ("nact_or_necrosis_multi", 1)])
+@pytest.mark.parametrize(
+    "ident, which", [("nact_or_calc_multi", 0), ("nact_or_necrosis_multi", 0), ("nact_or_necrosis_multi", 1)]
+)
 def test_multivariable_ors_within_the_calibration_targets(nact_results, published, ident, which):
     row = _row(nact_results[which], ident)
     pub = published.loc[ident]
@@ -84,8 +80,17 @@ def bone_results(root):
     return read_results(root / "data/results/06_results.csv")
 
 
-@pytest.mark.parametrize("ident", ["bone_met_calc", "bone_met_nocalc", "bone_osteolytic_calc",
-                                   "bone_osteolytic_nocalc", "bone_wholebody_calc", "bone_wholebody_nocalc"])
+@pytest.mark.parametrize(
+    "ident",
+    [
+        "bone_met_calc",
+        "bone_met_nocalc",
+        "bone_osteolytic_calc",
+        "bone_osteolytic_nocalc",
+        "bone_wholebody_calc",
+        "bone_wholebody_nocalc",
+    ],
+)
 def test_bone_rates_print_as_published(bone_results, published, ident):
     assert format_percent(_row(bone_results, ident)["estimate"] / 100) == published.loc[ident, "value"]
 
@@ -93,13 +98,23 @@ def test_bone_rates_print_as_published(bone_results, published, ident):
 def test_bone_univariable_or_and_comparison_ps_print_as_published(bone_results, published):
     row = _row(bone_results, "bone_or_calc_uni")
     pub = published.loc["bone_or_calc_uni"]
-    assert [format_fixed(row[c], 3) for c in ("estimate", "ci_low", "ci_high")] == \
-        [pub["value"], pub["ci_low"], pub["ci_high"]]
+    assert [format_fixed(row[c], 3) for c in ("estimate", "ci_low", "ci_high")] == [
+        pub["value"],
+        pub["ci_low"],
+        pub["ci_high"],
+    ]
     assert format_p(_row(bone_results, "bone_met_compare", "Pearson")["p"]) == published.loc["bone_met_compare", "p"]
     # the tests notebook 01 found to reproduce the type and extent P values
-    assert format_p(_row(bone_results, "bone_type_compare", "Pearson chi-squared, no continuity correction on the 2x3")["p"]) \
+    assert (
+        format_p(
+            _row(bone_results, "bone_type_compare", "Pearson chi-squared, no continuity correction on the 2x3")["p"]
+        )
         == published.loc["bone_type_compare", "p"]
-    assert format_p(_row(bone_results, "bone_extent_compare", "Mann-Whitney")["p"]) == published.loc["bone_extent_compare", "p"]
+    )
+    assert (
+        format_p(_row(bone_results, "bone_extent_compare", "Mann-Whitney")["p"])
+        == published.loc["bone_extent_compare", "p"]
+    )
 
 
 def test_bone_multivariable_or_within_the_calibration_targets(bone_results, published):
@@ -112,17 +127,22 @@ def test_bone_multivariable_or_within_the_calibration_targets(bone_results, publ
 
 def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
     import pandas as pd
-    from microcalc.analysis.results import (
-        firth_results,
-        not_estimable,
-        not_estimable_text,
-    )
 
-    firth = pd.DataFrame({"or": [2.0, float("nan")], "ci_low": [1.0, float("nan")], "ci_high": [4.0, float("nan")],
-                          "p": [0.04, float("nan")],
-                          "method": ["Firth, profile-likelihood CI, penalised LR P",
-                                     not_estimable("rank-deficient design: b2 is a linear combination of b")]},
-                         index=pd.Index(["b", "b2"], name="term"))
+    from microcalc.analysis.results import firth_results, not_estimable, not_estimable_text
+
+    firth = pd.DataFrame(
+        {
+            "or": [2.0, float("nan")],
+            "ci_low": [1.0, float("nan")],
+            "ci_high": [4.0, float("nan")],
+            "p": [0.04, float("nan")],
+            "method": [
+                "Firth, profile-likelihood CI, penalised LR P",
+                not_estimable("rank-deficient design: b2 is a linear combination of b"),
+            ],
+        },
+        index=pd.Index(["b", "b2"], name="term"),
+    )
     rows = firth_results(firth, "x", 50)
     assert rows[0]["method"] == "Firth-penalised logistic regression (Firth, profile-likelihood CI, penalised LR P)"
     assert rows[1]["method"] == "not estimable: rank-deficient design: b2 is a linear combination of b"
@@ -133,9 +153,11 @@ def test_not_estimable_rows_keep_their_reason_and_are_listed_in_words():
 
 # ------------------------------------------------------------------ the estimator vocabulary
 def test_write_results_refuses_an_estimator_outside_the_vocabulary_listing_every_row(tmp_path):
-    rows = [result("a", "q", 1.0, method="m1", estimator="wald_logistic"),
-            result("b", "q", 2.0, method="m2", estimator="wald-logistic"),
-            result("c", "q", 3.0, method="m3", estimator="ols", table_shape="3x3")]
+    rows = [
+        result("a", "q", 1.0, method="m1", estimator="wald_logistic"),
+        result("b", "q", 2.0, method="m2", estimator="wald-logistic"),
+        result("c", "q", 3.0, method="m3", estimator="ols", table_shape="3x3"),
+    ]
     with pytest.raises(ValueError) as err:
         write_results(rows, "bad", tmp_path)
     text = str(err.value)
@@ -150,21 +172,26 @@ def test_write_results_refuses_a_row_whose_method_no_estimator_describes(tmp_pat
 
 
 def test_estimators_are_written_and_read_back_typed(tmp_path):
-    rows = [result("a", "q", 1.0, method="Pearson chi-squared, no continuity correction on the 2x3 table"),
-            result("b", "q", 2.0, method="any words", estimator="firth_logistic")]
+    rows = [
+        result("a", "q", 1.0, method="Pearson chi-squared, no continuity correction on the 2x3 table"),
+        result("b", "q", 2.0, method="any words", estimator="firth_logistic"),
+    ]
     frame = read_results(write_results(rows, "ok", tmp_path))
     assert frame["estimator"].tolist() == ["pearson_chi2", "firth_logistic"]
     assert frame["table_shape"].tolist() == ["2x3", ""]
     assert list(frame.columns) == COLUMNS
 
 
-@pytest.mark.parametrize("method, expected", [
-    ("proportion (%), 95% Wilson score CI", ("wilson_proportion", "")),
-    ("logistic regression, Wald 95% CI (multivariable)", ("wald_logistic", "")),
-    ("logistic regression, cluster-robust CR1 SE by center (G = 4)", ("cluster_robust_logistic", "")),
-    ("Fisher's exact test, two-sided on the 2x2 osteolytic vs other table", ("fisher_exact", "2x2")),
-    ("not estimable: no patient with microcalcification = yes", ("not_estimable", "")),
-])
+@pytest.mark.parametrize(
+    "method, expected",
+    [
+        ("proportion (%), 95% Wilson score CI", ("wilson_proportion", "")),
+        ("logistic regression, Wald 95% CI (multivariable)", ("wald_logistic", "")),
+        ("logistic regression, cluster-robust CR1 SE by center (G = 4)", ("cluster_robust_logistic", "")),
+        ("Fisher's exact test, two-sided on the 2x2 osteolytic vs other table", ("fisher_exact", "2x2")),
+        ("not estimable: no patient with microcalcification = yes", ("not_estimable", "")),
+    ],
+)
 def test_method_texts_written_before_the_estimator_column_map_into_the_vocabulary(method, expected):
     assert estimator_of(method) == expected and expected[0] in ESTIMATORS
 

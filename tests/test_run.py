@@ -9,7 +9,6 @@ import hashlib
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -91,8 +90,11 @@ def test_a_run_writes_nothing_outside_its_folder(two_sites):
 @pytest.mark.slow
 def test_site_run_notebooks_show_no_patient_id(two_sites):
     runs_root = two_sites[0]
-    ids = set(pd.read_csv(project_path("tests/inputs/sites/site_b/nact_cohort.csv"), sep=";", dtype=str,
-                          encoding="utf-8-sig")["patient_id"])
+    ids = set(
+        pd.read_csv(
+            project_path("tests/inputs/sites/site_b/nact_cohort.csv"), sep=";", dtype=str, encoding="utf-8-sig"
+        )["patient_id"]
+    )
     for nb in (runs_root / "site_b" / "notebooks").glob("*.ipynb"):
         outputs = json.dumps([c.get("outputs", []) for c in json.loads(nb.read_text())["cells"]])
         assert not [i for i in ids if i in outputs], nb.name
@@ -101,7 +103,20 @@ def test_site_run_notebooks_show_no_patient_id(two_sites):
 @pytest.mark.slow
 def test_batch_rerun_notebooks_pass_nbval_lax(two_sites):
     notebooks = two_sites[0] / "site_b" / "notebooks"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                           "--nbval-current-env", str(notebooks)], capture_output=True, text=True,
-                          cwd=project_path("."))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            str(notebooks),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=project_path("."),
+    )
     assert done.returncode == 0, done.stdout[-2000:]

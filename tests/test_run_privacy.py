@@ -25,7 +25,7 @@ def failing_site():
     nact = data / "nact_cohort.csv"
     lines = nact.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     first = lines[1].split(";")[0]
-    lines[5] = first + lines[5][lines[5].index(";"):]
+    lines[5] = first + lines[5][lines[5].index(";") :]
     nact.write_text("\ufeff" + "".join(lines), encoding="utf-8")
     ids = set(pd.read_csv(nact, sep=";", dtype=str, encoding="utf-8-sig")["patient_id"])
     ids |= set(pd.read_csv(data / "bone_cohort.csv", sep="\t", dtype=str)["patient_id"])
@@ -74,8 +74,9 @@ def test_the_ids_to_redact_are_found_in_every_file_format(folder, tmp_path):
 
     expected = set()
     for cohort in ("nact_cohort", "bone_cohort"):
-        expected |= set(pd.read_csv(project_path("tests/inputs/messy/canonical", f"{cohort}.csv"),
-                                    dtype=str)["patient_id"])
+        expected |= set(
+            pd.read_csv(project_path("tests/inputs/messy/canonical", f"{cohort}.csv"), dtype=str)["patient_id"]
+        )
     assert _patient_ids(project_path("tests/inputs/messy", folder)) == expected
     # Excel's "Unicode Text" export: UTF-16 with BOM, tab-separated, named .txt
     for cohort in ("nact_cohort", "bone_cohort"):

@@ -26,8 +26,24 @@ QUIET = dict(log=lambda *_: None)
 
 
 # ------------------------------------------------------------------ names and make targets
-@pytest.mark.parametrize("name", ["site_a\n", "x$(touch /tmp/p)", "x`id`", "a'b", 'a"b', "../x", ".hidden",
-                                  "a/b", "", "x" * 65, "site.failed", "a b", "site\r"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "site_a\n",
+        "x$(touch /tmp/p)",
+        "x`id`",
+        "a'b",
+        'a"b',
+        "../x",
+        ".hidden",
+        "a/b",
+        "",
+        "x" * 65,
+        "site.failed",
+        "a b",
+        "site\r",
+    ],
+)
 def test_unsafe_run_names_are_refused(name):
     with pytest.raises(RunError, match="run name"):
         check_name(name)
@@ -44,18 +60,21 @@ def _make(target, **variables):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target, variables", [
-    ("run", {"NAME": "x$(touch {p})", "DATA": "data/raw"}),
-    ("run", {"NAME": "x`touch {p}`", "DATA": "data/raw"}),
-    ("run", {"NAME": "a'; touch {p}; '", "DATA": "data/raw"}),
-    ("run", {"NAME": 'a"; touch {p}; "', "DATA": "data/raw"}),
-    ("run", {"NAME": "ok_name", "DATA": "x`touch {p}`"}),
-    ("run", {"NAME": "ok_name", "DATA": "$(shell touch {p})"}),
-    ("sites", {"SITES": "x$$(touch {p}).yaml"}),
-    ("sites", {"SITES": "\"; touch {p}; \""}),
-    ("check-run", {"NAME": "x`touch {p}`"}),
-    ("check-run", {"NAME": "x$(touch {p})"}),
-])
+@pytest.mark.parametrize(
+    "target, variables",
+    [
+        ("run", {"NAME": "x$(touch {p})", "DATA": "data/raw"}),
+        ("run", {"NAME": "x`touch {p}`", "DATA": "data/raw"}),
+        ("run", {"NAME": "a'; touch {p}; '", "DATA": "data/raw"}),
+        ("run", {"NAME": 'a"; touch {p}; "', "DATA": "data/raw"}),
+        ("run", {"NAME": "ok_name", "DATA": "x`touch {p}`"}),
+        ("run", {"NAME": "ok_name", "DATA": "$(shell touch {p})"}),
+        ("sites", {"SITES": "x$$(touch {p}).yaml"}),
+        ("sites", {"SITES": '"; touch {p}; "'}),
+        ("check-run", {"NAME": "x`touch {p}`"}),
+        ("check-run", {"NAME": "x$(touch {p})"}),
+    ],
+)
 def test_make_targets_run_nothing_that_a_value_holds(tmp_path, target, variables):
     marker = tmp_path / "pwned"
     done = _make(target, **{k: v.replace("{p}", str(marker)) for k, v in variables.items()})
@@ -73,8 +92,7 @@ def test_make_run_without_values_prints_the_usage():
 @pytest.mark.parametrize("parameter", [("output_dir", "."), ("output_dir", "runs/other"), ("data_dir", "x")])
 def test_a_parameter_that_chooses_where_the_run_reads_or_writes_is_refused(tmp_path, parameter):
     with pytest.raises(RunError, match=rf"the parameter\(s\) {parameter[0]} cannot be given"):
-        run_pipeline("data/raw", "site", notebooks=["03"], runs_root=tmp_path, parameters=dict([parameter]),
-                     **QUIET)
+        run_pipeline("data/raw", "site", notebooks=["03"], runs_root=tmp_path, parameters=dict([parameter]), **QUIET)
     assert not any(tmp_path.iterdir())
 
 
@@ -93,20 +111,30 @@ def test_a_data_folder_outside_the_project_is_refused_without_its_path(tmp_path)
 
 
 # ------------------------------------------------------------------ the sites YAML
-@pytest.mark.parametrize("text, expected", [
-    ("sites:\n  - name: a\n    data_dir: [x\n", r"sites.yaml, line \d: not valid YAML here"),
-    ("sites:\n  - name: a\n    data_dir: x\n  - name: a\n    data_dir: y\n",
-     r"sites.yaml, line 4: the site name 'a' is used twice \(first on line 2\)"),
-    ("sites:\n  - name: a\n    name: b\n    data_dir: x\n",
-     r"sites.yaml, line 3: not valid YAML here \(duplicate key 'name' \(first on line 2\)\)"),
-    ("sites:\n  - name: a\n    data_dir:\n      - x\n", r"sites.yaml, line 4: the value of 'data_dir' must be text"),
-    ("sites:\n  - name: !!int 7\n    data_dir: x\n", r"sites.yaml, line 2: the value of 'name' must be text"),
-    ("sites:\n  - name: !!python/object:os.system x\n    data_dir: x\n", r"sites.yaml, line 2: not valid YAML"),
-    ("sites:\n  - name: a\n", r"sites.yaml, line 2: the site has no data_dir"),
-    ("sites: 3\n", r"sites.yaml, line 1: expected 'sites:'"),
-    ("", r"sites.yaml: the file is empty"),
-    ("sites:\n\t- name: a\n", r"sites.yaml, line 2: not valid YAML here"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("sites:\n  - name: a\n    data_dir: [x\n", r"sites.yaml, line \d: not valid YAML here"),
+        (
+            "sites:\n  - name: a\n    data_dir: x\n  - name: a\n    data_dir: y\n",
+            r"sites.yaml, line 4: the site name 'a' is used twice \(first on line 2\)",
+        ),
+        (
+            "sites:\n  - name: a\n    name: b\n    data_dir: x\n",
+            r"sites.yaml, line 3: not valid YAML here \(duplicate key 'name' \(first on line 2\)\)",
+        ),
+        (
+            "sites:\n  - name: a\n    data_dir:\n      - x\n",
+            r"sites.yaml, line 4: the value of 'data_dir' must be text",
+        ),
+        ("sites:\n  - name: !!int 7\n    data_dir: x\n", r"sites.yaml, line 2: the value of 'name' must be text"),
+        ("sites:\n  - name: !!python/object:os.system x\n    data_dir: x\n", r"sites.yaml, line 2: not valid YAML"),
+        ("sites:\n  - name: a\n", r"sites.yaml, line 2: the site has no data_dir"),
+        ("sites: 3\n", r"sites.yaml, line 1: expected 'sites:'"),
+        ("", r"sites.yaml: the file is empty"),
+        ("sites:\n\t- name: a\n", r"sites.yaml, line 2: not valid YAML here"),
+    ],
+)
 def test_sites_file_problems_are_told_with_the_line(tmp_path, text, expected):
     f = tmp_path / "sites.yaml"
     f.write_text(text)
@@ -133,16 +161,20 @@ def test_a_bad_sites_file_gives_one_message_and_no_traceback(tmp_path, capsys):
 
 # ------------------------------------------------------------------ spreadsheets
 def test_text_cells_that_a_spreadsheet_would_run_are_neutralised(tmp_path):
-    cells = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\tcmd", "\rcmd", "A", "-0.5", "=", ""]
+    cells = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1:A2)", "\tcmd", "\rcmd", "A", "-0.5", "=", ""]
     frame = pd.DataFrame({"centre": cells, "estimate": [-1.5, -2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]})
-    expected = ["'=HYPERLINK(\"http://x\")", "'+1+1", "'-2+3", "'@SUM(A1:A2)", "'\tcmd", "'\rcmd", "A", "-0.5",
-                "'=", ""]
+    expected = ['\'=HYPERLINK("http://x")', "'+1+1", "'-2+3", "'@SUM(A1:A2)", "'\tcmd", "'\rcmd", "A", "-0.5", "'=", ""]
     assert list(neutralise_formulas(frame)["centre"]) == expected
     # (a bare carriage return inside a cell is not quoted by the csv module; leave it out of the file)
     path = write_csv(frame[frame["centre"] != "\rcmd"], tmp_path / "t.csv")
     text = path.read_text()
-    for line in ("\n'=HYPERLINK(\"\"http://x\"\")\",-1.5\n", "\n'+1+1,-2\n", "\n'-2+3,0\n", "\n'@SUM(A1:A2),1\n",
-                 "\n'=,6\n"):
+    for line in (
+        '\n\'=HYPERLINK(""http://x"")",-1.5\n',
+        "\n'+1+1,-2\n",
+        "\n'-2+3,0\n",
+        "\n'@SUM(A1:A2),1\n",
+        "\n'=,6\n",
+    ):
         assert line.replace("\n'=H", "\n\"'=H") in text, line
     back = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert list(back["estimate"]) == ["-1.5", "-2", "0", "1", "2", "4", "5", "6", "7"]  # numbers stay numbers
@@ -167,9 +199,12 @@ def test_no_committed_results_table_changes_under_the_rule():
 
 # ------------------------------------------------------------------ HTML edition
 def _notebook(folder, name="01_x.ipynb", outputs=()):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title\n\n**Question.** Why?"),
-                                         nbformat.v4.new_code_cell("x", execution_count=1,
-                                                                   outputs=list(outputs))])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# A title\n\n**Question.** Why?"),
+            nbformat.v4.new_code_cell("x", execution_count=1, outputs=list(outputs)),
+        ]
+    )
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / name)
     return folder
@@ -179,12 +214,19 @@ EVIL = "<img src=x onerror=alert(1)>"
 
 
 def test_markup_in_outputs_is_shown_as_text(tmp_path):
-    outputs = [nbformat.v4.new_output("display_data", data={
-        "text/markdown": f"Reading from `{EVIL}` and {EVIL}; P < 0.001", "text/plain": "x"}),
-        nbformat.v4.new_output("display_data", data={
-            "text/html": f"<table><tr><td>{EVIL}</td><td><script>alert(2)</script></td></tr></table>",
-            "text/plain": "x"}),
-        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(3)"})]
+    outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/markdown": f"Reading from `{EVIL}` and {EVIL}; P < 0.001", "text/plain": "x"}
+        ),
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": f"<table><tr><td>{EVIL}</td><td><script>alert(2)</script></td></tr></table>",
+                "text/plain": "x",
+            },
+        ),
+        nbformat.v4.new_output("display_data", data={"application/javascript": "alert(3)"}),
+    ]
     nb = escape_outputs(nbformat.read(_notebook(tmp_path / "nb", outputs=outputs) / "01_x.ipynb", as_version=4))
     data = [o["data"] for o in nb.cells[1].outputs]
     assert "<img" not in data[0]["text/markdown"].replace(f"`{EVIL}`", "")
@@ -249,13 +291,19 @@ def test_report_rebuild_deletes_only_what_it_wrote(tmp_path):
     nbs = _notebook(tmp_path / "nb")
     _notebook(nbs, "02_y.ipynb")
     build_report(nbs, tmp_path, site=site)
-    assert sorted(json.loads((site / MARKER).read_text())["files"]) == ["01_x.html", "02_y.html", "glossary.html", "index.html"]
+    assert sorted(json.loads((site / MARKER).read_text())["files"]) == [
+        "01_x.html",
+        "02_y.html",
+        "glossary.html",
+        "index.html",
+    ]
     (site / "notes.txt").write_text("keep me")
     (site / "sub").mkdir()
     (nbs / "02_y.ipynb").unlink()
     build_report(nbs, tmp_path, site=site)
-    assert sorted(p.name for p in site.iterdir()) == sorted(["01_x.html", "glossary.html", "index.html", "notes.txt",
-                                                             "sub", "figures", MARKER])
+    assert sorted(p.name for p in site.iterdir()) == sorted(
+        ["01_x.html", "glossary.html", "index.html", "notes.txt", "sub", "figures", MARKER]
+    )
 
 
 def test_report_builds_into_an_empty_folder(tmp_path):
@@ -271,7 +319,9 @@ def test_report_rebuilds_a_site_built_before_sites_were_marked(tmp_path):
     for rel in ("index.html", "03_cleaning.html", "figures/03_participant_flow.png"):
         (site / rel).write_text("old")
     build_report(_notebook(tmp_path / "nb"), tmp_path, site=site)
-    assert sorted(p.name for p in site.rglob("*")) == sorted(["01_x.html", "glossary.html", "index.html", "figures", MARKER])
+    assert sorted(p.name for p in site.rglob("*")) == sorted(
+        ["01_x.html", "glossary.html", "index.html", "figures", MARKER]
+    )
     # anything else in an unmarked folder means it is not the builder's
     other = tmp_path / "other"
     other.mkdir()

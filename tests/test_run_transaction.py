@@ -32,8 +32,11 @@ pytestmark = pytest.mark.slow
 
 
 def digest(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +74,7 @@ def test_a_complete_run_has_its_manifest_written_last(complete):
 
 def test_a_failed_rerun_leaves_the_previous_run_intact_and_keeps_the_attempt(previous):
     with pytest.raises(RunError) as err:
-        run_pipeline("tests/inputs/bad/age_text", "site", notebooks=["03"], runs_root=previous, report=False,
-                     **QUIET)
+        run_pipeline("tests/inputs/bad/age_text", "site", notebooks=["03"], runs_root=previous, report=False, **QUIET)
     message = str(err.value)
     assert "03_cleaning.ipynb failed in cell" in message and "not a whole number" in message
     assert str(previous / "site.failed" / "notebooks" / "03_cleaning.ipynb") in message
@@ -95,9 +97,11 @@ def test_the_failed_attempt_is_replaced_each_time(previous):
 
 def _truncating(exc):
     """A stand-in for run_notebook that writes half a notebook, then fails with ``exc``."""
+
     def fake(path, out, params, **kw):
         out.write_text('{"cells": [{"cell_type": "code", "sou')
         raise exc
+
     return fake
 
 
@@ -153,11 +157,17 @@ def test_a_lock_left_by_a_dead_run_is_not_stale(tmp_path):
 
 def test_a_concurrent_run_in_another_process_is_refused(tmp_path):
     """Two processes: the first holds the lock (as a running run does), the second is refused."""
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time; from microcalc.pipeline.run import run_lock\n"
-                               f"with run_lock({str(tmp_path)!r}, 'site'):\n"
-                               "    print('held', flush=True); time.sleep(60)"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from microcalc.pipeline.run import run_lock\n"
+            f"with run_lock({str(tmp_path)!r}, 'site'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunError, match=rf"already in progress \(process {holder.pid}\)"):
@@ -173,12 +183,10 @@ def test_a_concurrent_run_in_another_process_is_refused(tmp_path):
 def test_a_complete_rerun_replaces_the_run_and_clears_the_failed_attempt(complete):
     """Runs last among the tests of ``complete``: it replaces that run."""
     with pytest.raises(RunError):
-        run_pipeline("tests/inputs/bad/age_text", "site", notebooks=["03"], runs_root=complete, report=False,
-                     **QUIET)
+        run_pipeline("tests/inputs/bad/age_text", "site", notebooks=["03"], runs_root=complete, report=False, **QUIET)
     first = json.loads((complete / "site" / "run.json").read_text())["started"]
     time.sleep(1)
-    run_pipeline("tests/inputs/messy/canonical", "site", notebooks=["03"], runs_root=complete, report=False,
-                 **QUIET)
+    run_pipeline("tests/inputs/messy/canonical", "site", notebooks=["03"], runs_root=complete, report=False, **QUIET)
     record = json.loads((complete / "site" / "run.json").read_text())
     assert record["status"] == "complete" and record["data_dir"] == "tests/inputs/messy/canonical"
     assert record["started"] > first
@@ -200,10 +208,28 @@ def test_a_swap_cut_short_by_sigkill_is_finished_or_undone_by_the_next_run(tmp_p
 
 
 def _cli(name, *extra, **popen):
-    return subprocess.Popen([sys.executable, "-m", "microcalc.pipeline.run", "--data-dir", "data/raw", "--name", name,
-                             "--notebooks", "03", "04", "--no-report", *extra],
-                            cwd=project_path("."), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **popen)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "microcalc.pipeline.run",
+            "--data-dir",
+            "data/raw",
+            "--name",
+            name,
+            "--notebooks",
+            "03",
+            "04",
+            "--no-report",
+            *extra,
+        ],
+        cwd=project_path("."),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def _wait_for(path, timeout=120):

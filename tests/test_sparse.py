@@ -16,8 +16,17 @@ import pytest
 from microcalc.analysis.meta import centre_odds_ratios, pool_random_effects
 from microcalc.analysis.models import absent_levels, aliased_columns, design_matrix, fit_logistic
 from microcalc.analysis.results import is_not_estimable, rate_results, regression_results
-from microcalc.analysis.stats import (MIN_GROUP_SIZE, SUPPRESSED, compare_groups, events_per_variable, firth_table, group_rates,
-                             model_estimates, suppress_small_groups, wilson_ci)
+from microcalc.analysis.stats import (
+    MIN_GROUP_SIZE,
+    SUPPRESSED,
+    compare_groups,
+    events_per_variable,
+    firth_table,
+    group_rates,
+    model_estimates,
+    suppress_small_groups,
+    wilson_ci,
+)
 from microcalc.analysis.tables import regression_table, suppression_note, table_one
 
 
@@ -47,13 +56,17 @@ def test_wilson_ci_of_an_empty_group_is_nan_and_its_rate_row_not_estimable():
 # ------------------------------------------------------------------ zero events in one group: separation
 def test_zero_events_in_one_group_ml_not_estimable_firth_given():
     a, b, c, d = 12, 0, 5, 9  # nobody exposed is without the outcome
-    df = pd.DataFrame({"x": pd.array([True] * (a + b) + [False] * (c + d), dtype="boolean"),
-                       "y": pd.array([True] * a + [False] * b + [True] * c + [False] * d, dtype="boolean")})
+    df = pd.DataFrame(
+        {
+            "x": pd.array([True] * (a + b) + [False] * (c + d), dtype="boolean"),
+            "y": pd.array([True] * a + [False] * b + [True] * c + [False] * d, dtype="boolean"),
+        }
+    )
     est = model_estimates(df, "y", ["x"])
     assert est.table.loc["x", "kind"] == "separation" and np.isnan(est.table.loc["x", "or"])
     assert est.table.loc["x", "note"].startswith("not estimable: separation")
     firth = firth_table(df, "y", ["x"])
-    assert firth.loc["x", "or"] == pytest.approx((a + .5) * (d + .5) / ((b + .5) * (c + .5)), rel=1e-5)
+    assert firth.loc["x", "or"] == pytest.approx((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)), rel=1e-5)
     reg = regression_table(df, "y", ["x"])
     rows = regression_results(reg.tidy, "t", {}, reg.n)
     assert [r["method"][:26] for r in rows] == ["not estimable: separation,"] * 2
@@ -107,12 +120,16 @@ def test_rank_deficiency_is_not_estimable_and_not_called_separation(cohort):
     df = cohort.assign(b2=cohort["b"])  # an identical copy of b
     est = model_estimates(df, "y", ["f", "x", "b", "b2"], with_global_p=True)
     assert est.table.loc["b2", "kind"] == "rank-deficient" and not est.separation
-    assert est.table.loc["b2", "note"] == "not estimable: rank-deficient design: b2 is a linear combination of b in the model's data"
+    assert (
+        est.table.loc["b2", "note"]
+        == "not estimable: rank-deficient design: b2 is a linear combination of b in the model's data"
+    )
     assert np.isnan(est.global_p["b2"]) and np.isfinite(est.global_p["f"])
     # the rest are the estimates without the copy (R: NA for b2, the others as glm(y ~ f + x + b))
     ref = fit_logistic(cohort, "y", ["f", "x", "b"]).table()
-    assert est.table.loc[["f[b]", "f[c]", "x", "b"], "or"].to_numpy() == \
-        pytest.approx(ref.loc[["f[b]", "f[c]", "x", "b"], "or"].to_numpy(), rel=1e-8)
+    assert est.table.loc[["f[b]", "f[c]", "x", "b"], "or"].to_numpy() == pytest.approx(
+        ref.loc[["f[b]", "f[c]", "x", "b"], "or"].to_numpy(), rel=1e-8
+    )
     reg = regression_table(df, "y", ["f", "x", "b", "b2"])
     shown = reg.display["OR multivariable (95% CI)"]
     first = reg.display.index[reg.display["variable"] == "b2"][0]
@@ -143,7 +160,11 @@ def test_one_centre_cannot_be_pooled_nor_give_cluster_robust_errors(cohort):
     assert pooled.k == 1 and np.isnan(pooled.or_)
     assert pooled.note == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
     robust = model_estimates(df, "y", ["f", "x", "b"], cluster="center").table
-    assert robust.drop("f[d]")["note"].str.startswith("not estimable: cluster-robust standard errors need at least 2").all()
+    assert (
+        robust.drop("f[d]")["note"]
+        .str.startswith("not estimable: cluster-robust standard errors need at least 2")
+        .all()
+    )
 
 
 # ------------------------------------------------------------------ no variation in the outcome, a tiny cohort
@@ -151,8 +172,11 @@ def test_an_outcome_nobody_had_is_not_estimable_but_tables_are_computed(cohort):
     df = cohort.head(15).assign(y=pd.array([False] * 15, dtype="boolean"))
     est = model_estimates(df, "y", ["f", "x", "b"])
     assert est.table.drop("f[d]")["note"].eq("not estimable: no patient in the model's data had the outcome (y)").all()
-    assert compare_groups([[0, 7], [0, 8]])["method"].str.startswith(
-        "not estimable: every patient in the same category").all()
+    assert (
+        compare_groups([[0, 7], [0, 8]])["method"]
+        .str.startswith("not estimable: every patient in the same category")
+        .all()
+    )
     assert is_not_estimable(firth_table(df, "y", ["f", "x", "b"]).loc["x", "method"])
 
 
@@ -167,9 +191,13 @@ def test_suppress_small_groups_masks_cells_under_the_threshold():
 
 def test_table_one_shows_no_age_summary_of_fewer_than_ten_patients():
     ages = [31, 44, 58, 62, 70]  # five patients in the exposed group: their ages must not be readable
-    df = pd.DataFrame({"age": pd.array(ages + list(range(40, 52)), dtype="Int64"),
-                       "g": pd.array([True] * 5 + [False] * 12, dtype="boolean"),
-                       "m": pd.array([True, False] * 8 + [True], dtype="boolean")})
+    df = pd.DataFrame(
+        {
+            "age": pd.array(ages + list(range(40, 52)), dtype="Int64"),
+            "g": pd.array([True] * 5 + [False] * 12, dtype="boolean"),
+            "m": pd.array([True, False] * 8 + [True], dtype="boolean"),
+        }
+    )
     t = table_one(df, "g", ["age", "m"], nonnormal=["age"])
     age = t.loc[[r for r in t.index if r[0].startswith("age")]].iloc[0]
     cols = {c[1]: v for c, v in age.items()}
@@ -178,12 +206,14 @@ def test_table_one_shows_no_age_summary_of_fewer_than_ten_patients():
     text = t.to_csv()
     assert not any(str(a) in text.split("m, n (%)")[0].split("age")[1] for a in ages)
     assert "2 cells suppressed" in suppression_note(t).replace("**", "")  # the summary and its SMD
-    assert "every group here is large enough" in suppression_note(table_one(df.assign(g=True), "g", ["age"],
-                                                                           nonnormal=["age"]))
+    assert "every group here is large enough" in suppression_note(
+        table_one(df.assign(g=True), "g", ["age"], nonnormal=["age"])
+    )
 
 
 def test_table_one_with_one_group_leaves_out_the_tests():
-    df = pd.DataFrame({"age": pd.array(list(range(40, 60)), dtype="Int64"),
-                       "g": pd.array([True] * 20, dtype="boolean")})
+    df = pd.DataFrame(
+        {"age": pd.array(list(range(40, 60)), dtype="Int64"), "g": pd.array([True] * 20, dtype="boolean")}
+    )
     t = table_one(df, "g", ["age"], nonnormal=["age"])
     assert [c[1] for c in t.columns] == ["Missing", "Overall", "yes"]

@@ -20,15 +20,42 @@ import pytest
 
 from microcalc.analysis import inference_rows as rows_of
 from microcalc.analysis.clustered import cluster_robust_table, cluster_sentence, leave_one_centre_out_models
-from microcalc.analysis.effects import (crude_to_adjusted, decomposition_sentence, evalue_sentence, mediator_sentence,
-                               model_without, same_sample_table, standardised_effects, standardised_sentence)
-from microcalc.analysis.imputation import (exposure_or_sensitivity, impute_and_pool, missingness_association,
-                                  sensitivity_sentence)
-from microcalc.analysis.meta import (PooledOR, centre_odds_ratios, heterogeneity_sentence, leave_one_centre_out,
-                            pooling_comparison, pooling_fits, pooling_sentence)
+from microcalc.analysis.effects import (
+    crude_to_adjusted,
+    decomposition_sentence,
+    evalue_sentence,
+    mediator_sentence,
+    model_without,
+    same_sample_table,
+    standardised_effects,
+    standardised_sentence,
+)
+from microcalc.analysis.imputation import (
+    exposure_or_sensitivity,
+    impute_and_pool,
+    missingness_association,
+    sensitivity_sentence,
+)
+from microcalc.analysis.meta import (
+    PooledOR,
+    centre_odds_ratios,
+    heterogeneity_sentence,
+    leave_one_centre_out,
+    pooling_comparison,
+    pooling_fits,
+    pooling_sentence,
+)
 from microcalc.analysis.multiplicity import category_contrast_sentence
-from microcalc.analysis.performance import (bootstrap_validation, checks_sentence, hosmer_lemeshow, interaction_lr_test,
-                                   model_checks, model_predictions, plot_calibration, vif)
+from microcalc.analysis.performance import (
+    bootstrap_validation,
+    checks_sentence,
+    hosmer_lemeshow,
+    interaction_lr_test,
+    model_checks,
+    model_predictions,
+    plot_calibration,
+    vif,
+)
 from microcalc.analysis.results import is_not_estimable, write_results
 from microcalc.analysis.tables import or_text
 
@@ -110,7 +137,9 @@ def test_model_without_and_the_mediator_sentence_carry_the_reason(separated):
     assert fit.table.loc["b", "note"].startswith("not estimable: separation") and np.isnan(fit.table.loc["b", "or"])
     adjusted = pd.Series({"or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "note": "not estimable: separation, s"})
     text = mediator_sentence(adjusted, fit, "b", "f")
-    assert text.startswith("The OR of b without f (80 patients") and "; with them: not estimable: separation, s." in text
+    assert (
+        text.startswith("The OR of b without f (80 patients") and "; with them: not estimable: separation, s." in text
+    )
     _rows_are_not_estimable(rows_of.without_rows(fit, "toy_or_b_without_f", "b"), "not estimable: separation")
 
 
@@ -140,7 +169,9 @@ def test_nothing_to_impute_is_said_and_a_missingness_table_with_an_empty_group_i
     assert np.isfinite(sens.loc[:1, "or"]).all()
     one_group = data.assign(b=pd.array([True] * 80, dtype="boolean"))
     missing = missingness_association(one_group, "z", ["b", "y"])
-    assert missing.table.loc["b", "note"] == "not estimable: no patient with b = no" and np.isnan(missing.table.loc["b", "p"])
+    assert missing.table.loc["b", "note"] == "not estimable: no patient with b = no" and np.isnan(
+        missing.table.loc["b", "p"]
+    )
     assert "and no patients without (Fisher P not estimable" in missing.sentence
     assert np.isfinite(missing.table.loc["y", "p"])
     rows = rows_of.missingness_rows(missing, "toy")
@@ -190,11 +221,17 @@ def test_hosmer_lemeshow_with_fewer_than_3_risk_groups_and_a_bootstrap_that_neve
     y = np.array([0, 1, 0, 1, 1, 0], dtype=float)
     hl = hosmer_lemeshow(y, np.array([0.3, 0.3, 0.3, 0.6, 0.6, 0.6]))
     assert np.isnan(hl.statistic) and hl.groups == 2
-    assert hl.sentence == "Hosmer-Lemeshow test: not estimable: only 2 distinct groups of predicted risk (the test needs at least 3)."
+    assert (
+        hl.sentence
+        == "Hosmer-Lemeshow test: not estimable: only 2 distinct groups of predicted risk (the test needs at least 3)."
+    )
     no_event = np.flatnonzero(~data["y"].astype(bool).to_numpy())
     samples = np.tile(no_event[:1], (4, 80))  # every resample one patient without the outcome: nothing to fit
     v = bootstrap_validation(data, "y", TERMS, samples=samples)
-    assert v.n_used == 0 and v.method == "not estimable: none of the 4 bootstrap samples drawn (seed 20230314) could be fitted"
+    assert (
+        v.n_used == 0
+        and v.method == "not estimable: none of the 4 bootstrap samples drawn (seed 20230314) could be fitted"
+    )
     assert v.table["corrected"].isna().all() and np.isfinite(v.table["apparent"]).all()
 
 
@@ -204,11 +241,15 @@ def test_one_centre_gives_no_pooling_no_cluster_robust_errors_and_no_leave_one_o
     centres = centre_odds_ratios(one, "b", "y", "g")
     fits = pooling_fits(centres)
     assert all(is_not_estimable(f.method) and np.isnan(f.or_) for _, f in fits.items())
-    assert fits.reml_hksj.method == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    assert (
+        fits.reml_hksj.method == "not estimable: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    )
     assert np.isfinite(fits.mantel_haenszel.k)
     table = pooling_comparison(fits)
-    assert pooling_sentence(table).startswith("Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: "
-                                              "not estimable: pooling needs at least 2 centres")
+    assert pooling_sentence(table).startswith(
+        "Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: "
+        "not estimable: pooling needs at least 2 centres"
+    )
     assert heterogeneity_sentence(fits.reml_hksj).startswith("Between-centre heterogeneity: not estimable")
     rows = rows_of.pooled_rows(fits.reml_hksj, "toy_or_b_pooled_reml", 80)
     assert [r["id"] for r in rows] == ["toy_or_b_pooled_reml"]
@@ -237,8 +278,9 @@ def test_cluster_robust_errors_leave_an_aliased_column_out_and_say_separation(da
 def test_a_mantel_haenszel_centre_of_one_patient_and_an_empty_group_share_are_said(data):
     tiny = data.iloc[:41].assign(g=["A"] * 20 + ["B"] * 20 + ["C"])
     fits = pooling_fits(centre_odds_ratios(tiny, "b", "y", "g"))
-    assert fits.mantel_haenszel.method == ("not estimable: the Mantel-Haenszel test needs at least 2 patients "
-                                              "in every centre")
+    assert fits.mantel_haenszel.method == (
+        "not estimable: the Mantel-Haenszel test needs at least 2 patients in every centre"
+    )
     counts = pd.DataFrame([[3, 1, 2], [0, 0, 0]], index=[True, False], columns=["u", "v", "w"])
     text = category_contrast_sentence("u", counts, 0.2, "Fisher", np.nan, "FFH")
     assert "(50.0% vs no patients)" in text and "(FFH, P not estimable)" in text
@@ -253,8 +295,9 @@ def test_pooled_or_unestimable_and_or_text_without_a_limit():
 def test_not_estimable_rows_write_as_one_results_file(separated, tmp_path):
     std = standardised_effects(separated, "y", ["b", "x", "s"], "b")
     checks = model_checks(separated, "y", ["b", "x", "s"], n_boot=5, seed=1)
-    path = write_results(rows_of.standardised_rows(std, "toy", "b") + rows_of.model_check_rows(checks, "toy"),
-                         "toy", tmp_path)
+    path = write_results(
+        rows_of.standardised_rows(std, "toy", "b") + rows_of.model_check_rows(checks, "toy"), "toy", tmp_path
+    )
     frame = pd.read_csv(path)
     assert frame["method"].str.startswith("not estimable: separation").all()
 
@@ -267,7 +310,8 @@ def test_share_line_says_the_reproducing_test_or_why_there_is_no_p():
     tests = category_comparison(counts, "u", {"2x3": ["fisher_exact"]}, ["pearson_chi2"])
     p = tests.loc[(tests["comparison"] == "2x3") & (tests["test"] == "fisher_exact"), "p"].iloc[0]
     assert share_line(counts, "u", tests, ("60%", "30%"), "P = 0.3") == (
-        f"u: 60.0% vs 30.0% (fisher_exact on the 2x3 table, P = {p:.3f}); the paper printed 60% vs 30%, P = 0.3.")
+        f"u: 60.0% vs 30.0% (fisher_exact on the 2x3 table, P = {p:.3f}); the paper printed 60% vs 30%, P = 0.3."
+    )
     empty = counts.assign(u=[6, 0], v=[2, 0], w=[2, 0])
     text = share_line(empty, "u", category_comparison(empty, "u", {}, []), ("60%", "30%"), "P = 0.3")
     assert text.startswith("u: 60.0% vs no patients (pearson_chi2 on the 2x3 table, not estimable: no patient in one")

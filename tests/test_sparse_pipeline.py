@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
-from microcalc.core.paths import project_root
 from microcalc.analysis.results import read_results
+from microcalc.core.paths import project_root
 from microcalc.pipeline.run import run_pipeline
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,14 @@ CLASSES = ("zero_events_in_group", "absent_level", "rank_deficient", "one_exposu
 @pytest.fixture(scope="module", params=CLASSES)
 def run(request, tmp_path_factory):
     runs_root = tmp_path_factory.mktemp("sparse")
-    folder = run_pipeline(f"tests/inputs/sparse/{request.param}", request.param, ["03", "04", "05", "06"],
-                          runs_root=runs_root, report=False, log=lambda *_: None)
+    folder = run_pipeline(
+        f"tests/inputs/sparse/{request.param}",
+        request.param,
+        ["03", "04", "05", "06"],
+        runs_root=runs_root,
+        report=False,
+        log=lambda *_: None,
+    )
     results = {nb: read_results(folder / "data" / "results" / f"{nb}_results.csv") for nb in ("04", "05", "06")}
     text = {}
     for nb in (folder / "notebooks").glob("*.ipynb"):
@@ -81,16 +87,25 @@ def test_the_class_gives_not_estimable_rows_and_the_other_estimates(run):
         _not_estimable(r04, "nact_or_multi_pathology_type[lobular]", "no patient in the model's data has")
         _not_estimable(r04, "nact_or_uni_breast_density[a]", "no patient in the model's data has")
         _not_estimable(r06, "bone_or_multi_t_stage[T4]", "no patient in the model's data has")
-        for frame, ident in ((r04, "nact_or_calc_multi"), (r04, "nact_or_multi_breast_density[c]"),
-                             (r06, "bone_or_calc_multi"), (r06, "bone_type_compare")):
+        for frame, ident in (
+            (r04, "nact_or_calc_multi"),
+            (r04, "nact_or_multi_breast_density[c]"),
+            (r06, "bone_or_calc_multi"),
+            (r06, "bone_type_compare"),
+        ):
             _estimated(frame, ident)
         assert "so that level is dropped" in text["04"] and "so that level is dropped" in text["06"]
         assert "b is the reference" in text["04"]  # density a, the reference, is absent
     elif name == "rank_deficient":
         _not_estimable(r04, "nact_or_multi_mass", "rank-deficient design")
         _not_estimable(r06, "bone_or_multi_n_stage[N3]", "rank-deficient design")
-        for frame, ident in ((r04, "nact_or_calc_multi"), (r04, "nact_or_uni_mass"), (r05, "nact_or_necrosis_multi"),
-                             (r06, "bone_or_calc_multi"), (r06, "bone_or_multi_t_stage[T4]")):
+        for frame, ident in (
+            (r04, "nact_or_calc_multi"),
+            (r04, "nact_or_uni_mass"),
+            (r05, "nact_or_necrosis_multi"),
+            (r06, "bone_or_calc_multi"),
+            (r06, "bone_or_multi_t_stage[T4]"),
+        ):
             _estimated(frame, ident)
         assert "separation" not in " ".join(r04["method"]) + " ".join(r06["method"])
     elif name == "one_exposure_group":
@@ -99,8 +114,12 @@ def test_the_class_gives_not_estimable_rows_and_the_other_estimates(run):
             assert len(compare) and compare["method"].str.startswith("not estimable: no patient in one").all()
             _not_estimable(frame, f"{prefix}_nocalc", "no patient with microcalcification = no")
             _estimated(frame, f"{prefix}_calc")
-        _not_estimable(r04, "nact_or_calc_uni", "rank-deficient design: every patient in the model has microcalcification")
-        _not_estimable(r06, "bone_or_calc_multi", "rank-deficient design: every patient in the model has microcalcification")
+        _not_estimable(
+            r04, "nact_or_calc_uni", "rank-deficient design: every patient in the model has microcalcification"
+        )
+        _not_estimable(
+            r06, "bone_or_calc_multi", "rank-deficient design: every patient in the model has microcalcification"
+        )
         _estimated(r04, "nact_or_multi_age")
         _estimated(r06, "bone_or_multi_age")
     elif name == "one_centre":

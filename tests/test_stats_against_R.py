@@ -14,18 +14,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.analysis.stats import (events_per_variable, evalue, firth_table, group_rates,
-                             separation_report, wilson_ci)
+from microcalc.analysis.stats import evalue, events_per_variable, firth_table, group_rates, separation_report, wilson_ci
 from microcalc.analysis.tables import regression_table
 
-R_WILSON = {(32, 155): (0.150206666659239, 0.276895044218876),
-            (50, 158): (0.249025552712633, 0.392599032096264),
-            (0, 20): (0.0, 0.161125158052819),
-            (7, 7): (0.645669564933313, 1.0)}
-R_UNI = {"f[b]": (0.638392857142858, 0.217520190772272, 1.87359820991373, 0.413927567407576),
-         "f[c]": (0.687499999999999, 0.231977840612732, 2.03750603398822, 0.499060654196976),
-         "x": (1.03171654231044, 0.25817330305654, 4.12296318432236, 0.964764861399199),
-         "b": (0.669421487603306, 0.242062016465454, 1.85128230611505, 0.43934572762117)}
+R_WILSON = {
+    (32, 155): (0.150206666659239, 0.276895044218876),
+    (50, 158): (0.249025552712633, 0.392599032096264),
+    (0, 20): (0.0, 0.161125158052819),
+    (7, 7): (0.645669564933313, 1.0),
+}
+R_UNI = {
+    "f[b]": (0.638392857142858, 0.217520190772272, 1.87359820991373, 0.413927567407576),
+    "f[c]": (0.687499999999999, 0.231977840612732, 2.03750603398822, 0.499060654196976),
+    "x": (1.03171654231044, 0.25817330305654, 4.12296318432236, 0.964764861399199),
+    "b": (0.669421487603306, 0.242062016465454, 1.85128230611505, 0.43934572762117),
+}
 R_MULTI_F_LRT = 0.673480569329537  # drop1(fit, test = "LRT") of the model y ~ f + x + b
 
 
@@ -36,8 +39,9 @@ def test_wilson_ci_against_R_prop_test(k, n):
 
 
 def test_group_rates_use_wilson_intervals_in_percent():
-    df = pd.DataFrame({"g": [True] * 155 + [False] * 158,
-                       "y": [True] * 32 + [False] * 123 + [True] * 50 + [False] * 108})
+    df = pd.DataFrame(
+        {"g": [True] * 155 + [False] * 158, "y": [True] * 32 + [False] * 123 + [True] * 50 + [False] * 108}
+    )
     r = group_rates(df, "g", "y").set_index("g")
     assert r.loc[True, "ci_low_pct"] == pytest.approx(100 * R_WILSON[(32, 155)][0], rel=1e-9)
     assert (r.loc[True, "events"], r.loc[True, "n"]) == (32, 155)
@@ -52,24 +56,31 @@ def test_regression_table_univariable_ors_against_R_glm(glm_data):
     first_f = reg.display[reg.display["variable"] == "f"].iloc[0]
     assert first_f["global P (LR)"] == f"{R_MULTI_F_LRT:.3f}"
     assert first_f["OR univariable (95% CI)"] == "Ref"
-    assert reg.display.loc[reg.display["level"] == "b", "n (events)"].iloc[0] == \
-        f"{int((glm_data['f'] == 'b').sum())} ({int(glm_data.loc[glm_data['f'] == 'b', 'y'].sum())})"
+    assert (
+        reg.display.loc[reg.display["level"] == "b", "n (events)"].iloc[0]
+        == f"{int((glm_data['f'] == 'b').sum())} ({int(glm_data.loc[glm_data['f'] == 'b', 'y'].sum())})"
+    )
 
 
 def test_firth_on_a_2x2_table_adds_a_half_to_every_cell():
     """Firth (1993): with one binary covariate the penalised log OR is log((a+.5)(d+.5)/((b+.5)(c+.5)))."""
     a, b, c, d = 12, 3, 5, 0  # a zero cell: the ML estimate is infinite
-    df = pd.DataFrame({"x": [True] * (a + b) + [False] * (c + d),
-                       "y": [True] * a + [False] * b + [True] * c + [False] * d})
+    df = pd.DataFrame(
+        {"x": [True] * (a + b) + [False] * (c + d), "y": [True] * a + [False] * b + [True] * c + [False] * d}
+    )
     t = firth_table(df, "y", ["x"])
-    assert t.loc["x", "or"] == pytest.approx((a + .5) * (d + .5) / ((b + .5) * (c + .5)), rel=1e-5)
+    assert t.loc["x", "or"] == pytest.approx((a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5)), rel=1e-5)
     assert np.isfinite(t.loc["x", "ci_high"])
 
 
 def test_separation_is_reported_in_words_and_not_estimated():
-    df = pd.DataFrame({"x": pd.array([True] * 10 + [False] * 20, dtype="boolean"),
-                       "z": np.tile([0.0, 1.0], 15),
-                       "y": pd.array([True] * 10 + [True] * 8 + [False] * 12, dtype="boolean")})
+    df = pd.DataFrame(
+        {
+            "x": pd.array([True] * 10 + [False] * 20, dtype="boolean"),
+            "z": np.tile([0.0, 1.0], 15),
+            "y": pd.array([True] * 10 + [True] * 8 + [False] * 12, dtype="boolean"),
+        }
+    )
     messages = separation_report(df, "y", ["x", "z"])
     assert messages and "all 10 patients with x had the outcome" in messages[0]
     reg = regression_table(df, "y", ["x", "z"])
@@ -91,6 +102,6 @@ def test_evalue_worked_example_of_vanderweele_and_ding():
 
 
 def test_evalue_of_a_common_outcome_uses_the_square_root_and_inverts_protective_ors():
-    assert evalue(3.9 ** 2).evalue_estimate == pytest.approx(evalue(3.9, rare=True).evalue_estimate)
+    assert evalue(3.9**2).evalue_estimate == pytest.approx(evalue(3.9, rare=True).evalue_estimate)
     assert evalue(1 / 2.0).evalue_estimate == pytest.approx(evalue(2.0).evalue_estimate)
     assert evalue(2.0, 0.9, 4.0).evalue_ci == 1.0

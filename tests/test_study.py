@@ -5,6 +5,7 @@ Reference: ``data/published/abstract_statistics.csv`` (the abstract as printed) 
 """
 
 import pandas as pd
+
 from microcalc import study
 from microcalc.analysis.results import ESTIMATORS
 from microcalc.replicate import load_results
@@ -12,7 +13,9 @@ from microcalc.replicate import load_results
 
 def test_every_published_id_of_the_specification_is_in_the_abstract(published):
     ids = [i for m in study.OR_IDS.values() for i in m.values()]
-    ids += [i for pair in study.RATE_IDS.values() for i in pair if i not in ("nact_pcr_necrosis", "nact_pcr_no_necrosis")]
+    ids += [
+        i for pair in study.RATE_IDS.values() for i in pair if i not in ("nact_pcr_necrosis", "nact_pcr_no_necrosis")
+    ]
     ids += list(study.COMPARISON_IDS.values()) + list(study.CLAIM_IDS.values()) + list(study.NOT_SIGNIFICANT)
     ids += list(study.COUNT_SOURCES) + list(study.COUNT_SOURCES.values()) + list(study.MAIN_ESTIMATES)
     ids += list(study.FINDING_IDS)

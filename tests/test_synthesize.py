@@ -17,8 +17,10 @@ from microcalc.core.outputs import write_csv
 
 @pytest.fixture(scope="module")
 def bundled(root):
-    return (read_canonical(root / "data/raw/nact_cohort.csv", "nact_cohort"),
-            read_canonical(root / "data/raw/bone_cohort.csv", "bone_cohort"))
+    return (
+        read_canonical(root / "data/raw/nact_cohort.csv", "nact_cohort"),
+        read_canonical(root / "data/raw/bone_cohort.csv", "bone_cohort"),
+    )
 
 
 def test_bundled_cohorts_meet_every_published_target(bundled, published):
@@ -27,9 +29,20 @@ def test_bundled_cohorts_meet_every_published_target(bundled, published):
     assert failed.empty, failed.to_string()
     # every univariate number of the abstract, both ORs' and the necrosis OR, the six claims
     ids = set(checks["id"])
-    assert {"nact_pcr_calc", "nact_pcr_compare", "nact_necrosis_compare", "nact_or_calc_uni",
-            "nact_or_calc_multi", "nact_or_necrosis_multi", "bone_met_compare", "bone_or_calc_uni",
-            "bone_or_calc_multi", "bone_type_compare", "bone_extent_compare", "nact_ns_molecular"} <= ids
+    assert {
+        "nact_pcr_calc",
+        "nact_pcr_compare",
+        "nact_necrosis_compare",
+        "nact_or_calc_uni",
+        "nact_or_calc_multi",
+        "nact_or_necrosis_multi",
+        "bone_met_compare",
+        "bone_or_calc_uni",
+        "bone_or_calc_multi",
+        "bone_type_compare",
+        "bone_extent_compare",
+        "nact_ns_molecular",
+    } <= ids
 
 
 def test_multivariable_targets_use_the_stated_tolerances(bundled, published):
@@ -45,8 +58,7 @@ def test_bundled_files_satisfy_the_contract_schema(bundled):
 
 
 def test_regeneration_from_the_stored_calibration_is_byte_identical(root, tmp_path):
-    for cohort, frame in (("nact_cohort", synthesize.generate_nact()),
-                          ("bone_cohort", synthesize.generate_bone())):
+    for cohort, frame in (("nact_cohort", synthesize.generate_nact()), ("bone_cohort", synthesize.generate_bone())):
         path = write_csv(to_canonical_csv(frame, cohort), tmp_path / f"{cohort}.csv")
         assert path.read_bytes() == (root / "data/raw" / f"{cohort}.csv").read_bytes(), cohort
 
@@ -61,8 +73,9 @@ def test_data_readme_records_generator_seed_and_checksums(root):
     cal = synthesize.load_calibration()
     for cohort, key in (("nact_cohort", "nact"), ("bone_cohort", "bone")):
         digest = synthesize.sha256(root / "data/raw" / f"{cohort}.csv")
-        row = next(line for line in readme.splitlines() if f"data/raw/{cohort}.csv" in line and "|" in line
-                   and digest in line)
+        row = next(
+            line for line in readme.splitlines() if f"data/raw/{cohort}.csv" in line and "|" in line and digest in line
+        )
         assert str(cal[key]["seed"]) in row and "microcalc.cohorts.synthesize" in row
 
 
@@ -161,7 +174,12 @@ def test_full_literature_subtype_effect_would_contradict_the_abstract():
     abstract's "molecular ... not significantly associated" rules out; the chosen strength does not."""
     cal = synthesize.load_calibration()["nact"]
     trial = {k: cal[k] for k in ("necrosis_table", "pcr_split")}
-    scan = synthesize.subtype_strength_scan(trial, synthesize.load_assumptions(), synthesize.load_reconstructed(),
-                                            synthesize.DEFAULT_SEED, strengths=[1.0, cal["pcr_subtype_strength"]])
+    scan = synthesize.subtype_strength_scan(
+        trial,
+        synthesize.load_assumptions(),
+        synthesize.load_reconstructed(),
+        synthesize.DEFAULT_SEED,
+        strengths=[1.0, cal["pcr_subtype_strength"]],
+    )
     full, chosen = scan.set_index("strength")["median_p"].loc[[1.0, cal["pcr_subtype_strength"]]]
     assert full < 0.05 < chosen

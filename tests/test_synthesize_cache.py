@@ -16,9 +16,13 @@ SMALL = {"seeds": 2, "strengths": [1.0, 0.0]}
 @pytest.fixture(scope="module")
 def inputs():
     cal = synthesize.load_calibration()
-    return {"trial": {k: cal["nact"][k] for k in ("necrosis_table", "pcr_split")},
-            "assumptions": synthesize.load_assumptions(), "reconstructed": synthesize.load_reconstructed(),
-            "base_seed": synthesize.DEFAULT_SEED, **SMALL}
+    return {
+        "trial": {k: cal["nact"][k] for k in ("necrosis_table", "pcr_split")},
+        "assumptions": synthesize.load_assumptions(),
+        "reconstructed": synthesize.load_reconstructed(),
+        "base_seed": synthesize.DEFAULT_SEED,
+        **SMALL,
+    }
 
 
 def _key(i):
@@ -57,10 +61,15 @@ def _changes(i):
     split = copy.deepcopy(i["trial"])
     first_cell = next(iter(split["pcr_split"]))
     split["pcr_split"][first_cell] += 1
-    return {"assumptions": {**i, "assumptions": a}, "reconstructed": {**i, "reconstructed": r},
-            "necrosis table": {**i, "trial": t}, "pCR split": {**i, "trial": split},
-            "base seed": {**i, "base_seed": i["base_seed"] + 1}, "seeds": {**i, "seeds": 3},
-            "strengths": {**i, "strengths": [1.0, 0.5]}}
+    return {
+        "assumptions": {**i, "assumptions": a},
+        "reconstructed": {**i, "reconstructed": r},
+        "necrosis table": {**i, "trial": t},
+        "pCR split": {**i, "trial": split},
+        "base seed": {**i, "base_seed": i["base_seed"] + 1},
+        "seeds": {**i, "seeds": 3},
+        "strengths": {**i, "strengths": [1.0, 0.5]},
+    }
 
 
 def test_any_input_change_gives_another_key(inputs):
@@ -82,8 +91,7 @@ def test_a_change_to_the_library_source_or_a_package_version_gives_another_key(i
     assert _key(inputs) != base
     monkeypatch.setattr(provenance, "_LIBRARY", provenance.Path(provenance.__file__).parents[1])
     real = provenance.metadata.version
-    monkeypatch.setattr(provenance.metadata, "version",
-                        lambda d: "0.0.0" if d == "statsmodels" else real(d))
+    monkeypatch.setattr(provenance.metadata, "version", lambda d: "0.0.0" if d == "statsmodels" else real(d))
     assert _key(inputs) != base
 
 

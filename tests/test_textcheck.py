@@ -12,22 +12,28 @@ import json
 import pandas as pd
 import pytest
 
-from microcalc.pipeline.cli import main
 from microcalc.abstract.published import load_published
 from microcalc.abstract.textcheck import check_text, extract
+from microcalc.pipeline.cli import main
 
 ABSTRACTS = "tests/inputs/abstracts"
 
 
-@pytest.mark.parametrize("text, numbers", [
-    ("OR = 1.79, 95% CI: 1.20\u20132.67, P = 0.004", ("1.79", "1.20", "2.67", "P = 0.004")),
-    ("(OR 1.50; 95% CI 1.10-2.05; P = 0.011)", ("1.50", "1.10", "2.05", "P = 0.011")),
-    ("HR 0.62 (95% CI 0.45 to 0.85, P = 0.003)", ("0.62", "0.45", "0.85", "P = 0.003")),
-    ("odds ratio 2.1 (95% confidence interval 1.2, 3.6; p<0.001)", ("2.1", "1.2", "3.6", "P < 0.001")),
-    ("[OR = 2.268(1.263-4.071), P = 0.006)]", ("2.268", "1.263", "4.071", "P = 0.006")),
-    ("RR = 1.30 [95%CI (1.05\u20131.61)]", ("1.30", "1.05", "1.61", None)),
-    ("an adjusted HR of 0\u00b781 (95% CI 0\u00b770\u20130\u00b794; p=0\u00b7005)", ("0.81", "0.70", "0.94", "P = 0.005")),
-])
+@pytest.mark.parametrize(
+    "text, numbers",
+    [
+        ("OR = 1.79, 95% CI: 1.20\u20132.67, P = 0.004", ("1.79", "1.20", "2.67", "P = 0.004")),
+        ("(OR 1.50; 95% CI 1.10-2.05; P = 0.011)", ("1.50", "1.10", "2.05", "P = 0.011")),
+        ("HR 0.62 (95% CI 0.45 to 0.85, P = 0.003)", ("0.62", "0.45", "0.85", "P = 0.003")),
+        ("odds ratio 2.1 (95% confidence interval 1.2, 3.6; p<0.001)", ("2.1", "1.2", "3.6", "P < 0.001")),
+        ("[OR = 2.268(1.263-4.071), P = 0.006)]", ("2.268", "1.263", "4.071", "P = 0.006")),
+        ("RR = 1.30 [95%CI (1.05\u20131.61)]", ("1.30", "1.05", "1.61", None)),
+        (
+            "an adjusted HR of 0\u00b781 (95% CI 0\u00b770\u20130\u00b794; p=0\u00b7005)",
+            ("0.81", "0.70", "0.94", "P = 0.005"),
+        ),
+    ],
+)
 def test_ratio_estimates_in_the_usual_clinical_spellings(text, numbers):
     (s,) = extract(text)
     n = s.numbers
@@ -35,12 +41,15 @@ def test_ratio_estimates_in_the_usual_clinical_spellings(text, numbers):
     assert (n["estimate"], n["ci_low"], n["ci_high"], n["p"]) == numbers
 
 
-@pytest.mark.parametrize("text, percent, count, n", [
-    ("96 of 200 (48.0%)", "48.0%", 96, 200),
-    ("48.0% (96/200)", "48.0%", 96, 200),
-    ("45.3% of the 32 patients", "45.3%", None, 32),
-    ("1,021 of 2,130 (47.9%)", "47.9%", 1021, 2130),
-])
+@pytest.mark.parametrize(
+    "text, percent, count, n",
+    [
+        ("96 of 200 (48.0%)", "48.0%", 96, 200),
+        ("48.0% (96/200)", "48.0%", 96, 200),
+        ("45.3% of the 32 patients", "45.3%", None, 32),
+        ("1,021 of 2,130 (47.9%)", "47.9%", 1021, 2130),
+    ],
+)
 def test_percentages_with_their_denominators(text, percent, count, n):
     (s,) = extract(text)
     share = s.numbers["share"]
@@ -68,8 +77,11 @@ def test_paper_abstract_statistics_are_extracted_and_agree_with_notebook_01(root
     statements = extract(text)
     table = check_text(text)
     published = load_published()
-    ratios = {(s.numbers["estimate"], s.numbers["ci_low"], s.numbers["ci_high"], s.numbers["p"]): s
-              for s in statements if s.kind == "ratio"}
+    ratios = {
+        (s.numbers["estimate"], s.numbers["ci_low"], s.numbers["ci_high"], s.numbers["p"]): s
+        for s in statements
+        if s.kind == "ratio"
+    }
     comparisons = [s for s in statements if s.kind == "comparison"]
     coherence = pd.read_csv(root / "data/reconstructed/01_or_ci_p_coherence.csv", dtype=str).set_index("id")
     grim = pd.read_csv(root / "data/reconstructed/01_grim.csv", dtype=str).set_index("id")
@@ -81,16 +93,16 @@ def test_paper_abstract_statistics_are_extracted_and_agree_with_notebook_01(root
             assert checks["estimate at CI's log-midpoint"] == (coherence.loc[ident, "OR consistent"] == "True")
             assert checks["estimate inside CI"] is True
         elif row["kind"] == "percent":  # every group percentage, inside its comparison
-            hits = [s for s in comparisons
-                    if row["value"] in (s.numbers["exposed"].percent, s.numbers["reference"].percent)]
+            hits = [
+                s for s in comparisons if row["value"] in (s.numbers["exposed"].percent, s.numbers["reference"].percent)
+            ]
             assert len(hits) == 1, ident
             assert grim.loc[ident, "all possible (GRIM)"] == "True"
             checks = table[table["statement"] == hits[0].text]
             assert not (checks["consistent"] == False).any()  # noqa: E712
         elif row["kind"] == "p" and row["compares"]:
             pcts = [published.loc[i, "value"] for i in row["compares"].split()]
-            (s,) = [s for s in comparisons if [s.numbers["exposed"].percent,
-                                               s.numbers["reference"].percent] == pcts]
+            (s,) = [s for s in comparisons if [s.numbers["exposed"].percent, s.numbers["reference"].percent] == pcts]
             assert s.numbers["p"].replace(" ", "") == row["p"].replace(" ", "")
     # Notebook 01 finds no impossible number in the abstract; neither does the checker.
     assert not (table["consistent"] == False).any()  # noqa: E712
@@ -107,8 +119,10 @@ def _flagged(root):
     out = {}
     for path in sorted((root / ABSTRACTS).glob("abstract_*.txt")):
         t = check_text(path.read_text(encoding="utf-8"))
-        out[path.name] = (set(t.loc[t["consistent"] == False, "statement"]),  # noqa: E712
-                          set(t["statement"]))
+        out[path.name] = (
+            set(t.loc[t["consistent"] == False, "statement"]),  # noqa: E712
+            set(t["statement"]),
+        )
     return out
 
 
@@ -117,8 +131,12 @@ def test_constructed_abstracts_every_planted_error_caught_no_correct_statement_f
     flagged = _flagged(root)
     assert len(flagged) >= 12
     kinds = {p["planted_error"] for p in planted}
-    assert {"P does not follow from the CI", "CI excludes the estimate", "impossible percentage",
-            "no test reproduces the P"} <= kinds
+    assert {
+        "P does not follow from the CI",
+        "CI excludes the estimate",
+        "impossible percentage",
+        "no test reproduces the P",
+    } <= kinds
     caught, missed = set(), []
     for p in planted:
         bad, _ = flagged[p["file"]]
@@ -167,14 +185,17 @@ def test_readme_tutorial_flags_what_the_readme_says(root):
     pasted = readme.split("cat > pasted.txt <<'TEXT'\n", 1)[1].split("\nTEXT\n", 1)[0]
     t = check_text(pasted)
     bad = t[t["consistent"] == False]  # noqa: E712
-    assert set(bad["statement"]) == {"OR 1.78; 95% CI 1.07-2.97; P = 0.28",
-                                     "HR 0.62, 95% CI 0.70 to 0.94, P = 0.003", "45.3% of the 32"}
+    assert set(bad["statement"]) == {
+        "OR 1.78; 95% CI 1.07-2.97; P = 0.28",
+        "HR 0.62, 95% CI 0.70 to 0.94, P = 0.003",
+        "45.3% of the 32",
+    }
     p = t[t["check"] == "P from a 2x2 test"].iloc[0]
     assert p["consistent"] is True and "fisher_exact" in p["detail"]
 
 
 def test_a_bare_percentage_is_not_read_as_a_share():
-    """"a 150% increase" is a change, not a share: nothing to check, nothing flagged."""
+    """ "a 150% increase" is a change, not a share: nothing to check, nothing flagged."""
     assert check_text("Costs showed a 150% increase and 95% CI coverage.").empty
 
 
@@ -183,14 +204,25 @@ def test_readme_states_the_figures_the_constructed_abstracts_give(root):
     import re
 
     readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
-    m = re.search(r"On (\d+) constructed abstracts \(`tests/inputs/abstracts/`, (\d+) statements, (\d+) "
-                  r"checks\) with (\d+) planted errors.*?it flags (\d+) statements: \*\*recall (\d+)/(\d+) "
-                  r"= 1\.00, precision (\d+)/(\d+) = 1\.00\*\*", readme)
+    m = re.search(
+        r"On (\d+) constructed abstracts \(`tests/inputs/abstracts/`, (\d+) statements, (\d+) "
+        r"checks\) with (\d+) planted errors.*?it flags (\d+) statements: \*\*recall (\d+)/(\d+) "
+        r"= 1\.00, precision (\d+)/(\d+) = 1\.00\*\*",
+        readme,
+    )
     assert m, "the README's recall and precision sentence"
     files = sorted((root / ABSTRACTS).glob("abstract_*.txt"))
     tables = [check_text(p.read_text(encoding="utf-8")) for p in files]
     flagged = sum(t.loc[t["consistent"] == False, "statement"].nunique() for t in tables)  # noqa: E712
     planted = len(_planted(root))
     assert [int(x) for x in m.groups()] == [
-        len(files), sum(t["statement"].nunique() for t in tables), sum(len(t) for t in tables), planted,
-        flagged, planted, planted, flagged, flagged]
+        len(files),
+        sum(t["statement"].nunique() for t in tables),
+        sum(len(t) for t in tables),
+        planted,
+        flagged,
+        planted,
+        planted,
+        flagged,
+        flagged,
+    ]

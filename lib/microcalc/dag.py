@@ -24,14 +24,30 @@ cohort, tumour and nodal stage are such possible mediators.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
-from microcalc.cohorts.contract import CONTRACT
 from microcalc.study import BONE_TERMS, NACT_TERMS
 
-__all__ = ["Edge", "EDGES", "EXPOSURE", "OUTCOME", "MODEL_TERMS", "Adjustment", "parents", "children",
-           "descendants", "backdoor_paths", "is_blocked", "check_adjustment", "POSITIONS", "layout", "plot_dag", "figure", "main"]
+__all__ = [
+    "Edge",
+    "EDGES",
+    "EXPOSURE",
+    "OUTCOME",
+    "MODEL_TERMS",
+    "Adjustment",
+    "parents",
+    "children",
+    "descendants",
+    "backdoor_paths",
+    "is_blocked",
+    "check_adjustment",
+    "POSITIONS",
+    "layout",
+    "plot_dag",
+    "figure",
+    "main",
+]
 
 
 @dataclass(frozen=True)
@@ -48,15 +64,17 @@ EXPOSURE = {"nact_cohort": "microcalcification", "bone_cohort": "microcalcificat
 OUTCOME = {"nact_cohort": "pcr", "bone_cohort": "bone_metastasis"}
 
 #: The covariates each model adjusts for (the paper's, from :mod:`microcalc.study`), exposure excluded.
-MODEL_TERMS = {"nact_cohort": tuple(t for t in NACT_TERMS if t != EXPOSURE["nact_cohort"]),
-               "bone_cohort": tuple(t for t in BONE_TERMS if t != EXPOSURE["bone_cohort"])}
+MODEL_TERMS = {
+    "nact_cohort": tuple(t for t in NACT_TERMS if t != EXPOSURE["nact_cohort"]),
+    "bone_cohort": tuple(t for t in BONE_TERMS if t != EXPOSURE["bone_cohort"]),
+}
 
 _AGE_MENO = Edge("age", "menopausal_status", "menopause follows age")
 _AGE_SUBTYPE = Edge("age", "molecular_subtype", "the mix of molecular subtypes differs with age at diagnosis")
-_SUBTYPE_CALC = Edge("molecular_subtype", "microcalcification",
-                     "how often a tumour calcifies differs between molecular subtypes")
-_PATH_CALC = Edge("pathology_type", "microcalcification",
-                  "ductal carcinomas calcify more often than lobular ones")
+_SUBTYPE_CALC = Edge(
+    "molecular_subtype", "microcalcification", "how often a tumour calcifies differs between molecular subtypes"
+)
+_PATH_CALC = Edge("pathology_type", "microcalcification", "ductal carcinomas calcify more often than lobular ones")
 
 #: The assumed arrows of each cohort's DAG. Every node is a column of that cohort's contract.
 EDGES: dict[str, tuple[Edge, ...]] = {
@@ -67,11 +85,17 @@ EDGES: dict[str, tuple[Edge, ...]] = {
         _AGE_SUBTYPE,
         _SUBTYPE_CALC,
         _PATH_CALC,
-        Edge("breast_density", "microcalcification",
-             "dense tissue changes what mammography shows, so whether calcification is seen"),
-        Edge("mri_necrosis", "microcalcification",
-             "calcium is laid down in necrotic debris (dystrophic calcification); the direction is "
-             "assumed: were it reversed, necrosis would be a mediator"),
+        Edge(
+            "breast_density",
+            "microcalcification",
+            "dense tissue changes what mammography shows, so whether calcification is seen",
+        ),
+        Edge(
+            "mri_necrosis",
+            "microcalcification",
+            "calcium is laid down in necrotic debris (dystrophic calcification); the direction is "
+            "assumed: were it reversed, necrosis would be a mediator",
+        ),
         Edge("molecular_subtype", "mri_necrosis", "necrosis is typical of fast-growing subtypes"),
         Edge("molecular_subtype", "mass", "subtypes differ in how they present on mammography"),
         Edge("age", "pcr", "response to chemotherapy differs with age"),
@@ -89,10 +113,16 @@ EDGES: dict[str, tuple[Edge, ...]] = {
         _PATH_CALC,
         Edge("center", "microcalcification", "mammography equipment and reading differ between centres"),
         Edge("center", "bone_metastasis", "bone imaging and follow-up differ between centres"),
-        Edge("microcalcification", "t_stage",
-             "calcified tumours may be more extensive at diagnosis (assumed): stage as a mediator"),
-        Edge("microcalcification", "n_stage",
-             "calcification may mark tumours that spread to the nodes (assumed): stage as a mediator"),
+        Edge(
+            "microcalcification",
+            "t_stage",
+            "calcified tumours may be more extensive at diagnosis (assumed): stage as a mediator",
+        ),
+        Edge(
+            "microcalcification",
+            "n_stage",
+            "calcification may mark tumours that spread to the nodes (assumed): stage as a mediator",
+        ),
         Edge("molecular_subtype", "t_stage", "subtypes grow at different rates"),
         Edge("t_stage", "n_stage", "larger tumours more often involve the nodes"),
         Edge("age", "bone_metastasis", "younger patients more often have aggressive disease"),
@@ -202,8 +232,9 @@ class Adjustment:
     other_descendants: frozenset[str]
 
 
-def check_adjustment(cohort: str, adjusted: Iterable[str] | None = None,
-                     edges: Iterable[Edge] | None = None) -> Adjustment:
+def check_adjustment(
+    cohort: str, adjusted: Iterable[str] | None = None, edges: Iterable[Edge] | None = None
+) -> Adjustment:
     """Check an adjustment set against a cohort's DAG.
 
     Parameters
@@ -230,20 +261,36 @@ def check_adjustment(cohort: str, adjusted: Iterable[str] | None = None,
 #: mediators between them. Only the picture depends on it.
 POSITIONS: dict[str, dict[str, tuple[float, float]]] = {
     "nact_cohort": {
-        "age": (0.0, 4.0), "menopausal_status": (-1.4, 3.0), "breast_density": (-1.7, 1.3),
-        "molecular_subtype": (1.9, 2.0), "mri_necrosis": (2.0, 0.8), "mass": (3.1, -0.65),
-        "pathology_type": (-0.9, -1.2), "microcalcification": (0.0, 0.0), "pcr": (4.2, 0.0),
+        "age": (0.0, 4.0),
+        "menopausal_status": (-1.4, 3.0),
+        "breast_density": (-1.7, 1.3),
+        "molecular_subtype": (1.9, 2.0),
+        "mri_necrosis": (2.0, 0.8),
+        "mass": (3.1, -0.65),
+        "pathology_type": (-0.9, -1.2),
+        "microcalcification": (0.0, 0.0),
+        "pcr": (4.2, 0.0),
     },
     "bone_cohort": {
-        "center": (2.2, 2.4), "age": (-0.4, 3.6), "menopausal_status": (-1.6, 2.6),
-        "molecular_subtype": (0.6, 1.6), "pathology_type": (0.8, -1.6), "microcalcification": (0.0, 0.0),
-        "t_stage": (1.8, -0.7), "n_stage": (3.2, -1.1), "bone_metastasis": (4.4, 0.0),
+        "center": (2.2, 2.4),
+        "age": (-0.4, 3.6),
+        "menopausal_status": (-1.6, 2.6),
+        "molecular_subtype": (0.6, 1.6),
+        "pathology_type": (0.8, -1.6),
+        "microcalcification": (0.0, 0.0),
+        "t_stage": (1.8, -0.7),
+        "n_stage": (3.2, -1.1),
+        "bone_metastasis": (4.4, 0.0),
     },
 }
 
 #: Arrows drawn curved (connection radius), so that they pass around the nodes in their way.
-_CURVED = {("age", "pcr"): -0.25, ("breast_density", "pcr"): 0.55,
-           ("molecular_subtype", "bone_metastasis"): -0.12, ("pathology_type", "bone_metastasis"): 0.15}
+_CURVED = {
+    ("age", "pcr"): -0.25,
+    ("breast_density", "pcr"): 0.55,
+    ("molecular_subtype", "bone_metastasis"): -0.12,
+    ("pathology_type", "bone_metastasis"): 0.15,
+}
 
 
 def layout(cohort: str) -> dict[str, tuple[float, float]]:
@@ -252,8 +299,12 @@ def layout(cohort: str) -> dict[str, tuple[float, float]]:
 
 
 _ROLE_COLOURS = {  # Okabe-Ito, as microcalc.analysis.plots.OKABE_ITO
-    "exposure": "#0072B2", "outcome": "#E69F00", "adjusted": "#DDDDDD",
-    "mediator adjusted for": "#D55E00", "confounder not adjusted for": "#F0E442", "not adjusted": "#FFFFFF",
+    "exposure": "#0072B2",
+    "outcome": "#E69F00",
+    "adjusted": "#DDDDDD",
+    "mediator adjusted for": "#D55E00",
+    "confounder not adjusted for": "#F0E442",
+    "not adjusted": "#FFFFFF",
 }
 
 
@@ -281,15 +332,36 @@ def plot_dag(cohort: str, title: str | None = None, ax=None):
     for e in EDGES[cohort]:
         on_mediator_path = e.source == exposure and e.target in adj.mediators
         colour = "#0072B2" if e.source == exposure else "#555555"
-        ax.annotate("", xy=pos[e.target], xytext=pos[e.source],
-                    arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=1.6 if colour != "#555555" else 0.9,
-                                    linestyle="--" if on_mediator_path else "-", shrinkA=22, shrinkB=22,
-                                    connectionstyle=f"arc3,rad={_CURVED.get((e.source, e.target), 0.0)}"))
+        ax.annotate(
+            "",
+            xy=pos[e.target],
+            xytext=pos[e.source],
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color=colour,
+                linewidth=1.6 if colour != "#555555" else 0.9,
+                linestyle="--" if on_mediator_path else "-",
+                shrinkA=22,
+                shrinkB=22,
+                connectionstyle=f"arc3,rad={_CURVED.get((e.source, e.target), 0.0)}",
+            ),
+        )
     for node, (x, y) in pos.items():
         role = _role(cohort, node, adj)
-        ax.text(x, y, node.replace("_", " "), ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round,pad=0.35", facecolor=_ROLE_COLOURS[role],
-                          edgecolor="#333333", linewidth=1.4 if node in (exposure, outcome) else 0.7))
+        ax.text(
+            x,
+            y,
+            node.replace("_", " "),
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox=dict(
+                boxstyle="round,pad=0.35",
+                facecolor=_ROLE_COLOURS[role],
+                edgecolor="#333333",
+                linewidth=1.4 if node in (exposure, outcome) else 0.7,
+            ),
+        )
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
@@ -307,15 +379,21 @@ def figure():
 
     fig, axes = plt.subplots(2, 1, figsize=(8.5, 9.5))
     plot_dag("nact_cohort", "NACT cohort: microcalcification -> pCR (model of notebook 04)", ax=axes[0])
-    plot_dag("bone_cohort", "Bone cohort: microcalcification -> bone metastasis (model of notebook 06)",
-             ax=axes[1])
+    plot_dag("bone_cohort", "Bone cohort: microcalcification -> bone metastasis (model of notebook 06)", ax=axes[1])
     shown = {_role(c, n, check_adjustment(c)) for c in EDGES for n in POSITIONS[c]}
-    handles = [Patch(facecolor=colour, edgecolor="#333333", label=role)
-               for role, colour in _ROLE_COLOURS.items() if role in shown]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 0.03))
-    fig.text(0.5, 0.0, "Arrows are assumptions (reasons in microcalc.dag.EDGES); dashed: from the exposure "
-             "to a possible mediator.", ha="center", fontsize=7.5)
+    handles = [
+        Patch(facecolor=colour, edgecolor="#333333", label=role)
+        for role, colour in _ROLE_COLOURS.items()
+        if role in shown
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.03))
+    fig.text(
+        0.5,
+        0.0,
+        "Arrows are assumptions (reasons in microcalc.dag.EDGES); dashed: from the exposure to a possible mediator.",
+        ha="center",
+        fontsize=7.5,
+    )
     fig.subplots_adjust(bottom=0.12, hspace=0.15)
     return fig
 

@@ -49,10 +49,27 @@ from scipy import optimize, special, stats
 from microcalc.analysis.models import design_matrix, fit_logistic
 from microcalc.study import BONE_TERMS, NACT_TERMS
 
-__all__ = ["CACHE_FOLDER", "PLAN_SEED", "simulation_inputs", "POOL_SEED", "COHORTS", "covariate_pool", "outcome_model",
-           "simulate_power", "PowerSimulation", "power_point", "power_grid", "size_for_power", "wald_power_binary",
-           "hsieh_sample_size", "hsieh_power", "UnivariableInputs", "univariable_inputs", "closed_form_comparison",
-           "plot_power_curves"]
+__all__ = [
+    "CACHE_FOLDER",
+    "PLAN_SEED",
+    "simulation_inputs",
+    "POOL_SEED",
+    "COHORTS",
+    "covariate_pool",
+    "outcome_model",
+    "simulate_power",
+    "PowerSimulation",
+    "power_point",
+    "power_grid",
+    "size_for_power",
+    "wald_power_binary",
+    "hsieh_sample_size",
+    "hsieh_power",
+    "UnivariableInputs",
+    "univariable_inputs",
+    "closed_form_comparison",
+    "plot_power_curves",
+]
 
 #: Where notebook 09 keeps its simulated grids (git-ignored; see :func:`power_grid`).
 CACHE_FOLDER = ".cache/planning"
@@ -61,8 +78,10 @@ PLAN_SEED = 20230315
 #: Seed of the covariate pool (generator seeds from here upward).
 POOL_SEED = 1_000_000
 #: cohort -> (outcome, multivariable terms, published multivariable OR id, published univariable OR id)
-COHORTS = {"nact_cohort": ("non_pcr", NACT_TERMS, "nact_or_calc_multi", "nact_or_calc_uni"),
-           "bone_cohort": ("bone_metastasis", BONE_TERMS, "bone_or_calc_multi", "bone_or_calc_uni")}
+COHORTS = {
+    "nact_cohort": ("non_pcr", NACT_TERMS, "nact_or_calc_multi", "nact_or_calc_uni"),
+    "bone_cohort": ("bone_metastasis", BONE_TERMS, "bone_or_calc_multi", "bone_or_calc_uni"),
+}
 EXPOSURE = "microcalcification"
 #: Patients drawn by the generator for each cohort's covariate pool.
 POOL_SIZES = {"nact_cohort": 20_000, "bone_cohort": 100_000}
@@ -172,8 +191,9 @@ class PowerSimulation:
     mean_log_or: float
 
 
-def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed, exposure_col: int = 1,
-                   chunk_cells: int = 4_000_000) -> PowerSimulation:
+def simulate_power(
+    X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed, exposure_col: int = 1, chunk_cells: int = 4_000_000
+) -> PowerSimulation:
     """Power of the two-sided Wald test of ``beta[exposure_col]`` at level 0.05, by ``reps`` replicates.
 
     Returns ``reps``, ``rejections``, ``power``, its binomial ``mc_se``, ``nonconverged`` (fits with a
@@ -202,10 +222,15 @@ def simulate_power(X_pool: np.ndarray, beta: np.ndarray, n: int, reps: int, seed
         done += r
     power = rejections / reps
     pooled = np.concatenate(est)
-    return PowerSimulation(reps=reps, rejections=rejections, power=power,
-                           mc_se=float(np.sqrt(power * (1 - power) / reps)), nonconverged=nonconverged,
-                           exposure_not_estimable=unusable,
-                           mean_log_or=round(float(pooled.mean()), 4) if len(pooled) else np.nan)  # 4 decimals: BLAS-order proof
+    return PowerSimulation(
+        reps=reps,
+        rejections=rejections,
+        power=power,
+        mc_se=float(np.sqrt(power * (1 - power) / reps)),
+        nonconverged=nonconverged,
+        exposure_not_estimable=unusable,
+        mean_log_or=round(float(pooled.mean()), 4) if len(pooled) else np.nan,
+    )  # 4 decimals: BLAS-order proof
 
 
 def power_point(task: dict) -> dict:
@@ -227,13 +252,25 @@ def simulation_inputs() -> dict:
     from microcalc.core.outputs import sha256
     from microcalc.core.paths import project_path
 
-    return {"calibration": load_calibration(), "assumptions": load_assumptions(),
-            "reconstructed": load_reconstructed(),
-            "bundled": {c: sha256(project_path("data/raw") / f"{c}.csv") for c in CANONICAL}}
+    return {
+        "calibration": load_calibration(),
+        "assumptions": load_assumptions(),
+        "reconstructed": load_reconstructed(),
+        "bundled": {c: sha256(project_path("data/raw") / f"{c}.csv") for c in CANONICAL},
+    }
 
 
-def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model: str = "multivariable",
-               seed: int = PLAN_SEED, workers: int | None = 1, scheduler=None, cache=None) -> pd.DataFrame:
+def power_grid(
+    cohort: str,
+    sizes,
+    ors: dict[str, float],
+    reps: int = 500,
+    model: str = "multivariable",
+    seed: int = PLAN_SEED,
+    workers: int | None = 1,
+    scheduler=None,
+    cache=None,
+) -> pd.DataFrame:
     """Power at every (assumed OR, size) of a grid; one row each (see :func:`simulate_power`).
 
     ``ors`` maps a label ("published", "CI lower", ...) to an OR. Grid point i gets the seed
@@ -244,17 +281,34 @@ def power_grid(cohort: str, sizes, ors: dict[str, float], reps: int = 500, model
     if cache is not None:
         from microcalc.cohorts.synthesize import cached_frame
 
-        return cached_frame("power_grid", cache, lambda: power_grid(cohort, sizes, ors, reps, model, seed, workers,
-                                                                     scheduler),
-                            cohort=cohort, sizes=[int(n) for n in sizes], ors={k: float(v) for k, v in ors.items()},
-                            reps=int(reps), model=model, seed=int(seed), inputs=simulation_inputs())
+        return cached_frame(
+            "power_grid",
+            cache,
+            lambda: power_grid(cohort, sizes, ors, reps, model, seed, workers, scheduler),
+            cohort=cohort,
+            sizes=[int(n) for n in sizes],
+            ors={k: float(v) for k, v in ors.items()},
+            reps=int(reps),
+            model=model,
+            seed=int(seed),
+            inputs=simulation_inputs(),
+        )
     from microcalc.core.parallel import parallel_map
 
     tasks: list[dict[str, Any]] = []
     for label, value in ors.items():
         for n in sizes:
-            tasks.append({"cohort": cohort, "model": model, "or_label": label, "or": float(value), "n": int(n),
-                          "reps": int(reps), "seed": (int(seed), [len(tasks)])})
+            tasks.append(
+                {
+                    "cohort": cohort,
+                    "model": model,
+                    "or_label": label,
+                    "or": float(value),
+                    "n": int(n),
+                    "reps": int(reps),
+                    "seed": (int(seed), [len(tasks)]),
+                }
+            )
     return pd.DataFrame(parallel_map(power_point, tasks, workers=workers, scheduler=scheduler))
 
 
@@ -290,16 +344,19 @@ def wald_power_binary(n, p_exposed: float, p0: float, odds_ratio: float, alpha: 
     return stats.norm.cdf(abs(b1) / sd - z) + stats.norm.cdf(-abs(b1) / sd - z)
 
 
-def hsieh_sample_size(p_exposed: float, p0: float, odds_ratio: float, power: float = 0.8,
-                      alpha: float = _ALPHA) -> float:
+def hsieh_sample_size(
+    p_exposed: float, p0: float, odds_ratio: float, power: float = 0.8, alpha: float = _ALPHA
+) -> float:
     """Hsieh, Bloch & Larsen (1998), formula for a binary covariate:
     n = (z_a sqrt(P(1-P)/B) + z_b sqrt(p0(1-p0) + p1(1-p1)(1-B)/B))^2 / ((p0 - p1)^2 (1 - B))."""
     p1 = special.expit(special.logit(p0) + np.log(odds_ratio))
     B = p_exposed
     P = (1 - B) * p0 + B * p1
     za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
-    return float((za * np.sqrt(P * (1 - P) / B) + zb * np.sqrt(p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B)) ** 2
-                 / ((p0 - p1) ** 2 * (1 - B)))
+    return float(
+        (za * np.sqrt(P * (1 - P) / B) + zb * np.sqrt(p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B)) ** 2
+        / ((p0 - p1) ** 2 * (1 - B))
+    )
 
 
 def hsieh_power(n, p_exposed: float, p0: float, odds_ratio: float, alpha: float = _ALPHA):
@@ -308,8 +365,9 @@ def hsieh_power(n, p_exposed: float, p0: float, odds_ratio: float, alpha: float 
     B = p_exposed
     P = (1 - B) * p0 + B * p1
     za = stats.norm.ppf(1 - alpha / 2)
-    zb = ((np.sqrt(np.asarray(n, float) * (p0 - p1) ** 2 * (1 - B)) - za * np.sqrt(P * (1 - P) / B))
-          / np.sqrt(p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B))
+    zb = (np.sqrt(np.asarray(n, float) * (p0 - p1) ** 2 * (1 - B)) - za * np.sqrt(P * (1 - P) / B)) / np.sqrt(
+        p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B
+    )
     return stats.norm.cdf(zb)
 
 
@@ -329,8 +387,16 @@ def univariable_inputs(cohort: str, odds_ratio: float) -> UnivariableInputs:
     return UnivariableInputs(p_exposed=float(X[:, names.index(EXPOSURE)].mean()), p0=float(special.expit(beta[0])))
 
 
-def closed_form_comparison(cohort: str, odds_ratio: float, sizes, reps: int = 500, seed: int = PLAN_SEED + 1,
-                           workers: int | None = 1, scheduler=None, cache=None) -> pd.DataFrame:
+def closed_form_comparison(
+    cohort: str,
+    odds_ratio: float,
+    sizes,
+    reps: int = 500,
+    seed: int = PLAN_SEED + 1,
+    workers: int | None = 1,
+    scheduler=None,
+    cache=None,
+) -> pd.DataFrame:
     """Univariable power by simulation beside the closed forms, at each size.
 
     Columns: ``n``, simulated ``power`` with its ``mc_se``, ``demidenko`` (:func:`wald_power_binary`),
@@ -340,12 +406,27 @@ def closed_form_comparison(cohort: str, odds_ratio: float, sizes, reps: int = 50
     if cache is not None:
         from microcalc.cohorts.synthesize import cached_frame
 
-        return cached_frame("closed_form_comparison", cache,
-                            lambda: closed_form_comparison(cohort, odds_ratio, sizes, reps, seed, workers, scheduler),
-                            cohort=cohort, odds_ratio=float(odds_ratio), sizes=[int(n) for n in sizes], reps=int(reps),
-                            seed=int(seed), inputs=simulation_inputs())
-    grid = power_grid(cohort, sizes, {"univariable": odds_ratio}, reps=reps, model="univariable", seed=seed,
-                      workers=workers, scheduler=scheduler)
+        return cached_frame(
+            "closed_form_comparison",
+            cache,
+            lambda: closed_form_comparison(cohort, odds_ratio, sizes, reps, seed, workers, scheduler),
+            cohort=cohort,
+            odds_ratio=float(odds_ratio),
+            sizes=[int(n) for n in sizes],
+            reps=int(reps),
+            seed=int(seed),
+            inputs=simulation_inputs(),
+        )
+    grid = power_grid(
+        cohort,
+        sizes,
+        {"univariable": odds_ratio},
+        reps=reps,
+        model="univariable",
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+    )
     inputs = univariable_inputs(cohort, odds_ratio)
     grid["demidenko"] = wald_power_binary(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
     grid["hsieh"] = hsieh_power(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
@@ -363,8 +444,17 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
         _, ax = plt.subplots(figsize=(7, 4.2))
     for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False), strict=False):
         g = g.sort_values("n")
-        ax.errorbar(g["n"], g["power"], yerr=1.96 * g["mc_se"], color=colour, marker="o", markersize=3,
-                    capsize=2, linewidth=1.2, label=f"OR {value:g} ({name})")
+        ax.errorbar(
+            g["n"],
+            g["power"],
+            yerr=1.96 * g["mc_se"],
+            color=colour,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            linewidth=1.2,
+            label=f"OR {value:g} ({name})",
+        )
     for level in (0.8, 0.9):
         ax.axhline(level, color="#888888", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")

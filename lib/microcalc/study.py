@@ -61,10 +61,25 @@ __all__ = [
 EXPOSURE = "microcalcification"
 
 #: Covariates of the paper's multivariable models (the abstract's), exposure first.
-NACT_TERMS = ("microcalcification", "mri_necrosis", "age", "menopausal_status", "breast_density",
-              "mass", "molecular_subtype", "pathology_type")
-BONE_TERMS = ("microcalcification", "age", "menopausal_status", "molecular_subtype",
-              "pathology_type", "t_stage", "n_stage")
+NACT_TERMS = (
+    "microcalcification",
+    "mri_necrosis",
+    "age",
+    "menopausal_status",
+    "breast_density",
+    "mass",
+    "molecular_subtype",
+    "pathology_type",
+)
+BONE_TERMS = (
+    "microcalcification",
+    "age",
+    "menopausal_status",
+    "molecular_subtype",
+    "pathology_type",
+    "t_stage",
+    "n_stage",
+)
 
 #: Each cohort's model: cohort -> (outcome of the logistic model, its terms).
 MODELS = {"nact_cohort": ("non_pcr", NACT_TERMS), "bone_cohort": ("bone_metastasis", BONE_TERMS)}
@@ -93,37 +108,53 @@ def derive(frame, *names: str):
     made = {"non_pcr": lambda f: ~f["pcr"].astype("boolean"), "mri_assessed": lambda f: f["mri_necrosis"].notna()}
     return frame.assign(**{n: made[n](frame) for n in names})
 
+
 # ------------------------------------------------------------------ published ids of computed numbers
 #: Odds ratios the abstract reports: analysis -> {(term, model): published id}.
 OR_IDS = {
-    "nact": {("microcalcification", "univariable"): "nact_or_calc_uni",
-             ("microcalcification", "multivariable"): "nact_or_calc_multi",
-             ("mri_necrosis", "multivariable"): "nact_or_necrosis_multi"},
+    "nact": {
+        ("microcalcification", "univariable"): "nact_or_calc_uni",
+        ("microcalcification", "multivariable"): "nact_or_calc_multi",
+        ("mri_necrosis", "multivariable"): "nact_or_necrosis_multi",
+    },
     "necrosis": {("mri_necrosis", "multivariable"): "nact_or_necrosis_multi"},
-    "bone": {("microcalcification", "univariable"): "bone_or_calc_uni",
-             ("microcalcification", "multivariable"): "bone_or_calc_multi"},
+    "bone": {
+        ("microcalcification", "univariable"): "bone_or_calc_uni",
+        ("microcalcification", "multivariable"): "bone_or_calc_multi",
+    },
 }
 
 #: Rates the abstract reports, exposed group first: analysis -> (published id, published id).
-RATE_IDS = {"nact_pcr": ("nact_pcr_calc", "nact_pcr_nocalc"),
-            "nact_necrosis": ("nact_necrosis_calc", "nact_necrosis_nocalc"),
-            "nact_pcr_by_necrosis": ("nact_pcr_necrosis", "nact_pcr_no_necrosis"),
-            "bone_met": ("bone_met_calc", "bone_met_nocalc"),
-            "bone_osteolytic": ("bone_osteolytic_calc", "bone_osteolytic_nocalc"),
-            "bone_wholebody": ("bone_wholebody_calc", "bone_wholebody_nocalc")}
+RATE_IDS = {
+    "nact_pcr": ("nact_pcr_calc", "nact_pcr_nocalc"),
+    "nact_necrosis": ("nact_necrosis_calc", "nact_necrosis_nocalc"),
+    "nact_pcr_by_necrosis": ("nact_pcr_necrosis", "nact_pcr_no_necrosis"),
+    "bone_met": ("bone_met_calc", "bone_met_nocalc"),
+    "bone_osteolytic": ("bone_osteolytic_calc", "bone_osteolytic_nocalc"),
+    "bone_wholebody": ("bone_wholebody_calc", "bone_wholebody_nocalc"),
+}
 
 #: Comparisons the abstract reports as a P: analysis -> published id.
-COMPARISON_IDS = {"nact_pcr": "nact_pcr_compare", "nact_necrosis": "nact_necrosis_compare",
-                  "bone_met": "bone_met_compare", "bone_type": "bone_type_compare",
-                  "bone_extent": "bone_extent_compare"}
+COMPARISON_IDS = {
+    "nact_pcr": "nact_pcr_compare",
+    "nact_necrosis": "nact_necrosis_compare",
+    "bone_met": "bone_met_compare",
+    "bone_type": "bone_type_compare",
+    "bone_extent": "bone_extent_compare",
+}
 
 #: Qualitative claims of the abstract that a results row checks: claim -> published id.
 CLAIM_IDS = {"type_predominant": "bone_type_predominant", "extent_calc_axial": "bone_extent_calc_axial"}
 
 #: The abstract's "not significantly associated with non-pCR" claims: published id -> covariate.
-NOT_SIGNIFICANT = {"nact_ns_age": "age", "nact_ns_menopause": "menopausal_status",
-                   "nact_ns_density": "breast_density", "nact_ns_mass": "mass",
-                   "nact_ns_molecular": "molecular_subtype", "nact_ns_pathology": "pathology_type"}
+NOT_SIGNIFICANT = {
+    "nact_ns_age": "age",
+    "nact_ns_menopause": "menopausal_status",
+    "nact_ns_density": "breast_density",
+    "nact_ns_mass": "mass",
+    "nact_ns_molecular": "molecular_subtype",
+    "nact_ns_pathology": "pathology_type",
+}
 
 #: Cohort sizes are reproduced as the n of their cohort's main comparison.
 COUNT_SOURCES = {"nact_n": "nact_pcr_compare", "bone_n": "bone_met_compare"}
@@ -134,28 +165,39 @@ SITE_NOTEBOOKS = ("03_cleaning", "04_nact_pcr", "05_necrosis_mri", "06_bone_meta
 
 #: The estimates set side by side across sites: published id -> the results row's ``estimator``.
 MAIN_ESTIMATES = {
-    "nact_pcr_calc": "wilson_proportion", "nact_pcr_nocalc": "wilson_proportion",
-    "nact_or_calc_uni": "wald_logistic", "nact_or_calc_multi": "wald_logistic",
-    "nact_necrosis_calc": "wilson_proportion", "nact_necrosis_nocalc": "wilson_proportion",
+    "nact_pcr_calc": "wilson_proportion",
+    "nact_pcr_nocalc": "wilson_proportion",
+    "nact_or_calc_uni": "wald_logistic",
+    "nact_or_calc_multi": "wald_logistic",
+    "nact_necrosis_calc": "wilson_proportion",
+    "nact_necrosis_nocalc": "wilson_proportion",
     "nact_or_necrosis_multi": "wald_logistic",
-    "bone_met_calc": "wilson_proportion", "bone_met_nocalc": "wilson_proportion",
-    "bone_or_calc_uni": "wald_logistic", "bone_or_calc_multi": "wald_logistic",
-    "bone_osteolytic_calc": "wilson_proportion", "bone_osteolytic_nocalc": "wilson_proportion",
-    "bone_wholebody_calc": "wilson_proportion", "bone_wholebody_nocalc": "wilson_proportion",
+    "bone_met_calc": "wilson_proportion",
+    "bone_met_nocalc": "wilson_proportion",
+    "bone_or_calc_uni": "wald_logistic",
+    "bone_or_calc_multi": "wald_logistic",
+    "bone_osteolytic_calc": "wilson_proportion",
+    "bone_osteolytic_nocalc": "wilson_proportion",
+    "bone_wholebody_calc": "wilson_proportion",
+    "bone_wholebody_nocalc": "wilson_proportion",
 }
 
 #: Figures shown on the index page of the HTML edition, in order, with their captions (also their alt text)
 #: and whether they span the page's width (a two-panel figure) rather than one column of the grid.
 KEY_FIGURES = (
-    ("04_pcr_by_calcification", "pCR rate with and without microcalcification (NACT cohort), with 95% Wilson CIs",
-     False),
-    ("06_bone_metastasis_by_calcification",
-     "Recorded bone metastasis with and without microcalcification (multicentre cohort), with 95% Wilson CIs", False),
-    ("05_necrosis_by_calcification", "Tumour necrosis on MRI with and without microcalcification, with 95% CIs",
-     False),
+    (
+        "04_pcr_by_calcification",
+        "pCR rate with and without microcalcification (NACT cohort), with 95% Wilson CIs",
+        False,
+    ),
+    (
+        "06_bone_metastasis_by_calcification",
+        "Recorded bone metastasis with and without microcalcification (multicentre cohort), with 95% Wilson CIs",
+        False,
+    ),
+    ("05_necrosis_by_calcification", "Tumour necrosis on MRI with and without microcalcification, with 95% CIs", False),
     ("06_type_and_extent", "Type and extent of the bone metastases, with and without microcalcification", True),
-    ("07_or_published_vs_reproduced", "Published odds ratios beside those computed by this run, with 95% CIs",
-     True),
+    ("07_or_published_vs_reproduced", "Published odds ratios beside those computed by this run, with 95% CIs", True),
     ("07_findings_published_vs_site", "Published and site odds ratios with the 95% prediction interval", True),
     ("03_participant_flow", "Participant flow of both cohorts", True),
 )

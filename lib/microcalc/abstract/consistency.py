@@ -66,8 +66,10 @@ def grim_denominators(percent, n_max: int, n_min: int = 1) -> np.ndarray:
     if n_min < 1 or n_max < n_min:
         raise ValueError(f"need 1 <= n_min <= n_max, got n_min {n_min} and n_max {n_max}")
     if n_max - n_min + 1 > MAX_SIZES:
-        raise SearchTooLarge(f"{n_max - n_min + 1:,} denominators to test, more than the "
-                             f"{MAX_SIZES:,} this search holds; give a narrower range")
+        raise SearchTooLarge(
+            f"{n_max - n_min + 1:,} denominators to test, more than the "
+            f"{MAX_SIZES:,} this search holds; give a narrower range"
+        )
     n = np.arange(n_min, n_max + 1)
     return n[grim(percent, n)]
 
@@ -109,10 +111,8 @@ class Coherence:
     def verdict(self) -> str:
         """One line in words."""
         parts = []
-        parts.append("P consistent with OR and CI" if self.p_consistent
-                     else "P NOT consistent with OR and CI")
-        parts.append("OR at the CI's log-midpoint" if self.or_consistent
-                     else "OR NOT at the CI's log-midpoint")
+        parts.append("P consistent with OR and CI" if self.p_consistent else "P NOT consistent with OR and CI")
+        parts.append("OR at the CI's log-midpoint" if self.or_consistent else "OR NOT at the CI's log-midpoint")
         return "; ".join(parts)
 
 
@@ -149,8 +149,10 @@ def or_ci_p_coherence(odds_ratio, ci_low, ci_high, p_value, z: float = Z_975) ->
     >>> c.p_consistent, round(c.p_recomputed, 6)
     (True, 5.2e-05)
     """
-    o, lo, hi = (parse_ratio(parse_reported(x), w)
-                 for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
+    o, lo, hi = (
+        parse_ratio(parse_reported(x), w)
+        for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound"))
+    )
     if o is None or lo is None or hi is None:
         raise ValueError("the odds ratio and both CI bounds are needed, as printed")
     check_ratio_ci(o, lo, hi)
@@ -185,10 +187,7 @@ def _interval_overlaps(rep: Reported, lo: float, hi: float) -> bool:
 
 
 def p_test_verdicts(
-    reconstruction: Reconstruction | np.ndarray,
-    p_value,
-    named: Sequence[str] = (),
-    tests: Sequence[str] = tuple(TESTS),
+    reconstruction: Reconstruction | np.ndarray, p_value, named: Sequence[str] = (), tests: Sequence[str] = tuple(TESTS)
 ) -> pd.DataFrame:
     """Which tests reproduce a reported P on the reconstructed table(s).
 
@@ -215,8 +214,11 @@ def p_test_verdicts(
         applicable"), and ``named`` (whether the paper names this test).
     """
     rep = parse_reported(p_value)
-    arrays = (reconstruction.arrays() if isinstance(reconstruction, Reconstruction)
-              else np.asarray(reconstruction, dtype=np.int64).reshape(-1, 2, np.shape(reconstruction)[-1]))
+    arrays = (
+        reconstruction.arrays()
+        if isinstance(reconstruction, Reconstruction)
+        else np.asarray(reconstruction, dtype=np.int64).reshape(-1, 2, np.shape(reconstruction)[-1])
+    )
     k = arrays.shape[2] if arrays.size else 2
     rows = []
     for test in tests:
@@ -235,7 +237,6 @@ def p_test_verdicts(
             rows.append((test, label, p_min, p_max, hits, len(p), verdict))
         else:
             rows.append((test, label, np.nan, np.nan, 0, len(arrays), "not applicable"))
-    out = pd.DataFrame(rows, columns=["test", "label", "p_min", "p_max", "tables_reproducing",
-                                      "tables", "reproduces"])
+    out = pd.DataFrame(rows, columns=["test", "label", "p_min", "p_max", "tables_reproducing", "tables", "reproduces"])
     out["named"] = out["test"].isin(list(named))
     return out

@@ -105,9 +105,7 @@ class Reconstruction:
     def summary(self) -> pd.DataFrame:
         """The range of each cell over the feasible set (min, max, number of distinct values)."""
         cells = self.tables[self.cells]
-        return pd.DataFrame(
-            {"min": cells.min(), "max": cells.max(), "distinct": cells.nunique()}
-        ).rename_axis("cell")
+        return pd.DataFrame({"min": cells.min(), "max": cells.max(), "distinct": cells.nunique()}).rename_axis("cell")
 
     def arrays(self) -> np.ndarray:
         """The feasible tables as an integer array of shape ``(m, 2, k)``."""
@@ -138,8 +136,9 @@ def parse_share(x, what: str) -> Reported:
     if rep.is_percent and rep.value > 100:
         raise ValueError(f"{what} {rep.text!r} is not a possible percentage: a share lies between 0% and 100%")
     if not rep.is_percent and rep.value > 1:
-        raise ValueError(f"{what} {rep.text!r}: give a percentage with its % sign (e.g. 20.6%) "
-                         "or a proportion between 0 and 1")
+        raise ValueError(
+            f"{what} {rep.text!r}: give a percentage with its % sign (e.g. 20.6%) or a proportion between 0 and 1"
+        )
     return rep
 
 
@@ -169,8 +168,7 @@ def _size_range(spec, n_max: int | None, what: str) -> np.ndarray:
     else:
         lo, hi = (int(x) for x in spec)
     if lo < 1 or hi < lo:
-        raise ValueError(f"{what} must be a positive size or a range MIN:MAX with 1 <= MIN <= MAX, "
-                         f"got {lo}..{hi}")
+        raise ValueError(f"{what} must be a positive size or a range MIN:MAX with 1 <= MIN <= MAX, got {lo}..{hi}")
     _check_sizes(hi - lo + 1, what)
     return np.arange(lo, hi + 1)
 
@@ -178,8 +176,8 @@ def _size_range(spec, n_max: int | None, what: str) -> np.ndarray:
 def _check_sizes(count: int, what: str) -> None:
     if count > MAX_SIZES:
         raise SearchTooLarge(
-            f"{what}: {count:,} sizes to search, more than the {MAX_SIZES:,} this search holds; "
-            "give a narrower range")
+            f"{what}: {count:,} sizes to search, more than the {MAX_SIZES:,} this search holds; give a narrower range"
+        )
 
 
 def count_range(percent, n_values) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +241,8 @@ def count_candidates(percent, n_values) -> pd.DataFrame:
     if total > MAX_TABLES * 5:
         raise SearchTooLarge(
             f"{parse_reported(percent).text} allows {total:,} (denominator, count) pairs in this "
-            f"range, more than the {MAX_TABLES * 5:,} this search holds; give a narrower range")
+            f"range, more than the {MAX_TABLES * 5:,} this search holds; give a narrower range"
+        )
     nn = np.repeat(n, width)
     offsets = np.arange(total) - np.repeat(np.cumsum(width) - width, width)
     kk = np.repeat(lo, width) + offsets
@@ -280,13 +279,16 @@ def too_costly(test: str, arrays: np.ndarray) -> str | None:
     cols = arrays.sum(axis=1)[:, :-1].max(axis=0)
     work = float(len(arrays)) * float(np.prod(cols + 1.0))
     if work > MAX_FISHER_WORK:
-        return (f"{len(arrays):,} tables of up to {int(arrays[0].sum()):,} patients need {work:.2g} "
-                f"grid cells, more than the {MAX_FISHER_WORK:.2g} it is computed for")
+        return (
+            f"{len(arrays):,} tables of up to {int(arrays[0].sum()):,} patients need {work:.2g} "
+            f"grid cells, more than the {MAX_FISHER_WORK:.2g} it is computed for"
+        )
     return None
 
 
-def _p_columns(df: pd.DataFrame, arrays: np.ndarray, tests: Iterable[str], steps: list | None = None,
-               needed: Sequence[str] = ()) -> pd.DataFrame:
+def _p_columns(
+    df: pd.DataFrame, arrays: np.ndarray, tests: Iterable[str], steps: list | None = None, needed: Sequence[str] = ()
+) -> pd.DataFrame:
     k = arrays.shape[2]
     for test in tests:
         _, fn, only_2x2 = TESTS[test]
@@ -297,8 +299,9 @@ def _p_columns(df: pd.DataFrame, arrays: np.ndarray, tests: Iterable[str], steps
         why = too_costly(test, arrays)
         if why:
             if test in needed:
-                raise SearchTooLarge(f"{TESTS[test][0]}: {why}; narrow the search (OR, CI, group "
-                                     "sizes) or leave this test out")
+                raise SearchTooLarge(
+                    f"{TESTS[test][0]}: {why}; narrow the search (OR, CI, group sizes) or leave this test out"
+                )
             if steps is not None:
                 steps.append((f"{test} P not computed: {why}", len(arrays)))
             continue
@@ -311,10 +314,5 @@ def _p_filter(df: pd.DataFrame, p_value: Reported, p_tests: Sequence[str]) -> np
     if not cols:
         raise ValueError(f"none of the tests {list(p_tests)} applies to these tables")
     hits = np.column_stack([p_value.matches(df[c].to_numpy()) for c in cols])
-    df["p_reproduced_by"] = [
-        " ".join(c[2:] for c, h in zip(cols, row, strict=True) if h) for row in hits
-    ]
+    df["p_reproduced_by"] = [" ".join(c[2:] for c, h in zip(cols, row, strict=True) if h) for row in hits]
     return np.asarray(hits.any(axis=1))
-
-
-

@@ -35,8 +35,7 @@ PUBLISHED_FILE = "data/published/abstract_statistics.csv"
 
 _NUMBER = r"(?P<number>[0-9]*\.?[0-9]+)"
 _PATTERN = re.compile(
-    r"^\s*(?:(?P<p>p)\s*(?P<rel>=|<|>|≤|≥|<=|>=)?\s*)?" + _NUMBER + r"\s*(?P<pct>%)?\s*$",
-    re.IGNORECASE,
+    r"^\s*(?:(?P<p>p)\s*(?P<rel>=|<|>|≤|≥|<=|>=)?\s*)?" + _NUMBER + r"\s*(?P<pct>%)?\s*$", re.IGNORECASE
 )
 
 # Relative slack for floating-point noise at a rounding boundary.
@@ -91,8 +90,16 @@ class Reported:
         """The same reported value on the 0-1 scale (a percentage divided by 100)."""
         if not self.is_percent:
             return self
-        return Reported(self.text, self.value / 100, self.decimals + 2, self.relation,
-                        self.low / 100, self.high / 100, False, self.is_p)
+        return Reported(
+            self.text,
+            self.value / 100,
+            self.decimals + 2,
+            self.relation,
+            self.low / 100,
+            self.high / 100,
+            False,
+            self.is_p,
+        )
 
     def __str__(self) -> str:
         return self.text

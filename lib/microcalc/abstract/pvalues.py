@@ -21,7 +21,7 @@ The definitions follow R's ``stats`` package, against which
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -59,9 +59,7 @@ def as_tables(tables) -> np.ndarray:
     if t.ndim == 2:
         t = t[np.newaxis]
     if t.ndim != 3 or t.shape[1] != 2 or t.shape[2] < 2:
-        raise ValueError(
-            f"expected counts of shape (2, k) or (m, 2, k) with k >= 2, got shape {np.shape(tables)}"
-        )
+        raise ValueError(f"expected counts of shape (2, k) or (m, 2, k) with k >= 2, got shape {np.shape(tables)}")
     if np.any(t < 0) or np.any(t != np.round(t)):
         raise ValueError("counts must be non-negative integers")
     return t
@@ -123,8 +121,10 @@ def fisher_enumerates(table) -> bool:
 
 def _fisher_monte_carlo(table: np.ndarray) -> float:
     """R ``fisher.test(x, simulate.p.value = TRUE, B = 1e5)``-style P, seeded for reproducibility."""
-    res = stats.fisher_exact(table.astype(np.int64), method=stats.MonteCarloMethod(
-        n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(20230314)))
+    res = stats.fisher_exact(
+        table.astype(np.int64),
+        method=stats.MonteCarloMethod(n_resamples=FISHER_RESAMPLES, rng=np.random.default_rng(20230314)),
+    )
     return float(res.pvalue)
 
 

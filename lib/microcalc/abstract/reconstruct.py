@@ -25,6 +25,7 @@ Table orientation (as in :mod:`microcalc.abstract.pvalues`): row 0 is the expose
 group, row 1 the reference group; for 2 x 2 tables column 0 counts the
 patients with the reported event (the one the percentages describe).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -60,9 +61,24 @@ from microcalc.abstract.feasible import (
 from microcalc.abstract.pvalues import TESTS, Z_975, odds_ratio_wald
 from microcalc.abstract.search_2xk import compositions, reconstruct_2xk
 
-__all__ = ["MAX_EXAMINED", "MAX_FISHER_TABLES", "MAX_FISHER_WORK", "MAX_SIZES", "MAX_TABLES", "Reconstruction",
-           "SearchTooLarge", "check_ratio_ci", "compositions", "count_candidates", "count_range", "parse_ratio",
-           "parse_share", "reconstruct_2x2", "reconstruct_2xk", "too_costly"]
+__all__ = [
+    "MAX_EXAMINED",
+    "MAX_FISHER_TABLES",
+    "MAX_FISHER_WORK",
+    "MAX_SIZES",
+    "MAX_TABLES",
+    "Reconstruction",
+    "SearchTooLarge",
+    "check_ratio_ci",
+    "compositions",
+    "count_candidates",
+    "count_range",
+    "parse_ratio",
+    "parse_share",
+    "reconstruct_2x2",
+    "reconstruct_2xk",
+    "too_costly",
+]
 
 
 def _inverse_log_terms(n, k):
@@ -150,7 +166,8 @@ def _search_chunked(pairs, orients, rep_or, rep_lo, rep_hi, rep_orp, z) -> pd.Da
             raise SearchTooLarge(
                 f"the reported numbers leave {examined:,} (group size, events) candidates to examine, "
                 f"more than the {MAX_EXAMINED:,} this search allows; give the group sizes or more "
-                "reported numbers (CI, P) to narrow it")
+                "reported numbers (CI, P) to narrow it"
+            )
         r_lo, r_hi = np.exp(lor_lo), np.exp(lor_hi)
         for sl in _chunks(width, _CHUNK):
             sel = idx[sl]
@@ -180,22 +197,38 @@ def _search_chunked(pairs, orients, rep_or, rep_lo, rep_hi, rep_orp, z) -> pd.Da
                     if rep is not None:
                         hit &= rep.matches(values)
                 if hit.any():
-                    found.append(pd.DataFrame({"events_exposed": aa[hit], "n_exposed": mm1[hit],
-                                               "events_reference": b[hit], "n_reference": mm0[hit],
-                                               "orientation": orient}))
+                    found.append(
+                        pd.DataFrame(
+                            {
+                                "events_exposed": aa[hit],
+                                "n_exposed": mm1[hit],
+                                "events_reference": b[hit],
+                                "n_reference": mm0[hit],
+                                "orientation": orient,
+                            }
+                        )
+                    )
                     held += int(hit.sum())
                     if held > MAX_TABLES:
                         raise SearchTooLarge(
                             f"more than {MAX_TABLES:,} tables reproduce the reported numbers, so they "
                             "do not determine the table; too many to list: give the group sizes or "
-                            "more reported numbers")
+                            "more reported numbers"
+                        )
     if not found:
-        return _stats_2x2(pd.DataFrame({c: pd.Series(dtype=np.int64) for c in _CELLS_2X2})
-                          .assign(orientation=pd.Series(dtype=object)), z)
+        return _stats_2x2(
+            pd.DataFrame({c: pd.Series(dtype=np.int64) for c in _CELLS_2X2}).assign(
+                orientation=pd.Series(dtype=object)
+            ),
+            z,
+        )
     cand = pd.concat(found, ignore_index=True)
     order = cand["orientation"].map({o: i for i, o in enumerate(orients)})
-    cand = cand.assign(_o=order).sort_values(["_o", "n_exposed", "events_exposed", "n_reference",
-                                              "events_reference"]).drop(columns="_o")
+    cand = (
+        cand.assign(_o=order)
+        .sort_values(["_o", "n_exposed", "events_exposed", "n_reference", "events_reference"])
+        .drop(columns="_o")
+    )
     return _stats_2x2(cand[_CELLS_2X2 + ["orientation"]].reset_index(drop=True), z)
 
 
@@ -259,8 +292,10 @@ def reconstruct_2x2(
     if orientation not in ("auto", "event", "complement"):
         raise ValueError("orientation must be 'auto', 'event' or 'complement'")
     p1, p0 = parse_share(pct_exposed, "pct_exposed"), parse_share(pct_reference, "pct_reference")
-    rep_or, rep_lo, rep_hi = (parse_ratio(x, w) for x, w in (
-        (odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound")))
+    rep_or, rep_lo, rep_hi = (
+        parse_ratio(x, w)
+        for x, w in ((odds_ratio, "odds ratio"), (ci_low, "CI lower bound"), (ci_high, "CI upper bound"))
+    )
     check_ratio_ci(rep_or, rep_lo, rep_hi)
     rep_orp, rep_p = _reported(or_p), _reported(p_value)
     if not (np.isfinite(z) and z > 0):
@@ -269,8 +304,7 @@ def reconstruct_2x2(
     if n_total is not None:
         n_total = int(n_total)
         if n_total < 2:
-            raise ValueError(f"n_total must be at least 2 (two groups of at least one patient), "
-                             f"got {n_total}")
+            raise ValueError(f"n_total must be at least 2 (two groups of at least one patient), got {n_total}")
         sizes1 = _size_range(n_exposed, n_total - 1, "n_exposed")
         sizes0 = _size_range(n_reference, n_total - 1, "n_reference")
     else:
@@ -295,8 +329,7 @@ def reconstruct_2x2(
     if rep_or is None:
         orients = orients[:1] if orientation != "auto" else ["event"]
 
-    small = (n_candidates * len(orients) <= _DIRECT
-             and max(int(w1.sum()), int(w0.sum())) <= MAX_TABLES * 5)
+    small = n_candidates * len(orients) <= _DIRECT and max(int(w1.sum()), int(w0.sum())) <= MAX_TABLES * 5
     if small:  # the direct search: every candidate table at once
         g1 = count_candidates(p1, sizes1).rename(columns={"n": "n_exposed", "k": "events_exposed"})
         g0 = count_candidates(p0, sizes0).rename(columns={"n": "n_reference", "k": "events_reference"})
@@ -323,24 +356,25 @@ def reconstruct_2x2(
             raise SearchTooLarge(
                 f"the percentages and group sizes allow {n_candidates:,} tables, more than the "
                 f"{MAX_TABLES:,} this search holds; give the odds ratio or its 95% CI to bound it, "
-                "or the group sizes")
+                "or the group sizes"
+            )
         if n_total is None:
             _check_sizes(len(i) * len(j), "pairs of group sizes")
             i, j = np.repeat(i, len(j)), np.tile(j, len(i))
         pairs = (sizes1[i], sizes0[j], lo1[i], hi1[i], lo0[j], hi0[j])
         cand = _search_chunked(pairs, orients, rep_or, rep_lo, rep_hi, rep_orp, z)
-        shown = [f"{label} {rep.text}" for label, rep in (("OR", rep_or), ("CI", rep_lo), ("to", rep_hi),
-                                                          ("Wald P", rep_orp)) if rep is not None]
+        shown = [
+            f"{label} {rep.text}"
+            for label, rep in (("OR", rep_or), ("CI", rep_lo), ("to", rep_hi), ("Wald P", rep_orp))
+            if rep is not None
+        ]
         steps.append((f"{', '.join(shown)} (searched in chunks within analytic bounds)", len(cand)))
 
     cand = cand.reset_index(drop=True)
-    cand = _p_columns(cand, _as_arrays(cand, "2x2", []), p_tests, steps,
-                      needed=p_tests if rep_p is not None else ())
+    cand = _p_columns(cand, _as_arrays(cand, "2x2", []), p_tests, steps, needed=p_tests if rep_p is not None else ())
     if rep_p is not None:
         keep = _p_filter(cand, rep_p, p_tests)
         cand = cand[keep].reset_index(drop=True)
         steps.append((f"comparison P prints as {rep_p.text} under {' or '.join(p_tests)}", len(cand)))
     steps_df = pd.DataFrame(steps, columns=["constraint", "candidates left"])
     return Reconstruction(cand, list(_CELLS_2X2), steps_df, "2x2")
-
-

@@ -37,8 +37,10 @@ def compositions(total: int, parts: int) -> np.ndarray:
         raise ValueError("need parts >= 1 and total >= 0")
     count = math.comb(total + parts - 1, parts - 1)
     if count > MAX_TABLES:
-        raise SearchTooLarge(f"{count:,} ways to split {total:,} patients into {parts} categories, more "
-                             f"than the {MAX_TABLES:,} this search holds")
+        raise SearchTooLarge(
+            f"{count:,} ways to split {total:,} patients into {parts} categories, more "
+            f"than the {MAX_TABLES:,} this search holds"
+        )
     if parts == 1:
         return np.array([[total]], dtype=np.int64)
     axes = [np.arange(total + 1)] * (parts - 1)
@@ -99,13 +101,16 @@ def reconstruct_2xk(
     a_vals = count_candidates(pct_exposed, [n_exposed])["k"].to_numpy()
     b_vals = count_candidates(pct_reference, [n_reference])["k"].to_numpy()
     # Splits of the rest of each group into the other k - 1 categories: C(rest + k - 2, k - 2).
-    space = float(np.sum(special.comb(n_exposed - a_vals + k - 2, k - 2))
-                  * np.sum(special.comb(n_reference - b_vals + k - 2, k - 2)))
+    space = float(
+        np.sum(special.comb(n_exposed - a_vals + k - 2, k - 2))
+        * np.sum(special.comb(n_reference - b_vals + k - 2, k - 2))
+    )
     if space > MAX_TABLES:
         raise SearchTooLarge(
             f"{space:,.0f} candidate 2 x {k} tables (every split of the other categories in both groups), "
             f"more than the {MAX_TABLES:,} this search holds; this search suits groups of up to a few "
-            "hundred patients")
+            "hundred patients"
+        )
     others = [c for i, c in enumerate(cats) if i != reported]
     blocks = []
     for a in a_vals:  # one or two values: a loop over reported counts, not over tables
@@ -113,8 +118,10 @@ def reconstruct_2xk(
             rest1 = compositions(int(n_exposed - a), k - 1)
             rest0 = compositions(int(n_reference - b), k - 1)
             i1, i0 = np.meshgrid(np.arange(len(rest1)), np.arange(len(rest0)), indexing="ij")
-            block = {f"exposed_{cats[reported]}": np.full(i1.size, a),
-                     f"reference_{cats[reported]}": np.full(i1.size, b)}
+            block = {
+                f"exposed_{cats[reported]}": np.full(i1.size, a),
+                f"reference_{cats[reported]}": np.full(i1.size, b),
+            }
             for j, c in enumerate(others):
                 block[f"exposed_{c}"] = rest1[i1.ravel(), j]
                 block[f"reference_{c}"] = rest0[i0.ravel(), j]
@@ -122,11 +129,11 @@ def reconstruct_2xk(
     cells = [f"exposed_{c}" for c in cats] + [f"reference_{c}" for c in cats]
     cand = (pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=cells))[cells]
     cand = cand.astype(np.int64)
-    steps = [((f"shares of {cats[reported]} at printed precision, all splits of the other "
-               f"{k - 1} categories"), len(cand))]
+    steps = [
+        ((f"shares of {cats[reported]} at printed precision, all splits of the other {k - 1} categories"), len(cand))
+    ]
     cand = _p_columns(cand, _as_arrays(cand, "2xk", cats), p_tests, needed=p_tests)
     keep = _p_filter(cand, rep_p, p_tests)
     cand = cand[keep].reset_index(drop=True)
     steps.append((f"P prints as {rep_p.text} under {' or '.join(p_tests)}", len(cand)))
-    return Reconstruction(cand, cells, pd.DataFrame(steps, columns=["constraint", "candidates left"]),
-                          "2xk", cats)
+    return Reconstruction(cand, cells, pd.DataFrame(steps, columns=["constraint", "candidates left"]), "2xk", cats)

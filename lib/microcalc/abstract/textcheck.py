@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from microcalc.abstract.consistency import or_ci_p_coherence, p_test_verdicts
-from microcalc.abstract.published import Reported, parse_reported
+from microcalc.abstract.published import parse_reported
 from microcalc.abstract.reconstruct import SearchTooLarge, count_range, parse_share, reconstruct_2x2
 
 __all__ = ["Share", "Statement", "extract", "check_statement", "check_text", "COLUMNS"]
@@ -59,14 +59,17 @@ __all__ = ["Share", "Statement", "extract", "check_statement", "check_text", "CO
 COLUMNS = ["statement", "check", "consistent", "verdict", "detail", "kind", "start"]
 
 # Same-length replacements, so that offsets in the normalised text are offsets in the original.
-_NORMALISE = str.maketrans({"–": "-", "—": "-", "−": "-", "‒": "-", "·": ".", "\u00a0": " ",
-                            "\u2009": " ", "\u202f": " ", "≤": "<", "≥": ">"})
+_NORMALISE = str.maketrans(
+    {"–": "-", "—": "-", "−": "-", "‒": "-", "·": ".", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "≤": "<", "≥": ">"}
+)
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _COUNT = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)"
 _P = rf"\b[Pp](?:\s*-?\s*value)?\s*(?P<prel>[=<>])\s*(?P<p>{_NUM})"
-_RATIO_KIND = (r"(?P<kind>\b(?:a|adj\.?\s*|adjusted\s+)?(?:OR|RR|HR|IRR)s?\b"
-               r"|(?i:\b(?:adjusted\s+)?(?:odds|hazard|risk|rate)\s+ratios?\b|\brelative\s+risks?\b))")
+_RATIO_KIND = (
+    r"(?P<kind>\b(?:a|adj\.?\s*|adjusted\s+)?(?:OR|RR|HR|IRR)s?\b"
+    r"|(?i:\b(?:adjusted\s+)?(?:odds|hazard|risk|rate)\s+ratios?\b|\brelative\s+risks?\b))"
+)
 _CI_LABEL = r"(?:95\s*%\s*(?:CI|(?i:confidence\s+interval))|\bCI\b)"
 _RATIO = re.compile(
     _RATIO_KIND
@@ -79,17 +82,22 @@ _RATIO = re.compile(
 
 def _side(tag: str) -> str:
     """One group's share: ``k of n (p%)``, ``p% (k/n)``, ``p% of [the] n``, or a bare ``p%``."""
-    return (rf"(?:(?P<k{tag}a>{_COUNT})\s*(?:of|/|out\s+of)\s*(?P<n{tag}a>{_COUNT})"
-            rf"(?:\s+[A-Za-z]+){{0,2}}\s*\(\s*(?P<p{tag}a>{_NUM})\s*%\s*\)"
-            rf"|(?P<p{tag}b>{_NUM})\s*%"
-            rf"(?:\s*\(\s*(?:n\s*=\s*)?(?P<k{tag}b>{_COUNT})\s*(?:/|of)\s*(?P<n{tag}b>{_COUNT})\s*\)"
-            rf"|\s+of\s+(?:the\s+|all\s+)?(?P<n{tag}c>{_COUNT})\b(?!\s*%))?)")
+    return (
+        rf"(?:(?P<k{tag}a>{_COUNT})\s*(?:of|/|out\s+of)\s*(?P<n{tag}a>{_COUNT})"
+        rf"(?:\s+[A-Za-z]+){{0,2}}\s*\(\s*(?P<p{tag}a>{_NUM})\s*%\s*\)"
+        rf"|(?P<p{tag}b>{_NUM})\s*%"
+        rf"(?:\s*\(\s*(?:n\s*=\s*)?(?P<k{tag}b>{_COUNT})\s*(?:/|of)\s*(?P<n{tag}b>{_COUNT})\s*\)"
+        rf"|\s+of\s+(?:the\s+|all\s+)?(?P<n{tag}c>{_COUNT})\b(?!\s*%))?)"
+    )
 
 
 _SHARE = re.compile(_side("1"))
 _COMPARISON = re.compile(
-    _side("1") + r"(?:\s+[A-Za-z]+){0,2}?\s*(?:vs\.?|versus|compared\s+(?:with|to)|and)\s*" + _side("0")
-    + r"(?:\s+[A-Za-z]+){0,2}?\s*[,;]?\s*[\(\[]?\s*" + _P
+    _side("1")
+    + r"(?:\s+[A-Za-z]+){0,2}?\s*(?:vs\.?|versus|compared\s+(?:with|to)|and)\s*"
+    + _side("0")
+    + r"(?:\s+[A-Za-z]+){0,2}?\s*[,;]?\s*[\(\[]?\s*"
+    + _P
 )
 
 
@@ -125,8 +133,7 @@ def _share(m: re.Match, tag: str) -> Share:
     g = m.groupdict()
     if g.get(f"p{tag}a") is not None:
         return Share(g[f"p{tag}a"] + "%", _int(g[f"k{tag}a"]), _int(g[f"n{tag}a"]))
-    return Share(g[f"p{tag}b"] + "%", _int(g.get(f"k{tag}b")),
-                 _int(g.get(f"n{tag}b")) or _int(g.get(f"n{tag}c")))
+    return Share(g[f"p{tag}b"] + "%", _int(g.get(f"k{tag}b")), _int(g.get(f"n{tag}b")) or _int(g.get(f"n{tag}c")))
 
 
 def _p_text(m: re.Match) -> str | None:
@@ -144,19 +151,36 @@ def extract(text: str) -> list[Statement]:
     taken: list[tuple[int, int]] = []
     for m in _RATIO.finditer(norm):
         kind = re.sub(r"[^A-Za-z ]", "", m.group("kind")).strip()
-        found.append(Statement("ratio", _as_written(text[m.start():m.end()]), m.start(), {
-            "measure": kind, "estimate": m.group("est"), "ci_low": m.group("lo"),
-            "ci_high": m.group("hi"), "p": _p_text(m)}))
+        found.append(
+            Statement(
+                "ratio",
+                _as_written(text[m.start() : m.end()]),
+                m.start(),
+                {
+                    "measure": kind,
+                    "estimate": m.group("est"),
+                    "ci_low": m.group("lo"),
+                    "ci_high": m.group("hi"),
+                    "p": _p_text(m),
+                },
+            )
+        )
     for m in _COMPARISON.finditer(norm):
-        found.append(Statement("comparison", _as_written(text[m.start():m.end()]), m.start(), {
-            "exposed": _share(m, "1"), "reference": _share(m, "0"), "p": _p_text(m)}))
+        found.append(
+            Statement(
+                "comparison",
+                _as_written(text[m.start() : m.end()]),
+                m.start(),
+                {"exposed": _share(m, "1"), "reference": _share(m, "0"), "p": _p_text(m)},
+            )
+        )
         taken.append((m.start(), m.end()))
     for m in _SHARE.finditer(norm):
         share = _share(m, "1")
         inside = any(a <= m.start() < b for a, b in taken)
         if inside or (share.count is None and share.n is None):
             continue  # a bare percentage may be a change ("a 150% increase"), not a share
-        found.append(Statement("percentage", _as_written(text[m.start():m.end()]), m.start(), {"share": share}))
+        found.append(Statement("percentage", _as_written(text[m.start() : m.end()]), m.start(), {"share": share}))
     return sorted(found, key=lambda s: s.start)
 
 
@@ -182,8 +206,13 @@ def _share_checks(s: Share, label: str = "") -> tuple[list[dict], bool]:
         rows.append(_row(f"{name}possible percentage", False, "a denominator of 0"))
         return rows, False
     if s.count is not None and s.n is not None and s.count > s.n:
-        rows.append(_row(f"{name}possible percentage", False,
-                         f"count {s.count} out of {s.n}: a count cannot exceed its denominator"))
+        rows.append(
+            _row(
+                f"{name}possible percentage",
+                False,
+                f"count {s.count} out of {s.n}: a count cannot exceed its denominator",
+            )
+        )
         return rows, False
     rows.append(_row(f"{name}possible percentage", True, f"{rep.text} lies in 0-100%"))
     if s.n is None:
@@ -193,16 +222,26 @@ def _share_checks(s: Share, label: str = "") -> tuple[list[dict], bool]:
     if s.count is not None:
         exact = 100 * s.count / s.n
         ok = bool(frac.matches(s.count / s.n))
-        rows.append(_row(f"{name}count gives percentage", ok,
-                         f"{s.count}/{s.n} = {exact:.{rep.decimals + 2}f}%, reported {rep.text}"))
+        rows.append(
+            _row(
+                f"{name}count gives percentage",
+                ok,
+                f"{s.count}/{s.n} = {exact:.{rep.decimals + 2}f}%, reported {rep.text}",
+            )
+        )
         return rows, ok
     lo, hi = (int(x[0]) for x in count_range(rep, [s.n]))
     if lo <= hi:
         rows.append(_row(f"{name}GRIM", True, f"{rep.text} = {lo}/{s.n}"))
         return rows, True
     near = int(round(frac.value * s.n))
-    rows.append(_row(f"{name}GRIM", False, f"no count out of {s.n} gives {rep.text}; nearest "
-                     f"{near}/{s.n} = {100 * near / s.n:.{rep.decimals + 1}f}%"))
+    rows.append(
+        _row(
+            f"{name}GRIM",
+            False,
+            f"no count out of {s.n} gives {rep.text}; nearest {near}/{s.n} = {100 * near / s.n:.{rep.decimals + 1}f}%",
+        )
+    )
     return rows, False
 
 
@@ -230,13 +269,20 @@ def _ratio_checks(nums: dict) -> list[dict]:
         co = or_ci_p_coherence(est, lo, hi, p)
     except ValueError as err:
         return rows + [_row("P from estimate and CI", False, str(err))]
-    span = (f"P from the CI {_fmt(co.p_recomputed)} (range over rounding {_fmt(co.p_min)} to "
-            f"{_fmt(co.p_max)}), reported {co.p_reported.text}")
+    span = (
+        f"P from the CI {_fmt(co.p_recomputed)} (range over rounding {_fmt(co.p_min)} to "
+        f"{_fmt(co.p_max)}), reported {co.p_reported.text}"
+    )
     rows.append(_row("P from estimate and CI", co.p_consistent, span))
-    rows.append(_row("estimate at CI's log-midpoint", co.or_consistent,
-                     f"sqrt(low x high) = {co.or_from_ci:.4f} (range {co.or_from_ci_min:.4f} to "
-                     f"{co.or_from_ci_max:.4f}), reported {est}"
-                     + ("" if co.or_consistent else "; a Wald CI is symmetric on the log scale")))
+    rows.append(
+        _row(
+            "estimate at CI's log-midpoint",
+            co.or_consistent,
+            f"sqrt(low x high) = {co.or_from_ci:.4f} (range {co.or_from_ci_min:.4f} to "
+            f"{co.or_from_ci_max:.4f}), reported {est}"
+            + ("" if co.or_consistent else "; a Wald CI is symmetric on the log scale"),
+        )
+    )
     return rows
 
 
@@ -256,8 +302,9 @@ def _comparison_checks(nums: dict) -> list[dict]:
         basis = f"{s1.count}/{s1.n} vs {s0.count}/{s0.n}"
     else:
         try:
-            r = reconstruct_2x2(s1.percent, s0.percent, n_exposed=s1.n, n_reference=s0.n,
-                                orientation="event", p_tests=())
+            r = reconstruct_2x2(
+                s1.percent, s0.percent, n_exposed=s1.n, n_reference=s0.n, orientation="event", p_tests=()
+            )
         except SearchTooLarge as err:
             return rows + [_row(check, None, str(err))]
         tables = r.arrays()
@@ -272,13 +319,17 @@ def _comparison_checks(nums: dict) -> list[dict]:
     hit = v[v["reproduces"] != "no"]
     if len(hit):
         return rows + [_row(check, True, f"{basis}: {rep.text} from {', '.join(hit['test'])}")]
+
     def dist(row):
         return min(abs(row["p_min"] - rep.value), abs(row["p_max"] - rep.value))
+
     closest = min(v.to_dict("records"), key=dist)
-    span = _fmt(closest["p_min"]) if _fmt(closest["p_min"]) == _fmt(closest["p_max"]) else \
-        f"{_fmt(closest['p_min'])} to {_fmt(closest['p_max'])}"
-    return rows + [_row(check, False, f"{basis}: no test gives {rep.text}; closest {closest['test']} "
-                        f"P = {span}")]
+    span = (
+        _fmt(closest["p_min"])
+        if _fmt(closest["p_min"]) == _fmt(closest["p_max"])
+        else f"{_fmt(closest['p_min'])} to {_fmt(closest['p_max'])}"
+    )
+    return rows + [_row(check, False, f"{basis}: no test gives {rep.text}; closest {closest['test']} P = {span}")]
 
 
 def check_statement(s: Statement) -> list[dict]:

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,14 @@ from microcalc.analysis.results import is_not_estimable, not_estimable
 from microcalc.analysis.stats import model_estimates, unfittable_reason
 
 __all__ = [
-    "fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit",
-    "model_without", "Standardised", "standardised_effects",
+    "fit_estimable",
+    "SameSample",
+    "same_sample_table",
+    "crude_to_adjusted",
+    "SensitivityFit",
+    "model_without",
+    "Standardised",
+    "standardised_effects",
 ]
 
 
@@ -97,7 +103,8 @@ def same_sample_table(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> S
     table = pd.concat(parts).join(_estimates(adjusted, "adjusted"))
     for suffix in ("all", "same", "adjusted"):
         table[f"note_{suffix}"] = table[f"note_{suffix}"].fillna(
-            not_estimable("the level is the reference or absent in this model's data"))
+            not_estimable("the level is the reference or absent in this model's data")
+        )
     table.index.name = "term"
     return SameSample(table, adjusted.n, adjusted.events)
 
@@ -120,14 +127,21 @@ def crude_to_adjusted(same: SameSample) -> pd.DataFrame:
     (the split is then NaN).
     """
     t = same.table
-    out = pd.DataFrame({"log_or_all": np.log(t["or_all"]), "log_or_same": np.log(t["or_same"]),
-                        "log_or_adjusted": np.log(t["or_adjusted"])}, index=t.index)
+    out = pd.DataFrame(
+        {
+            "log_or_all": np.log(t["or_all"]),
+            "log_or_same": np.log(t["or_same"]),
+            "log_or_adjusted": np.log(t["or_adjusted"]),
+        },
+        index=t.index,
+    )
     out["change_of_sample"] = out["log_or_same"] - out["log_or_all"]
     out["adjustment"] = out["log_or_adjusted"] - out["log_or_same"]
     out["total"] = out["log_or_adjusted"] - out["log_or_all"]
-    out["share_sample"] = np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan) + 0.0
-    out["note"] = [_first_reason(t.loc[term], ("all", "same", "adjusted"), out.loc[term, "total"])
-                   for term in t.index]
+    out["share_sample"] = (
+        np.where(out["total"].abs() >= 0.01, 100 * out["change_of_sample"] / out["total"], np.nan) + 0.0
+    )
+    out["note"] = [_first_reason(t.loc[term], ("all", "same", "adjusted"), out.loc[term, "total"]) for term in t.index]
     return out
 
 
@@ -204,8 +218,9 @@ class Standardised:
     method: str
 
 
-def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str,
-                         level: float = 0.95) -> Standardised:
+def standardised_effects(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str, level: float = 0.95
+) -> Standardised:
     """Adjusted risk difference and risk ratio of ``exposure`` by marginal standardisation.
 
     g-computation over the model's sample (Robins 1986; Muller & MacLehose,
@@ -243,9 +258,13 @@ def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], e
     reason = unfittable_reason(estimates)
     note = not_estimable(reason) if reason else estimates.table.loc[names[idx[0]], "note"]
     if is_not_estimable(note):
-        table = pd.DataFrame(np.nan, index=pd.Index(["risk_exposed", "risk_unexposed", "risk_difference",
-                                                     "risk_ratio", "odds_ratio"], name="quantity"),
-                             columns=["estimate", "ci_low", "ci_high"])
+        table = pd.DataFrame(
+            np.nan,
+            index=pd.Index(
+                ["risk_exposed", "risk_unexposed", "risk_difference", "risk_ratio", "odds_ratio"], name="quantity"
+            ),
+            columns=["estimate", "ci_low", "ci_high"],
+        )
         return Standardised(table, len(y), int(y.sum()), note)
     X, keep = drop_aliased(X)  # other aliased columns are left out, as R's glm does
     j = keep.index(idx[0])
@@ -275,6 +294,8 @@ def standardised_effects(df: pd.DataFrame, outcome: str, terms: Sequence[str], e
     rows["odds_ratio"] = (float(np.exp(b[j])), float(np.exp(b[j] - z * se_b)), float(np.exp(b[j] + z * se_b)))
     table = pd.DataFrame(rows, index=["estimate", "ci_low", "ci_high"]).T
     table.index.name = "quantity"
-    method = ("marginal standardisation (g-computation) over the model sample; delta-method "
-              f"{100 * level:g}% CI (model-based covariance, covariates fixed); RR CI on the log scale")
+    method = (
+        "marginal standardisation (g-computation) over the model sample; delta-method "
+        f"{100 * level:g}% CI (model-based covariance, covariates fixed); RR CI on the log scale"
+    )
     return Standardised(table, len(y), int(y.sum()), method)

@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -40,15 +41,20 @@ def few_clusters_note(n_clusters: int, threshold: int = FEW_CLUSTERS, brief: boo
     if n_clusters < 2:
         return f"Cluster-robust standard errors are not estimable with {n_clusters} cluster."
     if brief:
-        return (f"With {'only ' * (n_clusters < threshold)}{n_clusters} centres, cluster-robust standard errors are "
-                + ("unreliable." if n_clusters < threshold else "usable, though still approximate."))
+        return f"With {'only ' * (n_clusters < threshold)}{n_clusters} centres, cluster-robust standard errors are " + (
+            "unreliable." if n_clusters < threshold else "usable, though still approximate."
+        )
     if n_clusters < threshold:
-        return (f"With only {n_clusters} centres, cluster-robust standard errors are unreliable: the variance is "
-                f"estimated from {n_clusters} centre sums, so even with the small-sample correction and a t "
-                f"reference on {n_clusters - 1} degrees of freedom its CI and P are rough guides, not "
-                "trustworthy inference.")
-    return (f"With {n_clusters} centres, cluster-robust standard errors (CR1, t on {n_clusters - 1} degrees of "
-            "freedom) are usable, though still approximate.")
+        return (
+            f"With only {n_clusters} centres, cluster-robust standard errors are unreliable: the variance is "
+            f"estimated from {n_clusters} centre sums, so even with the small-sample correction and a t "
+            f"reference on {n_clusters - 1} degrees of freedom its CI and P are rough guides, not "
+            "trustworthy inference."
+        )
+    return (
+        f"With {n_clusters} centres, cluster-robust standard errors (CR1, t on {n_clusters - 1} degrees of "
+        "freedom) are usable, though still approximate."
+    )
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,9 @@ class ClusterRobust:
         return f"cluster-robust SE by centre (CR1, t on {self.df} df)"
 
 
-def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str,
-                         level: float = 0.95) -> ClusterRobust:
+def cluster_robust_table(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str, level: float = 0.95
+) -> ClusterRobust:
     """Logistic regression with CR1 cluster-robust SEs and a t(G - 1) reference.
 
     The variance is statsmodels' ``cov_type="cluster"`` with its default
@@ -121,19 +128,29 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     columns = ["or", "se", "ci_low", "ci_high", "p", "se_model", "ci_low_model", "ci_high_model", "p_model"]
     estimates = model_estimates(data, outcome, terms)
     notes = estimates.table["note"].reindex(names[1:]).fillna("")
-    reason = (f"cluster-robust standard errors need at least 2 clusters ({cluster}); the model's data have {g}"
-              if g < 2 else unfittable_reason(estimates))
+    reason = (
+        f"cluster-robust standard errors need at least 2 clusters ({cluster}); the model's data have {g}"
+        if g < 2
+        else unfittable_reason(estimates)
+    )
     if reason:
         table = pd.DataFrame(np.nan, index=pd.Index(names[1:], name="term"), columns=columns).assign(
-            note=not_estimable(reason))
+            note=not_estimable(reason)
+        )
         return ClusterRobust(table, g, max(g - 1, 0), len(y), few_clusters_note(g), not_estimable(reason))
     model_based = fit_logistic(df, outcome, terms, cluster=None)
     X, keep = drop_aliased(X)  # aliased columns are left out, as R's glm does
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            res = sm.Logit(y, X).fit(disp=0, method="newton", maxiter=100, tol=1e-10, cov_type="cluster",
-                                     cov_kwds={"groups": groups, "use_correction": True, "df_correction": True})
+            res = sm.Logit(y, X).fit(
+                disp=0,
+                method="newton",
+                maxiter=100,
+                tol=1e-10,
+                cov_type="cluster",
+                cov_kwds={"groups": groups, "use_correction": True, "df_correction": True},
+            )
         except (np.linalg.LinAlgError, ValueError) as err:
             raise ValueError(f"not estimable: {err}") from err
     b, se = np.full(len(names), np.nan), np.full(len(names), np.nan)
@@ -143,19 +160,28 @@ def cluster_robust_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], c
     crit = stats.t.ppf(0.5 + level / 2, g - 1)
     z = stats.norm.ppf(0.5 + level / 2)
     se_m = model_based.bse
-    table = pd.DataFrame({
-        "or": np.exp(b), "se": se, "ci_low": np.exp(b - crit * se), "ci_high": np.exp(b + crit * se),
-        "p": 2 * stats.t.sf(np.abs(b / se), g - 1),
-        "se_model": se_m, "ci_low_model": np.exp(b - z * se_m), "ci_high_model": np.exp(b + z * se_m),
-        "p_model": 2 * stats.norm.sf(np.abs(b / se_m)),
-    }, index=pd.Index(names, name="term")).iloc[1:]
+    table = pd.DataFrame(
+        {
+            "or": np.exp(b),
+            "se": se,
+            "ci_low": np.exp(b - crit * se),
+            "ci_high": np.exp(b + crit * se),
+            "p": 2 * stats.t.sf(np.abs(b / se), g - 1),
+            "se_model": se_m,
+            "ci_low_model": np.exp(b - z * se_m),
+            "ci_high_model": np.exp(b + z * se_m),
+            "p_model": 2 * stats.norm.sf(np.abs(b / se_m)),
+        },
+        index=pd.Index(names, name="term"),
+    ).iloc[1:]
     table["note"] = notes
-    method = (f"logistic regression, cluster-robust CR1 SE by {cluster} (G = {g}), t reference with {g - 1} df")
+    method = f"logistic regression, cluster-robust CR1 SE by {cluster} (G = {g}), t reference with {g - 1} df"
     return ClusterRobust(table, g, g - 1, len(y), few_clusters_note(g), method)
 
 
-def leave_one_centre_out_models(df: pd.DataFrame, outcome: str, terms: Sequence[str], centre: str,
-                                exposure: str) -> pd.DataFrame:
+def leave_one_centre_out_models(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], centre: str, exposure: str
+) -> pd.DataFrame:
     """The exposure's adjusted OR with each centre left out in turn.
 
     Parameters
@@ -179,8 +205,13 @@ def leave_one_centre_out_models(df: pd.DataFrame, outcome: str, terms: Sequence[
         rest = df[df[centre].astype(str) != name]
         fit = model_estimates(rest, outcome, terms)
         est = cast(pd.Series, fit.table.loc[exposure])
-        row = {"left_out": name, "n": fit.n, "events": fit.events,
-               **{k: float(est[k]) for k in ("or", "ci_low", "ci_high", "p")}, "note": est["note"]}
+        row = {
+            "left_out": name,
+            "n": fit.n,
+            "events": fit.events,
+            **{k: float(est[k]) for k in ("or", "ci_low", "ci_high", "p")},
+            "note": est["note"],
+        }
         if not np.isfinite(row["or"]) and not row["note"]:
             row["note"] = not_estimable("the model without this centre did not converge")
         rows.append(row)
@@ -199,6 +230,8 @@ def cluster_sentence(cr: ClusterRobust, term: str) -> str:
     r = cast(pd.Series, cr.table.loc[term])
     if is_not_estimable(r.get("note")):
         return f"Cluster-robust SEs by centre for the OR of {term}: {r['note']}. " + cr.note
-    return (f"With cluster-robust SEs by centre (CR1, t on {cr.df} df), the OR of {term} is {r['or']:.2f} "
-            f"({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}), against the model-based "
-            f"{r['ci_low_model']:.2f}-{r['ci_high_model']:.2f} ({p_phrase(r['p_model'])}). " + cr.note)
+    return (
+        f"With cluster-robust SEs by centre (CR1, t on {cr.df} df), the OR of {term} is {r['or']:.2f} "
+        f"({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}), against the model-based "
+        f"{r['ci_low_model']:.2f}-{r['ci_high_model']:.2f} ({p_phrase(r['p_model'])}). " + cr.note
+    )

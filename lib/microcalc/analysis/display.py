@@ -115,10 +115,21 @@ def _cell(value: Any, kind: str, decimals: int, groups: Mapping[Any, str], label
     return str(relabel(text, labels))
 
 
-def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = None, *,
-         groups: Mapping[Any, str] | None = None, event: str | None = None, percent: Sequence[str] = (),
-         counts: Sequence[str] = (), decimals: int = 2, drop: Sequence[str] = (), index: str | bool | None = None,
-         percent_rows: Sequence[Any] = (), headers: Mapping[str, str] | None = None, caption: str = "") -> Shown:
+def show(
+    table: pd.DataFrame | pd.Series,
+    labels: Mapping[str, str] | None = None,
+    *,
+    groups: Mapping[Any, str] | None = None,
+    event: str | None = None,
+    percent: Sequence[str] = (),
+    counts: Sequence[str] = (),
+    decimals: int = 2,
+    drop: Sequence[str] = (),
+    index: str | bool | None = None,
+    percent_rows: Sequence[Any] = (),
+    headers: Mapping[str, str] | None = None,
+    caption: str = "",
+) -> Shown:
     """``table`` for reading: labelled, formatted, without row numbers or missing-value markers.
 
     Parameters
@@ -129,7 +140,8 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
         column is then headed "Group".
     event : what the outcome's event is, e.g. "non-pCR": "n (events)" becomes "n (non-pCR)",
         "events" becomes the event, "rate_pct" "<event> (%)".
-    percent : further columns shown with one decimal; columns whose name has "%", starts with "pct" or ends with "_pct" always are.
+    percent : further columns shown with one decimal; columns whose name has "%", starts with "pct" or
+        ends with "_pct" always are.
     counts : float columns shown as whole numbers when they are.
     decimals : decimals of other floats. P columns ("p", "p_*", "P ...") use :func:`fmt_p`.
     drop : columns left out.
@@ -152,18 +164,22 @@ def show(table: pd.DataFrame | pd.Series, labels: Mapping[str, str] | None = Non
     if scaled.any():
         frame = frame.astype(object)
         for column in frame.columns:
-            frame.loc[scaled, column] = [_Percent(100 * v) if isinstance(v, (int, float, np.number)) and not pd.isna(v)
-                                         else v for v in frame.loc[scaled, column]]
+            frame.loc[scaled, column] = [
+                _Percent(100 * v) if isinstance(v, (int, float, np.number)) and not pd.isna(v) else v
+                for v in frame.loc[scaled, column]
+            ]
     if index is False:
         frame = frame.reset_index(drop=True)
     elif not isinstance(frame.index, pd.RangeIndex):
         name = index or frame.index.name or ""
         frame = frame.reset_index(names=name if name else "_index_").rename(columns={"_index_": ""})
     frame = frame.drop(columns=[c for c in drop if c in frame.columns])
-    percent_columns = set(percent) | {c for c in frame.columns if "%" in str(c) or str(c).startswith("pct") or str(c).endswith("_pct")}
+    percent_columns = set(percent) | {
+        c for c in frame.columns if "%" in str(c) or str(c).startswith("pct") or str(c).endswith("_pct")
+    }
     out = {}
     for column in frame.columns:
-        kind = ("p" if _is_p(column) else "percent" if column in percent_columns else "count" if column in counts else "")
+        kind = "p" if _is_p(column) else "percent" if column in percent_columns else "count" if column in counts else ""
         values = frame[column]
         yes_no = isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool
         if yes_no:
@@ -182,8 +198,9 @@ def _header(column: Any, labels: Mapping[str, str], event: str | None) -> str:
     return str(relabel(name, labels))
 
 
-def show_table_one(table: pd.DataFrame, labels: Mapping[str, str] | None = None,
-                   groups: Mapping[str, str] | None = None) -> Shown:
+def show_table_one(
+    table: pd.DataFrame, labels: Mapping[str, str] | None = None, groups: Mapping[str, str] | None = None
+) -> Shown:
     """A tableone Table 1 for reading: one Variable and one Level column, groups named.
 
     Parameters

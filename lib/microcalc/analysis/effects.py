@@ -23,16 +23,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from microcalc.analysis.results import is_not_estimable, not_estimable
-from microcalc.analysis.stats import evalue
 from microcalc.analysis.adjustment import (
-    crude_to_adjusted, fit_estimable, model_without, same_sample_table, SameSample, SensitivityFit, Standardised,
+    SameSample,
+    SensitivityFit,
+    Standardised,
+    crude_to_adjusted,
+    fit_estimable,
+    model_without,
+    same_sample_table,
     standardised_effects,
 )
+from microcalc.analysis.results import is_not_estimable, not_estimable
+from microcalc.analysis.stats import evalue
 
-__all__ = ["fit_estimable", "SameSample", "same_sample_table", "crude_to_adjusted", "SensitivityFit", "model_without",
-           "Standardised", "standardised_effects", "EValueSentence", "evalue_sentence", "same_sample_display",
-           "decomposition_sentence", "standardised_sentence", "mediator_sentence"]
+__all__ = [
+    "fit_estimable",
+    "SameSample",
+    "same_sample_table",
+    "crude_to_adjusted",
+    "SensitivityFit",
+    "model_without",
+    "Standardised",
+    "standardised_effects",
+    "EValueSentence",
+    "evalue_sentence",
+    "same_sample_display",
+    "decomposition_sentence",
+    "standardised_sentence",
+    "mediator_sentence",
+]
 
 
 @dataclass(frozen=True)
@@ -53,8 +72,16 @@ class EValueSentence:
     sentence: str
 
 
-def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool, exposure: str,
-                    outcome: str, weak: float = 1.5, reason: str | None = None) -> EValueSentence:
+def evalue_sentence(
+    odds_ratio: float,
+    ci_low: float,
+    ci_high: float,
+    rare: bool,
+    exposure: str,
+    outcome: str,
+    weak: float = 1.5,
+    reason: str | None = None,
+) -> EValueSentence:
     """The E-value sentence: both the estimate's and the CI limit's, and what they allow one to say.
 
     E-values as :func:`microcalc.analysis.stats.evalue` (VanderWeele & Ding, Ann Intern
@@ -89,19 +116,28 @@ def evalue_sentence(odds_ratio: float, ci_low: float, ci_high: float, rare: bool
     e_est, e_ci = ev.evalue_estimate, ev.evalue_ci
     assert e_ci is not None, "evalue gives the CI's E-value when a CI is given"
     conversion = "" if rare else " (the outcome is common, so the OR was turned into a risk ratio by its square root)"
-    head = (f"E-value {e_est:.2f} for the estimate: an unmeasured confounder associated with both {exposure} and "
-            f"{outcome} by a risk ratio of {e_est:.2f} each, beyond the measured covariates, could explain the "
-            f"estimate away; E-value {e_ci:.2f} for the CI limit closest to 1{conversion}. ")
+    head = (
+        f"E-value {e_est:.2f} for the estimate: an unmeasured confounder associated with both {exposure} and "
+        f"{outcome} by a risk ratio of {e_est:.2f} each, beyond the measured covariates, could explain the "
+        f"estimate away; E-value {e_ci:.2f} for the CI limit closest to 1{conversion}. "
+    )
     includes_null = ci_low <= 1 <= ci_high
     robust = (not includes_null) and e_ci >= weak
     if includes_null:
-        tail = "The CI already includes 1, so no unmeasured confounding is needed to make the association compatible with none."
+        tail = (
+            "The CI already includes 1, so no unmeasured confounding is needed to make the association "
+            "compatible with none."
+        )
     elif not robust:
-        tail = (f"A confounder associated with both by a risk ratio of only {e_ci:.2f}, a modest strength, could "
-                "move the CI to include 1: the association is not robust to weak unmeasured confounding.")
+        tail = (
+            f"A confounder associated with both by a risk ratio of only {e_ci:.2f}, a modest strength, could "
+            "move the CI to include 1: the association is not robust to weak unmeasured confounding."
+        )
     else:
-        tail = (f"Confounding weaker than a risk ratio of {e_ci:.2f} with both could not, on its own, move the CI "
-                "to include 1; confounding of that strength could.")
+        tail = (
+            f"Confounding weaker than a risk ratio of {e_ci:.2f} with both could not, on its own, move the CI "
+            "to include 1; confounding of that strength could."
+        )
     return EValueSentence(e_est, e_ci, robust, head + tail)
 
 
@@ -124,18 +160,24 @@ def same_sample_display(same: SameSample, labels: dict | None = None) -> pd.Data
 
     labels = labels or {}
     t = same.table
-    return pd.DataFrame({
-        "term": [labels.get(k, k) for k in t.index],
-        "OR univariable, all patients (95% CI)": [fmt_or(r.or_all, r.ci_low_all, r.ci_high_all) for r in t.itertuples()],
-        "P, all patients": [fmt_p(p) for p in t["p_all"]],
-        "n": t["n_all"].astype(int).to_numpy(),
-        f"OR univariable, model sample of {same.n_model} (95% CI)": [
-            fmt_or(r.or_same, r.ci_low_same, r.ci_high_same) for r in t.itertuples()],
-        "P, model sample": [fmt_p(p) for p in t["p_same"]],
-        "OR multivariable (95% CI)": [fmt_or(r.or_adjusted, r.ci_low_adjusted, r.ci_high_adjusted)
-                                      for r in t.itertuples()],
-        "P multivariable": [fmt_p(p) for p in t["p_adjusted"]],
-    })
+    return pd.DataFrame(
+        {
+            "term": [labels.get(k, k) for k in t.index],
+            "OR univariable, all patients (95% CI)": [
+                fmt_or(r.or_all, r.ci_low_all, r.ci_high_all) for r in t.itertuples()
+            ],
+            "P, all patients": [fmt_p(p) for p in t["p_all"]],
+            "n": t["n_all"].astype(int).to_numpy(),
+            f"OR univariable, model sample of {same.n_model} (95% CI)": [
+                fmt_or(r.or_same, r.ci_low_same, r.ci_high_same) for r in t.itertuples()
+            ],
+            "P, model sample": [fmt_p(p) for p in t["p_same"]],
+            "OR multivariable (95% CI)": [
+                fmt_or(r.or_adjusted, r.ci_low_adjusted, r.ci_high_adjusted) for r in t.itertuples()
+            ],
+            "P multivariable": [fmt_p(p) for p in t["p_adjusted"]],
+        }
+    )
 
 
 def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = None) -> str:
@@ -151,9 +193,11 @@ def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = N
     if is_not_estimable(r.get("note", "")):
         return f"{name}: the split of the crude-to-adjusted move into change of sample and adjustment: {r['note']}."
     o_all, o_same, o_adj = np.exp([r["log_or_all"], r["log_or_same"], r["log_or_adjusted"]])
-    text = (f"{name}: crude OR {o_all:.2f} on all patients, {o_same:.2f} on the model's own patients, "
-            f"{o_adj:.2f} adjusted. On the log-OR scale the change of sample moves it by "
-            f"{r['change_of_sample']:+.2f} and adjustment by {r['adjustment']:+.2f} (total {r['total']:+.2f})")
+    text = (
+        f"{name}: crude OR {o_all:.2f} on all patients, {o_same:.2f} on the model's own patients, "
+        f"{o_adj:.2f} adjusted. On the log-OR scale the change of sample moves it by "
+        f"{r['change_of_sample']:+.2f} and adjustment by {r['adjustment']:+.2f} (total {r['total']:+.2f})"
+    )
     small = 0.005
     if abs(r["total"]) < 0.01:
         text += "; the total move is negligible."
@@ -164,14 +208,22 @@ def decomposition_sentence(split: pd.DataFrame, term: str, label: str | None = N
     elif np.sign(r["change_of_sample"]) == np.sign(r["adjustment"]):
         text += f": {r['share_sample']:.0f}% of the move comes from the change of sample."
     else:
-        text += ("; the two pull in opposite directions, so the crude-to-adjusted difference understates "
-                 "both the effect of the change of sample and that of adjustment.")
+        text += (
+            "; the two pull in opposite directions, so the crude-to-adjusted difference understates "
+            "both the effect of the change of sample and that of adjustment."
+        )
     return text
 
 
-def standardised_sentence(std: Standardised, exposure: str, outcome: str, measure: str | None = None,
-                          difference_name: str = "risk difference", ratio_name: str = "risk ratio",
-                          likely: bool = True) -> str:
+def standardised_sentence(
+    std: Standardised,
+    exposure: str,
+    outcome: str,
+    measure: str | None = None,
+    difference_name: str = "risk difference",
+    ratio_name: str = "risk ratio",
+    likely: bool = True,
+) -> str:
     """The standardised effects of :func:`standardised_effects` in words, beside the OR they correct.
 
     Parameters
@@ -194,23 +246,32 @@ def standardised_sentence(std: Standardised, exposure: str, outcome: str, measur
     """
     t = std.table
     if is_not_estimable(std.method):
-        return (f"The standardised {measure or f'risk of {outcome}'} with and without {exposure}, their "
-                f"{difference_name} and {ratio_name}: {std.method}.")
+        return (
+            f"The standardised {measure or f'risk of {outcome}'} with and without {exposure}, their "
+            f"{difference_name} and {ratio_name}: {std.method}."
+        )
     r1, r0 = 100 * t.loc["risk_exposed", "estimate"], 100 * t.loc["risk_unexposed", "estimate"]
     rd, rr, oddsr = t.loc["risk_difference"] * 100, t.loc["risk_ratio"], t.loc["odds_ratio", "estimate"]
     measure = measure or f"risk of {outcome}"
     share = 100 * std.events / std.n
-    text = (f"Standardised over the model's {std.n} patients (g-computation), the {measure} would be {r1:.1f}% if "
-            f"every patient had {exposure} and {r0:.1f}% if none had: an adjusted {difference_name} of "
-            f"{rd['estimate']:.1f} percentage points (95% CI {rd['ci_low']:.1f} to {rd['ci_high']:.1f}) and an "
-            f"adjusted {ratio_name} of {rr['estimate']:.2f} ({rr['ci_low']:.2f} to {rr['ci_high']:.2f}); CIs by the "
-            "delta method. ")
+    text = (
+        f"Standardised over the model's {std.n} patients (g-computation), the {measure} would be {r1:.1f}% if "
+        f"every patient had {exposure} and {r0:.1f}% if none had: an adjusted {difference_name} of "
+        f"{rd['estimate']:.1f} percentage points (95% CI {rd['ci_low']:.1f} to {rd['ci_high']:.1f}) and an "
+        f"adjusted {ratio_name} of {rr['estimate']:.2f} ({rr['ci_low']:.2f} to {rr['ci_high']:.2f}); CIs by the "
+        "delta method. "
+    )
     if likely:
-        text += (f"In risk terms, {outcome} is {rr['estimate']:.2f} times as likely with {exposure} as without, "
-                 f"{rd['estimate']:.1f} percentage points more likely. ")
+        text += (
+            f"In risk terms, {outcome} is {rr['estimate']:.2f} times as likely with {exposure} as without, "
+            f"{rd['estimate']:.1f} percentage points more likely. "
+        )
     further = abs(np.log(oddsr)) > abs(np.log(rr["estimate"]))
-    text += (f"{share:.0f}% of these patients have {outcome}, so the adjusted OR ({oddsr:.2f}) lies {'further from' if further else 'no further from'} 1 than the {ratio_name}"
-             + (": the OR is not a ratio of risks and exaggerates the association." if further and share >= 15 else "."))
+    text += (
+        f"{share:.0f}% of these patients have {outcome}, so the adjusted OR ({oddsr:.2f}) lies "
+        f"{'further from' if further else 'no further from'} 1 than the {ratio_name}"
+        + (": the OR is not a ratio of risks and exaggerates the association." if further and share >= 15 else ".")
+    )
     return text
 
 
@@ -229,12 +290,18 @@ def mediator_sentence(adjusted: pd.Series, without: SensitivityFit, exposure: st
 
     w = without.table.loc[exposure]
     if np.isfinite(w["or"]) and np.isfinite(adjusted["or"]):
-        head = (f"Without {mediators} ({without.n} patients, {without.events} events), the OR of {exposure} is "
-                f"{or_text(w, dash='-')}, against {or_text(adjusted, dash='-')} with them. ")
+        head = (
+            f"Without {mediators} ({without.n} patients, {without.events} events), the OR of {exposure} is "
+            f"{or_text(w, dash='-')}, against {or_text(adjusted, dash='-')} with them. "
+        )
     else:
-        head = (f"The OR of {exposure} without {mediators} ({without.n} patients, {without.events} events): "
-                f"{or_text(w, dash='-')}; with them: {or_text(adjusted, dash='-')}. ")
-    return (head + f"{mediators[0].upper() + mediators[1:]} "
-            f"may lie on the causal path from {exposure} to the outcome: adjusting for them estimates something "
-            "closer to a direct effect (the association not passing through them), and the model without them is "
-            "closer to the total effect. Neither is a causal estimate without further assumptions.")
+        head = (
+            f"The OR of {exposure} without {mediators} ({without.n} patients, {without.events} events): "
+            f"{or_text(w, dash='-')}; with them: {or_text(adjusted, dash='-')}. "
+        )
+    return (
+        head + f"{mediators[0].upper() + mediators[1:]} "
+        f"may lie on the causal path from {exposure} to the outcome: adjusting for them estimates something "
+        "closer to a direct effect (the association not passing through them), and the model without them is "
+        "closer to the total effect. Neither is a causal estimate without further assumptions."
+    )

@@ -5,15 +5,15 @@ Firth's penalised logistic regression (part of :mod:`microcalc.analysis.stats`).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from microcalc.analysis.models import _lr_p_values, absent_levels, aliased_columns, design_matrix, fit_logistic
 from microcalc.abstract.pvalues import Z_975
+from microcalc.analysis.models import _lr_p_values, absent_levels, aliased_columns, design_matrix, fit_logistic
 from microcalc.analysis.results import not_estimable
 
 __all__ = ["separation_report", "ModelEstimates", "model_estimates", "unfittable_reason", "firth_table"]
@@ -44,8 +44,10 @@ def separation_report(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> l
             in_level = column == 1
             if in_level.any() and (y[in_level].all() or not y[in_level].any()):
                 state = "had" if y[in_level].all() else "did not have"
-                messages.append(f"all {int(in_level.sum())} patients with {name} {state} the outcome "
-                                f"({outcome}): its odds ratio is not estimable by maximum likelihood")
+                messages.append(
+                    f"all {int(in_level.sum())} patients with {name} {state} the outcome "
+                    f"({outcome}): its odds ratio is not estimable by maximum likelihood"
+                )
     if X.shape[1] == 1:
         return messages
     # Separation depends only on the distinct (covariates, outcome) rows: drop repeats first,
@@ -57,10 +59,12 @@ def separation_report(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> l
         messages.append(f"separation could not be checked: {err}")
         return messages
     if res.separation and not messages:
-        infinite = [names[i + 1] for i, finite in enumerate(np.asarray(res.is_finite)[:len(names) - 1])
-                    if not finite]
-        messages.append("the data are separated: the maximum-likelihood estimates of "
-                        + ", ".join(infinite or ["some coefficients"]) + " are infinite")
+        infinite = [names[i + 1] for i, finite in enumerate(np.asarray(res.is_finite)[: len(names) - 1]) if not finite]
+        messages.append(
+            "the data are separated: the maximum-likelihood estimates of "
+            + ", ".join(infinite or ["some coefficients"])
+            + " are infinite"
+        )
     return messages
 
 
@@ -103,16 +107,23 @@ def _alias_reason(X: np.ndarray, j: int, of: list[int], names: list[str]) -> str
     column = X[:, j]
     binary = set(np.unique(column)) <= {0.0, 1.0}
     if not of:
-        return (f"no patient in the model has {_coefficient_label(names[j])}" if binary
-                else f"{names[j]} is 0 for every patient in the model")
+        return (
+            f"no patient in the model has {_coefficient_label(names[j])}"
+            if binary
+            else f"{names[j]} is 0 for every patient in the model"
+        )
     if of == [0]:
-        return (f"every patient in the model has {_coefficient_label(names[j])}" if binary
-                else f"{names[j]} is the same for every patient in the model")
+        return (
+            f"every patient in the model has {_coefficient_label(names[j])}"
+            if binary
+            else f"{names[j]} is the same for every patient in the model"
+        )
     return f"{names[j]} is a linear combination of {', '.join(names[k] for k in of)} in the model's data"
 
 
-def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str | None = None,
-                    with_global_p: bool = False) -> ModelEstimates:
+def model_estimates(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str | None = None, with_global_p: bool = False
+) -> ModelEstimates:
     """Fit ``outcome ~ terms`` by maximum likelihood where the data allow it, and say why not elsewhere.
 
     On the complete cases of the model's columns, in this order:
@@ -153,12 +164,15 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
     for term, levels in absent_levels(data, terms).items():
         for level in levels:
             if level != reference[term]:
-                table.loc[f"{term}[{level}]", ["note", "kind"]] = [not_estimable(
-                    f"no patient in the model's data has {term} = {level} (level dropped)"), "level absent"]
-        problems.append(f"{term}: no patient in the model's data has {' or '.join(levels)}, so "
-                        f"{'that level is' if len(levels) == 1 else 'those levels are'} dropped"
-                        + (f" and {reference[term]} is the reference" if levels[0] == str(data[term].cat.categories[0])
-                           else ""))
+                table.loc[f"{term}[{level}]", ["note", "kind"]] = [
+                    not_estimable(f"no patient in the model's data has {term} = {level} (level dropped)"),
+                    "level absent",
+                ]
+        problems.append(
+            f"{term}: no patient in the model's data has {' or '.join(levels)}, so "
+            f"{'that level is' if len(levels) == 1 else 'those levels are'} dropped"
+            + (f" and {reference[term]} is the reference" if levels[0] == str(data[term].cat.categories[0]) else "")
+        )
     out = ModelEstimates(table, reference, problems, n=len(data), events=int(y.sum()))
     if with_global_p:  # NaN unless the model can be fitted
         out.global_p = pd.Series(np.nan, index=list(terms), name="global_p")
@@ -169,8 +183,10 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
     elif y.all() or not y.any():
         reason = f"{'every' if y.all() else 'no'} patient in the model's data had the outcome ({outcome})"
     elif cluster and data[cluster].nunique() < 2:
-        reason = (f"cluster-robust standard errors need at least 2 clusters ({cluster}); "
-                  f"the data have {data[cluster].nunique()}")
+        reason = (
+            f"cluster-robust standard errors need at least 2 clusters ({cluster}); "
+            f"the data have {data[cluster].nunique()}"
+        )
     if reason:
         table.loc[estimable, ["note", "kind"]] = [not_estimable(reason), "no variation"]
         problems.append(reason)
@@ -185,9 +201,12 @@ def model_estimates(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluste
     if out.separation:
         short = [m.split(": its odds ratio")[0] for m in out.separation]
         more = f"; and {len(short) - 2} more" if len(short) > 2 else ""
-        table.loc[kept, ["note", "kind"]] = [not_estimable(
-            "separation, the maximum-likelihood estimates do not exist (" + "; ".join(short[:2]) + more
-            + ")"), "separation"]
+        table.loc[kept, ["note", "kind"]] = [
+            not_estimable(
+                "separation, the maximum-likelihood estimates do not exist (" + "; ".join(short[:2]) + more + ")"
+            ),
+            "separation",
+        ]
         return _as_numbers(out)
     logit = fit_logistic(data, outcome, list(terms), cluster=cluster)
     fit = logit.table()
@@ -221,8 +240,7 @@ def _as_numbers(out: ModelEstimates) -> ModelEstimates:
     return out
 
 
-def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
-                profile_max_n: int = 50_000) -> pd.DataFrame:
+def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str], profile_max_n: int = 50_000) -> pd.DataFrame:
     """Firth-penalised logistic regression (Firth 1993): ORs with 95% CIs and P.
 
     A sensitivity analysis for small samples or few events; finite under
@@ -253,7 +271,8 @@ def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
         table.loc[names[1:], "method"] = not_estimable(f"the Firth-penalised fit failed ({type(err).__name__})")
         return table.rename_axis("term")
     table.loc[names[1:], ["or", "ci_low", "ci_high", "p"]] = np.column_stack(
-        [np.exp(beta), np.exp(ci[:, 0]), np.exp(ci[:, 1]), p])
+        [np.exp(beta), np.exp(ci[:, 0]), np.exp(ci[:, 1]), p]
+    )
     table.loc[names[1:], "method"] = method
     incomplete = [n for n in names[1:] if table.loc[n, ["ci_low", "ci_high", "p"]].isna().any()]
     table.loc[incomplete, "method"] = method + " (profile or LR test did not converge: NaN left as such)"
@@ -262,8 +281,9 @@ def firth_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
 
 def _firth_fit(FirthLogisticRegression, X, y, profile_max_n):
     """Fit Firth's model; return it with coefficients, CI (log scale), P and the method in words."""
-    model = FirthLogisticRegression(max_iter=200, max_halfstep=50, gtol=1e-6, xtol=1e-7,
-                                    backend="numpy").fit(X[:, 1:], y)
+    model = FirthLogisticRegression(max_iter=200, max_halfstep=50, gtol=1e-6, xtol=1e-7, backend="numpy").fit(
+        X[:, 1:], y
+    )
     beta = np.asarray(model.coef_)
     k = len(beta)
     if len(y) <= profile_max_n:

@@ -79,23 +79,25 @@ def use_style(variables: Mapping[str, str] | None = None, levels: Mapping[str, s
     import matplotlib as mpl
     from cycler import cycler
 
-    mpl.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 200,
-        "savefig.bbox": "tight",
-        "font.size": 10.5,
-        "axes.titlesize": 11.5,
-        "axes.labelsize": 10.5,
-        "xtick.labelsize": 10,
-        "ytick.labelsize": 10,
-        "legend.fontsize": 9.5,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": cycler(color=OTHER_COLOURS),
-        "hatch.linewidth": 0.8,
-        "svg.hashsalt": "microcalc",
-        "svg.fonttype": "none",
-    })
+    mpl.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 200,
+            "savefig.bbox": "tight",
+            "font.size": 10.5,
+            "axes.titlesize": 11.5,
+            "axes.labelsize": 10.5,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "legend.fontsize": 9.5,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": cycler(color=OTHER_COLOURS),
+            "hatch.linewidth": 0.8,
+            "svg.hashsalt": "microcalc",
+            "svg.fonttype": "none",
+        }
+    )
 
 
 def save_figure(fig, name: str, output_dir: str | os.PathLike = ".") -> list[Path]:
@@ -124,9 +126,18 @@ def mark_synthetic(fig, synthetic: bool):
     """
     fig = fig.get_figure() if hasattr(fig, "get_figure") and fig.get_figure() is not None else fig
     if synthetic and not any(t.get_gid() == _SYNTHETIC_GID for t in fig.texts):
-        fig.text(0.995, 1.0, SYNTHETIC_LABEL, ha="right", va="bottom", fontsize=9, style="italic",
-                 color="#5A4300", gid=_SYNTHETIC_GID,
-                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "#FFF4D6", "edgecolor": "#B08A2E", "linewidth": 0.6})
+        fig.text(
+            0.995,
+            1.0,
+            SYNTHETIC_LABEL,
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            style="italic",
+            color="#5A4300",
+            gid=_SYNTHETIC_GID,
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "#FFF4D6", "edgecolor": "#B08A2E", "linewidth": 0.6},
+        )
     return fig
 
 
@@ -148,8 +159,9 @@ def clinical_text(text: str) -> str:
     """
     names = {k: v[:1].lower() + v[1:] if not v[:2].isupper() else v for k, v in VARIABLE_LABELS.items()}
     names.update(LEVEL_LABELS)
-    return re.sub(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", lambda m: names.get(m.group(0), m.group(0).replace("_", " ")),
-                  str(text))
+    return re.sub(
+        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", lambda m: names.get(m.group(0), m.group(0).replace("_", " ")), str(text)
+    )
 
 
 def term_label(variable: str, level: str, reference: str | None = None) -> str:
@@ -174,12 +186,15 @@ def forest_rows(tidy: pd.DataFrame, data: pd.DataFrame | None = None) -> pd.Data
     With ``data`` (the analysed cohort), each category level is named against
     its reference, the first level of the column's categories.
     """
+
     def reference(variable):
         if data is None or variable not in data or not isinstance(data[variable].dtype, pd.CategoricalDtype):
             return None
         return str(data[variable].cat.categories[0])
 
-    return tidy.assign(label=[term_label(v, lev, reference(v)) for v, lev in zip(tidy["variable"], tidy["level"], strict=True)])
+    return tidy.assign(
+        label=[term_label(v, lev, reference(v)) for v, lev in zip(tidy["variable"], tidy["level"], strict=True)]
+    )
 
 
 # ----------------------------------------------------------------------------- fixed by the abstract, or chosen
@@ -217,5 +232,3 @@ def _wrap(text: str, width: int) -> str:
 
 def _chosen_footnote(note: str, hatched: bool, width: int = 60) -> str:
     return _wrap(f"{'hatched, ' if hatched else ''}{CHOSEN_MARK} chosen, not fixed by the abstract: {note}", width)
-
-

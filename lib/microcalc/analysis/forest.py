@@ -6,13 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from microcalc.analysis.figure_style import (
-    MICROCALCIFICATION,
-    NEUTRAL,
-    OTHER_COLOURS,
-    clinical_text,
-    mark_synthetic,
-)
+from microcalc.analysis.figure_style import MICROCALCIFICATION, NEUTRAL, OTHER_COLOURS, clinical_text, mark_synthetic
 
 if TYPE_CHECKING:
     from microcalc.analysis.pooling import RandomEffectsPooled
@@ -42,10 +36,10 @@ def _direction(ax, outcome: str | None) -> None:
     from matplotlib.transforms import blended_transform_factory
 
     t = blended_transform_factory(ax.transData, ax.transAxes)
-    ax.text(1, 1.01, f"← lower odds of {outcome} ", ha="right", va="bottom", transform=t, fontsize=9.5,
-            color="#333333")
-    ax.text(1, 1.01, f"| higher odds of {outcome} →", ha="left", va="bottom", transform=t, fontsize=9.5,
-            color="#333333")
+    ax.text(1, 1.01, f"← lower odds of {outcome} ", ha="right", va="bottom", transform=t, fontsize=9.5, color="#333333")
+    ax.text(
+        1, 1.01, f"| higher odds of {outcome} →", ha="left", va="bottom", transform=t, fontsize=9.5, color="#333333"
+    )
 
 
 def _or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
@@ -57,15 +51,22 @@ def _or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
     ax.text(1.03, 1.01, header, ha="left", va="bottom", transform=ax.transAxes, fontsize=10, fontweight="bold")
 
 
-def _log_ticks(ax, lo: float, hi: float, candidates=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100),
-               slack: float = 1.5) -> None:
+def _log_ticks(
+    ax, lo: float, hi: float, candidates=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100), slack: float = 1.5
+) -> None:
     ticks = [t for t in candidates if lo / slack <= t <= hi * slack]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
 
 
-def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None, outcome: str | None = None,
-                highlight=None, synthetic: bool = False):
+def forest_plot(
+    tidy: pd.DataFrame,
+    title: str | None = None,
+    ax=None,
+    outcome: str | None = None,
+    highlight=None,
+    synthetic: bool = False,
+):
     """Forest plot of odds ratios (log scale) with 95% CIs; ``tidy`` has ``label``, ``or``, ``ci_low``, ``ci_high``.
 
     Rows are drawn top to bottom in the order given, with "OR (95% CI)"
@@ -92,8 +93,17 @@ def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None, outcome: 
     for mask, colour in ((shown & highlight, MICROCALCIFICATION), (shown & ~highlight, NEUTRAL)):
         est = values[mask]
         if len(est):
-            ax.errorbar(est[:, 0], y[mask], xerr=[est[:, 0] - est[:, 1], est[:, 2] - est[:, 0]], fmt="s",
-                        color=colour, ecolor=colour, markersize=6, capsize=2, linewidth=1.2)
+            ax.errorbar(
+                est[:, 0],
+                y[mask],
+                xerr=[est[:, 0] - est[:, 1], est[:, 2] - est[:, 0]],
+                fmt="s",
+                color=colour,
+                ecolor=colour,
+                markersize=6,
+                capsize=2,
+                linewidth=1.2,
+            )
     _or_column(ax, y, [_or_ci(*v) for v in values])
     ax.set_yticks(y, [clinical_text(label) for label in tidy["label"]])
     for tick, hi in zip(ax.get_yticklabels(), highlight, strict=True):
@@ -112,10 +122,13 @@ def forest_plot(tidy: pd.DataFrame, title: str | None = None, ax=None, outcome: 
     return ax
 
 
-
-
-def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=None, outcome: str = "bone metastasis",
-                       synthetic: bool = False):
+def plot_centre_forest(
+    centres: pd.DataFrame,
+    pooled: RandomEffectsPooled,
+    ax=None,
+    outcome: str = "bone metastasis",
+    synthetic: bool = False,
+):
     """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes.
 
     Each row prints its OR (95% CI); the two sides of the null line are
@@ -132,8 +145,15 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=No
     y = np.arange(len(est))[::-1] + 1
     w = 1 / est["var"]
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
-    ax.errorbar(est["or"], y, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
-                ecolor=MICROCALCIFICATION, capsize=2, linewidth=1)
+    ax.errorbar(
+        est["or"],
+        y,
+        xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]],
+        fmt="none",
+        ecolor=MICROCALCIFICATION,
+        capsize=2,
+        linewidth=1,
+    )
     ax.scatter(est["or"], y, s=30 + 170 * w / w.max(), marker="s", color=MICROCALCIFICATION, zorder=3)
     lo, mid, hi = pooled.ci_low, pooled.or_, pooled.ci_high
     if pooled_ok:
@@ -141,8 +161,11 @@ def plot_centre_forest(centres: pd.DataFrame, pooled: RandomEffectsPooled, ax=No
         pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}%)"
     else:
         pooled_label = "pooled, DerSimonian-Laird"
-    _or_column(ax, list(y) + [0], [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]
-               + [_or_ci(mid, lo, hi)])
+    _or_column(
+        ax,
+        list(y) + [0],
+        [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)] + [_or_ci(mid, lo, hi)],
+    )
     labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"], strict=True)]
     ax.set_yticks(list(y) + [0], labels + [pooled_label])
     ax.set_xscale("log")
@@ -169,12 +192,23 @@ def plot_or_comparison(comparison: pd.DataFrame, ax=None):
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.8 * len(labels) + 1.2))
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
-    for offset, (source, colour, marker) in zip((0.15, -0.15), (("published", OTHER_COLOURS[0], "D"),
-                                                                ("reproduced", NEUTRAL, "s")), strict=True):
+    for offset, (source, colour, marker) in zip(
+        (0.15, -0.15), (("published", OTHER_COLOURS[0], "D"), ("reproduced", NEUTRAL, "s")), strict=True
+    ):
         sub = comparison[comparison["source"] == source]
         y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offset
-        ax.errorbar(sub["or"], y, xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]], fmt=marker,
-                    color=colour, ecolor=colour, capsize=2, linewidth=1, markersize=5, label=source)
+        ax.errorbar(
+            sub["or"],
+            y,
+            xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]],
+            fmt=marker,
+            color=colour,
+            ecolor=colour,
+            capsize=2,
+            linewidth=1,
+            markersize=5,
+            label=source,
+        )
     ax.set_yticks(range(len(labels)), labels[::-1])
     ax.set_ylim(-0.7, len(labels) - 0.3)
     ax.set_xscale("log")
@@ -203,14 +237,28 @@ def published_vs_reproduced(comparison: pd.DataFrame, published: pd.DataFrame) -
     for ident, group in comparison.groupby("id", sort=False):
         outcome, _, exposure = str(published.loc[ident, "measure"]).removeprefix("OR of ").partition(", ")
         exposure = exposure.replace("MRI tumour necrosis", "necrosis on MRI")
-        row: dict[str, Any] = {"outcome": outcome, "measure": f"{exposure[:1].upper()}{exposure[1:]}, {published.loc[ident, 'analysis']}"}
+        row: dict[str, Any] = {
+            "outcome": outcome,
+            "measure": f"{exposure[:1].upper()}{exposure[1:]}, {published.loc[ident, 'analysis']}",
+        }
         for source in ("published", "reproduced"):
             got = group[group["source"] == source]
             for col, key in (("or", source), ("ci_low", f"{source}_ci_low"), ("ci_high", f"{source}_ci_high")):
                 row[key] = float(got[col].iloc[0]) if len(got) else float("nan")
         rows.append(row)
-    return pd.DataFrame(rows, columns=["outcome", "measure", "published", "published_ci_low", "published_ci_high",
-                                       "reproduced", "reproduced_ci_low", "reproduced_ci_high"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "measure",
+            "published",
+            "published_ci_low",
+            "published_ci_high",
+            "reproduced",
+            "reproduced_ci_low",
+            "reproduced_ci_high",
+        ],
+    )
 
 
 def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool = False, log_scale: bool = True):
@@ -219,7 +267,8 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
     ``tidy`` has one row per measure: ``outcome`` (the panel), ``measure``
     (a clinical label of the row), ``published`` and ``reproduced``, and
     optionally ``published_ci_low``/``_ci_high`` and ``reproduced_ci_low``/``_ci_high``
-    (:func:`published_vs_reproduced` makes it from ORs). Each row prints both, to three decimals as the abstract prints ORs,
+    (:func:`published_vs_reproduced` makes it from ORs). Each row prints both, to three decimals as the abstract
+    prints ORs,
     beside it; the two sides of the null line name the panel's outcome
     (on the log scale, for ratios). Returns the axes, one per outcome.
     """
@@ -229,8 +278,13 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
     outcomes = list(dict.fromkeys(tidy["outcome"]))
     sizes = [int((tidy["outcome"] == o).sum()) for o in outcomes]
     if axes is None:
-        _, axes = plt.subplots(len(outcomes), 1, figsize=(7.5, 0.95 * sum(sizes) + 1.5 * len(outcomes)),
-                               gridspec_kw={"height_ratios": sizes, "hspace": 0.8}, squeeze=False)
+        _, axes = plt.subplots(
+            len(outcomes),
+            1,
+            figsize=(7.5, 0.95 * sum(sizes) + 1.5 * len(outcomes)),
+            gridspec_kw={"height_ratios": sizes, "hspace": 0.8},
+            squeeze=False,
+        )
         axes = axes[:, 0]
     finite = tidy.filter(regex="published|reproduced").to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
@@ -247,12 +301,33 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
             high = rows.get(f"{source}_ci_high", pd.Series(np.nan, index=rows.index)).to_numpy(dtype=float)
             ok = np.isfinite(est)
             err = np.nan_to_num(np.vstack([est - low, high - est]), nan=0.0)
-            ax.errorbar(est[ok], y[ok] + offset, xerr=err[:, ok], fmt=marker, color=colour, ecolor=colour,
-                        markerfacecolor="white" if source == "published" else colour, capsize=2, linewidth=1.2,
-                        markersize=6, label=f"{label} (95% CI)")
-            texts.append((y + offset, [f"{label} " + (_or_ci(e, a, b, 3) if np.isfinite([a, b]).all()
-                                                       else (f"{e:.3f}" if np.isfinite(e) else "not reproduced"))
-                                       for e, a, b in zip(est, low, high, strict=True)]))
+            ax.errorbar(
+                est[ok],
+                y[ok] + offset,
+                xerr=err[:, ok],
+                fmt=marker,
+                color=colour,
+                ecolor=colour,
+                markerfacecolor="white" if source == "published" else colour,
+                capsize=2,
+                linewidth=1.2,
+                markersize=6,
+                label=f"{label} (95% CI)",
+            )
+            texts.append(
+                (
+                    y + offset,
+                    [
+                        f"{label} "
+                        + (
+                            _or_ci(e, a, b, 3)
+                            if np.isfinite([a, b]).all()
+                            else (f"{e:.3f}" if np.isfinite(e) else "not reproduced")
+                        )
+                        for e, a, b in zip(est, low, high, strict=True)
+                    ],
+                )
+            )
         from matplotlib.transforms import blended_transform_factory
 
         t = blended_transform_factory(ax.transAxes, ax.transData)

@@ -15,22 +15,29 @@ The association of missingness with other variables sits in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from microcalc.analysis.effects import fit_estimable, model_without
+from microcalc.analysis.missingness import Missingness, missingness_association
 from microcalc.analysis.models import aliased_columns, design_matrix, drop_aliased
 from microcalc.analysis.results import is_not_estimable, not_estimable
 from microcalc.analysis.stats import model_estimates, unfittable_reason
 from microcalc.analysis.tables import p_phrase
-from microcalc.analysis.missingness import Missingness, missingness_association
 
-__all__ = ["RubinPooled", "rubin_pool", "MultipleImputation", "impute_and_pool", "exposure_or_sensitivity",
-           "Missingness", "missingness_association"]
+__all__ = [
+    "RubinPooled",
+    "rubin_pool",
+    "MultipleImputation",
+    "impute_and_pool",
+    "exposure_or_sensitivity",
+    "Missingness",
+    "missingness_association",
+]
 
 
 @dataclass(frozen=True)
@@ -145,9 +152,17 @@ class MultipleImputation:
     method: str
 
 
-def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomplete: str, m: int = 20,
-                    seed: int = 20230314, donors: int = 5, burn_in: int = 10, level: float = 0.95
-                    ) -> MultipleImputation:
+def impute_and_pool(
+    df: pd.DataFrame,
+    outcome: str,
+    terms: Sequence[str],
+    incomplete: str,
+    m: int = 20,
+    seed: int = 20230314,
+    donors: int = 5,
+    burn_in: int = 10,
+    level: float = 0.95,
+) -> MultipleImputation:
     """Multiple imputation of one incomplete yes/no covariate by chained equations, pooled by Rubin's rules.
 
     Imputation: statsmodels ``MICEData`` (van Buuren & Groothuis-Oudshoorn,
@@ -202,10 +217,12 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     _, all_names, _ = design_matrix(data, terms)
 
     def unestimable(reason: str) -> MultipleImputation:
-        table = pd.DataFrame(np.nan, index=pd.Index(all_names[1:], name="term"),
-                             columns=["or", "ci_low", "ci_high", "p", "df", "fmi"])
-        return MultipleImputation(table, None, n, int(missing.sum()), int(data[outcome].astype(bool).sum()), m,
-                                  seed, not_estimable(reason))
+        table = pd.DataFrame(
+            np.nan, index=pd.Index(all_names[1:], name="term"), columns=["or", "ci_low", "ci_high", "p", "df", "fmi"]
+        )
+        return MultipleImputation(
+            table, None, n, int(missing.sum()), int(data[outcome].astype(bool).sum()), m, seed, not_estimable(reason)
+        )
 
     reason = unfittable_reason(model_estimates(data, outcome, others))
     if reason:
@@ -222,8 +239,7 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
         warnings.simplefilter("ignore")
         try:
             imp = MICEData(frame, k_pmm=donors, rng=rng)
-            imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()},
-                            k_pmm=donors)
+            imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()}, k_pmm=donors)
             imp.update_all(burn_in)
         except (np.linalg.LinAlgError, ValueError) as err:
             return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")
@@ -241,8 +257,11 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
             elif keep != kept:
                 return unestimable("the analysis model's aliased columns differ between imputed data sets")
             try:
-                res = fit_estimable(X[:, keep] if len(keep) < X.shape[1] else X, frame["outcome"].to_numpy(),
-                                    f"the analysis model on imputed data set {i + 1}")
+                res = fit_estimable(
+                    X[:, keep] if len(keep) < X.shape[1] else X,
+                    frame["outcome"].to_numpy(),
+                    f"the analysis model on imputed data set {i + 1}",
+                )
             except ValueError as err:
                 return unestimable(str(err).removeprefix(not_estimable("")))
             est.append(np.asarray(res.params))
@@ -250,19 +269,34 @@ def impute_and_pool(df: pd.DataFrame, outcome: str, terms: Sequence[str], incomp
     if kept is None:
         return unestimable(f"no imputed data set was drawn (m = {m})")
     pooled = rubin_pool(np.array(est), np.array(var), dfcom=n - len(kept), level=level)
-    columns = {"or": np.exp(pooled.estimate), "ci_low": np.exp(pooled.ci_low), "ci_high": np.exp(pooled.ci_high),
-               "p": pooled.p, "df": pooled.df, "fmi": pooled.fmi}
+    columns = {
+        "or": np.exp(pooled.estimate),
+        "ci_low": np.exp(pooled.ci_low),
+        "ci_high": np.exp(pooled.ci_high),
+        "p": pooled.p,
+        "df": pooled.df,
+        "fmi": pooled.fmi,
+    }
     table = pd.DataFrame(np.nan, index=pd.Index(names, name="term"), columns=list(columns))
     table.iloc[kept] = np.column_stack(list(columns.values()))
     table = table.iloc[1:]
-    method = (f"multiple imputation of {incomplete} by chained equations (statsmodels MICEData: logistic "
-              f"imputation model with the outcome, predictive mean matching, {donors} donors), m = {m}, "
-              f"seed {seed}; pooled by Rubin's rules, t with Barnard-Rubin df")
+    method = (
+        f"multiple imputation of {incomplete} by chained equations (statsmodels MICEData: logistic "
+        f"imputation model with the outcome, predictive mean matching, {donors} donors), m = {m}, "
+        f"seed {seed}; pooled by Rubin's rules, t with Barnard-Rubin df"
+    )
     return MultipleImputation(table, pooled, n, int(missing.sum()), int(frame["outcome"].sum()), m, seed, method)
 
 
-def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str,
-                            incomplete: str, m: int = 20, seed: int = 20230314) -> pd.DataFrame:
+def exposure_or_sensitivity(
+    df: pd.DataFrame,
+    outcome: str,
+    terms: Sequence[str],
+    exposure: str,
+    incomplete: str,
+    m: int = 20,
+    seed: int = 20230314,
+) -> pd.DataFrame:
     """The exposure's adjusted OR three ways: complete case, without the incomplete covariate, imputed.
 
     Parameters
@@ -285,21 +319,43 @@ def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str]
     rows = []
     cc = model_estimates(df, outcome, terms)
     e = cc.table.loc[exposure]
-    rows.append({"analysis": "complete case", "n": cc.n, "events": cc.events,
-                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(),
-                 "method": e["note"] or "logistic regression on complete cases, Wald 95% CI"})
+    rows.append(
+        {
+            "analysis": "complete case",
+            "n": cc.n,
+            "events": cc.events,
+            **e[["or", "ci_low", "ci_high", "p"]].to_dict(),
+            "method": e["note"] or "logistic regression on complete cases, Wald 95% CI",
+        }
+    )
     wo = model_without(df, outcome, terms, incomplete)
     e = wo.table.loc[exposure]
-    rows.append({"analysis": f"without {incomplete}", "n": wo.n, "events": wo.events,
-                 **e[["or", "ci_low", "ci_high", "p"]].to_dict(), "method": e["note"] or
-                 f"logistic regression without {incomplete}, every patient with the other covariates, Wald 95% CI"})
+    rows.append(
+        {
+            "analysis": f"without {incomplete}",
+            "n": wo.n,
+            "events": wo.events,
+            **e[["or", "ci_low", "ci_high", "p"]].to_dict(),
+            "method": e["note"]
+            or f"logistic regression without {incomplete}, every patient with the other covariates, Wald 95% CI",
+        }
+    )
     analysis = f"{incomplete} imputed (m = {m})"
     others = [t for t in terms if t != incomplete]
     model_data = df[[outcome, *terms]].dropna(subset=[outcome, *others])
     if model_data[incomplete].notna().all():
-        rows.append({"analysis": analysis, "n": len(model_data), "events": int(model_data[outcome].astype(bool).sum()),
-                     "or": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan, "method": not_estimable(
-                         f"no patient of the model lacks {incomplete}: there is nothing to impute")})
+        rows.append(
+            {
+                "analysis": analysis,
+                "n": len(model_data),
+                "events": int(model_data[outcome].astype(bool).sum()),
+                "or": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "p": np.nan,
+                "method": not_estimable(f"no patient of the model lacks {incomplete}: there is nothing to impute"),
+            }
+        )
     else:
         mi = impute_and_pool(df, outcome, terms, incomplete, m=m, seed=seed)
         e = mi.table.loc[exposure]
@@ -310,8 +366,18 @@ def exposure_or_sensitivity(df: pd.DataFrame, outcome: str, terms: Sequence[str]
             method = str(cc.table["note"][exposure])
         else:
             method = not_estimable(f"the coefficient of {exposure} is aliased in the imputed data sets")
-        rows.append({"analysis": analysis, "n": mi.n, "events": mi.events,
-                     "or": e["or"], "ci_low": e["ci_low"], "ci_high": e["ci_high"], "p": e["p"], "method": method})
+        rows.append(
+            {
+                "analysis": analysis,
+                "n": mi.n,
+                "events": mi.events,
+                "or": e["or"],
+                "ci_low": e["ci_low"],
+                "ci_high": e["ci_high"],
+                "p": e["p"],
+                "method": method,
+            }
+        )
     out = pd.DataFrame(rows)
     out.insert(1, "label", [f"{r['analysis']} (n = {r['n']})" for r in rows])
     return out
@@ -328,9 +394,13 @@ def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
     how the missing covariate is handled). An analysis without an estimate
     is said with its ``not estimable: <reason>`` and left out of that verdict.
     """
-    parts = [f"{r['analysis']}: {r['or']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}; "
-             f"{int(r['n'])} patients)" if np.isfinite(r["or"]) else f"{r['analysis']}: {r['method']}"
-             for _, r in table.iterrows()]
+    parts = [
+        f"{r['analysis']}: {r['or']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f}, {p_phrase(r['p'])}; "
+        f"{int(r['n'])} patients)"
+        if np.isfinite(r["or"])
+        else f"{r['analysis']}: {r['method']}"
+        for _, r in table.iterrows()
+    ]
     table = table[np.isfinite(table["or"].astype(float))]
     excludes = [(r["ci_low"] > 1) or (r["ci_high"] < 1) for _, r in table.iterrows()]
     if table.empty:
@@ -341,6 +411,8 @@ def sensitivity_sentence(table: pd.DataFrame, exposure: str) -> str:
         tail = "no analysis' CI excludes 1."
     else:
         which = ", ".join(a for a, e in zip(table["analysis"], excludes, strict=True) if not e)
-        tail = (f"the CI includes 1 under {which}: whether the data show an association depends on how the "
-                "missing values are handled, and the complete-case result alone overstates the certainty.")
+        tail = (
+            f"the CI includes 1 under {which}: whether the data show an association depends on how the "
+            "missing values are handled, and the complete-case result alone overstates the certainty."
+        )
     return f"Adjusted OR of {exposure}, " + "; ".join(parts) + ". Across these analyses " + tail

@@ -1,4 +1,6 @@
-"""Tidy results rows (``microcalc.analysis.results``) for the inference of issue 13, so notebooks write them in one line.
+"""Tidy results rows (``microcalc.analysis.results``) for the inference of issue 13.
+
+Notebooks write them in one line each.
 
 Each function turns one of the dataclasses of :mod:`microcalc.analysis.effects`,
 :mod:`microcalc.analysis.imputation`, :mod:`microcalc.analysis.performance`,
@@ -19,8 +21,17 @@ def _method(note, method: str) -> str:
     """``note`` when it says ``not estimable: <reason>``, else ``method``."""
     return note if is_not_estimable(note) else method
 
-__all__ = ["same_sample_rows", "standardised_rows", "sensitivity_rows", "model_check_rows", "pooled_rows",
-           "cluster_rows", "leave_one_out_rows", "adjusted_p_rows"]
+
+__all__ = [
+    "same_sample_rows",
+    "standardised_rows",
+    "sensitivity_rows",
+    "model_check_rows",
+    "pooled_rows",
+    "cluster_rows",
+    "leave_one_out_rows",
+    "adjusted_p_rows",
+]
 
 
 def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: str) -> list[dict]:
@@ -34,16 +45,35 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
     change_note = _first_note(r, ("all", "same"))
     adjust_note = _first_note(r, ("same", "adjusted"))
     return [
-        result(f"{prefix}_or_{short}_uni_same", f"OR, {term} (univariable, model sample)", r["or_same"],
-               r["ci_low_same"], r["ci_high_same"], r["p_same"], same.n_model, _method(
-                   r.get("note_same"),
-                   "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)")),
-        result(f"{prefix}_logor_{short}_change_of_sample", f"log OR change, {term}: change of sample",
-               s["change_of_sample"], n=same.n_model, method=_method(
-                   change_note, "log OR univariable on the model sample minus log OR univariable on all patients")),
-        result(f"{prefix}_logor_{short}_adjustment", f"log OR change, {term}: adjustment", s["adjustment"],
-               n=same.n_model, method=_method(
-                   adjust_note, "log OR multivariable minus log OR univariable, both on the model sample")),
+        result(
+            f"{prefix}_or_{short}_uni_same",
+            f"OR, {term} (univariable, model sample)",
+            r["or_same"],
+            r["ci_low_same"],
+            r["ci_high_same"],
+            r["p_same"],
+            same.n_model,
+            _method(
+                r.get("note_same"),
+                "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)",
+            ),
+        ),
+        result(
+            f"{prefix}_logor_{short}_change_of_sample",
+            f"log OR change, {term}: change of sample",
+            s["change_of_sample"],
+            n=same.n_model,
+            method=_method(
+                change_note, "log OR univariable on the model sample minus log OR univariable on all patients"
+            ),
+        ),
+        result(
+            f"{prefix}_logor_{short}_adjustment",
+            f"log OR change, {term}: adjustment",
+            s["adjustment"],
+            n=same.n_model,
+            method=_method(adjust_note, "log OR multivariable minus log OR univariable, both on the model sample"),
+        ),
     ]
 
 
@@ -62,32 +92,61 @@ def standardised_rows(std, prefix: str, short: str, measure: str = "risk") -> li
     """
     t = std.table
     if measure == "risk":
-        names = ("standardised risk (%), exposed", "standardised risk (%), unexposed",
-                 "adjusted risk difference (percentage points)", "adjusted risk ratio")
+        names = (
+            "standardised risk (%), exposed",
+            "standardised risk (%), unexposed",
+            "adjusted risk difference (percentage points)",
+            "adjusted risk ratio",
+        )
     else:
-        names = (f"standardised {measure} (%), exposed", f"standardised {measure} (%), unexposed",
-                 f"adjusted difference in the {measure} (percentage points)", f"adjusted ratio of the {measure}")
+        names = (
+            f"standardised {measure} (%), exposed",
+            f"standardised {measure} (%), unexposed",
+            f"adjusted difference in the {measure} (percentage points)",
+            f"adjusted ratio of the {measure}",
+        )
     rows = []
-    for q, ident, scale, label in (("risk_exposed", f"{prefix}_risk_{short}_exposed", 100, names[0]),
-                                   ("risk_unexposed", f"{prefix}_risk_{short}_unexposed", 100, names[1]),
-                                   ("risk_difference", f"{prefix}_rd_{short}", 100, names[2]),
-                                   ("risk_ratio", f"{prefix}_rr_{short}", 1, names[3])):
+    for q, ident, scale, label in (
+        ("risk_exposed", f"{prefix}_risk_{short}_exposed", 100, names[0]),
+        ("risk_unexposed", f"{prefix}_risk_{short}_unexposed", 100, names[1]),
+        ("risk_difference", f"{prefix}_rd_{short}", 100, names[2]),
+        ("risk_ratio", f"{prefix}_rr_{short}", 1, names[3]),
+    ):
         r = t.loc[q]
-        rows.append(result(ident, label, scale * r["estimate"], scale * r["ci_low"], scale * r["ci_high"],
-                           n=std.n, method=std.method))
+        rows.append(
+            result(
+                ident,
+                label,
+                scale * r["estimate"],
+                scale * r["ci_low"],
+                scale * r["ci_high"],
+                n=std.n,
+                method=std.method,
+            )
+        )
     return rows
 
 
 def sensitivity_rows(table: pd.DataFrame, prefix: str, short: str) -> list[dict]:
-    """Rows of :func:`microcalc.analysis.imputation.exposure_or_sensitivity` except the complete case (already reported).
+    """Rows of :func:`microcalc.analysis.imputation.exposure_or_sensitivity` but the complete case (reported).
 
     Ids: ``<prefix>_or_<short>_without_<term>`` and ``<prefix>_or_<short>_imputed``.
     """
     rows = []
     for _, r in table.iloc[1:].iterrows():
         tail = "imputed" if "imputed" in r["analysis"] else r["analysis"].replace(" ", "_")
-        rows.append(result(f"{prefix}_or_{short}_{tail}", f"OR, {short}, {r['analysis']}", r["or"], r["ci_low"],
-                           r["ci_high"], r["p"], r["n"], r["method"]))
+        rows.append(
+            result(
+                f"{prefix}_or_{short}_{tail}",
+                f"OR, {short}, {r['analysis']}",
+                r["or"],
+                r["ci_low"],
+                r["ci_high"],
+                r["p"],
+                r["n"],
+                r["method"],
+            )
+        )
     return rows
 
 
@@ -100,30 +159,72 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
     """
     n = len(checks.y)
     c, v, hl = checks.c, checks.validation, checks.hosmer_lemeshow
-    rows = [result(f"{prefix}_c_statistic", "C-statistic (apparent)", c.c, c.ci_low, c.ci_high, n=n,
-                   method=checks.note or "area under the ROC curve, DeLong 95% CI")]
-    for measure, ident in (("c_statistic", "c_corrected"), ("calibration_intercept", "calibration_intercept_corrected"),
-                           ("calibration_slope", "calibration_slope_corrected")):
-        rows.append(result(f"{prefix}_{ident}", f"{measure.replace('_', ' ')} (optimism-corrected)",
-                           v.table.loc[measure, "corrected"], n=n, method=v.method))
-    rows.append(result(f"{prefix}_hosmer_lemeshow", "Hosmer-Lemeshow chi-squared", hl.statistic, p=hl.p, n=n,
-                       method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"
-                       if np.isfinite(hl.statistic) else _said(hl.sentence)))
+    rows = [
+        result(
+            f"{prefix}_c_statistic",
+            "C-statistic (apparent)",
+            c.c,
+            c.ci_low,
+            c.ci_high,
+            n=n,
+            method=checks.note or "area under the ROC curve, DeLong 95% CI",
+        )
+    ]
+    for measure, ident in (
+        ("c_statistic", "c_corrected"),
+        ("calibration_intercept", "calibration_intercept_corrected"),
+        ("calibration_slope", "calibration_slope_corrected"),
+    ):
+        rows.append(
+            result(
+                f"{prefix}_{ident}",
+                f"{measure.replace('_', ' ')} (optimism-corrected)",
+                v.table.loc[measure, "corrected"],
+                n=n,
+                method=v.method,
+            )
+        )
+    rows.append(
+        result(
+            f"{prefix}_hosmer_lemeshow",
+            "Hosmer-Lemeshow chi-squared",
+            hl.statistic,
+            p=hl.p,
+            n=n,
+            method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"
+            if np.isfinite(hl.statistic)
+            else _said(hl.sentence),
+        )
+    )
     for term, r in checks.vif.iterrows():
-        rows.append(result(f"{prefix}_gvif_{term}", f"generalised VIF, {term}", r["gvif"], n=n,
-                           method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df" if np.isfinite(r["gvif"])
-                           else checks.note or not_estimable(f"every column of {term} is aliased (rank-deficient design)")))
+        rows.append(
+            result(
+                f"{prefix}_gvif_{term}",
+                f"generalised VIF, {term}",
+                r["gvif"],
+                n=n,
+                method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df"
+                if np.isfinite(r["gvif"])
+                else checks.note or not_estimable(f"every column of {term} is aliased (rank-deficient design)"),
+            )
+        )
     for it in checks.interactions:
-        rows.append(result(f"{prefix}_interaction_{it.exposure}_{it.modifier}",
-                           f"interaction {it.exposure} x {it.modifier}, LR chi-squared", it.statistic, p=it.p,
-                           n=it.n, method=f"likelihood-ratio test, {it.df} df" if np.isfinite(it.statistic)
-                           else _said(it.sentence)))
+        rows.append(
+            result(
+                f"{prefix}_interaction_{it.exposure}_{it.modifier}",
+                f"interaction {it.exposure} x {it.modifier}, LR chi-squared",
+                it.statistic,
+                p=it.p,
+                n=it.n,
+                method=f"likelihood-ratio test, {it.df} df" if np.isfinite(it.statistic) else _said(it.sentence),
+            )
+        )
     return rows
 
 
 def _said(sentence: str) -> str:
     """The ``not estimable: <reason>`` that a sentence ``"<what>: not estimable: <reason>."`` ends with."""
-    return sentence[sentence.index("not estimable: "):].rstrip(".")
+    return sentence[sentence.index("not estimable: ") :].rstrip(".")
 
 
 def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
@@ -131,12 +232,30 @@ def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
     extra = "" if not np.isfinite(pooled.tau2) else f"; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
     if is_not_estimable(pooled.method):
         return [result(ident, f"OR pooled over {pooled.k} centres", n=n, method=pooled.method)]
-    rows = [result(ident, f"OR pooled over {pooled.k} centres", pooled.or_, pooled.ci_low, pooled.ci_high,
-                   pooled.p, n, pooled.method + extra)]
+    rows = [
+        result(
+            ident,
+            f"OR pooled over {pooled.k} centres",
+            pooled.or_,
+            pooled.ci_low,
+            pooled.ci_high,
+            pooled.p,
+            n,
+            pooled.method + extra,
+        )
+    ]
     if np.isfinite(pooled.pi_low):
-        rows.append(result(f"{ident}_pi", "OR of a new centre, 95% prediction interval", pooled.or_,
-                           pooled.pi_low, pooled.pi_high, n=n,
-                           method=f"prediction interval, t with {pooled.df} df and sqrt(se^2 + tau2) (metafor predict)"))
+        rows.append(
+            result(
+                f"{ident}_pi",
+                "OR of a new centre, 95% prediction interval",
+                pooled.or_,
+                pooled.pi_low,
+                pooled.pi_high,
+                n=n,
+                method=f"prediction interval, t with {pooled.df} df and sqrt(se^2 + tau2) (metafor predict)",
+            )
+        )
     return rows
 
 
@@ -144,8 +263,18 @@ def cluster_rows(cr, ident: str, term: str) -> list[dict]:
     """The cluster-robust (CR1, t(G - 1)) OR of ``term``; its caveat in the method text when G < 10."""
     r = cr.table.loc[term]
     method = cr.method + ("; unreliable with fewer than 10 clusters" if cr.n_clusters < 10 else "")
-    return [result(ident, f"OR, {term}, multivariable, cluster-robust", r["or"], r["ci_low"], r["ci_high"], r["p"],
-                   cr.nobs, cr.method if is_not_estimable(cr.method) else _method(r.get("note"), method))]
+    return [
+        result(
+            ident,
+            f"OR, {term}, multivariable, cluster-robust",
+            r["or"],
+            r["ci_low"],
+            r["ci_high"],
+            r["p"],
+            cr.nobs,
+            cr.method if is_not_estimable(cr.method) else _method(r.get("note"), method),
+        )
+    ]
 
 
 def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -> list[dict]:
@@ -158,13 +287,26 @@ def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -
     for _, r in loo.iterrows():
         n = r["n"] if "n" in r else np.nan
         p = r["p"] if "p" in r else np.nan
-        method = ("logistic regression, Wald 95% CI" if model == "multivariable"
-                  else "REML random effects, Hartung-Knapp-Sidik-Jonkman CI")
+        method = (
+            "logistic regression, Wald 95% CI"
+            if model == "multivariable"
+            else "REML random effects, Hartung-Knapp-Sidik-Jonkman CI"
+        )
         note = r.get("note") or ""
-        rows.append(result(f"{prefix}_or_{short}_{model}_without_{r['left_out']}",
-                           f"OR, {short}, {model}, without centre {r['left_out']}", r["or"], r["ci_low"],
-                           r["ci_high"], p, n, (note if is_not_estimable(note) else not_estimable(note or "no estimate"))
-                           if np.isnan(r["or"]) else method + (f"; {note}" if note else "")))
+        rows.append(
+            result(
+                f"{prefix}_or_{short}_{model}_without_{r['left_out']}",
+                f"OR, {short}, {model}, without centre {r['left_out']}",
+                r["or"],
+                r["ci_low"],
+                r["ci_high"],
+                p,
+                n,
+                (note if is_not_estimable(note) else not_estimable(note or "no estimate"))
+                if np.isnan(r["or"])
+                else method + (f"; {note}" if note else ""),
+            )
+        )
     return rows
 
 
@@ -177,10 +319,14 @@ def adjusted_p_rows(adjusted, n: dict | None = None, reasons: dict | None = None
     rows = []
     for label, r in adjusted.table.iterrows():
         for col, name in (("p_holm", "Holm"), ("p_bh", "Benjamini-Hochberg")):
-            method = (f"{name} adjustment over {adjusted.family_size} secondary comparisons (R p.adjust)"
-                      if np.isfinite(r[col]) else _method(reasons.get(label), not_estimable("the comparison has no P")))
-            rows.append(result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan),
-                               method=method))
+            method = (
+                f"{name} adjustment over {adjusted.family_size} secondary comparisons (R p.adjust)"
+                if np.isfinite(r[col])
+                else _method(reasons.get(label), not_estimable("the comparison has no P"))
+            )
+            rows.append(
+                result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan), method=method)
+            )
     return rows
 
 
@@ -196,13 +342,30 @@ def missingness_rows(missing, prefix: str) -> list[dict]:
     for v, r in missing.table.iterrows():
         quantity, n = f"OR of {missing.column} being recorded, {v} yes vs no", r["n_yes"] + r["n_no"]
         if not is_not_estimable(r.get("note")):
-            rows.append(result(f"{prefix}_or_recorded_{v}", quantity, r["or"], r["ci_low"], r["ci_high"], r["p"], n,
-                               "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P"))
+            rows.append(
+                result(
+                    f"{prefix}_or_recorded_{v}",
+                    quantity,
+                    r["or"],
+                    r["ci_low"],
+                    r["ci_high"],
+                    r["p"],
+                    n,
+                    "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P",
+                )
+            )
             continue
         rows.append(result(f"{prefix}_or_recorded_{v}", quantity, n=n, method=r["note"]))
         if np.isfinite(r["p"]):  # the OR is not estimable, the exact test is
-            rows.append(result(f"{prefix}_or_recorded_{v}", f"{missing.column} recorded by {v}, Fisher's exact P",
-                               p=r["p"], n=n, method="Fisher's exact test, two-sided"))
+            rows.append(
+                result(
+                    f"{prefix}_or_recorded_{v}",
+                    f"{missing.column} recorded by {v}, Fisher's exact P",
+                    p=r["p"],
+                    n=n,
+                    method="Fisher's exact test, two-sided",
+                )
+            )
     return rows
 
 
@@ -212,9 +375,20 @@ __all__ += ["without_rows", "secondary_rows"]
 def without_rows(fit, ident: str, term: str) -> list[dict]:
     """The OR of ``term`` in a :class:`microcalc.analysis.effects.SensitivityFit` (a model without some terms)."""
     r = fit.table.loc[term]
-    return [result(ident, f"OR, {term}, multivariable {fit.label}", r["or"], r["ci_low"], r["ci_high"], r["p"], fit.n,
-                   _method(r.get("note"),
-                           f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI"))]
+    return [
+        result(
+            ident,
+            f"OR, {term}, multivariable {fit.label}",
+            r["or"],
+            r["ci_low"],
+            r["ci_high"],
+            r["p"],
+            fit.n,
+            _method(
+                r.get("note"), f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI"
+            ),
+        )
+    ]
 
 
 def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
@@ -224,9 +398,15 @@ def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
     Ids: ``<label>_min_expected``, ``<label>_p_holm``, ``<label>_p_bh``.
     """
     n = n or {}
-    rows = [result(f"{label}_min_expected", f"{label}, smallest expected count", r["min_expected"],
-                   n=n.get(label, np.nan),
-                   method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5")
-            for label, r in secondary.table.iterrows()]
+    rows = [
+        result(
+            f"{label}_min_expected",
+            f"{label}, smallest expected count",
+            r["min_expected"],
+            n=n.get(label, np.nan),
+            method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5",
+        )
+        for label, r in secondary.table.iterrows()
+    ]
     reasons = {label: r["sparse"] for label, r in secondary.table.iterrows() if is_not_estimable(r["sparse"])}
     return rows + adjusted_p_rows(secondary.adjusted, n, reasons)

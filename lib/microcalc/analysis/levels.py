@@ -42,8 +42,9 @@ class GroupedLevels:
     estimates: pd.DataFrame
 
 
-def grouped_levels(df: pd.DataFrame, outcome: str, column: str, grouping: Mapping[str, Sequence[str]],
-                   terms: Sequence[str], name: str) -> GroupedLevels:
+def grouped_levels(
+    df: pd.DataFrame, outcome: str, column: str, grouping: Mapping[str, Sequence[str]], terms: Sequence[str], name: str
+) -> GroupedLevels:
     """Group the levels of ``column`` into two and fit the grouped variable, univariable and adjusted.
 
     Parameters
@@ -62,8 +63,9 @@ def grouped_levels(df: pd.DataFrame, outcome: str, column: str, grouping: Mappin
     levels = [str(c) for c in df[column].cat.categories]
     listed = [str(level) for group in grouping.values() for level in group]
     if len(grouping) != 2 or sorted(listed) != sorted(levels):
-        raise ValueError(f"grouping of {column} must be two groups holding each of its levels {levels} once; "
-                         f"got {dict(grouping)}")
+        raise ValueError(
+            f"grouping of {column} must be two groups holding each of its levels {levels} once; got {dict(grouping)}"
+        )
     (ref_name, _), (grp_name, members) = list(grouping.items())
     values = df[column].astype("string")
     data = df.assign(**{name: values.isin([str(m) for m in members]).where(values.notna()).astype("boolean")})
@@ -77,13 +79,26 @@ def grouped_levels(df: pd.DataFrame, outcome: str, column: str, grouping: Mappin
     for level in levels:
         mask = (values == level).fillna(False) & y.notna()
         events = int(y[mask].sum())
-        per_level.append({"level": level, "n": int(mask.sum()), "events": events, "non_events": int(mask.sum()) - events})
+        per_level.append(
+            {"level": level, "n": int(mask.sum()), "events": events, "non_events": int(mask.sum()) - events}
+        )
     adjusted_terms = [name if t == column else t for t in terms]
     rows = {}
     for model, model_terms in (("univariable", [name]), ("multivariable", adjusted_terms)):
         fit = model_estimates(data, outcome, model_terms)
         est = fit.table.loc[name]
-        rows[model] = {"or": est["or"], "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"],
-                       "n": fit.n, "note": est["note"]}
-    return GroupedLevels(name, (ref_name, grp_name), pd.DataFrame(counts).set_index("group"),
-                         pd.DataFrame(per_level).set_index("level"), pd.DataFrame(rows).T)
+        rows[model] = {
+            "or": est["or"],
+            "ci_low": est["ci_low"],
+            "ci_high": est["ci_high"],
+            "p": est["p"],
+            "n": fit.n,
+            "note": est["note"],
+        }
+    return GroupedLevels(
+        name,
+        (ref_name, grp_name),
+        pd.DataFrame(counts).set_index("group"),
+        pd.DataFrame(per_level).set_index("level"),
+        pd.DataFrame(rows).T,
+    )

@@ -19,12 +19,17 @@ import numpy as np
 import pandas as pd
 
 from microcalc.abstract.pvalues import Z_975
-from microcalc.analysis.tables import p_phrase
 from microcalc.analysis.pooling import (
+    PooledOR,
     RandomEffectsPooled,
-    leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird, pool_random_effects, pool_reml_hksj, PooledOR,
+    leave_one_centre_out,
+    mantel_haenszel,
+    pool_dersimonian_laird,
+    pool_random_effects,
+    pool_reml_hksj,
     reml_tau2,
 )
+from microcalc.analysis.tables import p_phrase
 
 __all__ = ["centre_odds_ratios", "pool_random_effects", "RandomEffectsPooled"]
 
@@ -51,10 +56,23 @@ def centre_odds_ratios(df: pd.DataFrame, exposure: str, outcome: str, centre: st
             log_or = np.log(aa * dd / (bb * cc)) if estimable else np.nan
             var = 1 / aa + 1 / bb + 1 / cc + 1 / dd if estimable else np.nan
         se = np.sqrt(var)
-        rows.append({"centre": str(name), "n": len(sub), "events_exposed": a, "n_exposed": a + b,
-                     "events_reference": c, "n_reference": c + d, "log_or": log_or, "var": var,
-                     "or": np.exp(log_or), "ci_low": np.exp(log_or - Z_975 * se),
-                     "ci_high": np.exp(log_or + Z_975 * se), "corrected": corrected, "estimable": estimable})
+        rows.append(
+            {
+                "centre": str(name),
+                "n": len(sub),
+                "events_exposed": a,
+                "n_exposed": a + b,
+                "events_reference": c,
+                "n_reference": c + d,
+                "log_or": log_or,
+                "var": var,
+                "or": np.exp(log_or),
+                "ci_low": np.exp(log_or - Z_975 * se),
+                "ci_high": np.exp(log_or + Z_975 * se),
+                "corrected": corrected,
+                "estimable": estimable,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -65,8 +83,15 @@ def centre_odds_ratios(df: pd.DataFrame, exposure: str, outcome: str, centre: st
 # ---------------------------------------------------------------------------
 
 
-__all__ += ["PooledOR", "reml_tau2", "pool_reml_hksj", "pool_dersimonian_laird", "mantel_haenszel",
-            "leave_one_centre_out", "heterogeneity_sentence"]
+__all__ += [
+    "PooledOR",
+    "reml_tau2",
+    "pool_reml_hksj",
+    "pool_dersimonian_laird",
+    "mantel_haenszel",
+    "leave_one_centre_out",
+    "heterogeneity_sentence",
+]
 
 
 def heterogeneity_sentence(pooled: PooledOR) -> str:
@@ -79,13 +104,17 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
     if not np.isfinite(pooled.or_):
         return f"Between-centre heterogeneity: {pooled.method}."
     few = pooled.k < 10
-    text = (f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
-            f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres")
+    text = (
+        f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
+        f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres"
+    )
     if few:
-        text += (f": with only {pooled.k} centres these cannot show that the centres agree; no heterogeneity was "
-                 "detected, which is not evidence of none")
+        text += (
+            f": with only {pooled.k} centres these cannot show that the centres agree; no heterogeneity was "
+            "detected, which is not evidence of none"
+        )
     if np.isfinite(pooled.pi_low):
-        text += (f". The 95% prediction interval for a new centre's OR is {pooled.pi_low:.2f} to {pooled.pi_high:.2f}")
+        text += f". The 95% prediction interval for a new centre's OR is {pooled.pi_low:.2f} to {pooled.pi_high:.2f}"
     return text + "."
 
 
@@ -127,10 +156,12 @@ def pooling_fits(centres: pd.DataFrame) -> PoolingFits:
     products or a centre of 1 patient) is :meth:`PooledOR.unestimable`.
     """
     k = int(np.isfinite(np.asarray(centres["log_or"], dtype=float)).sum()) if len(centres) else 0
-    fits = {"reml_hksj": lambda: pool_reml_hksj(centres["log_or"], centres["var"]),
-            "reml_hksj_truncated": lambda: pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
-            "dersimonian_laird": lambda: pool_dersimonian_laird(centres["log_or"], centres["var"]),
-            "mantel_haenszel": lambda: mantel_haenszel(centres)}
+    fits = {
+        "reml_hksj": lambda: pool_reml_hksj(centres["log_or"], centres["var"]),
+        "reml_hksj_truncated": lambda: pool_reml_hksj(centres["log_or"], centres["var"], truncate=True),
+        "dersimonian_laird": lambda: pool_dersimonian_laird(centres["log_or"], centres["var"]),
+        "mantel_haenszel": lambda: mantel_haenszel(centres),
+    }
     out = {}
     for name, fit in fits.items():
         try:
@@ -162,6 +193,7 @@ def pooling_sentence(table: pd.DataFrame) -> str:
     wider or, despite it, narrower than the DerSimonian-Laird CI. A pooled OR
     that is not estimable is said with its ``not estimable: <reason>``.
     """
+
     def ci(r):
         if not np.isfinite(float(r["or"])):
             return r["description"]
@@ -169,19 +201,30 @@ def pooling_sentence(table: pd.DataFrame) -> str:
 
     h, tr, dl, mh = (table.loc[m] for m in ("reml_hksj", "reml_hksj_truncated", "dersimonian_laird", "mantel_haenszel"))
     if not np.isfinite(float(h["or"])):
-        return (f"Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: {h['description']}. "
-                f"Mantel-Haenszel: {ci(mh)}.")
+        return (
+            f"Pooling over centres by REML with the Hartung-Knapp-Sidik-Jonkman CI: {h['description']}. "
+            f"Mantel-Haenszel: {ci(mh)}."
+        )
     width = {k: np.log(r["ci_high"]) - np.log(r["ci_low"]) for k, r in (("h", h), ("dl", dl))}
     k = int(h["k"])
-    text = (f"Over {k} centres, REML gives tau2 = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "
-            f"(t on {k - 1} df, untruncated) is {ci(h)}, {'narrower' if width['h'] < width['dl'] else 'wider'} "
-            f"than the DerSimonian-Laird CI {ci(dl)}")
+    text = (
+        f"Over {k} centres, REML gives tau2 = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "
+        f"(t on {k - 1} df, untruncated) is {ci(h)}, {'narrower' if width['h'] < width['dl'] else 'wider'} "
+        f"than the DerSimonian-Laird CI {ci(dl)}"
+    )
     if h["se"] < tr["se"]:
-        text += (f": the centres agree more closely than their sampling variances predict (Q = {float(h['q']):.2f} "
-                 f"below its {k - 1} df), so the untruncated Hartung-Knapp SE ({float(h['se']):.3f}) is smaller than "
-                 f"the standard one ({float(tr['se']):.3f})"
-                 + (", enough to outweigh the wider t reference" if width["h"] < width["dl"] else
-                    ", though the t reference still makes the CI wider"))
-    text += (f". Truncated at the standard SE (a check), the CI is {tr['ci_low']:.2f} to {tr['ci_high']:.2f}. "
-             f"Mantel-Haenszel: {ci(mh)}.")
+        text += (
+            f": the centres agree more closely than their sampling variances predict (Q = {float(h['q']):.2f} "
+            f"below its {k - 1} df), so the untruncated Hartung-Knapp SE ({float(h['se']):.3f}) is smaller than "
+            f"the standard one ({float(tr['se']):.3f})"
+            + (
+                ", enough to outweigh the wider t reference"
+                if width["h"] < width["dl"]
+                else ", though the t reference still makes the CI wider"
+            )
+        )
+    text += (
+        f". Truncated at the standard SE (a check), the CI is {tr['ci_low']:.2f} to {tr['ci_high']:.2f}. "
+        f"Mantel-Haenszel: {ci(mh)}."
+    )
     return text

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,9 @@ class Missingness:
     sentence: str
 
 
-def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str],
-                            labels: dict | None = None) -> Missingness:
+def missingness_association(
+    df: pd.DataFrame, column: str, against: Sequence[str], labels: dict | None = None
+) -> Missingness:
     """Is being recorded in ``column`` related to each of ``against``? (a check of missing completely at random)
 
     For each yes/no variable in ``against``: the share recorded among its yes
@@ -68,29 +69,51 @@ def missingness_association(df: pd.DataFrame, column: str, against: Sequence[str
         wald = odds_ratio_wald(table)
         reason = _untestable_missingness(table, name(v, v), name(column, column))
         p = np.nan if reason.startswith("no patient") or "every patient" in reason else float(fisher_exact(table))
-        rows.append({"variable": v, "recorded_yes": a, "n_yes": n1, "recorded_no": c, "n_no": n0,
-                     "pct_yes": 100 * a / n1 if n1 else np.nan, "pct_no": 100 * c / n0 if n0 else np.nan,
-                     "or": float(wald["or"]), "ci_low": float(wald["low"]), "ci_high": float(wald["high"]),
-                     "p": p, "note": not_estimable(reason) if reason else ""})
+        rows.append(
+            {
+                "variable": v,
+                "recorded_yes": a,
+                "n_yes": n1,
+                "recorded_no": c,
+                "n_no": n0,
+                "pct_yes": 100 * a / n1 if n1 else np.nan,
+                "pct_no": 100 * c / n0 if n0 else np.nan,
+                "or": float(wald["or"]),
+                "ci_low": float(wald["low"]),
+                "ci_high": float(wald["high"]),
+                "p": p,
+                "note": not_estimable(reason) if reason else "",
+            }
+        )
         if p < 0.05:
             related.append(v)
     out = pd.DataFrame(rows).set_index("variable")
     col = name(column, column)
-    parts = [f"{col} was recorded in {fmt_percent(r.pct_yes)} of patients with {name(v, v)} and "
-             f"{fmt_percent(r.pct_no)} without (Fisher {p_phrase(r.p)}"
-             + (f"; the odds ratio of being recorded is {r.note}" if r.note else "") + ")" for v, r in out.iterrows()]
+    parts = [
+        f"{col} was recorded in {fmt_percent(r.pct_yes)} of patients with {name(v, v)} and "
+        f"{fmt_percent(r.pct_no)} without (Fisher {p_phrase(r.p)}"
+        + (f"; the odds ratio of being recorded is {r.note}" if r.note else "")
+        + ")"
+        for v, r in out.iterrows()
+    ]
     related_names = ", ".join(name(v, v) for v in related)
     if len(related) == len(against) and len(against) > 1:
-        meaning = (f"Whether {col} was recorded is related to each of {related_names}: patients with it "
-                   "recorded are a selected group, so a complete-case model that includes it can be biased; "
-                   "the model without it and the imputed model are the sensitivity analyses.")
+        meaning = (
+            f"Whether {col} was recorded is related to each of {related_names}: patients with it "
+            "recorded are a selected group, so a complete-case model that includes it can be biased; "
+            "the model without it and the imputed model are the sensitivity analyses."
+        )
     elif related:
-        meaning = (f"Whether {col} was recorded is related to {related_names}: the data are not missing "
-                   "completely at random, so a complete-case model that includes it may be biased.")
+        meaning = (
+            f"Whether {col} was recorded is related to {related_names}: the data are not missing "
+            "completely at random, so a complete-case model that includes it may be biased."
+        )
     else:
         all_names = ", ".join(name(v, v) for v in against)
-        meaning = (f"No clear relation between recording of {col} and {all_names} at the 5% level; "
-                   "this cannot show the data are missing completely at random.")
+        meaning = (
+            f"No clear relation between recording of {col} and {all_names} at the 5% level; "
+            "this cannot show the data are missing completely at random."
+        )
     return Missingness(out, column, "; ".join(parts) + ". " + meaning)
 
 

@@ -10,8 +10,8 @@ are statsmodels' ``Logit``; ORs and Wald CIs match R's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,15 @@ from scipy import stats
 
 from microcalc.abstract.pvalues import Z_975
 
-__all__ = ["design_matrix", "absent_levels", "aliased_columns", "drop_aliased", "LogisticFit",
-           "fit_logistic", "global_p_values"]
+__all__ = [
+    "design_matrix",
+    "absent_levels",
+    "aliased_columns",
+    "drop_aliased",
+    "LogisticFit",
+    "fit_logistic",
+    "global_p_values",
+]
 
 
 def design_matrix(df: pd.DataFrame, terms: Sequence[str]) -> tuple[np.ndarray, list[str], dict[str, list[int]]]:
@@ -136,13 +143,15 @@ class LogisticFit:
         """
         b, se = self.params[1:], self.bse[1:]
         with np.errstate(over="ignore", invalid="ignore"):  # a separated fit: inf, not a warning
-            return pd.DataFrame({
-                "term": self.names[1:],
-                "or": np.exp(b),
-                "ci_low": np.exp(b - z * se),
-                "ci_high": np.exp(b + z * se),
-                "p": 2 * stats.norm.sf(np.abs(b / se)),
-            }).set_index("term")
+            return pd.DataFrame(
+                {
+                    "term": self.names[1:],
+                    "or": np.exp(b),
+                    "ci_low": np.exp(b - z * se),
+                    "ci_high": np.exp(b + z * se),
+                    "p": 2 * stats.norm.sf(np.abs(b / se)),
+                }
+            ).set_index("term")
 
 
 def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
@@ -168,8 +177,7 @@ def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
     return res
 
 
-def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str],
-                 cluster: str | None = None) -> LogisticFit:
+def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str], cluster: str | None = None) -> LogisticFit:
     """Fit ``outcome ~ terms`` by maximum likelihood on the complete cases of those columns.
 
     Parameters
@@ -199,8 +207,17 @@ def fit_logistic(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     except (np.linalg.LinAlgError, ValueError):  # singular design or separated data: no MLE
         return LogisticFit(names, params, bse, np.nan, len(y), int(y.sum()), columns_of, False, alias_names)
     params[keep], bse[keep] = np.asarray(res.params), np.asarray(res.bse)
-    return LogisticFit(names, params, bse, float(res.llf), len(y), int(y.sum()), columns_of,
-                       bool(res.mle_retvals.get("converged", True)), alias_names)
+    return LogisticFit(
+        names,
+        params,
+        bse,
+        float(res.llf),
+        len(y),
+        int(y.sum()),
+        columns_of,
+        bool(res.mle_retvals.get("converged", True)),
+        alias_names,
+    )
 
 
 def global_p_values(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.Series:
@@ -215,8 +232,13 @@ def global_p_values(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.
     return _lr_p_values(X, data[outcome].astype(float).to_numpy(), columns_of, aliased_columns(X))
 
 
-def _lr_p_values(X: np.ndarray, y: np.ndarray, columns_of: dict[str, list[int]], aliased: dict[int, list[int]],
-                 full_llf: float | None = None) -> pd.Series:
+def _lr_p_values(
+    X: np.ndarray,
+    y: np.ndarray,
+    columns_of: dict[str, list[int]],
+    aliased: dict[int, list[int]],
+    full_llf: float | None = None,
+) -> pd.Series:
     """:func:`global_p_values` on a design already built, with its :func:`aliased_columns`; ``full_llf``:
     the log-likelihood of the full model on this design when it has already been fitted (not refitted)."""
     if aliased:

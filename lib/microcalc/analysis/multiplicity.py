@@ -145,18 +145,24 @@ def sparse_cells(counts, threshold: float = 5.0) -> SparseCells:
     cells = expected.size
     low = float(expected.min())
     if below:
-        sentence = (f"{below} of {cells} cells ({100 * below / cells:.0f}%) have an expected count below "
-                    f"{threshold:g} (smallest {low:.2f}): the chi-squared P is an unreliable approximation here; "
-                    "the exact (Fisher-Freeman-Halton) P is the one to read.")
+        sentence = (
+            f"{below} of {cells} cells ({100 * below / cells:.0f}%) have an expected count below "
+            f"{threshold:g} (smallest {low:.2f}): the chi-squared P is an unreliable approximation here; "
+            "the exact (Fisher-Freeman-Halton) P is the one to read."
+        )
     else:
-        sentence = (f"All {cells} expected counts are at least {threshold:g} (smallest {low:.2f}): "
-                    "the chi-squared approximation is adequate.")
-    return SparseCells(pd.DataFrame(expected, index=frame.index, columns=frame.columns), cells, below, low,
-                       threshold, sentence)
+        sentence = (
+            f"All {cells} expected counts are at least {threshold:g} (smallest {low:.2f}): "
+            "the chi-squared approximation is adequate."
+        )
+    return SparseCells(
+        pd.DataFrame(expected, index=frame.index, columns=frame.columns), cells, below, low, threshold, sentence
+    )
 
 
-def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: float, contrast_test: str,
-                               p_overall: float, overall_test: str) -> str:
+def category_contrast_sentence(
+    category: str, counts: pd.DataFrame, p_contrast: float, contrast_test: str, p_overall: float, overall_test: str
+) -> str:
     """Say that a single-category contrast and the overall 2 x k comparison answer different questions.
 
     Parameters
@@ -180,10 +186,13 @@ def category_contrast_sentence(category: str, counts: pd.DataFrame, p_contrast: 
     share = [100 * x / r if r else np.nan for x, r in zip(counts[category].to_numpy(dtype=float), rows, strict=True)]
     k = t.shape[1]
     name = category.replace("_", " ")
-    return (f"The {name} share ({fmt_percent(share[0])} vs {fmt_percent(share[1])}) was compared on the 2 x 2 table of {name} "
-            f"against the other {k - 1} categories ({contrast_test}, {p_phrase(p_contrast)}); the overall 2 x {k} "
-            f"comparison of all categories ({overall_test}, {p_phrase(p_overall)}) asks a different question, and "
-            "neither P stands for the other.")
+    return (
+        f"The {name} share ({fmt_percent(share[0])} vs {fmt_percent(share[1])}) "
+        f"was compared on the 2 x 2 table of {name} "
+        f"against the other {k - 1} categories ({contrast_test}, {p_phrase(p_contrast)}); the overall 2 x {k} "
+        f"comparison of all categories ({overall_test}, {p_phrase(p_overall)}) asks a different question, and "
+        "neither P stands for the other."
+    )
 
 
 __all__ += ["SecondaryComparisons", "secondary_comparisons"]
@@ -250,13 +259,24 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
             reason = _untestable(x)
             if reason:  # no P: one group without patients, or every patient in one category
                 sc = sparse_cells(tab) if x.sum() > 0 else None
-                rows[name] = {"comparison": words, "p_chi2": np.nan, "p_exact": np.nan,
-                              "cells_below_5": sc.n_below if sc else x.size,
-                              "min_expected": sc.min_expected if sc else np.nan, "sparse": not_estimable(reason)}
+                rows[name] = {
+                    "comparison": words,
+                    "p_chi2": np.nan,
+                    "p_exact": np.nan,
+                    "cells_below_5": sc.n_below if sc else x.size,
+                    "min_expected": sc.min_expected if sc else np.nan,
+                    "sparse": not_estimable(reason),
+                }
                 continue
             sc = sparse_cells(tab)
-            rows[name] = {"comparison": words, "p_chi2": float(pearson_chi2(x)), "p_exact": float(fisher_exact(x)),
-                          "cells_below_5": sc.n_below, "min_expected": sc.min_expected, "sparse": sc.sentence}
+            rows[name] = {
+                "comparison": words,
+                "p_chi2": float(pearson_chi2(x)),
+                "p_exact": float(fisher_exact(x)),
+                "cells_below_5": sc.n_below,
+                "min_expected": sc.min_expected,
+                "sparse": sc.sentence,
+            }
     table = pd.DataFrame(rows).T
     adjusted = adjust_p(table["p_exact"].astype(float).to_numpy(), labels=table.index)
     table = table.join(adjusted.table[["p_holm", "p_bh"]])
@@ -269,8 +289,7 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
 __all__ += ["share_line"]
 
 
-def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: Sequence[str],
-               printed_p: str) -> str:
+def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: Sequence[str], printed_p: str) -> str:
     """One category's shares in the two groups, the P that reproduced the paper's, and what the paper printed.
 
     Parameters
@@ -286,7 +305,10 @@ def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed
     share = 100 * counts[category] / totals.where(totals > 0)
     best = tests[tests["reproduces_published_p"]]
     shown = best.iloc[0] if len(best) else tests.iloc[0]
-    return (f"{category.replace('_', ' ')}: {fmt_percent(share[True])} vs {fmt_percent(share[False])} "
-            f"({shown['test']} on the {shown['comparison']} table, "
-            + (f"P = {shown['p']:.3f}" if pd.notna(shown["p"]) else shown["method"]) + "); the paper printed "
-            f"{printed[0]} vs {printed[1]}, {printed_p}.")
+    return (
+        f"{category.replace('_', ' ')}: {fmt_percent(share[True])} vs {fmt_percent(share[False])} "
+        f"({shown['test']} on the {shown['comparison']} table, "
+        + (f"P = {shown['p']:.3f}" if pd.notna(shown["p"]) else shown["method"])
+        + "); the paper printed "
+        f"{printed[0]} vs {printed[1]}, {printed_p}."
+    )

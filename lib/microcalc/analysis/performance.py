@@ -20,8 +20,8 @@ sit in :mod:`microcalc.analysis.validation`; this module re-exports them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,13 +33,36 @@ from microcalc.analysis.results import is_not_estimable, not_estimable
 from microcalc.analysis.stats import model_estimates, unfittable_reason
 from microcalc.analysis.tables import p_phrase
 from microcalc.analysis.validation import (
-    bootstrap_validation, c_statistic, calibration, Calibration, CStatistic, hosmer_lemeshow, HosmerLemeshow,
-    model_predictions, Validation, _design,
+    Calibration,
+    CStatistic,
+    HosmerLemeshow,
+    Validation,
+    _design,
+    bootstrap_validation,
+    c_statistic,
+    calibration,
+    hosmer_lemeshow,
+    model_predictions,
 )
 
-__all__ = ["CStatistic", "c_statistic", "Calibration", "calibration", "Validation", "bootstrap_validation",
-           "HosmerLemeshow", "hosmer_lemeshow", "vif", "InteractionTest", "interaction_lr_test",
-           "plot_calibration", "model_predictions", "ModelChecks", "model_checks", "checks_sentence"]
+__all__ = [
+    "CStatistic",
+    "c_statistic",
+    "Calibration",
+    "calibration",
+    "Validation",
+    "bootstrap_validation",
+    "HosmerLemeshow",
+    "hosmer_lemeshow",
+    "vif",
+    "InteractionTest",
+    "interaction_lr_test",
+    "plot_calibration",
+    "model_predictions",
+    "ModelChecks",
+    "model_checks",
+    "checks_sentence",
+]
 
 
 def vif(df: pd.DataFrame, outcome: str, terms: Sequence[str]) -> pd.DataFrame:
@@ -99,8 +122,9 @@ class InteractionTest:
     sentence: str
 
 
-def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str,
-                        modifier: str) -> InteractionTest:
+def interaction_lr_test(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], exposure: str, modifier: str
+) -> InteractionTest:
     """Likelihood-ratio test of exposure x modifier in ``outcome ~ terms``.
 
     Adds the products of the exposure's column with each of the modifier's
@@ -130,20 +154,35 @@ def interaction_lr_test(df: pd.DataFrame, outcome: str, terms: Sequence[str], ex
         except ValueError as err:
             reason = str(err).removeprefix(not_estimable(""))
     if reason:
-        return InteractionTest(exposure, modifier, np.nan, 0, np.nan, len(y),
-                               pd.DataFrame(columns=["or", "ci_low", "ci_high", "p"]),
-                               f"Interaction {exposure} x {modifier}: {not_estimable(reason)}.")
+        return InteractionTest(
+            exposure,
+            modifier,
+            np.nan,
+            0,
+            np.nan,
+            len(y),
+            pd.DataFrame(columns=["or", "ci_low", "ci_high", "p"]),
+            f"Interaction {exposure} x {modifier}: {not_estimable(reason)}.",
+        )
     stat = float(max(0.0, 2 * (inter.llf - base.llf)))
     dof = len(keep)
     p = float(stats.chi2.sf(stat, dof))
-    b, se = np.asarray(inter.params)[X.shape[1]:], np.asarray(inter.bse)[X.shape[1]:]
+    b, se = np.asarray(inter.params)[X.shape[1] :], np.asarray(inter.bse)[X.shape[1] :]
     z = float(stats.norm.ppf(0.975))
-    table = pd.DataFrame({"or": np.exp(b), "ci_low": np.exp(b - z * se), "ci_high": np.exp(b + z * se),
-                          "p": 2 * stats.norm.sf(np.abs(b / se))},
-                         index=pd.Index([product_names[k] for k in keep], name="term"))
-    sentence = (f"Interaction {exposure} x {modifier}: likelihood-ratio chi-squared {stat:.2f} on {dof} df, "
-                f"{p_phrase(p)} ({len(y)} patients); a test of interaction has little power, so a large P does "
-                "not show that the association is the same in every subgroup.")
+    table = pd.DataFrame(
+        {
+            "or": np.exp(b),
+            "ci_low": np.exp(b - z * se),
+            "ci_high": np.exp(b + z * se),
+            "p": 2 * stats.norm.sf(np.abs(b / se)),
+        },
+        index=pd.Index([product_names[k] for k in keep], name="term"),
+    )
+    sentence = (
+        f"Interaction {exposure} x {modifier}: likelihood-ratio chi-squared {stat:.2f} on {dof} df, "
+        f"{p_phrase(p)} ({len(y)} patients); a test of interaction has little power, so a large P does "
+        "not show that the association is the same in every subgroup."
+    )
     return InteractionTest(exposure, modifier, stat, dof, p, len(y), table, sentence)
 
 
@@ -174,8 +213,16 @@ def plot_calibration(y, p, groups: int = 10, ax=None, label: str | None = None):
     mean_p = t["expected"] / t["n"]
     obs = t["observed"] / t["n"]
     lo, hi = wilson_ci(t["observed"].to_numpy(), t["n"].to_numpy())
-    ax.errorbar(mean_p, obs, yerr=[obs - lo, hi - obs], fmt="o", markersize=4, capsize=2, linewidth=1,
-                label=label or f"{hl.groups} groups of predicted risk")
+    ax.errorbar(
+        mean_p,
+        obs,
+        yerr=[obs - lo, hi - obs],
+        fmt="o",
+        markersize=4,
+        capsize=2,
+        linewidth=1,
+        label=label or f"{hl.groups} groups of predicted risk",
+    )
     ax.legend(loc="upper left", frameon=False)
     return ax
 
@@ -206,9 +253,15 @@ class ModelChecks:
     note: str = ""
 
 
-def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
-                 interactions: Sequence[tuple[str, str]] = (), n_boot: int = 200, seed: int = 20230314,
-                 groups: int = 10) -> ModelChecks:
+def model_checks(
+    df: pd.DataFrame,
+    outcome: str,
+    terms: Sequence[str],
+    interactions: Sequence[tuple[str, str]] = (),
+    n_boot: int = 200,
+    seed: int = 20230314,
+    groups: int = 10,
+) -> ModelChecks:
     """Discrimination, calibration, fit, collinearity and interaction tests of ``outcome ~ terms`` in one call.
 
     Runs :func:`c_statistic`, :func:`bootstrap_validation` (``n_boot``
@@ -224,19 +277,35 @@ def model_checks(df: pd.DataFrame, outcome: str, terms: Sequence[str],
     if reason:
         note = not_estimable(reason)
         y = data[outcome].astype(float).to_numpy()
-        nan3 = pd.DataFrame(np.nan, columns=["apparent", "optimism", "corrected"],
-                            index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"))
+        nan3 = pd.DataFrame(
+            np.nan,
+            columns=["apparent", "optimism", "corrected"],
+            index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"),
+        )
         vifs = pd.DataFrame({"gvif": np.nan, "df": 0, "gvif_adjusted": np.nan}, index=pd.Index(terms, name="term"))
-        return ModelChecks(CStatistic(np.nan, np.nan, np.nan, np.nan, int(y.sum()), int(len(y) - y.sum())),
-                           Validation(nan3, 0, 0, seed, note),
-                           HosmerLemeshow(np.nan, 0, np.nan, 0, pd.DataFrame(), f"Hosmer-Lemeshow test: {note}."),
-                           vifs, [InteractionTest(e, m, np.nan, 0, np.nan, len(y), pd.DataFrame(),
-                                                  f"Interaction {e} x {m}: {note}.") for e, m in interactions],
-                           y, np.full(len(y), np.nan), note)
+        return ModelChecks(
+            CStatistic(np.nan, np.nan, np.nan, np.nan, int(y.sum()), int(len(y) - y.sum())),
+            Validation(nan3, 0, 0, seed, note),
+            HosmerLemeshow(np.nan, 0, np.nan, 0, pd.DataFrame(), f"Hosmer-Lemeshow test: {note}."),
+            vifs,
+            [
+                InteractionTest(e, m, np.nan, 0, np.nan, len(y), pd.DataFrame(), f"Interaction {e} x {m}: {note}.")
+                for e, m in interactions
+            ],
+            y,
+            np.full(len(y), np.nan),
+            note,
+        )
     y, p = model_predictions(df, outcome, terms)
-    return ModelChecks(c_statistic(y, p), bootstrap_validation(df, outcome, terms, n_boot=n_boot, seed=seed),
-                       hosmer_lemeshow(y, p, groups), vif(df, outcome, terms),
-                       [interaction_lr_test(df, outcome, terms, e, m) for e, m in interactions], y, p)
+    return ModelChecks(
+        c_statistic(y, p),
+        bootstrap_validation(df, outcome, terms, n_boot=n_boot, seed=seed),
+        hosmer_lemeshow(y, p, groups),
+        vif(df, outcome, terms),
+        [interaction_lr_test(df, outcome, terms, e, m) for e, m in interactions],
+        y,
+        p,
+    )
 
 
 def checks_sentence(checks: ModelChecks, vif_threshold: float = 5.0) -> str:
@@ -260,23 +329,32 @@ def checks_sentence(checks: ModelChecks, vif_threshold: float = 5.0) -> str:
     if checks.note:
         return f"Discrimination, calibration and collinearity of the model: {checks.note}."
     if is_not_estimable(v.method):
-        text = (f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own "
-                f"patients; the optimism-corrected C, calibration slope and intercept: {v.method}. ")
+        text = (
+            f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own "
+            f"patients; the optimism-corrected C, calibration slope and intercept: {v.method}. "
+        )
         return text + _vif_sentence(checks.vif, vif_threshold)
     t = v.table["corrected"]
     slope = t["calibration_slope"]
-    text = (f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own patients; "
-            f"corrected for optimism by {v.n_used} bootstrap replicates (seed {v.seed}), {t['c_statistic']:.2f}. "
-            f"Optimism-corrected calibration slope {slope:.2f} and intercept {round(t['calibration_intercept'], 2) + 0.0:.2f}")
+    text = (
+        f"C-statistic {c.c:.2f} (DeLong 95% CI {c.ci_low:.2f} to {c.ci_high:.2f}) on the model's own patients; "
+        f"corrected for optimism by {v.n_used} bootstrap replicates (seed {v.seed}), {t['c_statistic']:.2f}. "
+        f"Optimism-corrected calibration slope {slope:.2f} and intercept "
+        f"{round(t['calibration_intercept'], 2) + 0.0:.2f}"
+    )
     if slope < 0.9:
-        text += (" (a slope below 1: the model's predictions are too extreme for new patients, a sign of "
-                 "overfitting; its ORs would shrink towards 1 on new data)")
+        text += (
+            " (a slope below 1: the model's predictions are too extreme for new patients, a sign of "
+            "overfitting; its ORs would shrink towards 1 on new data)"
+        )
     text += ". "
     skipped = v.n_boot - v.n_used
     if skipped:
-        text += (f"{skipped} of {v.n_boot} bootstrap samples could not be fitted (separation or a singular design: "
-                 "no maximum-likelihood estimate) and were skipped; the replicates kept are the better-behaved "
-                 "samples, so the optimism may be understated and the corrected C and slope too favourable. ")
+        text += (
+            f"{skipped} of {v.n_boot} bootstrap samples could not be fitted (separation or a singular design: "
+            "no maximum-likelihood estimate) and were skipped; the replicates kept are the better-behaved "
+            "samples, so the optimism may be understated and the corrected C and slope too favourable. "
+        )
     return text + _vif_sentence(checks.vif, vif_threshold)
 
 
@@ -286,6 +364,8 @@ def _vif_sentence(vifs: pd.DataFrame, vif_threshold: float) -> str:
     if scaled.empty:
         return "No VIF could be computed."
     worst = scaled.idxmax()
-    return (f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}"
-            + (f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
-               if scaled.max() < vif_threshold else f"; above {vif_threshold:g}: collinearity inflates its SE."))
+    return f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}" + (
+        f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
+        if scaled.max() < vif_threshold
+        else f"; above {vif_threshold:g}: collinearity inflates its SE."
+    )

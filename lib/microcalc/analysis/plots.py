@@ -93,13 +93,18 @@ __all__ = [
 # ----------------------------------------------------------------------------- participant flow
 _STEPS = (  # (pattern of participant_flow's step, how the step is shown, what the patients left out are)
     (r"^records in the file$", "records in the file", "excluded"),
-    (r"^microcalcification and (.+) known \(univariable analyses\)$",
-     "in the univariable analyses\n(microcalcification and {0} known)", "excluded from every analysis"),
-    (r"^every covariate known \(multivariable model\)$", "in the multivariable model\n(every covariate known)",
-     "not in the multivariable model"),
+    (
+        r"^microcalcification and (.+) known \(univariable analyses\)$",
+        "in the univariable analyses\n(microcalcification and {0} known)",
+        "excluded from every analysis",
+    ),
+    (
+        r"^every covariate known \(multivariable model\)$",
+        "in the multivariable model\n(every covariate known)",
+        "not in the multivariable model",
+    ),
     (r"^with bone metastasis$", "with bone metastasis\n(type and extent)", "without bone metastasis"),
-    (r"^bone metastasis type and extent known$", "type and extent known",
-     "not in the type and extent comparison"),
+    (r"^bone metastasis type and extent known$", "type and extent known", "not in the type and extent comparison"),
 )
 _MISSING = {"mri_necrosis": "necrosis on MRI not assessed"}
 
@@ -118,13 +123,22 @@ def _reason_text(reason: str, left_out: str) -> str:
     parts = []
     for part in str(reason).split("; "):
         m = re.match(r"^(\w+) missing: (\d+)$", part)
-        parts.append(f"{_MISSING.get(m.group(1), clinical_label(m.group(1)) + ' not recorded')}: {m.group(2)}"
-                     if m else part.replace("_", " "))
+        parts.append(
+            f"{_MISSING.get(m.group(1), clinical_label(m.group(1)) + ' not recorded')}: {m.group(2)}"
+            if m
+            else part.replace("_", " ")
+        )
     return "\n".join(f"({p})" for p in parts if p)
 
 
-def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None, by_group: pd.DataFrame | None = None,
-              synthetic: bool = False):
+def plot_flow(
+    flow: pd.DataFrame,
+    cohort: str,
+    title: str | None = None,
+    ax=None,
+    by_group: pd.DataFrame | None = None,
+    synthetic: bool = False,
+):
     """A participant-flow diagram of one cohort from :func:`microcalc.cohorts.clean.participant_flow`.
 
     Steps run top to bottom. With ``by_group`` (the same flow computed within
@@ -153,22 +167,39 @@ def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None
             ax.annotate("", xy=(5, -i + 0.3), xytext=(5, -i + 0.7), arrowprops=arrow)
             ax.text(5, -i, f"{shown}\nn = {row['n']}", ha="center", va="center", bbox=grey)
             if row["excluded"]:
-                ax.text(5.25, -i + 0.5, f"{left_out}: {row['excluded']}\n{_reason_text(row['reason for exclusion'], left_out)}",
-                        ha="left", va="center", fontsize=9.5, color="#333333")
+                ax.text(
+                    5.25,
+                    -i + 0.5,
+                    f"{left_out}: {row['excluded']}\n{_reason_text(row['reason for exclusion'], left_out)}",
+                    ha="left",
+                    va="center",
+                    fontsize=9.5,
+                    color="#333333",
+                )
     else:
         groups = list(GROUP_LABELS.values())
         xs = {groups[0]: 2.6, groups[1]: 7.4}
         colours = {groups[0]: MICROCALCIFICATION, groups[1]: NO_MICROCALCIFICATION}
-        sub = {g: by_group[(by_group["cohort"] == cohort) & (by_group["group"] == g)].reset_index(drop=True)
-               for g in groups}
+        sub = {
+            g: by_group[(by_group["cohort"] == cohort) & (by_group["group"] == g)].reset_index(drop=True)
+            for g in groups
+        }
         ax.set_ylim(-n - 0.45, 0.6)
         unsplit = int(steps.loc[0, "n"]) - sum(int(s.loc[0, "n"]) for s in sub.values() if len(s))
         for g, x in xs.items():
             box = {"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": colours[g], "linewidth": 1.6}
             ax.annotate("", xy=(x, -0.72), xytext=(5 + (x - 5) * 0.15, -0.3), arrowprops=arrow)
             rows = sub[g]
-            ax.text(x, -1, f"{g}\nn = {rows.loc[0, 'n'] if len(rows) else 0}", ha="center", va="center", bbox=box,
-                    fontweight="bold", color=colours[g] if g == groups[0] else "#333333")
+            ax.text(
+                x,
+                -1,
+                f"{g}\nn = {rows.loc[0, 'n'] if len(rows) else 0}",
+                ha="center",
+                va="center",
+                bbox=box,
+                fontweight="bold",
+                color=colours[g] if g == groups[0] else "#333333",
+            )
             for i in range(1, n):
                 y = -i - 1
                 ax.annotate("", xy=(x, y + 0.3), xytext=(x, y + 0.7), arrowprops=arrow)
@@ -177,12 +208,26 @@ def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None
                 if row is not None and row["excluded"]:
                     _, left_out = _step_text(row["step"])
                     left = x < 5
-                    ax.text(x - 0.2 if left else x + 0.2, y + 0.5,
-                            f"{left_out}: {row['excluded']}\n{_reason_text(row['reason for exclusion'], left_out)}",
-                            ha="right" if left else "left", va="center", fontsize=9, color="#333333")
+                    ax.text(
+                        x - 0.2 if left else x + 0.2,
+                        y + 0.5,
+                        f"{left_out}: {row['excluded']}\n{_reason_text(row['reason for exclusion'], left_out)}",
+                        ha="right" if left else "left",
+                        va="center",
+                        fontsize=9,
+                        color="#333333",
+                    )
         for i in range(1, n):
-            ax.text(5, -i - 1, _wrap(_step_text(steps.loc[i, "step"])[0], 26), ha="center", va="center", fontsize=9.5,
-                    style="italic", color="#333333")
+            ax.text(
+                5,
+                -i - 1,
+                _wrap(_step_text(steps.loc[i, "step"])[0], 26),
+                ha="center",
+                va="center",
+                fontsize=9.5,
+                style="italic",
+                color="#333333",
+            )
         if unsplit:
             ax.text(5.2, -0.5, f"microcalcification not recorded: {unsplit}", ha="left", va="center", fontsize=9)
     if title:
@@ -192,9 +237,16 @@ def plot_flow(flow: pd.DataFrame, cohort: str, title: str | None = None, ax=None
 
 
 # ----------------------------------------------------------------------------- rates
-def plot_rates(rates: pd.DataFrame, label: str, group_labels=_GROUPS, ax=None,
-               colours: Sequence[str] = (MICROCALCIFICATION, NO_MICROCALCIFICATION), synthetic: bool = False,
-               chosen_note: str | None = None, chosen_part: str = "counts"):
+def plot_rates(
+    rates: pd.DataFrame,
+    label: str,
+    group_labels=_GROUPS,
+    ax=None,
+    colours: Sequence[str] = (MICROCALCIFICATION, NO_MICROCALCIFICATION),
+    synthetic: bool = False,
+    chosen_note: str | None = None,
+    chosen_part: str = "counts",
+):
     """Bar chart of rates (%) with 95% Wilson CIs, from :func:`microcalc.analysis.stats.group_rates`. Returns the axes.
 
     ``colours`` default to :data:`MICROCALCIFICATION` and
@@ -210,15 +262,24 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=_GROUPS, ax=None,
         _, ax = plt.subplots(figsize=(4.4, 3.8))
     x = range(len(rates))
     hatched = chosen_note is not None and chosen_part == "rates"
-    ax.bar(x, rates["rate_pct"].fillna(0), color=list(colours)[: len(rates)], width=0.6,
-           hatch=CHOSEN_HATCH if hatched else None, edgecolor="white" if hatched else None)
+    ax.bar(
+        x,
+        rates["rate_pct"].fillna(0),
+        color=list(colours)[: len(rates)],
+        width=0.6,
+        hatch=CHOSEN_HATCH if hatched else None,
+        edgecolor="white" if hatched else None,
+    )
     err = [rates["rate_pct"] - rates["ci_low_pct"], rates["ci_high_pct"] - rates["rate_pct"]]
     ax.errorbar(x, rates["rate_pct"], yerr=err, fmt="none", ecolor="black", capsize=5, linewidth=1)
     top = float(rates["ci_high_pct"].max()) if rates["ci_high_pct"].notna().any() else 0.0
     mark = CHOSEN_MARK if chosen_note is not None else ""
     for xi, (_, r) in zip(x, rates.iterrows(), strict=True):
-        text = (f"{r['rate_pct']:.1f}%{mark if hatched else ''}\n{r['events']}/{r['n']}{mark}" if r["n"]
-                else "no patients:\nnot estimable")
+        text = (
+            f"{r['rate_pct']:.1f}%{mark if hatched else ''}\n{r['events']}/{r['n']}{mark}"
+            if r["n"]
+            else "no patients:\nnot estimable"
+        )
         ax.text(xi, (r["ci_high_pct"] if r["n"] else 0) + 1.5, text, ha="center", va="bottom", fontsize=10)
     ax.set_xticks(list(x), list(group_labels)[: len(rates)])
     ax.set_ylabel(f"{label} (%, 95% Wilson CI)")
@@ -229,10 +290,13 @@ def plot_rates(rates: pd.DataFrame, label: str, group_labels=_GROUPS, ax=None,
     return ax
 
 
-
-
-def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None, synthetic: bool = False,
-                        chosen: Mapping[str, str] | None = None):
+def plot_stacked_shares(
+    counts: pd.DataFrame,
+    title: str | None = None,
+    ax=None,
+    synthetic: bool = False,
+    chosen: Mapping[str, str] | None = None,
+):
     """Horizontal stacked bars of category shares (%) per group; ``counts`` rows = groups, columns = categories.
 
     Each segment is labelled with its percentage and count; categories are
@@ -251,14 +315,29 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None,
     for i, cat in enumerate(counts.columns):
         colour = OTHER_COLOURS[i % len(OTHER_COLOURS)]
         marked = str(cat) in chosen
-        ax.barh(range(len(counts)), shares[cat], left=left, color=colour, height=0.6,
-                label=level_label(cat) + (f" {CHOSEN_MARK}" if marked else ""),
-                hatch=CHOSEN_HATCH if marked else None, edgecolor="white", linewidth=0.5)
+        ax.barh(
+            range(len(counts)),
+            shares[cat],
+            left=left,
+            color=colour,
+            height=0.6,
+            label=level_label(cat) + (f" {CHOSEN_MARK}" if marked else ""),
+            hatch=CHOSEN_HATCH if marked else None,
+            edgecolor="white",
+            linewidth=0.5,
+        )
         for y, (g, v) in enumerate(shares[cat].items()):
             if v >= 7:
-                ax.text(left[g] + v / 2, y, f"{v:.0f}%\n({counts.loc[g, cat]})", ha="center", va="center",
-                        fontsize=9.5, color="black",
-                        bbox={"boxstyle": "round,pad=0.1", "facecolor": colour, "edgecolor": "none"} if marked else None)
+                ax.text(
+                    left[g] + v / 2,
+                    y,
+                    f"{v:.0f}%\n({counts.loc[g, cat]})",
+                    ha="center",
+                    va="center",
+                    fontsize=9.5,
+                    color="black",
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": colour, "edgecolor": "none"} if marked else None,
+                )
         left += shares[cat]
     ax.set_yticks(range(len(counts)), [f"{g}\n(n = {int(n)})" for g, n in counts.sum(axis=1).items()])
     for tick, g in zip(ax.get_yticklabels(), counts.index, strict=True):
@@ -275,5 +354,3 @@ def plot_stacked_shares(counts: pd.DataFrame, title: str | None = None, ax=None,
         ax.set_title(title, loc="left", pad=28)
     mark_synthetic(ax, synthetic)
     return ax
-
-

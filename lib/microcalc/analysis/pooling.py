@@ -13,8 +13,14 @@ from scipy import stats
 from microcalc.abstract.pvalues import Z_975
 
 __all__ = [
-    "RandomEffectsPooled", "pool_random_effects", "PooledOR", "reml_tau2", "pool_reml_hksj", "pool_dersimonian_laird",
-    "mantel_haenszel", "leave_one_centre_out",
+    "RandomEffectsPooled",
+    "pool_random_effects",
+    "PooledOR",
+    "reml_tau2",
+    "pool_reml_hksj",
+    "pool_dersimonian_laird",
+    "mantel_haenszel",
+    "leave_one_centre_out",
 ]
 
 
@@ -77,9 +83,21 @@ def pool_random_effects(log_or, var) -> RandomEffectsPooled:
     k = len(y)
     if k < 2:
         nan = float("nan")
-        return RandomEffectsPooled(k, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                                   note=f"not estimable: pooling needs at least 2 centres with an estimable odds "
-                                        f"ratio, got {k}")
+        return RandomEffectsPooled(
+            k,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            note=f"not estimable: pooling needs at least 2 centres with an estimable odds ratio, got {k}",
+        )
     w = 1 / v
     fixed = float(np.sum(w * y) / np.sum(w))
     q = float(np.sum(w * (y - fixed) ** 2))
@@ -90,11 +108,17 @@ def pool_random_effects(log_or, var) -> RandomEffectsPooled:
     se = float(np.sqrt(1 / np.sum(w_re)))
     return RandomEffectsPooled(
         k=k,
-        or_=float(np.exp(est)), ci_low=float(np.exp(est - Z_975 * se)),
-        ci_high=float(np.exp(est + Z_975 * se)), p=float(2 * stats.norm.sf(abs(est / se))),
-        log_or=est, se=se, or_fixed=float(np.exp(fixed)),
-        tau2=tau2, i2=max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0,
-        q=q, q_p=float(stats.chi2.sf(q, k - 1)),
+        or_=float(np.exp(est)),
+        ci_low=float(np.exp(est - Z_975 * se)),
+        ci_high=float(np.exp(est + Z_975 * se)),
+        p=float(2 * stats.norm.sf(abs(est / se))),
+        log_or=est,
+        se=se,
+        or_fixed=float(np.exp(fixed)),
+        tau2=tau2,
+        i2=max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0,
+        q=q,
+        q_p=float(stats.chi2.sf(q, k - 1)),
     )
 
 
@@ -133,7 +157,7 @@ class PooledOR:
     pi_high: float = np.nan
 
     @classmethod
-    def unestimable(cls, k: int, reason: str) -> "PooledOR":
+    def unestimable(cls, k: int, reason: str) -> PooledOR:
         """A pooled OR the data cannot give: every number NaN, ``method`` ``not estimable: <reason>``."""
         reason = reason if reason.startswith("not estimable: ") else f"not estimable: {reason}"
         nan = float("nan")
@@ -155,8 +179,9 @@ def _finite(log_or, var) -> tuple[np.ndarray, np.ndarray]:
     if (v[keep] <= 0).any():
         raise ValueError("every sampling variance must be positive")
     if keep.sum() < 2:
-        raise ValueError(f"not estimable: pooling needs at least 2 centres with an estimable odds ratio, "
-                         f"got {int(keep.sum())}")
+        raise ValueError(
+            f"not estimable: pooling needs at least 2 centres with an estimable odds ratio, got {int(keep.sum())}"
+        )
     return y[keep], v[keep]
 
 
@@ -238,10 +263,25 @@ def pool_reml_hksj(log_or, var, level: float = 0.95, truncate: bool = False) -> 
     half_pi = crit * np.sqrt(se**2 + tau2)
     p = float(2 * stats.t.sf(abs(mu / se), k - 1)) if se > 0 else np.nan
     name = "random effects, REML tau2, Hartung-Knapp-Sidik-Jonkman CI (t, k-1 df" + (
-        ", truncated at the standard variance)" if truncate else ", untruncated)")
-    return PooledOR(name, k, mu, se,
-                    float(np.exp(mu)), float(np.exp(mu - crit * se)), float(np.exp(mu + crit * se)), p, k - 1,
-                    tau2, i2, q, q_p, float(np.exp(mu - half_pi)), float(np.exp(mu + half_pi)))
+        ", truncated at the standard variance)" if truncate else ", untruncated)"
+    )
+    return PooledOR(
+        name,
+        k,
+        mu,
+        se,
+        float(np.exp(mu)),
+        float(np.exp(mu - crit * se)),
+        float(np.exp(mu + crit * se)),
+        p,
+        k - 1,
+        tau2,
+        i2,
+        q,
+        q_p,
+        float(np.exp(mu - half_pi)),
+        float(np.exp(mu + half_pi)),
+    )
 
 
 def pool_dersimonian_laird(log_or, var) -> PooledOR:
@@ -254,8 +294,21 @@ def pool_dersimonian_laird(log_or, var) -> PooledOR:
     y, v = _finite(log_or, var)
     d = pool_random_effects(y, v)
     q, q_p, i2 = _q_i2(y, v, d.tau2)
-    return PooledOR("random effects, DerSimonian-Laird tau2, Wald CI (normal)", d.k, d.log_or, d.se,
-                    d.or_, d.ci_low, d.ci_high, d.p, None, d.tau2, i2, q, q_p)
+    return PooledOR(
+        "random effects, DerSimonian-Laird tau2, Wald CI (normal)",
+        d.k,
+        d.log_or,
+        d.se,
+        d.or_,
+        d.ci_low,
+        d.ci_high,
+        d.p,
+        None,
+        d.tau2,
+        i2,
+        q,
+        q_p,
+    )
 
 
 def _strata(centres: pd.DataFrame) -> np.ndarray:
@@ -299,21 +352,37 @@ def mantel_haenszel(centres: pd.DataFrame, correct: bool = True, level: float = 
     n = x.sum(axis=1)
     s_diag, s_offd = np.sum(a * d / n), np.sum(b * c / n)
     if s_diag == 0 or s_offd == 0:
-        raise ValueError("not estimable: the Mantel-Haenszel odds ratio is 0 or infinite (a sum of cross products is 0)")
+        raise ValueError(
+            "not estimable: the Mantel-Haenszel odds ratio is 0 or infinite (a sum of cross products is 0)"
+        )
     est = s_diag / s_offd
-    sd = np.sqrt(np.sum((a + d) * a * d / n**2) / (2 * s_diag**2)
-                 + np.sum(((a + d) * b * c + (b + c) * a * d) / n**2) / (2 * s_diag * s_offd)
-                 + np.sum((b + c) * b * c / n**2) / (2 * s_offd**2))
+    sd = np.sqrt(
+        np.sum((a + d) * a * d / n**2) / (2 * s_diag**2)
+        + np.sum(((a + d) * b * c + (b + c) * a * d) / n**2) / (2 * s_diag * s_offd)
+        + np.sum((b + c) * b * c / n**2) / (2 * s_offd**2)
+    )
     z = float(stats.norm.ppf(0.5 + level / 2))
     m_row, n_col = a + b, a + c
     delta = np.sum(a) - np.sum(m_row * n_col / n)
     yates = 0.5 if correct and abs(delta) >= 0.5 else 0.0
     stat = (abs(delta) - yates) ** 2 / np.sum(m_row * n_col * (n - m_row) * (n - n_col) / (n**2 * (n - 1)))
     p = float(stats.chi2.sf(stat, 1))
-    return PooledOR("Mantel-Haenszel, Robins-Breslow-Greenland CI; CMH chi-squared P"
-                    + (" (continuity-corrected)" if correct else ""), len(x), float(np.log(est)), float(sd),
-                    float(est), float(est * np.exp(-z * sd)), float(est * np.exp(z * sd)), p, None,
-                    np.nan, np.nan, float(stat), p)
+    return PooledOR(
+        "Mantel-Haenszel, Robins-Breslow-Greenland CI; CMH chi-squared P"
+        + (" (continuity-corrected)" if correct else ""),
+        len(x),
+        float(np.log(est)),
+        float(sd),
+        float(est),
+        float(est * np.exp(-z * sd)),
+        float(est * np.exp(z * sd)),
+        p,
+        None,
+        np.nan,
+        np.nan,
+        float(stat),
+        p,
+    )
 
 
 def leave_one_centre_out(centres: pd.DataFrame) -> pd.DataFrame:

@@ -13,11 +13,10 @@ give has no numbers and its ``method`` reads ``not estimable: <reason>``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -88,20 +87,37 @@ ESTIMATORS = {
 
 # How the ``method`` texts written before the ``estimator`` column existed (and those of rows built without
 # one) map to it: the only place a method text is read. First match wins.
-_LEGACY = (("proportion (%), 95% Wilson", "wilson_proportion"), ("proportion", "proportion"),
-           ("share (%)", "proportion"), ("logistic regression, cluster-robust", "cluster_robust_logistic"),
-           ("logistic regression", "wald_logistic"), ("Firth-penalised", "firth_logistic"),
-           ("likelihood-ratio test", "lr_test"), ("Pearson chi-squared", "pearson_chi2"),
-           ("chi-squared with Yates", "yates_chi2"), ("Fisher's exact", "fisher_exact"),
-           ("Mann-Whitney", "mann_whitney"), ("marginal standardisation", "g_computation"),
-           ("multiple imputation", "multiple_imputation"), ("log OR ", "log_or_difference"),
-           ("E-value", "evalue"), ("limiting events", "events_per_variable"), ("GVIF", "gvif"),
-           ("area under the ROC", "auc_delong"), ("Hosmer-Lemeshow", "hosmer_lemeshow"),
-           ("Harrell's bootstrap", "bootstrap_validation"), ("DerSimonian-Laird", "random_effects_dl"),
-           ("REML random effects", "random_effects_reml"), ("random effects, REML", "random_effects_reml"),
-           ("Mantel-Haenszel", "mantel_haenszel"), ("prediction interval", "prediction_interval"),
-           ("Holm", "p_adjust_holm"), ("Benjamini-Hochberg", "p_adjust_bh"), ("expected counts", "expected_counts"),
-           ("not estimable:", "not_estimable"))
+_LEGACY = (
+    ("proportion (%), 95% Wilson", "wilson_proportion"),
+    ("proportion", "proportion"),
+    ("share (%)", "proportion"),
+    ("logistic regression, cluster-robust", "cluster_robust_logistic"),
+    ("logistic regression", "wald_logistic"),
+    ("Firth-penalised", "firth_logistic"),
+    ("likelihood-ratio test", "lr_test"),
+    ("Pearson chi-squared", "pearson_chi2"),
+    ("chi-squared with Yates", "yates_chi2"),
+    ("Fisher's exact", "fisher_exact"),
+    ("Mann-Whitney", "mann_whitney"),
+    ("marginal standardisation", "g_computation"),
+    ("multiple imputation", "multiple_imputation"),
+    ("log OR ", "log_or_difference"),
+    ("E-value", "evalue"),
+    ("limiting events", "events_per_variable"),
+    ("GVIF", "gvif"),
+    ("area under the ROC", "auc_delong"),
+    ("Hosmer-Lemeshow", "hosmer_lemeshow"),
+    ("Harrell's bootstrap", "bootstrap_validation"),
+    ("DerSimonian-Laird", "random_effects_dl"),
+    ("REML random effects", "random_effects_reml"),
+    ("random effects, REML", "random_effects_reml"),
+    ("Mantel-Haenszel", "mantel_haenszel"),
+    ("prediction interval", "prediction_interval"),
+    ("Holm", "p_adjust_holm"),
+    ("Benjamini-Hochberg", "p_adjust_bh"),
+    ("expected counts", "expected_counts"),
+    ("not estimable:", "not_estimable"),
+)
 
 _SHAPE = re.compile(r"on the (2x\d+) ")
 
@@ -117,8 +133,7 @@ def estimator_of(method: str) -> tuple[str, str]:
     for start, estimator in _LEGACY:
         if text.startswith(start):
             return estimator, shape.group(1) if shape else ""
-    raise ValueError(f"no estimator of {sorted(ESTIMATORS)} describes the method {text!r}: "
-                     "give the row an estimator")
+    raise ValueError(f"no estimator of {sorted(ESTIMATORS)} describes the method {text!r}: give the row an estimator")
 
 
 def check_estimators(frame: pd.DataFrame, where: str = "results") -> None:
@@ -127,11 +142,15 @@ def check_estimators(frame: pd.DataFrame, where: str = "results") -> None:
     bad = ~frame["estimator"].isin(list(ESTIMATORS))
     shape = ~frame["table_shape"].fillna("").astype(str).str.fullmatch(r"(2x\d+)?")
     problems = [f"row {i} (id {frame.at[i, 'id']}): estimator {frame.at[i, 'estimator']!r}" for i in frame.index[bad]]
-    problems += [f"row {i} (id {frame.at[i, 'id']}): table_shape {frame.at[i, 'table_shape']!r}"
-                 for i in frame.index[shape]]
+    problems += [
+        f"row {i} (id {frame.at[i, 'id']}): table_shape {frame.at[i, 'table_shape']!r}" for i in frame.index[shape]
+    ]
     if problems:
-        raise ValueError(f"{where}: {len(problems)} rows outside the vocabulary (estimator one of "
-                         f"{', '.join(ESTIMATORS)}; table_shape empty or 2x<k>): " + "; ".join(problems))
+        raise ValueError(
+            f"{where}: {len(problems)} rows outside the vocabulary (estimator one of "
+            f"{', '.join(ESTIMATORS)}; table_shape empty or 2x<k>): " + "; ".join(problems)
+        )
+
 
 #: The words that open the ``method`` of every estimate the data cannot give.
 NOT_ESTIMABLE = "not estimable"
@@ -147,16 +166,35 @@ def is_not_estimable(method) -> bool:
     return isinstance(method, str) and method.startswith(f"{NOT_ESTIMABLE}:")
 
 
-def result(ident: str, quantity: str, estimate=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan,
-           n=np.nan, method: str = "", estimator: str | None = None, table_shape: str = "") -> dict:
+def result(
+    ident: str,
+    quantity: str,
+    estimate=np.nan,
+    ci_low=np.nan,
+    ci_high=np.nan,
+    p=np.nan,
+    n=np.nan,
+    method: str = "",
+    estimator: str | None = None,
+    table_shape: str = "",
+) -> dict:
     """One row of results (numbers as floats; missing as NaN).
 
     ``estimator`` is a key of :data:`ESTIMATORS`; left out, it is read from ``method`` when the rows are
     written (:func:`estimator_of`).
     """
-    return {"id": ident, "quantity": quantity, "estimate": float(estimate), "ci_low": float(ci_low),
-            "ci_high": float(ci_high), "p": float(p), "n": float(n), "method": method, "estimator": estimator,
-            "table_shape": table_shape}
+    return {
+        "id": ident,
+        "quantity": quantity,
+        "estimate": float(estimate),
+        "ci_low": float(ci_low),
+        "ci_high": float(ci_high),
+        "p": float(p),
+        "n": float(n),
+        "method": method,
+        "estimator": estimator,
+        "table_shape": table_shape,
+    }
 
 
 def with_estimators(frame: pd.DataFrame) -> pd.DataFrame:
@@ -195,8 +233,11 @@ def write_results(rows: list[dict], name: str, output_dir: str | os.PathLike = "
 def read_results(path: str | os.PathLike) -> pd.DataFrame:
     """A results file, ids as text, with its ``estimator`` and ``table_shape`` (read from ``method`` for a
     file written before those columns existed), checked against :data:`ESTIMATORS`."""
-    frame = pd.read_csv(path, dtype={"id": str, "quantity": str, "method": str, "estimator": str,
-                                     "table_shape": str}, keep_default_na=True)
+    frame = pd.read_csv(
+        path,
+        dtype={"id": str, "quantity": str, "method": str, "estimator": str, "table_shape": str},
+        keep_default_na=True,
+    )
     frame = with_estimators(frame)
     check_estimators(frame, Path(path).name)
     return frame
@@ -208,22 +249,42 @@ def rate_results(rates: pd.DataFrame, ids: tuple[str, str], quantity: str) -> li
     for ident, (_, r) in zip(ids, rates.iterrows(), strict=True):
         if r["n"] == 0:
             group = rates.columns[0]
-            rows.append(result(ident, quantity, n=0, method=not_estimable(
-                f"no patient with {group} = {'yes' if r[group] else 'no'}"), estimator="wilson_proportion"))
+            rows.append(
+                result(
+                    ident,
+                    quantity,
+                    n=0,
+                    method=not_estimable(f"no patient with {group} = {'yes' if r[group] else 'no'}"),
+                    estimator="wilson_proportion",
+                )
+            )
             continue
-        rows.append(result(ident, quantity, r["rate_pct"], r["ci_low_pct"], r["ci_high_pct"], n=r["n"],
-                           method="proportion (%), 95% Wilson score CI", estimator="wilson_proportion"))
+        rows.append(
+            result(
+                ident,
+                quantity,
+                r["rate_pct"],
+                r["ci_low_pct"],
+                r["ci_high_pct"],
+                n=r["n"],
+                method="proportion (%), 95% Wilson score CI",
+                estimator="wilson_proportion",
+            )
+        )
     return rows
 
 
 def comparison_results(tests: pd.DataFrame, ident: str, quantity: str, n: int, table_shape: str = "2x2") -> list[dict]:
     """One row per test of :func:`microcalc.analysis.stats.compare_groups`, sharing the published id."""
-    return [result(ident, quantity, p=r["p"], n=n, method=r["method"], estimator=r["test"], table_shape=table_shape)
-            for _, r in tests.iterrows()]
+    return [
+        result(ident, quantity, p=r["p"], n=n, method=r["method"], estimator=r["test"], table_shape=table_shape)
+        for _, r in tests.iterrows()
+    ]
 
 
-def regression_results(tidy: pd.DataFrame, prefix: str, published_ids: dict, n_multi: int,
-                       method: str = "logistic regression, Wald 95% CI") -> list[dict]:
+def regression_results(
+    tidy: pd.DataFrame, prefix: str, published_ids: dict, n_multi: int, method: str = "logistic regression, Wald 95% CI"
+) -> list[dict]:
     """Rows for every OR of a :class:`microcalc.analysis.tables.RegressionTable`'s ``tidy`` frame.
 
     ``published_ids`` maps ``(term, model)`` to the paper's id; other rows get
@@ -235,18 +296,38 @@ def regression_results(tidy: pd.DataFrame, prefix: str, published_ids: dict, n_m
         short = "uni" if r["model"] == "univariable" else "multi"
         ident = published_ids.get((r["term"], r["model"]), f"{prefix}_or_{short}_{r['term']}")
         note = r.get("note", "")
-        rows.append(result(ident, f"OR, {r['term']} ({r['model']})", r["or"], r["ci_low"], r["ci_high"],
-                           r["p"], r["n"], note if is_not_estimable(note) else f"{method} ({r['model']})",
-                           estimator="wald_logistic"))
+        rows.append(
+            result(
+                ident,
+                f"OR, {r['term']} ({r['model']})",
+                r["or"],
+                r["ci_low"],
+                r["ci_high"],
+                r["p"],
+                r["n"],
+                note if is_not_estimable(note) else f"{method} ({r['model']})",
+                estimator="wald_logistic",
+            )
+        )
     return rows
 
 
 def firth_results(firth: pd.DataFrame, prefix: str, n: int) -> list[dict]:
-    """Rows ``<prefix>_or_firth_<term>`` for a :func:`microcalc.analysis.stats.firth_table` (not-estimable rows kept as such)."""
-    return [result(f"{prefix}_or_firth_{t}", f"OR, {t} (Firth)", r["or"], r["ci_low"], r["ci_high"], r["p"], n,
-                   r["method"] if is_not_estimable(r["method"])
-                   else f"Firth-penalised logistic regression ({r['method']})", estimator="firth_logistic")
-            for t, r in firth.iterrows()]
+    """Rows ``<prefix>_or_firth_<term>`` of a :func:`microcalc.analysis.stats.firth_table` (not estimable kept)."""
+    return [
+        result(
+            f"{prefix}_or_firth_{t}",
+            f"OR, {t} (Firth)",
+            r["or"],
+            r["ci_low"],
+            r["ci_high"],
+            r["p"],
+            n,
+            r["method"] if is_not_estimable(r["method"]) else f"Firth-penalised logistic regression ({r['method']})",
+            estimator="firth_logistic",
+        )
+        for t, r in firth.iterrows()
+    ]
 
 
 def not_estimable_text(rows: list[dict]) -> str:
@@ -261,27 +342,52 @@ def evalue_row(ident: str, ev: EValue, n: int, converted: bool) -> dict:
     """The row of an E-value (:func:`microcalc.analysis.stats.evalue`); ``converted``: the OR was taken to a RR
     by its square root (a common outcome)."""
     if pd.isna(ev.evalue_estimate):
-        return result(ident, "E-value, adjusted OR of microcalcification", n=n, estimator="evalue",
-                      method=not_estimable("the adjusted OR is not estimable"))
+        return result(
+            ident,
+            "E-value, adjusted OR of microcalcification",
+            n=n,
+            estimator="evalue",
+            method=not_estimable("the adjusted OR is not estimable"),
+        )
     how = ", OR to RR by square root" if converted else ""
-    return result(ident, "E-value, adjusted OR of microcalcification", ev.evalue_estimate, ev.evalue_ci, n=n,
-                  method=f"E-value (VanderWeele & Ding 2017){how}; ci_low holds the CI limit's E-value",
-                  estimator="evalue")
+    return result(
+        ident,
+        "E-value, adjusted OR of microcalcification",
+        ev.evalue_estimate,
+        ev.evalue_ci,
+        n=n,
+        method=f"E-value (VanderWeele & Ding 2017){how}; ci_low holds the CI limit's E-value",
+        estimator="evalue",
+    )
 
 
 def epv_row(ident: str, epv: EventsPerVariable) -> dict:
     """The row of :func:`microcalc.analysis.stats.events_per_variable`."""
-    return result(ident, "events per variable, multivariable model", epv.epv, n=epv.n,
-                  method=f"limiting events {epv.limiting_events} / {epv.parameters} coefficients",
-                  estimator="events_per_variable")
+    return result(
+        ident,
+        "events per variable, multivariable model",
+        epv.epv,
+        n=epv.n,
+        method=f"limiting events {epv.limiting_events} / {epv.parameters} coefficients",
+        estimator="events_per_variable",
+    )
 
 
 def global_p_rows(global_p: dict, claims: dict[str, str], n: int) -> list[dict]:
     """One row per claim (id -> term): the term's likelihood-ratio P over all its levels in the multivariable model."""
-    return [result(ident, f"global P, {term} (multivariable)", p=global_p.get(term), n=n, estimator="lr_test",
-                   method="likelihood-ratio test of all levels in the multivariable model"
-                   if pd.notna(global_p.get(term)) else not_estimable("the multivariable model is not estimable"))
-            for ident, term in claims.items()]
+    return [
+        result(
+            ident,
+            f"global P, {term} (multivariable)",
+            p=global_p.get(term),
+            n=n,
+            estimator="lr_test",
+            method="likelihood-ratio test of all levels in the multivariable model"
+            if pd.notna(global_p.get(term))
+            else not_estimable("the multivariable model is not estimable"),
+        )
+        for ident, term in claims.items()
+    ]
 
 
 def category_rows(counts: pd.DataFrame, tests: pd.DataFrame, category: str, ident: str) -> list[dict]:
@@ -290,15 +396,29 @@ def category_rows(counts: pd.DataFrame, tests: pd.DataFrame, category: str, iden
     from microcalc.analysis.stats import TEST_METHODS  # stats builds on this module
 
     n = int(counts.values.sum())
-    return [result(ident, f"{category}, microcalcification vs none ({t['comparison']})", p=t["p"], n=n,
-                   method=f"{t['method'] if is_not_estimable(t['method']) else TEST_METHODS[t['test']]}"
-                          f" on the {t['comparison']} table", estimator=t["test"], table_shape=t["comparison"][:3])
-            for _, t in tests.iterrows()]
+    return [
+        result(
+            ident,
+            f"{category}, microcalcification vs none ({t['comparison']})",
+            p=t["p"],
+            n=n,
+            method=f"{t['method'] if is_not_estimable(t['method']) else TEST_METHODS[t['test']]}"
+            f" on the {t['comparison']} table",
+            estimator=t["test"],
+            table_shape=t["comparison"][:3],
+        )
+        for _, t in tests.iterrows()
+    ]
 
 
 def top_share_row(ident: str, counts: pd.Series, what: str, who: str = "") -> dict:
     """The most frequent category of ``counts`` with its share (%), e.g. "most frequent bone metastasis type"."""
     share = 100 * counts / counts.sum()
-    return result(ident, f"most frequent {what}{' ' + who if who else ''}: {share.idxmax()}", share.max(),
-                  n=int(counts.sum()), method=f"share (%) of the most frequent {what.split()[-1]}"
-                  + (f", patients {who}" if who else ""), estimator="proportion")
+    return result(
+        ident,
+        f"most frequent {what}{' ' + who if who else ''}: {share.idxmax()}",
+        share.max(),
+        n=int(counts.sum()),
+        method=f"share (%) of the most frequent {what.split()[-1]}" + (f", patients {who}" if who else ""),
+        estimator="proportion",
+    )

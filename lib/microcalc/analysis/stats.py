@@ -22,24 +22,44 @@ The model estimates (:func:`separation_report`, :class:`ModelEstimates`,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from microcalc.analysis.models import aliased_columns, design_matrix
 from microcalc.abstract.pvalues import TESTS, fisher_enumerates
-from microcalc.analysis.results import not_estimable
 from microcalc.analysis.estimates import (
-    firth_table, model_estimates, ModelEstimates, separation_report, unfittable_reason,
+    ModelEstimates,
+    firth_table,
+    model_estimates,
+    separation_report,
+    unfittable_reason,
 )
+from microcalc.analysis.models import aliased_columns, design_matrix
+from microcalc.analysis.results import not_estimable
 
-__all__ = ["wilson_ci", "group_rates", "compare_groups", "crosstab", "category_comparison", "TEST_METHODS", "events_per_variable",
-           "separation_report", "ModelEstimates", "model_estimates", "unfittable_reason", "firth_table", "evalue",
-           "EventsPerVariable", "EValue",
-           "MIN_GROUP_SIZE", "SUPPRESSED", "suppress_small_groups"]
+__all__ = [
+    "wilson_ci",
+    "group_rates",
+    "compare_groups",
+    "crosstab",
+    "category_comparison",
+    "TEST_METHODS",
+    "events_per_variable",
+    "separation_report",
+    "ModelEstimates",
+    "model_estimates",
+    "unfittable_reason",
+    "firth_table",
+    "evalue",
+    "EventsPerVariable",
+    "EValue",
+    "MIN_GROUP_SIZE",
+    "SUPPRESSED",
+    "suppress_small_groups",
+]
 
 #: Continuous summaries (median, quartiles, mean, SD, min, max) of fewer patients than this are suppressed.
 MIN_GROUP_SIZE = 10
@@ -68,8 +88,9 @@ def wilson_ci(k, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         p = k / n
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return np.where(k == 0, np.where(n > 0, 0.0, np.nan), centre - half), \
-        np.where((k == n) & (n > 0), 1.0, centre + half)
+    return np.where(k == 0, np.where(n > 0, 0.0, np.nan), centre - half), np.where(
+        (k == n) & (n > 0), 1.0, centre + half
+    )
 
 
 def group_rates(df: pd.DataFrame, group: str, outcome: str) -> pd.DataFrame:
@@ -80,13 +101,22 @@ def group_rates(df: pd.DataFrame, group: str, outcome: str) -> pd.DataFrame:
         y = data.loc[data[group].astype(bool) == value, outcome].astype(bool)
         k, n = int(y.sum()), len(y)
         lo, hi = wilson_ci(k, n)
-        rows.append({group: value, "events": k, "n": n, "rate_pct": 100 * k / n if n else np.nan,
-                     "ci_low_pct": 100 * float(lo), "ci_high_pct": 100 * float(hi)})
+        rows.append(
+            {
+                group: value,
+                "events": k,
+                "n": n,
+                "rate_pct": 100 * k / n if n else np.nan,
+                "ci_low_pct": 100 * float(lo),
+                "ci_high_pct": 100 * float(hi),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def compare_groups(table: np.ndarray, tests: Sequence[str] = ("pearson_chi2", "yates_chi2",
-                                                               "fisher_exact", "mann_whitney")) -> pd.DataFrame:
+def compare_groups(
+    table: np.ndarray, tests: Sequence[str] = ("pearson_chi2", "yates_chi2", "fisher_exact", "mann_whitney")
+) -> pd.DataFrame:
     """P of a 2 x k comparison under each test, with the test's options in words.
 
     Tests for 2 x 2 tables only (Yates, the Wald test) are skipped for k > 2,
@@ -114,8 +144,15 @@ def compare_groups(table: np.ndarray, tests: Sequence[str] = ("pearson_chi2", "y
         if test == "fisher_exact" and not fisher_enumerates(table):
             method = "Fisher's exact test, Monte Carlo P (100,000 seeded tables)"
         p = float(fn(table))
-        rows.append({"test": test, "method": method + dropped if np.isfinite(p) else
-                     not_estimable(f"the test is undefined on this table ({method})"), "p": p})
+        rows.append(
+            {
+                "test": test,
+                "method": method + dropped
+                if np.isfinite(p)
+                else not_estimable(f"the test is undefined on this table ({method})"),
+                "p": p,
+            }
+        )
     return pd.DataFrame(rows, columns=["test", "method", "p"])
 
 
@@ -131,17 +168,24 @@ def _untestable(table: np.ndarray) -> str:
 def crosstab(df: pd.DataFrame, group: str, column: str) -> pd.DataFrame:
     """Counts of ``column``'s categories (contract order) by ``group`` (True first), missing left out."""
     data = df[[group, column]].dropna()
-    cats = (list(data[column].cat.categories) if isinstance(data[column].dtype, pd.CategoricalDtype)
-            else sorted(data[column].unique()))
+    cats = (
+        list(data[column].cat.categories)
+        if isinstance(data[column].dtype, pd.CategoricalDtype)
+        else sorted(data[column].unique())
+    )
     g = data[group].astype(bool)
-    out = pd.DataFrame([[int(((g == v) & (data[column] == c)).sum()) for c in cats] for v in (True, False)],
-                       index=[True, False], columns=cats)
+    out = pd.DataFrame(
+        [[int(((g == v) & (data[column] == c)).sum()) for c in cats] for v in (True, False)],
+        index=[True, False],
+        columns=cats,
+    )
     out.index.name = group
     return out
 
 
-def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[str, list[str]],
-                        named: Sequence[str]) -> pd.DataFrame:
+def category_comparison(
+    counts: pd.DataFrame, reported: str, reproduced: dict[str, list[str]], named: Sequence[str]
+) -> pd.DataFrame:
     """A 2 x k comparison on the full table and on ``reported`` against the other categories.
 
     Parameters
@@ -165,10 +209,16 @@ def category_comparison(counts: pd.DataFrame, reported: str, reproduced: dict[st
     for basis, tab in ((f"2x{counts.shape[1]}", counts), (f"2x2 {reported} vs other", collapsed)):
         key = next((k for k in reproduced if k.startswith(basis[:3])), None)
         for _, t in compare_groups(tab.to_numpy()).iterrows():
-            rows.append({"comparison": basis, "test": t["test"], "p": t["p"],
-                         "named_by_paper": t["test"] in named,
-                         "reproduces_published_p": t["test"] in reproduced.get(key, []) if key is not None else [],
-                         "method": t["method"]})
+            rows.append(
+                {
+                    "comparison": basis,
+                    "test": t["test"],
+                    "p": t["p"],
+                    "named_by_paper": t["test"] in named,
+                    "reproduces_published_p": t["test"] in reproduced.get(key, []) if key is not None else [],
+                    "method": t["method"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -203,9 +253,14 @@ def events_per_variable(df: pd.DataFrame, outcome: str, terms: Sequence[str]) ->
     y = data[outcome].astype(bool)
     limiting = int(min(y.sum(), (~y).sum()))
     parameters = len(names) - 1 - (len(aliased_columns(X)) if len(data) else 0)
-    return EventsPerVariable(n=len(data), events=int(y.sum()), non_events=int((~y).sum()),
-                             limiting_events=limiting, parameters=parameters,
-                             epv=limiting / parameters if parameters else np.nan)
+    return EventsPerVariable(
+        n=len(data),
+        events=int(y.sum()),
+        non_events=int((~y).sum()),
+        limiting_events=limiting,
+        parameters=parameters,
+        epv=limiting / parameters if parameters else np.nan,
+    )
 
 
 @dataclass(frozen=True)
@@ -220,8 +275,7 @@ class EValue:
     evalue_ci: float | None = None
 
 
-def evalue(odds_ratio: float, ci_low: float | None = None, ci_high: float | None = None,
-           rare: bool = False) -> EValue:
+def evalue(odds_ratio: float, ci_low: float | None = None, ci_high: float | None = None, rare: bool = False) -> EValue:
     """E-value of an odds ratio and of the CI limit closest to the null (VanderWeele & Ding 2017).
 
     For a common outcome (``rare=False``, more than about 15%) the OR is first
@@ -235,6 +289,7 @@ def evalue(odds_ratio: float, ci_low: float | None = None, ci_high: float | None
     """
     if not np.isfinite(odds_ratio):
         return EValue(np.nan, np.nan)
+
     def to_rr(x):
         return x if rare else np.sqrt(x)
 

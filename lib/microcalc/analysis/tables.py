@@ -7,21 +7,31 @@ with stable bytes.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from microcalc.abstract.published import format_p
-from microcalc.core.outputs import write_csv
-from microcalc.core.paths import project_path
 from microcalc.analysis.results import NOT_ESTIMABLE
 from microcalc.analysis.stats import MIN_GROUP_SIZE, SUPPRESSED, model_estimates, suppress_small_groups
+from microcalc.core.outputs import write_csv
+from microcalc.core.paths import project_path
 
-__all__ = ["table_one", "suppression_note", "RegressionTable", "regression_table", "save_table", "fmt_or",
-           "fmt_p", "p_phrase", "fmt_percent", "or_text", "term_labels"]
+__all__ = [
+    "table_one",
+    "suppression_note",
+    "RegressionTable",
+    "regression_table",
+    "save_table",
+    "fmt_or",
+    "fmt_p",
+    "p_phrase",
+    "fmt_percent",
+    "or_text",
+    "term_labels",
+]
 
 
 def fmt_p(p: float) -> str:
@@ -53,8 +63,13 @@ def _as_display(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def table_one(df: pd.DataFrame, group: str, columns: Sequence[str], nonnormal: Sequence[str] = (),
-              group_order: Sequence[str] = ("yes", "no")) -> pd.DataFrame:
+def table_one(
+    df: pd.DataFrame,
+    group: str,
+    columns: Sequence[str],
+    nonnormal: Sequence[str] = (),
+    group_order: Sequence[str] = ("yes", "no"),
+) -> pd.DataFrame:
     """Table 1 by ``group`` with tableone: n (%) for categories, median [Q1, Q3] for ``nonnormal``.
 
     Each variable's test is named in the table (tableone: chi-squared, with
@@ -82,9 +97,20 @@ def table_one(df: pd.DataFrame, group: str, columns: Sequence[str], nonnormal: S
     compare = len(order[group]) > 1
     with warnings.catch_warnings():  # tableone's warnings name its install path; sparse data are said so here
         warnings.simplefilter("ignore")
-        table = TableOne(data, columns=list(columns), categorical=categorical, groupby=group,
-                         nonnormal=list(nonnormal), pval=compare, htest_name=compare, smd=compare, missing=True,
-                         include_null=False, order=order, decimals=1).tableone
+        table = TableOne(
+            data,
+            columns=list(columns),
+            categorical=categorical,
+            groupby=group,
+            nonnormal=list(nonnormal),
+            pval=compare,
+            htest_name=compare,
+            smd=compare,
+            missing=True,
+            include_null=False,
+            order=order,
+            decimals=1,
+        ).tableone
     return _suppress_continuous(table, data, group, [c for c in columns if c not in categorical])
 
 
@@ -99,8 +125,10 @@ def _suppress_continuous(table: pd.DataFrame, data: pd.DataFrame, group: str, co
     sizes = []
     for r in rows:
         values = data[next(c for c in continuous if str(r[0]).startswith(f"{c}, "))]
-        counts = [int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
-                  for c in summaries]
+        counts = [
+            int(values.notna().sum()) if c[1] == "Overall" else int(values[data[group] == c[1]].notna().sum())
+            for c in summaries
+        ]
         groups = [n for n, c in zip(counts, summaries, strict=True) if c[1] != "Overall"]
         sizes.append(counts + [min(groups, default=0)] * len(smd))
     sizes = pd.DataFrame(sizes, index=block.index, columns=block.columns)
@@ -113,11 +141,15 @@ def suppression_note(table: pd.DataFrame) -> str:
     """One sentence for under a table: which continuous summaries were suppressed, or that none was."""
     suppressed = int((table.astype(str) == SUPPRESSED).to_numpy().sum())
     if not suppressed:
-        return (f"Continuous summaries of fewer than {MIN_GROUP_SIZE} patients would be suppressed; "
-                "every group here is large enough.")
-    return (f"**{suppressed} cell{'' if suppressed == 1 else 's'} suppressed**: a median, quartile, mean, SD, "
-            f"minimum or maximum of fewer than {MIN_GROUP_SIZE} patients could reveal an individual's value, so it "
-            f"is shown as \"{SUPPRESSED}\", and so is the standardised mean difference computed from it.")
+        return (
+            f"Continuous summaries of fewer than {MIN_GROUP_SIZE} patients would be suppressed; "
+            "every group here is large enough."
+        )
+    return (
+        f"**{suppressed} cell{'' if suppressed == 1 else 's'} suppressed**: a median, quartile, mean, SD, "
+        f"minimum or maximum of fewer than {MIN_GROUP_SIZE} patients could reveal an individual's value, so it "
+        f'is shown as "{SUPPRESSED}", and so is the standardised mean difference computed from it.'
+    )
 
 
 @dataclass
@@ -171,12 +203,17 @@ def _level_mask(s: pd.Series, level: str) -> pd.Series:
     return pd.Series(True, index=s.index)
 
 
-_SHORT = {"separation": "not estimable (separation)", "rank-deficient": "not estimable (rank-deficient)",
-          "level absent": "dropped (no patients)", "no variation": "not estimable (no variation)"}
+_SHORT = {
+    "separation": "not estimable (separation)",
+    "rank-deficient": "not estimable (rank-deficient)",
+    "level absent": "dropped (no patients)",
+    "no variation": "not estimable (no variation)",
+}
 
 
-def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
-                     labels: dict | None = None) -> RegressionTable:
+def regression_table(
+    df: pd.DataFrame, outcome: str, terms: Sequence[str], labels: dict | None = None
+) -> RegressionTable:
     """Univariable and multivariable logistic regression of ``outcome`` on ``terms``, finalfit style.
 
     Univariable models use every patient with the outcome and that variable;
@@ -198,8 +235,11 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
         y = uni_data[outcome].astype(bool)
         for i, (level, name) in enumerate(levels):
             mask = _level_mask(uni_data[term], level)
-            row = {"variable": labels.get(term, term) if i == 0 else "", "level": level,
-                   "n (events)": f"{int(mask.sum())} ({int(y[mask].sum())})"}
+            row = {
+                "variable": labels.get(term, term) if i == 0 else "",
+                "level": level,
+                "n (events)": f"{int(mask.sum())} ({int(y[mask].sum())})",
+            }
             for model, fit, n in (("univariable", uni, len(uni_data)), ("multivariable", multi, multi.n)):
                 if fit.reference.get(term, "no") == level:  # a yes/no variable's reference is "no"
                     row[f"OR {model} (95% CI)"], row[f"P {model}"] = "Ref", ""
@@ -210,17 +250,42 @@ def regression_table(df: pd.DataFrame, outcome: str, terms: Sequence[str],
                 else:
                     row[f"OR {model} (95% CI)"] = fmt_or(est["or"], est["ci_low"], est["ci_high"])
                     row[f"P {model}"] = format_p(est["p"], label=False)
-                tidy.append({"term": name, "variable": term, "level": level, "model": model, "or": est["or"],
-                             "ci_low": est["ci_low"], "ci_high": est["ci_high"], "p": est["p"], "n": n,
-                             "note": est["note"]})
-            row = {k: row[k] for k in ("variable", "level", "n (events)", "OR univariable (95% CI)",
-                                       "P univariable", "OR multivariable (95% CI)", "P multivariable")}
-            row["global P (LR)"] = format_p(multi.global_p.get(term), label=False) if (i == 0 and len(levels) > 2) else ""
+                tidy.append(
+                    {
+                        "term": name,
+                        "variable": term,
+                        "level": level,
+                        "model": model,
+                        "or": est["or"],
+                        "ci_low": est["ci_low"],
+                        "ci_high": est["ci_high"],
+                        "p": est["p"],
+                        "n": n,
+                        "note": est["note"],
+                    }
+                )
+            row = {
+                k: row[k]
+                for k in (
+                    "variable",
+                    "level",
+                    "n (events)",
+                    "OR univariable (95% CI)",
+                    "P univariable",
+                    "OR multivariable (95% CI)",
+                    "P multivariable",
+                )
+            }
+            row["global P (LR)"] = (
+                format_p(multi.global_p.get(term), label=False) if (i == 0 and len(levels) > 2) else ""
+            )
             rows.append(row)
-    tidy = pd.DataFrame(tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n",
-                                       "note"])
-    return RegressionTable(pd.DataFrame(rows), tidy, multi.separation, multi.n, multi.events,
-                           list(dict.fromkeys(notes)), multi.global_p)
+    tidy = pd.DataFrame(
+        tidy, columns=["term", "variable", "level", "model", "or", "ci_low", "ci_high", "p", "n", "note"]
+    )
+    return RegressionTable(
+        pd.DataFrame(rows), tidy, multi.separation, multi.n, multi.events, list(dict.fromkeys(notes)), multi.global_p
+    )
 
 
 def or_text(row, dash: str = "–", with_p: bool = False) -> str:
@@ -243,18 +308,21 @@ def or_text(row, dash: str = "–", with_p: bool = False) -> str:
 
 
 def term_labels(tidy: pd.DataFrame) -> pd.Series:
-    """Readable labels for the rows of a regression ``tidy`` frame: "mass", "age (per year)", "subtype: her2_enriched"."""
+    """Readable labels for the rows of a regression ``tidy`` frame.
+
+    For example "mass", "age (per year)", "subtype: her2_enriched"."""
+
     def label(r):
         if r["level"] == "yes":
             return r["variable"]
         if r["level"] == "per unit":
             return f"{r['variable']} (per unit)"
         return f"{r['variable']}: {r['level']}"
+
     return tidy.apply(label, axis=1)
 
 
-def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike = ".",
-               index: bool = False) -> list[Path]:
+def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike = ".", index: bool = False) -> list[Path]:
     """Write ``<output_dir>/data/results/<name>.csv`` and ``.html``; return the paths."""
     folder = project_path(output_dir) / "data" / "results"
     csv_path = write_csv(table, folder / f"{name}.csv", index=index)

@@ -4,8 +4,8 @@ and the Hosmer-Lemeshow test (part of :mod:`microcalc.analysis.performance`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,8 +17,15 @@ from microcalc.analysis.results import not_estimable
 from microcalc.analysis.tables import p_phrase
 
 __all__ = [
-    "model_predictions", "CStatistic", "c_statistic", "Calibration", "calibration", "Validation",
-    "bootstrap_validation", "HosmerLemeshow", "hosmer_lemeshow",
+    "model_predictions",
+    "CStatistic",
+    "c_statistic",
+    "Calibration",
+    "calibration",
+    "Validation",
+    "bootstrap_validation",
+    "HosmerLemeshow",
+    "hosmer_lemeshow",
 ]
 
 
@@ -187,9 +194,15 @@ class Validation:
     method: str
 
 
-def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n_boot: int = 200,
-                         seed: int = 20230314, samples: np.ndarray | None = None,
-                         max_draws: int | None = None) -> Validation:
+def bootstrap_validation(
+    df: pd.DataFrame,
+    outcome: str,
+    terms: Sequence[str],
+    n_boot: int = 200,
+    seed: int = 20230314,
+    samples: np.ndarray | None = None,
+    max_draws: int | None = None,
+) -> Validation:
     """Harrell's bootstrap optimism correction of discrimination and calibration.
 
     For each replicate b: refit the model on a bootstrap sample; its
@@ -243,16 +256,19 @@ def bootstrap_validation(df: pd.DataFrame, outcome: str, terms: Sequence[str], n
                 continue
             optimism.append(_metrics(yb, X[idx] @ beta) - _metrics(y, X @ beta))
     opt = np.mean(optimism, axis=0) if optimism else np.full(3, np.nan)
-    table = pd.DataFrame({"apparent": app, "optimism": opt, "corrected": app - opt},
-                         index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"))
+    table = pd.DataFrame(
+        {"apparent": app, "optimism": opt, "corrected": app - opt},
+        index=pd.Index(["c_statistic", "calibration_intercept", "calibration_slope"], name="measure"),
+    )
     left_out = drawn - len(optimism)
     if not optimism:
         method = not_estimable(f"none of the {drawn} bootstrap samples drawn (seed {seed}) could be fitted")
         return Validation(table, drawn, 0, seed, method)
-    method = (f"Harrell's bootstrap optimism correction, {len(optimism)} fitted replicates (seed {seed})"
-              + (f"; {left_out} of {drawn} samples drawn left out (model not estimable: no convergence)"
-                 if left_out else "")
-              + "; calibration intercept in the large (offset), slope of logit risk")
+    method = (
+        f"Harrell's bootstrap optimism correction, {len(optimism)} fitted replicates (seed {seed})"
+        + (f"; {left_out} of {drawn} samples drawn left out (model not estimable: no convergence)" if left_out else "")
+        + "; calibration intercept in the large (offset), slope of logit risk"
+    )
     return Validation(table, drawn, len(optimism), seed, method)
 
 
@@ -306,7 +322,10 @@ def hosmer_lemeshow(y, p, g: int = 10) -> HosmerLemeshow:
     o0, e0 = table["n"].to_numpy() - o1, table["n"].to_numpy() - e1
     stat = float(np.sum((o1 - e1) ** 2 / e1) + np.sum((o0 - e0) ** 2 / e0))
     pval = float(stats.chi2.sf(stat, k - 2))
-    sentence = (f"Hosmer-Lemeshow chi-squared {stat:.2f} on {k - 2} df over {k} groups of predicted risk, "
-                f"{p_phrase(pval)}" + (f" (asked for {g}; tied quantiles merged)" if k != g else "")
-                + "; a large P does not show good calibration, only that this test could not detect poor calibration.")
+    sentence = (
+        f"Hosmer-Lemeshow chi-squared {stat:.2f} on {k - 2} df over {k} groups of predicted risk, "
+        f"{p_phrase(pval)}"
+        + (f" (asked for {g}; tied quantiles merged)" if k != g else "")
+        + "; a large P does not show good calibration, only that this test could not detect poor calibration."
+    )
     return HosmerLemeshow(stat, k - 2, pval, k, table, sentence)

@@ -6,27 +6,27 @@ parameters :func:`calibrate` writes to ``data/synthetic/calibration.yaml``.
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from microcalc.analysis.models import fit_logistic, global_p_values
-from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
-from microcalc.core.paths import project_path
 from microcalc.abstract.published import load_published, parse_reported
+from microcalc.analysis.models import fit_logistic, global_p_values
 from microcalc.cohorts.generate import (
-    DEFAULT_SEED, generate_bone, generate_nact, load_assumptions, load_reconstructed, _pcr_design,
+    DEFAULT_SEED,
+    _pcr_design,
+    generate_bone,
+    generate_nact,
+    load_assumptions,
+    load_reconstructed,
 )
-from microcalc.cohorts.provenance import cache_key, cached_frame
+from microcalc.cohorts.provenance import cached_frame
 from microcalc.cohorts.targets import subtype_direction_ok
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 
-__all__ = [
-    "nact_cell_candidates", "SUBTYPE_STRENGTHS", "subtype_strength_scan", "subtype_strength", "calibrate",
-]
+__all__ = ["nact_cell_candidates", "SUBTYPE_STRENGTHS", "subtype_strength_scan", "subtype_strength", "calibrate"]
 
 
 # --------------------------------------------------------------------------- NACT
@@ -58,8 +58,9 @@ def _published_or(published: pd.DataFrame, ident: str) -> dict:
     return {"log_or": np.log(o), "se": (np.log(hi) - np.log(lo)) / (2 * 1.959963984540054)}
 
 
-def nact_cell_candidates(recon: dict[str, np.ndarray], published: pd.DataFrame,
-                         search: dict, top: int = 40) -> pd.DataFrame:
+def nact_cell_candidates(
+    recon: dict[str, np.ndarray], published: pd.DataFrame, search: dict, top: int = 40
+) -> pd.DataFrame:
     """Score every split of pCR over (microcalcification x MRI necrosis) cells.
 
     For each feasible necrosis table and each split of the pCRs of each
@@ -86,43 +87,63 @@ def nact_cell_candidates(recon: dict[str, np.ndarray], published: pd.DataFrame,
         def rng(size):
             return np.arange(int(np.ceil(lo_rate * size)), int(np.floor(hi_rate * size)) + 1)
 
-        q = np.stack(np.meshgrid(rng(cells[0]), rng(cells[1]), rng(cells[2]), rng(cells[3]),
-                                 indexing="ij"), -1).reshape(-1, 4)
+        q = np.stack(
+            np.meshgrid(rng(cells[0]), rng(cells[1]), rng(cells[2]), rng(cells[3]), indexing="ij"), -1
+        ).reshape(-1, 4)
         left = np.column_stack([p1 - q[:, 0] - q[:, 1], p0 - q[:, 2] - q[:, 3]])
         ok = (left >= np.ceil(lo_rate * rest)) & (left <= np.floor(hi_rate * rest))
         q = q[ok.all(axis=1)]
         # Prefilter with Mantel-Haenszel ORs (closed form) before the Newton fits.
         e = cells - q
         with np.errstate(divide="ignore", invalid="ignore"):
-            mh_calc = ((e[:, 0] * q[:, 2] / (cells[0] + cells[2]) + e[:, 1] * q[:, 3] / (cells[1] + cells[3]))
-                       / (q[:, 0] * e[:, 2] / (cells[0] + cells[2]) + q[:, 1] * e[:, 3] / (cells[1] + cells[3])))
-            mh_nec = ((e[:, 0] * q[:, 1] / (cells[0] + cells[1]) + e[:, 2] * q[:, 3] / (cells[2] + cells[3]))
-                      / (q[:, 0] * e[:, 1] / (cells[0] + cells[1]) + q[:, 2] * e[:, 3] / (cells[2] + cells[3])))
-        near = ((np.abs(np.log(mh_calc) - calc_t["log_or"]) < 0.15)
-                & (np.abs(np.log(mh_nec) - nec_t["log_or"]) < 0.15))
+            mh_calc = (e[:, 0] * q[:, 2] / (cells[0] + cells[2]) + e[:, 1] * q[:, 3] / (cells[1] + cells[3])) / (
+                q[:, 0] * e[:, 2] / (cells[0] + cells[2]) + q[:, 1] * e[:, 3] / (cells[1] + cells[3])
+            )
+            mh_nec = (e[:, 0] * q[:, 1] / (cells[0] + cells[1]) + e[:, 2] * q[:, 3] / (cells[2] + cells[3])) / (
+                q[:, 0] * e[:, 1] / (cells[0] + cells[1]) + q[:, 2] * e[:, 3] / (cells[2] + cells[3])
+            )
+        near = (np.abs(np.log(mh_calc) - calc_t["log_or"]) < 0.15) & (np.abs(np.log(mh_nec) - nec_t["log_or"]) < 0.15)
         q = q[near]
         if not len(q):
             continue
         n = np.broadcast_to(cells, q.shape).astype(float)
         beta, se = _grouped_logit(n, (cells - q).astype(float))
-        score = (np.abs(beta[:, 1] - calc_t["log_or"]) + np.abs(beta[:, 2] - nec_t["log_or"])
-                 + np.abs(se[:, 1] * infl - calc_t["se"]) + np.abs(se[:, 2] * infl - nec_t["se"]))
+        score = (
+            np.abs(beta[:, 1] - calc_t["log_or"])
+            + np.abs(beta[:, 2] - nec_t["log_or"])
+            + np.abs(se[:, 1] * infl - calc_t["se"])
+            + np.abs(se[:, 2] * infl - nec_t["se"])
+        )
         # Splits with the same margins fit the additive model identically; among them
         # prefer the one closest to no interaction (necrosis OR equal in both groups).
         e = cells - q
-        interaction = np.abs(np.log(e[:, 0] * q[:, 1] / (q[:, 0] * e[:, 1]))
-                             - np.log(e[:, 2] * q[:, 3] / (q[:, 2] * e[:, 3])))
+        interaction = np.abs(
+            np.log(e[:, 0] * q[:, 1] / (q[:, 0] * e[:, 1])) - np.log(e[:, 2] * q[:, 3] / (q[:, 2] * e[:, 3]))
+        )
         best = np.lexsort((interaction, np.round(score, 9)))[:top]
-        frames.append(pd.DataFrame({
-            "necrosis_table": index + 1, "score": score[best], "interaction": interaction[best],
-            "pcr_calc_necrosis": q[best, 0], "pcr_calc_no_necrosis": q[best, 1],
-            "pcr_nocalc_necrosis": q[best, 2], "pcr_nocalc_no_necrosis": q[best, 3],
-            "or_calc": np.exp(beta[best, 1]), "or_necrosis": np.exp(beta[best, 2]),
-            "se_calc": se[best, 1], "se_necrosis": se[best, 2],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "necrosis_table": index + 1,
+                    "score": score[best],
+                    "interaction": interaction[best],
+                    "pcr_calc_necrosis": q[best, 0],
+                    "pcr_calc_no_necrosis": q[best, 1],
+                    "pcr_nocalc_necrosis": q[best, 2],
+                    "pcr_nocalc_no_necrosis": q[best, 3],
+                    "or_calc": np.exp(beta[best, 1]),
+                    "or_necrosis": np.exp(beta[best, 2]),
+                    "se_calc": se[best, 1],
+                    "se_necrosis": se[best, 2],
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
-    out = out.assign(_s=out["score"].round(9)).sort_values(["_s", "interaction", "necrosis_table"],
-                                                          kind="stable").drop(columns="_s")
+    out = (
+        out.assign(_s=out["score"].round(9))
+        .sort_values(["_s", "interaction", "necrosis_table"], kind="stable")
+        .drop(columns="_s")
+    )
     return out.head(top).reset_index(drop=True)
 
 
@@ -148,12 +169,15 @@ def _choose_2x3(tables: np.ndarray, cats: list[str], rule: str, p_value: str) ->
         reason = "axial the most frequent extent in both groups"
     p = pearson_chi2(tables)
     chi2_ok = parse_reported(p_value).matches(p)
-    for pool, why in ((ok & chi2_ok, f"{reason}, and Pearson chi-squared P prints as {p_value}"),
-                      (ok, f"{reason} (no such table reproduces {p_value} by Pearson chi-squared)")):
+    for pool, why in (
+        (ok & chi2_ok, f"{reason}, and Pearson chi-squared P prints as {p_value}"),
+        (ok, f"{reason} (no such table reproduces {p_value} by Pearson chi-squared)"),
+    ):
         order = np.flatnonzero(pool)
         if len(order):
-            return int(order[0]) + 1, (f"{why}; first such table in enumeration order "
-                                       f"({len(order)} of {len(tables)} qualify)")
+            return int(order[0]) + 1, (
+                f"{why}; first such table in enumeration order ({len(order)} of {len(tables)} qualify)"
+            )
     raise ValueError(f"no table of the feasible set satisfies: {reason}")
 
 
@@ -188,9 +212,15 @@ def _bone_fit(df: pd.DataFrame) -> pd.Series:
 SUBTYPE_STRENGTHS = tuple(np.round(np.arange(1.0, 0.0, -0.1), 1).tolist()) + (0.0,)
 
 
-def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, base_seed: int,
-                          seeds: int = 20, strengths: Sequence[float] = SUBTYPE_STRENGTHS,
-                          cache: str | Path | None = None) -> pd.DataFrame:
+def subtype_strength_scan(
+    trial: dict,
+    assumptions: dict,
+    reconstructed: dict,
+    base_seed: int,
+    seeds: int = 20,
+    strengths: Sequence[float] = SUBTYPE_STRENGTHS,
+    cache: str | Path | None = None,
+) -> pd.DataFrame:
     """The subtype likelihood-ratio P of non-pCR at each strength of the literature's subtype effect.
 
     For each strength, ``seeds`` cohorts (seeds ``base_seed`` on) are generated
@@ -205,10 +235,17 @@ def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, b
     floats, bit for bit) instead of recomputing. Any change gives a new key.
     """
     if cache is not None:
-        return cached_frame("subtype_strength_scan", cache,
-                            lambda: subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths),
-                            trial=trial, assumptions=assumptions, reconstructed=reconstructed, base_seed=base_seed,
-                            seeds=seeds, strengths=[float(s) for s in strengths])
+        return cached_frame(
+            "subtype_strength_scan",
+            cache,
+            lambda: subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths),
+            trial=trial,
+            assumptions=assumptions,
+            reconstructed=reconstructed,
+            base_seed=base_seed,
+            seeds=seeds,
+            strengths=[float(s) for s in strengths],
+        )
     rows = []
     for strength in strengths:
         ps = []
@@ -217,13 +254,17 @@ def subtype_strength_scan(trial: dict, assumptions: dict, reconstructed: dict, b
             d = generate_nact(cal, assumptions, reconstructed=reconstructed)
             d = d.assign(non_pcr=~d["pcr"].astype(bool))
             ps.append(global_p_values(d, "non_pcr", ["molecular_subtype"])["molecular_subtype"])
-        rows.append({"strength": float(strength), "median_p": float(np.median(ps)),
-                     "share_significant": float(np.mean(np.asarray(ps) < 0.05))})
+        rows.append(
+            {
+                "strength": float(strength),
+                "median_p": float(np.median(ps)),
+                "share_significant": float(np.mean(np.asarray(ps) < 0.05)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def subtype_strength(trial: dict, assumptions: dict, reconstructed: dict, base_seed: int,
-                     seeds: int = 20) -> float:
+def subtype_strength(trial: dict, assumptions: dict, reconstructed: dict, base_seed: int, seeds: int = 20) -> float:
     """The largest strength of the literature's subtype effect that a typical cohort shows as not significant.
 
     The abstract reports that subtype was not significantly associated with
@@ -234,16 +275,20 @@ def subtype_strength(trial: dict, assumptions: dict, reconstructed: dict, base_s
     strongest first and the scan stops at the first that qualifies.
     """
     for strength in SUBTYPE_STRENGTHS:
-        scan = subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds,
-                                     strengths=[strength])
+        scan = subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths=[strength])
         if scan["median_p"].iloc[0] > 0.05:
             return float(strength)
     return 0.0
 
 
-def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = None,
-              reconstructed: dict | None = None, base_seed: int = DEFAULT_SEED,
-              max_seeds: int = 400, candidates: pd.DataFrame | None = None) -> dict:
+def calibrate(
+    published: pd.DataFrame | None = None,
+    assumptions: dict | None = None,
+    reconstructed: dict | None = None,
+    base_seed: int = DEFAULT_SEED,
+    max_seeds: int = 400,
+    candidates: pd.DataFrame | None = None,
+) -> dict:
     """Recompute ``calibration.yaml``: choices within feasible sets and calibrated parameters.
 
     NACT: :func:`nact_cell_candidates` ranks the splits of pCR over the
@@ -258,16 +303,23 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
     published = load_published() if published is None else published
     a = assumptions or load_assumptions()
     recon = reconstructed or load_reconstructed()
-    type_idx, type_why = _choose_2x3(recon["bone_type_2x3"], ["osteolytic", "osteoblastic", "mixed"],
-                                     "type", published.loc["bone_type_compare", "p"])
-    ext_idx, ext_why = _choose_2x3(recon["bone_extent_2x3"], ["whole_body", "axial", "appendicular"],
-                                   "extent", published.loc["bone_extent_compare", "p"])
+    type_idx, type_why = _choose_2x3(
+        recon["bone_type_2x3"], ["osteolytic", "osteoblastic", "mixed"], "type", published.loc["bone_type_compare", "p"]
+    )
+    ext_idx, ext_why = _choose_2x3(
+        recon["bone_extent_2x3"],
+        ["whole_body", "axial", "appendicular"],
+        "extent",
+        published.loc["bone_extent_compare", "p"],
+    )
 
-    cands = candidates if candidates is not None else nact_cell_candidates(recon, published,
-                                                                           a["nact"]["cell_search"])
+    cands = candidates if candidates is not None else nact_cell_candidates(recon, published, a["nact"]["cell_search"])
+
     def trial_of(cand: pd.Series) -> dict:
-        split = {k: int(cand[k]) for k in ("pcr_calc_necrosis", "pcr_calc_no_necrosis",
-                                           "pcr_nocalc_necrosis", "pcr_nocalc_no_necrosis")}
+        split = {
+            k: int(cand[k])
+            for k in ("pcr_calc_necrosis", "pcr_calc_no_necrosis", "pcr_nocalc_necrosis", "pcr_nocalc_no_necrosis")
+        }
         return {"necrosis_table": int(cand["necrosis_table"]), "pcr_split": split}
 
     strength = subtype_strength(trial_of(cands.iloc[0]), a, recon, base_seed)
@@ -289,8 +341,15 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
     best: tuple[float, float, float] | None = None
     for shift in np.round(np.arange(0.0, 1.21, 0.1), 2):
         for effect in np.round(np.arange(0.1, 1.51, 0.1), 2):
-            cal = {"bone": {"seed": base_seed, "calcification_stage_shift": float(shift),
-                            "stage_effect": float(effect), "type_table": type_idx, "extent_table": ext_idx}}
+            cal = {
+                "bone": {
+                    "seed": base_seed,
+                    "calcification_stage_shift": float(shift),
+                    "stage_effect": float(effect),
+                    "type_table": type_idx,
+                    "extent_table": ext_idx,
+                }
+            }
             est = _bone_fit(generate_bone(cal, a, reconstructed=recon))
             se = (np.log(est["ci_high"]) - np.log(est["ci_low"])) / (2 * 1.959963984540054)
             dist = abs(np.log(est["or"]) - target["log_or"]) + abs(se - target["se"])
@@ -299,12 +358,21 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
     assert best is not None, "the grid of shifts and effects above is not empty"
     bone_cal = None
     for seed in range(base_seed, base_seed + max_seeds):
-        cal = {"bone": {"seed": seed, "calcification_stage_shift": best[1], "stage_effect": best[2],
-                        "type_table": type_idx, "extent_table": ext_idx}}
+        cal = {
+            "bone": {
+                "seed": seed,
+                "calcification_stage_shift": best[1],
+                "stage_effect": best[2],
+                "type_table": type_idx,
+                "extent_table": ext_idx,
+            }
+        }
         est = _bone_fit(generate_bone(cal, a, reconstructed=recon))
         r = published.loc["bone_or_calc_multi"]
-        rels = [est[c] / parse_reported(r[f]).value - 1 for c, f in
-                (("or", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high"))]
+        rels = [
+            est[c] / parse_reported(r[f]).value - 1
+            for c, f in (("or", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high"))
+        ]
         p_ok = all((est["p"] < c) == (parse_reported(r["p"]).value < c) for c in (0.05, 0.01))
         if abs(rels[0]) <= 0.05 and abs(rels[1]) <= 0.15 and abs(rels[2]) <= 0.15 and p_ok:
             bone_cal = cal["bone"]
@@ -318,20 +386,24 @@ def calibrate(published: pd.DataFrame | None = None, assumptions: dict | None = 
             "why_subtype_strength": (
                 "the strongest fraction of the literature's subtype log-odds of pCR (Cortazar et al. 2014) "
                 "for which the median subtype P over 20 cohorts is above 0.05, as the abstract reports no "
-                "significant association"),
+                "significant association"
+            ),
             "why": (
                 f"necrosis table {nact_cal['necrosis_table']} of {len(recon['nact_necrosis'])} "
                 f"({nec[0, 0]}/{nec[0].sum()} vs {nec[1, 0]}/{nec[1].sum()}) and the pCR split are the "
                 "best-scoring candidates of nact_cell_candidates for which a seed met every target "
                 "(pCR by subtype in the literature's direction included); "
-                "the seed is the first such one from the default seed on"),
+                "the seed is the first such one from the default seed on"
+            ),
         },
         "bone": {
             **bone_cal,
             "why_type_table": type_why,
             "why_extent_table": ext_why,
-            "why_parameters": ("grid point whose adjusted OR and standard error were closest to the "
-                               "published ones; the seed is the first from the default seed on that "
-                               "meets the targets"),
+            "why_parameters": (
+                "grid point whose adjusted OR and standard error were closest to the "
+                "published ones; the seed is the first from the default seed on that "
+                "meets the targets"
+            ),
         },
     }

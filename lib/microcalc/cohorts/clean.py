@@ -42,20 +42,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pandas as pd
 
 from microcalc.cohorts.contract import CONTRACT, schema
-from microcalc.core.paths import project_path
 from microcalc.cohorts.harmonise import harmonise
 from microcalc.cohorts.problems import CleaningError, Cohorts, Problem, _reading_frame
 from microcalc.cohorts.reading import find_cohort_file, read_table
+from microcalc.core.paths import project_path
 
 __all__ = [
-    "Problem", "CleaningError", "find_cohort_file", "read_table", "harmonise", "clean_cohorts",
-    "read_processed", "processed_path", "participant_flow", "participant_flow_by_group", "missing_table", "PROCESSED_PREFIX", "Cohorts",
+    "Problem",
+    "CleaningError",
+    "find_cohort_file",
+    "read_table",
+    "harmonise",
+    "clean_cohorts",
+    "read_processed",
+    "processed_path",
+    "participant_flow",
+    "participant_flow_by_group",
+    "missing_table",
+    "PROCESSED_PREFIX",
+    "Cohorts",
 ]
 
 #: The harmonised cohort ``<c>`` is written to ``<output_dir>/data/processed/<PROCESSED_PREFIX><c>.parquet``
@@ -69,8 +80,9 @@ def processed_path(output_dir: str | os.PathLike, cohort: str) -> Path:
     return project_path(output_dir) / "data" / "processed" / f"{PROCESSED_PREFIX}{cohort}.parquet"
 
 
-def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os.PathLike = ".",
-                  write: bool = True) -> dict[str, pd.DataFrame]:
+def clean_cohorts(
+    data_dir: str | os.PathLike = "data/raw", output_dir: str | os.PathLike = ".", write: bool = True
+) -> dict[str, pd.DataFrame]:
     """Read, validate and harmonise both cohort files; write them typed, all or nothing.
 
     Parameters
@@ -94,12 +106,14 @@ def clean_cohorts(data_dir: str | os.PathLike = "data/raw", output_dir: str | os
         try:
             path = find_cohort_file(data_dir, cohort)
         except CleaningError as err:
-            problems += [Problem(**r) for r in err.problems.astype(object).where(err.problems.notna(), None)
-                         .to_dict("records")]
+            problems += [
+                Problem(**r) for r in err.problems.astype(object).where(err.problems.notna(), None).to_dict("records")
+            ]
             continue
         raw, found, source = read_table(path, cohort)
-        reading.append({"cohort": cohort, "file": path.name, **source,
-                        "rows": None if raw.empty and found else len(raw)})
+        reading.append(
+            {"cohort": cohort, "file": path.name, **source, "rows": None if raw.empty and found else len(raw)}
+        )
         problems += found
         if found and (raw.empty or not len(raw.columns)):
             continue
@@ -153,14 +167,20 @@ def missing_table(frame: pd.DataFrame, cohort: str) -> pd.DataFrame:
             note = f"missing means: {col.missing_means}"
         else:
             note = ""
-        rows.append({"variable": col.name, "missing": miss,
-                     "% missing": round(100 * miss / len(frame), 1) if len(frame) else 0.0,
-                     "note": note})
+        rows.append(
+            {
+                "variable": col.name,
+                "missing": miss,
+                "% missing": round(100 * miss / len(frame), 1) if len(frame) else 0.0,
+                "note": note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def participant_flow(frames: dict[str, pd.DataFrame],
-                     models: Mapping[str, tuple[str, Sequence[str], str]]) -> pd.DataFrame:
+def participant_flow(
+    frames: dict[str, pd.DataFrame], models: Mapping[str, tuple[str, Sequence[str], str]]
+) -> pd.DataFrame:
     """Patients at each step of each analysis, with the reason for every exclusion (STROBE 13a-c).
 
     ``models`` maps each cohort to its outcome column, the terms of its
@@ -176,8 +196,15 @@ def participant_flow(frames: dict[str, pd.DataFrame],
 
     def step(cohort, label, mask, previous, reason):
         n = int(mask.sum())
-        rows.append({"cohort": cohort, "step": label, "n": n, "excluded": int(previous.sum()) - n,
-                     "reason for exclusion": reason if int(previous.sum()) - n else ""})
+        rows.append(
+            {
+                "cohort": cohort,
+                "step": label,
+                "n": n,
+                "excluded": int(previous.sum()) - n,
+                "reason for exclusion": reason if int(previous.sum()) - n else "",
+            }
+        )
         return mask
 
     for cohort, (outcome, terms, outcome_label) in models.items():
@@ -186,9 +213,13 @@ def participant_flow(frames: dict[str, pd.DataFrame],
         f = frames[cohort]
         every = pd.Series(True, index=f.index)
         m0 = step(cohort, "records in the file", every, every, "")
-        m1 = step(cohort, f"{terms[0]} and {outcome_label} known (univariable analyses)",
-                  m0 & f[terms[0]].notna() & f[outcome].notna(), m0,
-                  f"{terms[0]} or {outcome_label} missing")
+        m1 = step(
+            cohort,
+            f"{terms[0]} and {outcome_label} known (univariable analyses)",
+            m0 & f[terms[0]].notna() & f[outcome].notna(),
+            m0,
+            f"{terms[0]} or {outcome_label} missing",
+        )
         complete = m1.copy()
         reasons = []
         for term in terms[1:]:
@@ -200,14 +231,19 @@ def participant_flow(frames: dict[str, pd.DataFrame],
         if cohort == "bone_cohort":
             with_bm = m1 & f["bone_metastasis"].fillna(False).astype(bool)
             step(cohort, "with bone metastasis", with_bm, m1, "no bone metastasis")
-            step(cohort, "bone metastasis type and extent known", with_bm
-                 & f["bone_metastasis_type"].notna() & f["bone_metastasis_extent"].notna(), with_bm,
-                 "type or extent missing")
+            step(
+                cohort,
+                "bone metastasis type and extent known",
+                with_bm & f["bone_metastasis_type"].notna() & f["bone_metastasis_extent"].notna(),
+                with_bm,
+                "type or extent missing",
+            )
     return pd.DataFrame(rows)
 
 
-def participant_flow_by_group(frames: dict[str, pd.DataFrame], models: Mapping[str, tuple[str, Sequence[str], str]],
-                              groups: Mapping) -> pd.DataFrame:
+def participant_flow_by_group(
+    frames: dict[str, pd.DataFrame], models: Mapping[str, tuple[str, Sequence[str], str]], groups: Mapping
+) -> pd.DataFrame:
     """:func:`participant_flow` within each exposure group, with a ``group`` column first.
 
     ``groups`` maps a value of the exposure (the first term of each cohort's

@@ -24,8 +24,18 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = [
-    "CONTRACT_VERSION", "Column", "CONTRACT", "COHORTS", "MISSING_TOKENS", "YES_TOKENS", "NO_TOKENS",
-    "categories", "schema", "read_canonical", "to_canonical_csv", "dictionary_markdown",
+    "CONTRACT_VERSION",
+    "Column",
+    "CONTRACT",
+    "COHORTS",
+    "MISSING_TOKENS",
+    "YES_TOKENS",
+    "NO_TOKENS",
+    "categories",
+    "schema",
+    "read_canonical",
+    "to_canonical_csv",
+    "dictionary_markdown",
 ]
 
 #: Version of the data contract ("major.minor"). A change that alters what a column means or
@@ -71,10 +81,10 @@ class Column:
 _AGE = Column("age", "integer", "years at diagnosis", (18, 100))
 _MENO = Column("menopausal_status", "category", "", ("premenopausal", "postmenopausal"))
 _CALC = Column("microcalcification", "yesno", "mammographic microcalcification: the exposure")
-_SUBTYPE = Column("molecular_subtype", "category", "",
-                  ("luminal_a", "luminal_b", "her2_enriched", "triple_negative"))
-_PATH = Column("pathology_type", "category",
-               "invasive ductal (NST), invasive lobular, other", ("ductal", "lobular", "other"))
+_SUBTYPE = Column("molecular_subtype", "category", "", ("luminal_a", "luminal_b", "her2_enriched", "triple_negative"))
+_PATH = Column(
+    "pathology_type", "category", "invasive ductal (NST), invasive lobular, other", ("ductal", "lobular", "other")
+)
 
 #: The contract: cohort name -> its columns, in file order.
 CONTRACT: dict[str, tuple[Column, ...]] = {
@@ -87,8 +97,13 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
         _CALC,
         _SUBTYPE,
         _PATH,
-        Column("mri_necrosis", "yesno", "tumour necrosis on MRI", nullable=True,
-               missing_means="no MRI, or necrosis not assessable"),
+        Column(
+            "mri_necrosis",
+            "yesno",
+            "tumour necrosis on MRI",
+            nullable=True,
+            missing_means="no MRI, or necrosis not assessable",
+        ),
         Column("pcr", "yesno", "pathological complete response after NACT: the outcome"),
     ),
     "bone_cohort": (
@@ -102,11 +117,22 @@ CONTRACT: dict[str, tuple[Column, ...]] = {
         Column("t_stage", "category", "", ("T1", "T2", "T3", "T4")),
         Column("n_stage", "category", "", ("N0", "N1", "N2", "N3")),
         Column("bone_metastasis", "yesno", "bone metastasis: the outcome"),
-        Column("bone_metastasis_type", "category", "", ("osteolytic", "osteoblastic", "mixed"),
-               nullable=True, missing_means="no bone metastasis"),
-        Column("bone_metastasis_extent", "category",
-               "axial skeleton only, limbs only, or both", ("axial", "appendicular", "whole_body"),
-               nullable=True, missing_means="no bone metastasis"),
+        Column(
+            "bone_metastasis_type",
+            "category",
+            "",
+            ("osteolytic", "osteoblastic", "mixed"),
+            nullable=True,
+            missing_means="no bone metastasis",
+        ),
+        Column(
+            "bone_metastasis_extent",
+            "category",
+            "axial skeleton only, limbs only, or both",
+            ("axial", "appendicular", "whole_body"),
+            nullable=True,
+            missing_means="no bone metastasis",
+        ),
     ),
 }
 
@@ -153,21 +179,28 @@ def schema(cohort: str, complete: bool = False):
         if col.kind in ("id", "text"):
             checks.append(pa.Check.str_length(min_value=1))
         nullable = col.nullable if complete else col.kind != "id"
-        cols[col.name] = pa.Column(_dtype(col), checks=checks, nullable=nullable,
-                                   unique=col.kind == "id", coerce=False, required=True)
+        cols[col.name] = pa.Column(
+            _dtype(col), checks=checks, nullable=nullable, unique=col.kind == "id", coerce=False, required=True
+        )
     frame_checks = []
     if cohort == "bone_cohort":
         for field in ("bone_metastasis_type", "bone_metastasis_extent"):
             if complete:
-                frame_checks.append(pa.Check(
-                    lambda df, f=field: df[f].notna() == df["bone_metastasis"].fillna(False).astype(bool),
-                    element_wise=False,
-                    error=f"{field} must be given exactly when bone_metastasis is yes"))
+                frame_checks.append(
+                    pa.Check(
+                        lambda df, f=field: df[f].notna() == df["bone_metastasis"].fillna(False).astype(bool),
+                        element_wise=False,
+                        error=f"{field} must be given exactly when bone_metastasis is yes",
+                    )
+                )
             else:
-                frame_checks.append(pa.Check(
-                    lambda df, f=field: df[f].isna() | df["bone_metastasis"].fillna(False).astype(bool),
-                    element_wise=False,
-                    error=f"{field} may be given only when bone_metastasis is yes"))
+                frame_checks.append(
+                    pa.Check(
+                        lambda df, f=field: df[f].isna() | df["bone_metastasis"].fillna(False).astype(bool),
+                        element_wise=False,
+                        error=f"{field} may be given only when bone_metastasis is yes",
+                    )
+                )
     return pa.DataFrameSchema(cols, checks=frame_checks, strict=False, name=cohort)
 
 
@@ -207,8 +240,7 @@ def to_canonical_csv(frame: pd.DataFrame, cohort: str) -> pd.DataFrame:
 
 def dictionary_markdown(cohort: str) -> str:
     """The data dictionary of one cohort as a Markdown table (for ``data/README.md``)."""
-    kinds = {"id": "text", "text": "text", "integer": "integer", "category": "category",
-             "yesno": "yes/no"}
+    kinds = {"id": "text", "text": "text", "integer": "integer", "category": "category", "yesno": "yes/no"}
     lines = ["| column | type | allowed values | meaning | missing |", "|---|---|---|---|---|"]
     for col in CONTRACT[cohort]:
         if col.kind == "integer":

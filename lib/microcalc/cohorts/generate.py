@@ -7,8 +7,8 @@ the calibration, so that regeneration is fast and byte-identical for a seed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,15 @@ from microcalc.cohorts.contract import CONTRACT, categories
 from microcalc.core.paths import project_path
 
 __all__ = [
-    "DEFAULT_SEED", "ASSUMPTIONS_FILE", "CALIBRATION_FILE", "RECONSTRUCTED_FILE", "load_assumptions",
-    "load_calibration", "load_reconstructed", "generate_nact", "generate_bone",
+    "DEFAULT_SEED",
+    "ASSUMPTIONS_FILE",
+    "CALIBRATION_FILE",
+    "RECONSTRUCTED_FILE",
+    "load_assumptions",
+    "load_calibration",
+    "load_reconstructed",
+    "generate_nact",
+    "generate_bone",
 ]
 
 
@@ -61,8 +68,7 @@ def load_reconstructed(path: str | Path | None = None) -> dict[str, np.ndarray]:
     for name, sub in long.groupby("reconstruction", sort=False):
         cats = list(dict.fromkeys(sub["category"]))
         groups = list(dict.fromkeys(sub["group"]))
-        wide = sub.pivot_table(index=["solution", "group"], columns="category", values="count",
-                               aggfunc="sum")
+        wide = sub.pivot_table(index=["solution", "group"], columns="category", values="count", aggfunc="sum")
         wide = wide.reindex(columns=cats).reindex(groups, level="group")
         out[name] = wide.to_numpy().reshape(-1, 2, len(cats)).astype(np.int64)
     return out
@@ -112,13 +118,13 @@ def _categorical(values, cohort: str, column: str) -> pd.Categorical:
 def _finish(df: pd.DataFrame, cohort: str, rng: np.random.Generator, prefix: str) -> pd.DataFrame:
     df = df.iloc[rng.permutation(len(df))].reset_index(drop=True)
     width = max(4, len(str(len(df))))
-    df.insert(0, "patient_id", pd.array([f"{prefix}{i:0{width}d}" for i in range(1, len(df) + 1)],
-                                        dtype="string"))
+    df.insert(0, "patient_id", pd.array([f"{prefix}{i:0{width}d}" for i in range(1, len(df) + 1)], dtype="string"))
     return df[[c.name for c in CONTRACT[cohort]]]
 
 
-def _pcr_by_subtype(rng: np.random.Generator, df: pd.DataFrame, subtype: np.ndarray, a: dict,
-                    strength: float) -> np.ndarray:
+def _pcr_by_subtype(
+    rng: np.random.Generator, df: pd.DataFrame, subtype: np.ndarray, a: dict, strength: float
+) -> np.ndarray:
     """Reassign the pCRs of each (microcalcification x MRI necrosis status) cell by subtype.
 
     Within each cell the number of pCRs stays the calibrated one; they go to
@@ -141,8 +147,12 @@ def _pcr_by_subtype(rng: np.random.Generator, df: pd.DataFrame, subtype: np.ndar
     return pcr
 
 
-def generate_nact(calibration: dict | None = None, assumptions: dict | None = None,
-                  seed: int | None = None, reconstructed: dict | None = None) -> pd.DataFrame:
+def generate_nact(
+    calibration: dict | None = None,
+    assumptions: dict | None = None,
+    seed: int | None = None,
+    reconstructed: dict | None = None,
+) -> pd.DataFrame:
     """The synthetic NACT cohort, typed as the contract's harmonised form.
 
     Counts come from the reconstruction and the calibrated cell split; the
@@ -160,13 +170,20 @@ def generate_nact(calibration: dict | None = None, assumptions: dict | None = No
         n = design["n"][g]
         q_nec, q_no = split[f"pcr_{key}_necrosis"], split[f"pcr_{key}_no_necrosis"]
         q_rest = design["pcr"][g] - q_nec - q_no
-        for status, size, pcrs in (("necrosis", k, q_nec), ("no_necrosis", m - k, q_no),
-                                   ("not_assessed", n - m, q_rest)):
-            blocks.append(pd.DataFrame({
-                "microcalcification": calc,
-                "mri_necrosis": {"necrosis": True, "no_necrosis": False, "not_assessed": pd.NA}[status],
-                "pcr": np.arange(size) < pcrs,
-            }))
+        for status, size, pcrs in (
+            ("necrosis", k, q_nec),
+            ("no_necrosis", m - k, q_no),
+            ("not_assessed", n - m, q_rest),
+        ):
+            blocks.append(
+                pd.DataFrame(
+                    {
+                        "microcalcification": calc,
+                        "mri_necrosis": {"necrosis": True, "no_necrosis": False, "not_assessed": pd.NA}[status],
+                        "pcr": np.arange(size) < pcrs,
+                    }
+                )
+            )
     df = pd.concat(blocks, ignore_index=True)
     n = len(df)
     calc = df["microcalcification"].to_numpy(bool)
@@ -174,25 +191,29 @@ def generate_nact(calibration: dict | None = None, assumptions: dict | None = No
     age, meno = _age_and_menopause(rng, n, a["age"], a["menopause"])
     st = a["molecular_subtype"]
     labels = categories("nact_cohort", "molecular_subtype")
-    base = np.where(calc[:, None], _probs(st["with_calcification"], labels),
-                    _probs(st["without_calcification"], labels))
+    base = np.where(
+        calc[:, None], _probs(st["with_calcification"], labels), _probs(st["without_calcification"], labels)
+    )
     shift = np.exp(np.outer(necrotic, _probs(st["necrosis_log_odds_shift"], labels)))
     density_labels = categories("nact_cohort", "breast_density")
     path_labels = categories("nact_cohort", "pathology_type")
-    mass_p = np.where(calc, a["mass"]["probability_with_calcification"],
-                      a["mass"]["probability_without_calcification"])
+    mass_p = np.where(calc, a["mass"]["probability_with_calcification"], a["mass"]["probability_without_calcification"])
     df["age"] = pd.array(age, dtype="Int64")
     df["menopausal_status"] = _categorical(meno, "nact_cohort", "menopausal_status")
     df["breast_density"] = _categorical(
-        _draw(rng, np.tile(_probs(a["breast_density"]["probabilities"], density_labels), (n, 1)),
-              density_labels), "nact_cohort", "breast_density")
+        _draw(rng, np.tile(_probs(a["breast_density"]["probabilities"], density_labels), (n, 1)), density_labels),
+        "nact_cohort",
+        "breast_density",
+    )
     df["mass"] = pd.array(rng.random(n) < mass_p, dtype="boolean")
     subtype = _draw(rng, base * shift, labels)
     df["molecular_subtype"] = _categorical(subtype, "nact_cohort", "molecular_subtype")
     df["pcr"] = _pcr_by_subtype(rng, df, subtype, a, c.get("pcr_subtype_strength", 0.0))
     df["pathology_type"] = _categorical(
-        _draw(rng, np.tile(_probs(a["pathology_type"]["probabilities"], path_labels), (n, 1)),
-              path_labels), "nact_cohort", "pathology_type")
+        _draw(rng, np.tile(_probs(a["pathology_type"]["probabilities"], path_labels), (n, 1)), path_labels),
+        "nact_cohort",
+        "pathology_type",
+    )
     df["microcalcification"] = df["microcalcification"].astype("boolean")
     df["mri_necrosis"] = df["mri_necrosis"].astype("boolean")
     df["pcr"] = df["pcr"].astype("boolean")
@@ -243,9 +264,13 @@ def _split_counts(counts: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def generate_bone(calibration: dict | None = None, assumptions: dict | None = None,
-                  seed: int | None = None, n: int | None = None,
-                  reconstructed: dict | None = None) -> pd.DataFrame:
+def generate_bone(
+    calibration: dict | None = None,
+    assumptions: dict | None = None,
+    seed: int | None = None,
+    n: int | None = None,
+    reconstructed: dict | None = None,
+) -> pd.DataFrame:
     """The synthetic bone-metastasis cohort, typed as the contract's harmonised form.
 
     Parameters
@@ -281,24 +306,30 @@ def generate_bone(calibration: dict | None = None, assumptions: dict | None = No
     age, meno = _age_and_menopause(rng, total, a["age"], a["menopause"])
     st = a["molecular_subtype"]
     labels = categories("bone_cohort", "molecular_subtype")
-    sub_p = np.where(calc[:, None], _probs(st["with_calcification"], labels),
-                     _probs(st["without_calcification"], labels))
+    sub_p = np.where(
+        calc[:, None], _probs(st["with_calcification"], labels), _probs(st["without_calcification"], labels)
+    )
     path_labels = categories("bone_cohort", "pathology_type")
     centers = list(a["centers"]["probabilities"])
-    df = pd.DataFrame({
-        "center": pd.array(_draw(rng, np.tile(_probs(a["centers"]["probabilities"], centers),
-                                              (total, 1)), centers), dtype="string"),
-        "age": pd.array(age, dtype="Int64"),
-        "menopausal_status": _categorical(meno, "bone_cohort", "menopausal_status"),
-        "molecular_subtype": _categorical(_draw(rng, sub_p, labels), "bone_cohort", "molecular_subtype"),
-        "pathology_type": _categorical(
-            _draw(rng, np.tile(_probs(a["pathology_type"]["probabilities"], path_labels), (total, 1)),
-                  path_labels), "bone_cohort", "pathology_type"),
-        "microcalcification": pd.array(calc, dtype="boolean"),
-        "t_stage": _categorical(np.array(["T1", "T2", "T3", "T4"])[t_idx], "bone_cohort", "t_stage"),
-        "n_stage": _categorical(np.array(["N0", "N1", "N2", "N3"])[n_idx], "bone_cohort", "n_stage"),
-        "bone_metastasis": pd.array(bone, dtype="boolean"),
-        "bone_metastasis_type": _categorical(btype, "bone_cohort", "bone_metastasis_type"),
-        "bone_metastasis_extent": _categorical(bext, "bone_cohort", "bone_metastasis_extent"),
-    })
+    df = pd.DataFrame(
+        {
+            "center": pd.array(
+                _draw(rng, np.tile(_probs(a["centers"]["probabilities"], centers), (total, 1)), centers), dtype="string"
+            ),
+            "age": pd.array(age, dtype="Int64"),
+            "menopausal_status": _categorical(meno, "bone_cohort", "menopausal_status"),
+            "molecular_subtype": _categorical(_draw(rng, sub_p, labels), "bone_cohort", "molecular_subtype"),
+            "pathology_type": _categorical(
+                _draw(rng, np.tile(_probs(a["pathology_type"]["probabilities"], path_labels), (total, 1)), path_labels),
+                "bone_cohort",
+                "pathology_type",
+            ),
+            "microcalcification": pd.array(calc, dtype="boolean"),
+            "t_stage": _categorical(np.array(["T1", "T2", "T3", "T4"])[t_idx], "bone_cohort", "t_stage"),
+            "n_stage": _categorical(np.array(["N0", "N1", "N2", "N3"])[n_idx], "bone_cohort", "n_stage"),
+            "bone_metastasis": pd.array(bone, dtype="boolean"),
+            "bone_metastasis_type": _categorical(btype, "bone_cohort", "bone_metastasis_type"),
+            "bone_metastasis_extent": _categorical(bext, "bone_cohort", "bone_metastasis_extent"),
+        }
+    )
     return _finish(df, "bone_cohort", rng, "SYN-BONE-")

@@ -36,9 +36,16 @@ _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"}
 _INVISIBLE_OTHERS = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0, *range(0xFE00, 0xFE10)}
 
 
-_CATEGORY_NAMES = {"Cc": "a control character", "Cf": "a format character", "Zs": "a space",
-                   "Zl": "a line separator", "Zp": "a paragraph separator", "Co": "a private-use character",
-                   "Cn": "an unassigned code point", "Cs": "a surrogate"}
+_CATEGORY_NAMES = {
+    "Cc": "a control character",
+    "Cf": "a format character",
+    "Zs": "a space",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+    "Cs": "a surrogate",
+}
 
 
 def _first_invisible(text: str) -> str | None:
@@ -59,10 +66,17 @@ def _invisible_problems(s: pd.Series, column: str, name: str, quote: bool) -> tu
     """Rows whose text holds an invisible character: (mask, problems); ids are never quoted."""
     suspect = s[~s.str.fullmatch(r"[\x20-\x7e]*")]  # printable ASCII needs no closer look
     found = suspect.map(_first_invisible).dropna()
-    problems = [Problem(name, int(row), column, s[row] if quote else None,
-                        f"{column} contains an invisible character {_describe_char(ch)}",
-                        "visible characters only (no control, zero-width or non-ASCII space characters)")
-                for row, ch in found.items()]
+    problems = [
+        Problem(
+            name,
+            int(row),
+            column,
+            s[row] if quote else None,
+            f"{column} contains an invisible character {_describe_char(ch)}",
+            "visible characters only (no control, zero-width or non-ASCII space characters)",
+        )
+        for row, ch in found.items()
+    ]
     return s.index.isin(found.index), problems
 
 
@@ -73,8 +87,9 @@ def _id_problems(s: pd.Series, col: Column, name: str) -> tuple[pd.Series, list[
     missing = _is_missing(s) & ~invisible
     for row in s.index[missing]:
         how = "" if stripped[row] == "" else " (a missing-value word: NA, N/A or unknown)"
-        problems.append(Problem(name, int(row), col.name, None, "patient_id is empty" + how,
-                                "a unique, non-empty study code"))
+        problems.append(
+            Problem(name, int(row), col.name, None, "patient_id is empty" + how, "a unique, non-empty study code")
+        )
     key = stripped.mask(missing | invisible)
     composed = key.notna() & ~key.fillna("").str.isascii()  # é and e + ◌́ are one id
     key[composed] = key[composed].map(lambda v: unicodedata.normalize("NFC", v))
@@ -82,9 +97,16 @@ def _id_problems(s: pd.Series, col: Column, name: str) -> tuple[pd.Series, list[
     first: dict[str, int] = {}
     for row in s.index[dup]:
         if first.setdefault(key[row], row) != row:
-            problems.append(Problem(name, int(row), col.name, None,
-                                    f"duplicate patient_id: same id as row {first[key[row]]}",
-                                    "each patient_id once"))
+            problems.append(
+                Problem(
+                    name,
+                    int(row),
+                    col.name,
+                    None,
+                    f"duplicate patient_id: same id as row {first[key[row]]}",
+                    "each patient_id once",
+                )
+            )
     return stripped.mask(missing | invisible).astype("string"), problems
 
 
@@ -118,8 +140,16 @@ def _harmonise_column(col: Column, s: pd.Series, name: str) -> tuple[pd.Series, 
         token = stripped.str.lower()
         yes, no = token.isin(YES_TOKENS), token.isin(NO_TOKENS)
         for row in s.index[~(yes | no | missing)]:
-            problems.append(Problem(name, int(row), col.name, s[row], "not a yes/no value",
-                                    "yes/no, y/n, true/false, 1/0, or empty for missing"))
+            problems.append(
+                Problem(
+                    name,
+                    int(row),
+                    col.name,
+                    s[row],
+                    "not a yes/no value",
+                    "yes/no, y/n, true/false, 1/0, or empty for missing",
+                )
+            )
         out = pd.Series(pd.NA, index=s.index, dtype="boolean")
         out[yes] = True
         out[no] = False
@@ -129,14 +159,21 @@ def _harmonise_column(col: Column, s: pd.Series, name: str) -> tuple[pd.Series, 
     token = s.map({value: _norm_token(value) for value in s.unique()})  # normalise each distinct text once
     known = token.isin(lookup)
     for row in s.index[~(known | missing)]:
-        problems.append(Problem(name, int(row), col.name, s[row], "not an allowed category",
-                                ", ".join(col.allowed) + " (any case; spaces or hyphens for _)"))
+        problems.append(
+            Problem(
+                name,
+                int(row),
+                col.name,
+                s[row],
+                "not an allowed category",
+                ", ".join(col.allowed) + " (any case; spaces or hyphens for _)",
+            )
+        )
     values = token.map(lookup).where(known)
     return pd.Series(pd.Categorical(values, categories=list(col.allowed)), index=s.index), problems
 
 
-def _header_problems(raw: pd.DataFrame, cohort: str, name: str) -> tuple[dict[str, int], dict[str, int],
-                                                                            list[Problem]]:
+def _header_problems(raw: pd.DataFrame, cohort: str, name: str) -> tuple[dict[str, int], dict[str, int], list[Problem]]:
     """Map the header to column positions: (contract name -> position, extra name -> position, problems).
 
     Refused: two columns read as the same contract column (``age`` and
@@ -151,13 +188,29 @@ def _header_problems(raw: pd.DataFrame, cohort: str, name: str) -> tuple[dict[st
         header = str(header)
         if not header.strip():
             if raw.iloc[:, i].str.strip().ne("").any():
-                problems.append(Problem(name, 1, None, None, f"column {i + 1} has no name but holds values",
-                                        "a name in the header for every column"))
+                problems.append(
+                    Problem(
+                        name,
+                        1,
+                        None,
+                        None,
+                        f"column {i + 1} has no name but holds values",
+                        "a name in the header for every column",
+                    )
+                )
             continue
         ch = _first_invisible(header)
         if ch is not None:
-            problems.append(Problem(name, 1, None, None, f"the name of column {i + 1} contains an invisible "
-                                    f"character {_describe_char(ch)}", "column names of visible characters"))
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    None,
+                    None,
+                    f"the name of column {i + 1} contains an invisible character {_describe_char(ch)}",
+                    "column names of visible characters",
+                )
+            )
             continue
         norm = _norm_header(header)
         positions.setdefault(norm if norm in contract else f"extra:{header}", []).append(i)
@@ -167,14 +220,26 @@ def _header_problems(raw: pd.DataFrame, cohort: str, name: str) -> tuple[dict[st
             continue
         written = " and ".join(f"'{columns[i]}' (column {i + 1})" for i in where)
         if key.startswith("extra:"):
-            problems.append(Problem(name, 1, key[6:], None, f"{len(where)} columns named {written}",
-                                    "distinct column names"))
+            problems.append(
+                Problem(name, 1, key[6:], None, f"{len(where)} columns named {written}", "distinct column names")
+            )
         else:
-            problems.append(Problem(name, 1, key, None, f"{len(where)} columns read as {key}: {written}",
-                                    "each column of the contract once"))
+            problems.append(
+                Problem(
+                    name,
+                    1,
+                    key,
+                    None,
+                    f"{len(where)} columns read as {key}: {written}",
+                    "each column of the contract once",
+                )
+            )
     ok = {k: v[0] for k, v in positions.items() if len(v) == 1}
-    return ({k: i for k, i in ok.items() if not k.startswith("extra:")},
-            {k[6:]: i for k, i in ok.items() if k.startswith("extra:")}, problems)
+    return (
+        {k: i for k, i in ok.items() if not k.startswith("extra:")},
+        {k[6:]: i for k, i in ok.items() if k.startswith("extra:")},
+        problems,
+    )
 
 
 def harmonise(raw: pd.DataFrame, cohort: str, name: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -197,21 +262,35 @@ def harmonise(raw: pd.DataFrame, cohort: str, name: str) -> tuple[pd.DataFrame, 
     for col in CONTRACT[cohort]:
         if col.name not in contract_at:
             if not any(p.column == col.name for p in problems):  # not already reported as duplicated
-                problems.append(Problem(name, 1, col.name, None, "required column missing",
-                                        "the columns " + ", ".join(c.name for c in CONTRACT[cohort])))
+                problems.append(
+                    Problem(
+                        name,
+                        1,
+                        col.name,
+                        None,
+                        "required column missing",
+                        "the columns " + ", ".join(c.name for c in CONTRACT[cohort]),
+                    )
+                )
             continue
         series, found = _harmonise_column(col, raw.iloc[:, contract_at[col.name]].astype(str), name)
         out[col.name] = series
         problems += found
     frame = pd.DataFrame(out, index=raw.index)
-    if cohort == "bone_cohort" and {"bone_metastasis", "bone_metastasis_type",
-                                    "bone_metastasis_extent"} <= set(frame):
+    if cohort == "bone_cohort" and {"bone_metastasis", "bone_metastasis_type", "bone_metastasis_extent"} <= set(frame):
         without = frame["bone_metastasis"].eq(False).fillna(False).astype(bool)
         for field in ("bone_metastasis_type", "bone_metastasis_extent"):
             for row in frame.index[without & frame[field].notna()]:
-                problems.append(Problem(name, int(row), field, raw.iloc[:, contract_at[field]][row],
-                                        f"{field} given for a patient without bone metastasis",
-                                        "empty when bone_metastasis is no"))
+                problems.append(
+                    Problem(
+                        name,
+                        int(row),
+                        field,
+                        raw.iloc[:, contract_at[field]][row],
+                        f"{field} given for a patient without bone metastasis",
+                        "empty when bone_metastasis is no",
+                    )
+                )
     for original, i in extra_at.items():
         frame[original] = raw.iloc[:, i].astype("string")
     return frame, problems

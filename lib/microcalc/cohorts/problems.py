@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-
 __all__ = ["READING_COLUMNS", "Problem", "Cohorts", "CleaningError"]
 
 
@@ -68,11 +67,14 @@ class CleaningError(ValueError):
 
     def __init__(self, problems: list[Problem], reading: pd.DataFrame | None = None):
         self.reading = _reading_frame([]) if reading is None else reading
-        self.problems = pd.DataFrame([asdict(p) for p in problems],
-                                     columns=["file", "row", "column", "value", "problem", "allowed"])
+        self.problems = pd.DataFrame(
+            [asdict(p) for p in problems], columns=["file", "row", "column", "value", "problem", "allowed"]
+        )
         self.problems["row"] = self.problems["row"].astype("Int64")
-        lines = [f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the input data; "
-                 "nothing was written. Fix these and run again:"]
+        lines = [
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the input data; "
+            "nothing was written. Fix these and run again:"
+        ]
         for p in problems[:_MESSAGE_LIMIT]:
             where = p.file + (f", row {p.row}" if p.row is not None else "")
             where += f", column '{p.column}'" if p.column else ""
@@ -80,9 +82,14 @@ class CleaningError(ValueError):
             allowed = f" Allowed: {p.allowed}." if p.allowed else ""
             lines.append(f"  - {where}:{value} {p.problem}.{allowed}")
         if len(problems) > _MESSAGE_LIMIT:
-            lines.append(f"  … and {len(problems) - _MESSAGE_LIMIT:,} more problems (every one is in the "
-                         "problems table, which the cleaning notebook shows).")
+            lines.append(
+                f"  … and {len(problems) - _MESSAGE_LIMIT:,} more problems (every one is in the "
+                "problems table, which the cleaning notebook shows)."
+            )
         if len(self.reading):
-            lines.append("How the files were read: "
-                         + "; ".join(f"{r.file} ({_how_read(r)})" for r in self.reading.itertuples()) + ".")
+            lines.append(
+                "How the files were read: "
+                + "; ".join(f"{r.file} ({_how_read(r)})" for r in self.reading.itertuples())
+                + "."
+            )
         super().__init__("\n".join(lines))

@@ -16,14 +16,19 @@ import pandas as pd
 import yaml
 
 from microcalc.cohorts.contract import CONTRACT
+from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
 from microcalc.core.outputs import sha256
 from microcalc.core.paths import project_path
-from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
 
 __all__ = [
     "cached_frame",
-    "CACHE_FOLDER", "cache_key", "assumptions_table", "covariate_summary", "age_summary",
-    "write_provenance", "write_calibration",
+    "CACHE_FOLDER",
+    "cache_key",
+    "assumptions_table",
+    "covariate_summary",
+    "age_summary",
+    "write_provenance",
+    "write_calibration",
 ]
 
 
@@ -112,13 +117,15 @@ def covariate_summary(frame: pd.DataFrame, cohort: str, assumptions: dict | None
         spec = a.get(col.name, {})
         for level in col.allowed:
             row = {"variable": col.name, "level": level}
-            for label, mask in (("with microcalcification %", calc), ("without %", ~calc),
-                                ("all %", pd.Series(True, index=frame.index))):
+            for label, mask in (
+                ("with microcalcification %", calc),
+                ("without %", ~calc),
+                ("all %", pd.Series(True, index=frame.index)),
+            ):
                 row[label] = round(100 * float((frame.loc[mask, col.name] == level).mean()), 1)
             assumed = spec.get("probabilities", {}).get(level)
             if assumed is None and "with_calcification" in spec:
-                assumed = (f"{spec['with_calcification'][level]:.2f} / "
-                           f"{spec['without_calcification'][level]:.2f}")
+                assumed = f"{spec['with_calcification'][level]:.2f} / {spec['without_calcification'][level]:.2f}"
             row["assumed"] = "-" if assumed is None else str(assumed)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -127,12 +134,12 @@ def covariate_summary(frame: pd.DataFrame, cohort: str, assumptions: dict | None
 def age_summary(frame: pd.DataFrame) -> pd.Series:
     """Median, quartiles and range of age (years)."""
     age = frame["age"].astype(float)
-    return pd.Series({"median": age.median(), "q1": age.quantile(0.25), "q3": age.quantile(0.75),
-                      "min": age.min(), "max": age.max()})
+    return pd.Series(
+        {"median": age.median(), "q1": age.quantile(0.25), "q3": age.quantile(0.75), "min": age.min(), "max": age.max()}
+    )
 
 
-def write_provenance(readme: str | Path, files: dict[str, Path], calibration: dict,
-                     root: str | Path = ".") -> Path:
+def write_provenance(readme: str | Path, files: dict[str, Path], calibration: dict, root: str | Path = ".") -> Path:
     """Rewrite the provenance block of ``readme`` (between its two markers) for ``files``.
 
     The block names the generator, the seeds and each file's size and
@@ -143,8 +150,7 @@ def write_provenance(readme: str | Path, files: dict[str, Path], calibration: di
     text = readme.read_text(encoding="utf-8") if readme.exists() else f"# data/\n\n{start}\n{end}\n"
     if start not in text or end not in text:
         text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
-    lines = [start, "",
-             "| file | synthetic patients | generator | seed | sha256 |", "|---|---|---|---|---|"]
+    lines = [start, "", "| file | synthetic patients | generator | seed | sha256 |", "|---|---|---|---|---|"]
     for cohort, path in files.items():
         rows = sum(1 for _ in open(path, encoding="utf-8")) - 1
         seed = calibration["nact" if cohort == "nact_cohort" else "bone"]["seed"]
@@ -160,9 +166,11 @@ def write_provenance(readme: str | Path, files: dict[str, Path], calibration: di
 def write_calibration(calibration: dict, path: str | Path | None = None) -> Path:
     """Write ``calibration.yaml`` with its explanatory header."""
     path = project_path(path or CALIBRATION_FILE)
-    header = ("# Choices within feasible sets and calibrated parameters of the synthetic cohorts.\n"
-              "# Written by notebooks/02_synthetic_cohorts.ipynb (microcalc.cohorts.synthesize.calibrate);\n"
-              "# read by the generator. Do not edit by hand.\n")
+    header = (
+        "# Choices within feasible sets and calibrated parameters of the synthetic cohorts.\n"
+        "# Written by notebooks/02_synthetic_cohorts.ipynb (microcalc.cohorts.synthesize.calibrate);\n"
+        "# read by the generator. Do not edit by hand.\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + yaml.safe_dump(calibration, sort_keys=False, width=100), encoding="utf-8")
     return path

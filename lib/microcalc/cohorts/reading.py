@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from microcalc.core.paths import project_path, project_root
 from microcalc.cohorts.harmonise import _norm_header
 from microcalc.cohorts.problems import CleaningError, Problem
 from microcalc.cohorts.workbook import _read_excel
+from microcalc.core.paths import project_path, project_root
 
 __all__ = ["find_cohort_file", "read_table"]
 
@@ -51,30 +51,78 @@ def find_cohort_file(data_dir: str | os.PathLike, cohort: str) -> Path:
     """
     folder = project_path(data_dir)
     if not folder.is_dir():
-        raise CleaningError([Problem(_shown(folder), None, None, None, "the data folder does not exist",
-                                     "a folder holding nact_cohort and bone_cohort files")])
+        raise CleaningError(
+            [
+                Problem(
+                    _shown(folder),
+                    None,
+                    None,
+                    None,
+                    "the data folder does not exist",
+                    "a folder holding nact_cohort and bone_cohort files",
+                )
+            ]
+        )
     named = sorted(p for p in folder.iterdir() if p.stem.lower() == cohort and p.suffix)
     found = [p for p in named if p.suffix.lower() in _EXTENSIONS]
     names = ", ".join(f"{cohort}{e}" for e in _EXTENSIONS)
     if len(found) > 1:
-        raise CleaningError([Problem(cohort, None, None, None,
-                                     f"several files for {cohort}: {', '.join(p.name for p in found)}",
-                                     "exactly one")])
+        raise CleaningError(
+            [
+                Problem(
+                    cohort,
+                    None,
+                    None,
+                    None,
+                    f"several files for {cohort}: {', '.join(p.name for p in found)}",
+                    "exactly one",
+                )
+            ]
+        )
     if not found:
         others = [p.name for p in named]
         hint = f" ({', '.join(others)} {'is' if len(others) == 1 else 'are'} not a format read here)" if others else ""
-        raise CleaningError([Problem(cohort, None, None, None, "file not found" + hint,
-                                     f"one of {names} (save an .xls or .ods workbook as .xlsx)")])
+        raise CleaningError(
+            [
+                Problem(
+                    cohort,
+                    None,
+                    None,
+                    None,
+                    "file not found" + hint,
+                    f"one of {names} (save an .xls or .ods workbook as .xlsx)",
+                )
+            ]
+        )
     path = found[0]
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(folder.resolve()):
-            raise CleaningError([Problem(path.name, None, None, None,
-                                         "the file is a link to a file outside the data folder",
-                                         "the file itself, or a link to a file in the same folder")])
+            raise CleaningError(
+                [
+                    Problem(
+                        path.name,
+                        None,
+                        None,
+                        None,
+                        "the file is a link to a file outside the data folder",
+                        "the file itself, or a link to a file in the same folder",
+                    )
+                ]
+            )
     if not path.is_file():
-        raise CleaningError([Problem(path.name, None, None, None, "not a readable file (a folder, "
-                                     "a link to nothing, or a device)", "a regular file")])
+        raise CleaningError(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "not a readable file (a folder, a link to nothing, or a device)",
+                    "a regular file",
+                )
+            ]
+        )
     return path
 
 
@@ -119,7 +167,7 @@ def _undecodable_lines(text: str, name: str, problem: str, allowed: str) -> list
     problems = []
     for line in lines[:10]:
         stop = starts[line] if line < len(starts) else len(text)
-        cells = next(csv.reader([_LINE_BREAK.sub("", text[starts[line - 1]:stop])], delimiter=delimiter), [])
+        cells = next(csv.reader([_LINE_BREAK.sub("", text[starts[line - 1] : stop])], delimiter=delimiter), [])
         at = next((i for i, cell in enumerate(cells) if _ESCAPED_BYTE.search(cell)), None)
         column = columns[at] if at is not None and at < len(columns) else None
         if column is not None and _ESCAPED_BYTE.search(column):
@@ -127,8 +175,11 @@ def _undecodable_lines(text: str, name: str, problem: str, allowed: str) -> list
         value = _escaped(cells[at]) if at is not None and column and _norm_header(column) != "patient_id" else None
         problems.append(Problem(name, line, column, value, f"{problem} (line {line})", allowed))
     if len(lines) > 10:
-        problems.append(Problem(name, None, None, None, f"{problem}: {len(lines)} lines in all, "
-                                f"the first ten listed above", allowed))
+        problems.append(
+            Problem(
+                name, None, None, None, f"{problem}: {len(lines)} lines in all, the first ten listed above", allowed
+            )
+        )
     return problems
 
 
@@ -141,50 +192,112 @@ def _decode(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
     if it does, it is UTF-8 with some broken bytes and is refused, naming
     the lines, rather than decoded into mojibake.
     """
-    for magic, what in ((b"PK\x03\x04", "a zip archive (an .xlsx workbook?), not text"),
-                        (b"\xd0\xcf\x11\xe0", "an old-format Excel (.xls) or other binary file, not text")):
+    for magic, what in (
+        (b"PK\x03\x04", "a zip archive (an .xlsx workbook?), not text"),
+        (b"\xd0\xcf\x11\xe0", "an old-format Excel (.xls) or other binary file, not text"),
+    ):
         if data.startswith(magic):
-            return "", "", [Problem(name, None, None, None, f"the file is {what}",
-                                    "delimited text, or an Excel workbook named .xlsx")]
-    for bom, encoding, label in ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32 with BOM"),
-                                 (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 with BOM"),
-                                 (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 with BOM"),
-                                 (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 with BOM"),
-                                 (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 with BOM")):
+            return (
+                "",
+                "",
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        f"the file is {what}",
+                        "delimited text, or an Excel workbook named .xlsx",
+                    )
+                ],
+            )
+    for bom, encoding, label in (
+        (codecs.BOM_UTF32_LE, "utf-32", "UTF-32 with BOM"),
+        (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 with BOM"),
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8 with BOM"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 with BOM"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 with BOM"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(encoding), label, []
             except UnicodeDecodeError as err:
                 if encoding == "utf-8-sig":
                     text = data.decode(encoding, "surrogateescape")
-                    return "", label, _undecodable_lines(text, name, "bytes that are not UTF-8 in a file "
-                                                         "marked as UTF-8", _ENCODINGS_ALLOWED)
-                line = data[:err.start].decode(encoding, "replace").count("\n") + 1
-                return "", label, [Problem(name, line, None, None,
-                                           f"not valid {label.split()[0]} from line {line} on", _ENCODINGS_ALLOWED)]
+                    return (
+                        "",
+                        label,
+                        _undecodable_lines(
+                            text, name, "bytes that are not UTF-8 in a file marked as UTF-8", _ENCODINGS_ALLOWED
+                        ),
+                    )
+                line = data[: err.start].decode(encoding, "replace").count("\n") + 1
+                return (
+                    "",
+                    label,
+                    [
+                        Problem(
+                            name,
+                            line,
+                            None,
+                            None,
+                            f"not valid {label.split()[0]} from line {line} on",
+                            _ENCODINGS_ALLOWED,
+                        )
+                    ],
+                )
     if data.count(0) > len(data) // 4:
-        return "", "", [Problem(name, None, None, None, "the file holds NUL bytes throughout, as UTF-16 "
-                                "without a byte-order mark does", _ENCODINGS_ALLOWED)]
+        return (
+            "",
+            "",
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    "the file holds NUL bytes throughout, as UTF-16 without a byte-order mark does",
+                    _ENCODINGS_ALLOWED,
+                )
+            ],
+        )
     try:
         return data.decode("utf-8"), "ASCII" if data.isascii() else "UTF-8", []
     except UnicodeDecodeError:
         pass
     text = data.decode("utf-8", "surrogateescape")
     if _DECODED_NON_ASCII.search(text):
-        return "", "UTF-8", _undecodable_lines(
-            text, name, "bytes that are not UTF-8 in a file that is UTF-8 elsewhere",
-            "one encoding for the whole file: save it again as UTF-8")
+        return (
+            "",
+            "UTF-8",
+            _undecodable_lines(
+                text,
+                name,
+                "bytes that are not UTF-8 in a file that is UTF-8 elsewhere",
+                "one encoding for the whole file: save it again as UTF-8",
+            ),
+        )
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
-        return "", "", _undecodable_lines(data.decode("cp1252", "surrogateescape"), name,
-                                          "bytes that are neither UTF-8 nor Windows-1252", _ENCODINGS_ALLOWED)
+        return (
+            "",
+            "",
+            _undecodable_lines(
+                data.decode("cp1252", "surrogateescape"),
+                name,
+                "bytes that are neither UTF-8 nor Windows-1252",
+                _ENCODINGS_ALLOWED,
+            ),
+        )
     return text, "cp1252" if re.search(rb"[\x80-\x9f]", data) else "Latin-1", []
 
 
-_CSV_ERRORS = {"field larger than field limit": f"a field longer than {csv.field_size_limit():,} characters",
-               "unexpected end of data": "a quote opened in this row is never closed",
-               "expected after": "a closing quote followed by other text in the same field"}
+_CSV_ERRORS = {
+    "field larger than field limit": f"a field longer than {csv.field_size_limit():,} characters",
+    "unexpected end of data": "a quote opened in this row is never closed",
+    "expected after": "a closing quote followed by other text in the same field",
+}
 
 
 def _read_text(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem], dict]:
@@ -193,13 +306,27 @@ def _read_text(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem], dict
     if problems:
         return pd.DataFrame(), problems, source
     if not text.strip(" \t\r\n"):
-        return pd.DataFrame(), [Problem(name, None, None, None, "the file is empty",
-                                        "a header row and one row per patient")], source
+        return (
+            pd.DataFrame(),
+            [Problem(name, None, None, None, "the file is empty", "a header row and one row per patient")],
+            source,
+        )
     delimiter = _delimiter(_first_line(text))
     if delimiter is None:
-        return pd.DataFrame(), [Problem(name, 1, None, None,
-                                        "no comma, semicolon or tab found in the header (the first line)",
-                                        "comma-, semicolon- or tab-separated columns")], source
+        return (
+            pd.DataFrame(),
+            [
+                Problem(
+                    name,
+                    1,
+                    None,
+                    None,
+                    "no comma, semicolon or tab found in the header (the first line)",
+                    "comma-, semicolon- or tab-separated columns",
+                )
+            ],
+            source,
+        )
     source["delimiter"] = _DELIMITERS[delimiter]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     head, keep, problems, row = None, [], [], 0
@@ -212,24 +339,37 @@ def _read_text(path: Path, name: str) -> tuple[pd.DataFrame, list[Problem], dict
                 elif not "".join(r).strip():
                     continue  # blank line
                 elif len(r) != len(head):
-                    problems.append(Problem(name, row, None, None,
-                                            f"{len(r)} fields where the header has {len(head)}",
-                                            f"{len(head)} {_DELIMITERS[delimiter]}-separated fields"))
+                    problems.append(
+                        Problem(
+                            name,
+                            row,
+                            None,
+                            None,
+                            f"{len(r)} fields where the header has {len(head)}",
+                            f"{len(head)} {_DELIMITERS[delimiter]}-separated fields",
+                        )
+                    )
                 else:
                     keep.append((row, r))
             break
         except csv.Error as err:
             row += 1
             reason = next((v for k, v in _CSV_ERRORS.items() if k in str(err)), "the line cannot be parsed")
-            problems.append(Problem(name, row, None, None, reason,
-                                    f"{_DELIMITERS[delimiter]}-separated fields, quoted with \" where needed"
-                                    + (f", each at most {csv.field_size_limit():,} characters"
-                                       if "field limit" in str(err) else "")))
+            problems.append(
+                Problem(
+                    name,
+                    row,
+                    None,
+                    None,
+                    reason,
+                    f'{_DELIMITERS[delimiter]}-separated fields, quoted with " where needed'
+                    + (f", each at most {csv.field_size_limit():,} characters" if "field limit" in str(err) else ""),
+                )
+            )
             if "expected after" not in str(err):
                 break  # the reader cannot find the next row reliably
     if head is not None and not keep and not problems:
-        problems.append(Problem(name, None, None, None, "the file has a header but no rows",
-                                "one row per patient"))
+        problems.append(Problem(name, None, None, None, "the file has a header but no rows", "one row per patient"))
     if head is None:
         return pd.DataFrame(), problems, source
     frame = pd.DataFrame([r for _, r in keep], columns=head, index=[i for i, _ in keep], dtype=str)
@@ -264,6 +404,17 @@ def read_table(path: str | os.PathLike, cohort: str | None = None) -> tuple[pd.D
             return _read_excel(path, name, cohort)
         return _read_text(path, name)
     except OSError as err:
-        return pd.DataFrame(), [Problem(name, None, None, None,
-                                        f"cannot open the file ({err.strerror or type(err).__name__})",
-                                        "a readable file")], {}
+        return (
+            pd.DataFrame(),
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"cannot open the file ({err.strerror or type(err).__name__})",
+                    "a readable file",
+                )
+            ],
+            {},
+        )

@@ -39,44 +39,87 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from microcalc.cohorts.contract import to_canonical_csv
-from microcalc.study import BONE_TERMS, NACT_TERMS
-from microcalc.core.outputs import sha256, write_csv
-from microcalc.core.paths import project_path
 from microcalc.cohorts.calibrate import (
-    calibrate, nact_cell_candidates, subtype_strength, subtype_strength_scan, SUBTYPE_STRENGTHS,
+    SUBTYPE_STRENGTHS,
+    calibrate,
+    nact_cell_candidates,
+    subtype_strength,
+    subtype_strength_scan,
 )
+from microcalc.cohorts.contract import to_canonical_csv
 from microcalc.cohorts.generate import (
-    ASSUMPTIONS_FILE, CALIBRATION_FILE, DEFAULT_SEED, generate_bone, generate_nact, load_assumptions,
-    load_calibration, load_reconstructed, RECONSTRUCTED_FILE,
+    ASSUMPTIONS_FILE,
+    CALIBRATION_FILE,
+    DEFAULT_SEED,
+    RECONSTRUCTED_FILE,
+    generate_bone,
+    generate_nact,
+    load_assumptions,
+    load_calibration,
+    load_reconstructed,
 )
 from microcalc.cohorts.provenance import (
-    age_summary, assumptions_table, CACHE_FOLDER, cache_key, cached_frame, covariate_summary, write_calibration,
+    CACHE_FOLDER,
+    age_summary,
+    assumptions_table,
+    cache_key,
+    cached_frame,
+    covariate_summary,
+    write_calibration,
     write_provenance,
 )
 from microcalc.cohorts.targets import subtype_direction_ok, subtype_pcr_rates, targets
+from microcalc.core.outputs import sha256, write_csv
+from microcalc.core.paths import project_path
+from microcalc.study import BONE_TERMS, NACT_TERMS
 
 __all__ = [
-    "DEFAULT_SEED", "ASSUMPTIONS_FILE", "CALIBRATION_FILE", "RECONSTRUCTED_FILE",
-    "NACT_TERMS", "BONE_TERMS",
-    "load_assumptions", "load_calibration", "load_reconstructed",
-    "nact_cell_candidates", "generate_nact", "generate_bone", "targets", "calibrate",
-    "write_cohorts", "sha256", "main", "assumptions_table", "covariate_summary", "age_summary",
-    "write_provenance", "write_calibration", "SUBTYPE_STRENGTHS", "subtype_strength",
-    "subtype_strength_scan", "subtype_pcr_rates", "subtype_direction_ok", "CACHE_FOLDER", "cache_key", "cached_frame",
+    "DEFAULT_SEED",
+    "ASSUMPTIONS_FILE",
+    "CALIBRATION_FILE",
+    "RECONSTRUCTED_FILE",
+    "NACT_TERMS",
+    "BONE_TERMS",
+    "load_assumptions",
+    "load_calibration",
+    "load_reconstructed",
+    "nact_cell_candidates",
+    "generate_nact",
+    "generate_bone",
+    "targets",
+    "calibrate",
+    "write_cohorts",
+    "sha256",
+    "main",
+    "assumptions_table",
+    "covariate_summary",
+    "age_summary",
+    "write_provenance",
+    "write_calibration",
+    "SUBTYPE_STRENGTHS",
+    "subtype_strength",
+    "subtype_strength_scan",
+    "subtype_pcr_rates",
+    "subtype_direction_ok",
+    "CACHE_FOLDER",
+    "cache_key",
+    "cached_frame",
 ]
 
 
 # --------------------------------------------------------------------------- files
-def write_cohorts(output_dir: str | Path = ".", calibration: dict | None = None,
-                  assumptions: dict | None = None) -> dict[str, Path]:
+def write_cohorts(
+    output_dir: str | Path = ".", calibration: dict | None = None, assumptions: dict | None = None
+) -> dict[str, Path]:
     """Generate both bundled cohorts and write ``<output_dir>/data/raw/*.csv`` in canonical form."""
     cal = calibration or load_calibration()
     a = assumptions or load_assumptions()
     recon = load_reconstructed()
     out = {}
-    for cohort, frame in (("nact_cohort", generate_nact(cal, a, reconstructed=recon)),
-                          ("bone_cohort", generate_bone(cal, a, reconstructed=recon))):
+    for cohort, frame in (
+        ("nact_cohort", generate_nact(cal, a, reconstructed=recon)),
+        ("bone_cohort", generate_bone(cal, a, reconstructed=recon)),
+    ):
         path = project_path(output_dir) / "data" / "raw" / f"{cohort}.csv"
         out[cohort] = write_csv(to_canonical_csv(frame, cohort), path)
     return out
@@ -84,10 +127,10 @@ def write_cohorts(output_dir: str | Path = ".", calibration: dict | None = None,
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m microcalc.cohorts.synthesize [--calibrate] [--bone-n N --out FILE]``."""
-    ap = argparse.ArgumentParser(prog="python -m microcalc.cohorts.synthesize",
-                                 description="Write the synthetic cohorts (or recalibrate them).")
-    ap.add_argument("--calibrate", action="store_true",
-                    help=f"recompute {CALIBRATION_FILE} (slow) before writing")
+    ap = argparse.ArgumentParser(
+        prog="python -m microcalc.cohorts.synthesize", description="Write the synthetic cohorts (or recalibrate them)."
+    )
+    ap.add_argument("--calibrate", action="store_true", help=f"recompute {CALIBRATION_FILE} (slow) before writing")
     ap.add_argument("--bone-n", type=int, help="write a bone cohort of this size to --out instead")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from microcalc.abstract.consistency import p_test_verdicts
-from microcalc.analysis.models import fit_logistic, global_p_values
-from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 from microcalc.abstract.published import format_fixed, format_p, format_percent, load_published, parse_reported
 from microcalc.abstract.pvalues import TESTS
+from microcalc.analysis.models import fit_logistic, global_p_values
 from microcalc.cohorts.generate import load_calibration
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
 
 __all__ = ["targets", "subtype_pcr_rates", "subtype_direction_ok"]
 
@@ -36,13 +36,24 @@ def _uni_rows(published, rows, table: np.ndarray, pct_ids, p_id, tests, label):
     got1 = format_percent(table[0, 0] / table[0].sum(), parse_reported(rep1).decimals)
     got0 = format_percent(table[1, 0] / table[1].sum(), parse_reported(rep0).decimals)
     rows.append((pct_ids[0], label, "rate, microcalcification", rep1, got1, "exact at printed precision", got1 == rep1))
-    rows.append((pct_ids[1], label, "rate, no microcalcification", rep0, got0, "exact at printed precision", got0 == rep0))
+    rows.append(
+        (pct_ids[1], label, "rate, no microcalcification", rep0, got0, "exact at printed precision", got0 == rep0)
+    )
     rep_p = published.loc[p_id, "p"]
     for test in tests:
         p = float(TESTS[test][1](table))
         got = format_p(p, parse_reported(rep_p).decimals)
-        rows.append((p_id, label, f"P ({test})", rep_p, got, "exact at printed precision",
-                     bool(parse_reported(rep_p).matches(p))))
+        rows.append(
+            (
+                p_id,
+                label,
+                f"P ({test})",
+                rep_p,
+                got,
+                "exact at printed precision",
+                bool(parse_reported(rep_p).matches(p)),
+            )
+        )
 
 
 def _or_rows(published, rows, fit_table: pd.DataFrame, term: str, ident: str, label: str, multi: bool):
@@ -50,29 +61,47 @@ def _or_rows(published, rows, fit_table: pd.DataFrame, term: str, ident: str, la
     est = fit_table.loc[term]
     rep = {f: parse_reported(r[f]) for f in ("value", "ci_low", "ci_high", "p")}
     if not multi:
-        checks = [("OR", r["value"], format_fixed(est["or"], rep["value"].decimals),
-                   bool(rep["value"].matches(est["or"]))),
-                  ("CI low", r["ci_low"], format_fixed(est["ci_low"], rep["ci_low"].decimals),
-                   bool(rep["ci_low"].matches(est["ci_low"]))),
-                  ("CI high", r["ci_high"], format_fixed(est["ci_high"], rep["ci_high"].decimals),
-                   bool(rep["ci_high"].matches(est["ci_high"]))),
-                  ("P", r["p"], format_p(est["p"]), bool(rep["p"].matches(est["p"])))]
+        checks = [
+            ("OR", r["value"], format_fixed(est["or"], rep["value"].decimals), bool(rep["value"].matches(est["or"]))),
+            (
+                "CI low",
+                r["ci_low"],
+                format_fixed(est["ci_low"], rep["ci_low"].decimals),
+                bool(rep["ci_low"].matches(est["ci_low"])),
+            ),
+            (
+                "CI high",
+                r["ci_high"],
+                format_fixed(est["ci_high"], rep["ci_high"].decimals),
+                bool(rep["ci_high"].matches(est["ci_high"])),
+            ),
+            ("P", r["p"], format_p(est["p"]), bool(rep["p"].matches(est["p"]))),
+        ]
         for what, pub, got, ok in checks:
             rows.append((ident, label, what, pub, got, "exact at printed precision", ok))
         return
-    for what, field, col, tol in (("OR", "value", "or", 0.05), ("CI low", "ci_low", "ci_low", 0.15),
-                                  ("CI high", "ci_high", "ci_high", 0.15)):
+    for what, field, col, tol in (
+        ("OR", "value", "or", 0.05),
+        ("CI low", "ci_low", "ci_low", 0.15),
+        ("CI high", "ci_high", "ci_high", 0.15),
+    ):
         target = rep[field].value
         rel = est[col] / target - 1
-        rows.append((ident, label, what, r[field], f"{est[col]:.3f} ({rel:+.1%})",
-                     f"within ±{tol:.0%}", abs(rel) <= tol))
+        rows.append(
+            (ident, label, what, r[field], f"{est[col]:.3f} ({rel:+.1%})", f"within ±{tol:.0%}", abs(rel) <= tol)
+        )
     pub_p = rep["p"].high if rep["p"].relation == "<" else rep["p"].value
     same = all((est["p"] < cut) == (pub_p < cut) for cut in (0.05, 0.01))
     rows.append((ident, label, "P", r["p"], format_p(est["p"]), "same side of 0.05 and 0.01", same))
 
 
-def targets(nact: pd.DataFrame, bone: pd.DataFrame, published: pd.DataFrame | None = None,
-            paper=None, calibration: dict | None = None) -> pd.DataFrame:
+def targets(
+    nact: pd.DataFrame,
+    bone: pd.DataFrame,
+    published: pd.DataFrame | None = None,
+    paper=None,
+    calibration: dict | None = None,
+) -> pd.DataFrame:
     """Published target against achieved, for every number the synthetic cohorts must reproduce.
 
     Univariate numbers (rates, univariable ORs with CI and P, and each
@@ -101,14 +130,27 @@ def targets(nact: pd.DataFrame, bone: pd.DataFrame, published: pd.DataFrame | No
 
     non_pcr = ~nact["pcr"].astype(bool)
     pcr_t = _tab(nact, "microcalcification", "pcr")
-    _uni_rows(published, rows, pcr_t, ("nact_pcr_calc", "nact_pcr_nocalc"), "nact_pcr_compare",
-              tests_for("nact_pcr", "nact_pcr_compare", paper["nact_pcr"].arrays()[0]), "NACT pCR")
+    _uni_rows(
+        published,
+        rows,
+        pcr_t,
+        ("nact_pcr_calc", "nact_pcr_nocalc"),
+        "nact_pcr_compare",
+        tests_for("nact_pcr", "nact_pcr_compare", paper["nact_pcr"].arrays()[0]),
+        "NACT pCR",
+    )
     mri = nact[nact["mri_necrosis"].notna()]
     nec_t = _tab(mri, "microcalcification", "mri_necrosis")
     chosen_nec = paper["nact_necrosis"].arrays()[cal["nact"]["necrosis_table"] - 1]
-    _uni_rows(published, rows, nec_t, ("nact_necrosis_calc", "nact_necrosis_nocalc"),
-              "nact_necrosis_compare", tests_for("nact_necrosis", "nact_necrosis_compare", chosen_nec),
-              "NACT MRI necrosis")
+    _uni_rows(
+        published,
+        rows,
+        nec_t,
+        ("nact_necrosis_calc", "nact_necrosis_nocalc"),
+        "nact_necrosis_compare",
+        tests_for("nact_necrosis", "nact_necrosis_compare", chosen_nec),
+        "NACT MRI necrosis",
+    )
     uni = fit_logistic(nact.assign(non_pcr=non_pcr), "non_pcr", ["microcalcification"]).table()
     _or_rows(published, rows, uni, "microcalcification", "nact_or_calc_uni", "NACT univariable", False)
     multi_fit = fit_logistic(nact.assign(non_pcr=non_pcr), "non_pcr", list(NACT_TERMS))
@@ -117,53 +159,112 @@ def targets(nact: pd.DataFrame, bone: pd.DataFrame, published: pd.DataFrame | No
     _or_rows(published, rows, multi, "mri_necrosis", "nact_or_necrosis_multi", "NACT multivariable", True)
     gp = global_p_values(nact.assign(non_pcr=non_pcr), "non_pcr", list(NACT_TERMS))
     for ident, term in NOT_SIGNIFICANT.items():
-        rows.append((ident, "NACT multivariable", f"global P, {term}", "not significant",
-                     f"{gp[term]:.3f}", "global P > 0.05", gp[term] > 0.05))
+        rows.append(
+            (
+                ident,
+                "NACT multivariable",
+                f"global P, {term}",
+                "not significant",
+                f"{gp[term]:.3f}",
+                "global P > 0.05",
+                gp[term] > 0.05,
+            )
+        )
         uni_p = global_p_values(nact.assign(non_pcr=non_pcr), "non_pcr", [term])[term]
-        rows.append((ident, "NACT univariable", f"global P, {term}", "not significant",
-                     f"{uni_p:.3f}", "global P > 0.05", uni_p > 0.05))
+        rows.append(
+            (
+                ident,
+                "NACT univariable",
+                f"global P, {term}",
+                "not significant",
+                f"{uni_p:.3f}",
+                "global P > 0.05",
+                uni_p > 0.05,
+            )
+        )
 
     rates = subtype_pcr_rates(nact)
-    rows.append(("nact_ns_molecular", "NACT plausibility", "pCR by subtype (" + ", ".join(rates.index) + ")",
-                 "luminal A lowest; HER2-enriched and triple-negative above luminal B (Cortazar et al. 2014)",
-                 " / ".join(format_percent(v) for v in rates), "literature's direction",
-                 subtype_direction_ok(nact)))
+    rows.append(
+        (
+            "nact_ns_molecular",
+            "NACT plausibility",
+            "pCR by subtype (" + ", ".join(rates.index) + ")",
+            "luminal A lowest; HER2-enriched and triple-negative above luminal B (Cortazar et al. 2014)",
+            " / ".join(format_percent(v) for v in rates),
+            "literature's direction",
+            subtype_direction_ok(nact),
+        )
+    )
 
     bone_t = _tab(bone, "microcalcification", "bone_metastasis")
-    _uni_rows(published, rows, bone_t, ("bone_met_calc", "bone_met_nocalc"), "bone_met_compare",
-              tests_for("bone_met", "bone_met_compare", paper["bone_met"].arrays()[0]), "bone metastasis")
+    _uni_rows(
+        published,
+        rows,
+        bone_t,
+        ("bone_met_calc", "bone_met_nocalc"),
+        "bone_met_compare",
+        tests_for("bone_met", "bone_met_compare", paper["bone_met"].arrays()[0]),
+        "bone metastasis",
+    )
     type_t = _tab_cat(bone, "bone_metastasis_type", ["osteolytic", "osteoblastic", "mixed"])
     chosen_type = paper["bone_type_2x3"].arrays()[cal["bone"]["type_table"] - 1]
-    _uni_rows(published, rows, np.column_stack([type_t[:, 0], type_t[:, 1:].sum(axis=1)]),
-              ("bone_osteolytic_calc", "bone_osteolytic_nocalc"), "bone_type_compare", [], "bone type")
+    _uni_rows(
+        published,
+        rows,
+        np.column_stack([type_t[:, 0], type_t[:, 1:].sum(axis=1)]),
+        ("bone_osteolytic_calc", "bone_osteolytic_nocalc"),
+        "bone_type_compare",
+        [],
+        "bone type",
+    )
     for test in tests_for("bone_type_2x3", "bone_type_compare", chosen_type):
         p = float(TESTS[test][1](type_t))
-        rows.append(("bone_type_compare", "bone type", f"P ({test}, 2x3)", published.loc["bone_type_compare", "p"],
-                     format_p(p), "exact at printed precision",
-                     bool(parse_reported(published.loc["bone_type_compare", "p"]).matches(p))))
+        rows.append(
+            (
+                "bone_type_compare",
+                "bone type",
+                f"P ({test}, 2x3)",
+                published.loc["bone_type_compare", "p"],
+                format_p(p),
+                "exact at printed precision",
+                bool(parse_reported(published.loc["bone_type_compare", "p"]).matches(p)),
+            )
+        )
     ext_t = _tab_cat(bone, "bone_metastasis_extent", ["whole_body", "axial", "appendicular"])
     ext_2x2 = np.column_stack([ext_t[:, 0], ext_t[:, 1:].sum(axis=1)])
-    _uni_rows(published, rows, ext_2x2, ("bone_wholebody_calc", "bone_wholebody_nocalc"),
-              "bone_extent_compare", tests_for("bone_extent_2x2", "bone_extent_compare",
-                                               paper["bone_extent_2x2"].arrays()[0]), "bone extent")
+    _uni_rows(
+        published,
+        rows,
+        ext_2x2,
+        ("bone_wholebody_calc", "bone_wholebody_nocalc"),
+        "bone_extent_compare",
+        tests_for("bone_extent_2x2", "bone_extent_compare", paper["bone_extent_2x2"].arrays()[0]),
+        "bone extent",
+    )
     chosen_ext = paper["bone_extent_2x3"].arrays()[cal["bone"]["extent_table"] - 1]
     for test in tests_for("bone_extent_2x3", "bone_extent_compare", chosen_ext):
         p = float(TESTS[test][1](ext_t))
-        rows.append(("bone_extent_compare", "bone extent", f"P ({test}, 2x3)",
-                     published.loc["bone_extent_compare", "p"], format_p(p), "exact at printed precision",
-                     bool(parse_reported(published.loc["bone_extent_compare", "p"]).matches(p))))
+        rows.append(
+            (
+                "bone_extent_compare",
+                "bone extent",
+                f"P ({test}, 2x3)",
+                published.loc["bone_extent_compare", "p"],
+                format_p(p),
+                "exact at printed precision",
+                bool(parse_reported(published.loc["bone_extent_compare", "p"]).matches(p)),
+            )
+        )
     uni_b = fit_logistic(bone, "bone_metastasis", ["microcalcification"]).table()
     _or_rows(published, rows, uni_b, "microcalcification", "bone_or_calc_uni", "bone univariable", False)
     multi_b = fit_logistic(bone, "bone_metastasis", list(BONE_TERMS)).table()
     _or_rows(published, rows, multi_b, "microcalcification", "bone_or_calc_multi", "bone multivariable", True)
-    return pd.DataFrame(rows, columns=["id", "result", "quantity", "published", "achieved",
-                                       "criterion", "met"])
+    return pd.DataFrame(rows, columns=["id", "result", "quantity", "published", "achieved", "criterion", "met"])
 
 
 def subtype_pcr_rates(nact: pd.DataFrame) -> pd.Series:
     """Crude pCR rate (fraction) of each molecular subtype, in the contract's category order."""
-    return nact.groupby("molecular_subtype", observed=False)["pcr"].apply(
-        lambda s: float(s.astype(float).mean()))
+    return nact.groupby("molecular_subtype", observed=False)["pcr"].apply(lambda s: float(s.astype(float).mean()))
 
 
 def subtype_direction_ok(nact: pd.DataFrame) -> bool:
@@ -173,5 +274,6 @@ def subtype_direction_ok(nact: pd.DataFrame) -> bool:
     triple-negative tumours each have a higher one than luminal B.
     """
     r = subtype_pcr_rates(nact)
-    return bool(r["luminal_a"] == r.min() and r["her2_enriched"] > r["luminal_b"]
-                and r["triple_negative"] > r["luminal_b"])
+    return bool(
+        r["luminal_a"] == r.min() and r["her2_enriched"] > r["luminal_b"] and r["triple_negative"] > r["luminal_b"]
+    )

@@ -56,8 +56,20 @@ def _choose_sheet(sheets: dict[str, list[list]], cohort: str, name: str) -> tupl
     with_data = [title for title, rows in sheets.items() if _has_data(rows)]
     if not with_data:
         listed = ", ".join(f"'{t}'" for t in sheets)
-        return None, "", [Problem(name, None, None, None, f"the workbook holds no data (sheets: {listed})",
-                                  "one sheet with the header in row 1 and one row per patient")]
+        return (
+            None,
+            "",
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"the workbook holds no data (sheets: {listed})",
+                    "one sheet with the header in row 1 and one row per patient",
+                )
+            ],
+        )
     if len(with_data) == 1:
         return with_data[0], "", []
     wanted = {c.name for c in CONTRACT.get(cohort, ())}
@@ -65,9 +77,20 @@ def _choose_sheet(sheets: dict[str, list[list]], cohort: str, name: str) -> tupl
     listed = ", ".join(f"'{t}'" for t in with_data)
     if len(holding) != 1:
         which = ", ".join(f"'{t}'" for t in holding) or "none"
-        return None, "", [Problem(name, None, None, None, f"data on {len(with_data)} sheets: {listed}; "
-                                  f"holding the contract's columns: {which}",
-                                  "one sheet of data, or exactly one sheet holding the contract's columns")]
+        return (
+            None,
+            "",
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"data on {len(with_data)} sheets: {listed}; holding the contract's columns: {which}",
+                    "one sheet of data, or exactly one sheet holding the contract's columns",
+                )
+            ],
+        )
     return holding[0], f"the only one of the sheets with data ({listed}) holding the contract's columns", []
 
 
@@ -80,16 +103,39 @@ def _read_excel(path: Path, name: str, cohort: str) -> tuple[pd.DataFrame, list[
     source = {"format": "Excel workbook"}
     with open(path, "rb") as fh:
         if fh.read(4) == b"\xd0\xcf\x11\xe0":
-            return pd.DataFrame(), [Problem(name, None, None, None, "cannot read the Excel file: it is an "
-                                            "old-format .xls workbook or a password-protected file",
-                                            "an unprotected .xlsx workbook")], source
+            return (
+                pd.DataFrame(),
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        None,
+                        "cannot read the Excel file: it is an old-format .xls workbook or a password-protected file",
+                        "an unprotected .xlsx workbook",
+                    )
+                ],
+                source,
+            )
     try:
         sheets = _workbook_sheets(path)
         formulas = _workbook_sheets(path, formulas=True)  # a formula without a saved value reads as empty
     except Exception as err:  # any corrupt workbook: say so, never a traceback
         reason = "not a zip archive" if isinstance(err, zipfile.BadZipFile) else type(err).__name__
-        return pd.DataFrame(), [Problem(name, None, None, None, f"cannot read the Excel file ({reason})",
-                                        "an .xlsx workbook saved by Excel or LibreOffice")], source
+        return (
+            pd.DataFrame(),
+            [
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"cannot read the Excel file ({reason})",
+                    "an .xlsx workbook saved by Excel or LibreOffice",
+                )
+            ],
+            source,
+        )
     chosen, source["note"], problems = _choose_sheet(sheets, cohort, name)
     if chosen is None:
         return pd.DataFrame(), problems, source
@@ -99,8 +145,11 @@ def _read_excel(path: Path, name: str, cohort: str) -> tuple[pd.DataFrame, list[
     while width and all(len(r) < width or r[width - 1] in (None, "") for r in rows):
         width -= 1  # formatted but empty columns on the right
     if all(v is None for v in rows[0]):
-        return pd.DataFrame(), [Problem(name, 1, None, None, f"row 1 of sheet '{chosen}' is empty",
-                                        "the header in row 1")], source
+        return (
+            pd.DataFrame(),
+            [Problem(name, 1, None, None, f"row 1 of sheet '{chosen}' is empty", "the header in row 1")],
+            source,
+        )
     head = [_cell_text(v) for v in (rows[0] + [None] * width)[:width]]
     written = formulas.get(chosen, [])
     keep = []
@@ -112,13 +161,19 @@ def _read_excel(path: Path, name: str, cohort: str) -> tuple[pd.DataFrame, list[
         unsaved = [j for j in range(width) if r[j] is None and f[j] not in (None, "")]
         for j in unsaved:
             shown = None if _norm_header(head[j]) == "patient_id" else _formula_text(f[j])
-            problems.append(Problem(name, i, head[j] or None, shown, "a formula without a saved value",
-                                    "values, or formulas saved with their results "
-                                    "(open and save the file in Excel)"))
+            problems.append(
+                Problem(
+                    name,
+                    i,
+                    head[j] or None,
+                    shown,
+                    "a formula without a saved value",
+                    "values, or formulas saved with their results (open and save the file in Excel)",
+                )
+            )
         if not unsaved:  # a row with an unknown value is reported once, not read
             keep.append((i, [_cell_text(v) for v in r]))
     if not keep and not problems:
-        problems.append(Problem(name, None, None, None, "the file has a header but no rows",
-                                "one row per patient"))
+        problems.append(Problem(name, None, None, None, "the file has a header but no rows", "one row per patient"))
     frame = pd.DataFrame([r for _, r in keep], columns=head, index=[i for i, _ in keep], dtype=str)
     return frame, problems, source

@@ -9,8 +9,20 @@ import pandas as pd
 
 __all__ = ["setup", "versions", "supported_pythons"]
 
-_PACKAGES = ("microcalc", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
-             "papermill", "nbval", "tableone", "pandera", "firthmodels")
+_PACKAGES = (
+    "microcalc",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbval",
+    "tableone",
+    "pandera",
+    "firthmodels",
+)
 
 
 def setup() -> None:

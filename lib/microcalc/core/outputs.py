@@ -34,9 +34,13 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell, index label and column name that a spreadsheet would run as a
     formula prefixed by ``'``; numbers and text like ``-0.5`` are left as they are. Returns a copy
     only when something changed."""
+
     def is_text(col: pd.Series) -> bool:
-        return not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
-                    or pd.api.types.is_datetime64_any_dtype(col))
+        return not (
+            pd.api.types.is_numeric_dtype(col)
+            or pd.api.types.is_bool_dtype(col)
+            or pd.api.types.is_datetime64_any_dtype(col)
+        )
 
     def changes(values) -> bool:
         return any(_neutral(v) is not v for v in values)
@@ -53,8 +57,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     if names_hit:
         out.columns = [_neutral(c) for c in out.columns]
     if index_hit and multi:
-        out.index = pd.MultiIndex.from_tuples([tuple(_neutral(v) for v in t) for t in out.index],
-                                              names=out.index.names)
+        out.index = pd.MultiIndex.from_tuples([tuple(_neutral(v) for v in t) for t in out.index], names=out.index.names)
     elif index_hit:
         out.index = pd.Index([_neutral(v) for v in out.index], name=out.index.name)
     return out

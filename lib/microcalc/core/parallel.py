@@ -18,14 +18,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterable
 
 __all__ = ["SCHEDULER_ENV", "WORKERS_ENV", "parallel_map", "backend_name", "one_blas_thread"]
 
 #: Environment variables through which the Makefile passes the backend (no shell in between).
 SCHEDULER_ENV = "MICROCALC_SCHEDULER"
 WORKERS_ENV = "MICROCALC_WORKERS"
+
 
 def _workers(workers: int | None, n_items: int) -> int:
     if workers is None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 __all__ = ["KeyMessages", "key_messages_box"]
 
@@ -26,8 +26,12 @@ class KeyMessages:
     does_not_show: str
 
     def _items(self) -> list[tuple[str, str | tuple[str, ...]]]:
-        return [("The question.", self.question), ("The answer.", self.answers),
-                ("What it shows.", self.shows), ("What it does not show.", self.does_not_show)]
+        return [
+            ("The question.", self.question),
+            ("The answer.", self.answers),
+            ("What it shows.", self.shows),
+            ("What it does not show.", self.does_not_show),
+        ]
 
     def _repr_html_(self) -> str:
         items = []
@@ -37,8 +41,11 @@ class KeyMessages:
             else:
                 text = html.escape(body)
             items.append(f"<li><strong>{head}</strong> {text}</li>")
-        return ('<div class="mc-key" role="region" aria-label="Key messages"><h2>Key messages</h2><ul>'
-                + "".join(items) + "</ul></div>")
+        return (
+            '<div class="mc-key" role="region" aria-label="Key messages"><h2>Key messages</h2><ul>'
+            + "".join(items)
+            + "</ul></div>"
+        )
 
     def _repr_markdown_(self) -> str:
         lines = ["> **Key messages**", ">"]
@@ -64,5 +71,3 @@ def key_messages_box(question: str, answers: Sequence[str], shows: str, does_not
     if not question or not answers or not shows or not does_not_show or not all(answers):
         raise ValueError("a Key messages box needs a question, at least one answer, and what it does and does not show")
     return KeyMessages(question, tuple(answers), shows, does_not_show)
-
-

@@ -49,9 +49,16 @@ def is_rare(prevalence: float) -> bool:
     return bool(prevalence < RARE_OUTCOME)
 
 
-def rates_sentence(rates: pd.DataFrame, tests: pd.DataFrame | None, event: str, exposure: str,
-                   shown: Sequence[str] = ("pearson_chi2", "fisher_exact")) -> str:
-    """``"pCR: 20.6% (32 of 155) with microcalcification against 31.6% (50 of 158) without (Pearson χ² P = 0.027, ...)."``
+def rates_sentence(
+    rates: pd.DataFrame,
+    tests: pd.DataFrame | None,
+    event: str,
+    exposure: str,
+    shown: Sequence[str] = ("pearson_chi2", "fisher_exact"),
+) -> str:
+    """The two rates and their tests in one sentence.
+
+    ``"pCR: 20.6% (32 of 155) with microcalcification against 31.6% (50 of 158) without (Pearson χ² P = 0.027, ...)."``
 
     Parameters
     ----------
@@ -63,7 +70,7 @@ def rates_sentence(rates: pd.DataFrame, tests: pd.DataFrame | None, event: str, 
     exposed, other = rates.iloc[0], rates.iloc[1]
 
     def part(r: pd.Series) -> str:
-        return (f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients")
+        return f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients"
 
     by_test = tests.set_index("test") if tests is not None else pd.DataFrame()
     quoted = []
@@ -72,13 +79,21 @@ def rates_sentence(rates: pd.DataFrame, tests: pd.DataFrame | None, event: str, 
             row = by_test.loc[test]
             name = lab.QUANTITIES.get(test, test)
             quoted.append(f"{name} {p_phrase(row['p'])}" if pd.notna(row["p"]) else f"{name}: {row['method']}")
-    return (f"{event}: {part(exposed)} with {exposure} against {part(other)} without"
-            + (f" ({', '.join(quoted)})." if quoted else "."))
+    return f"{event}: {part(exposed)} with {exposure} against {part(other)} without" + (
+        f" ({', '.join(quoted)})." if quoted else "."
+    )
 
 
-def rates_against_published(rates: pd.DataFrame, tests: pd.DataFrame, event: str, exposure: str,
-                            published: pd.DataFrame, rate_ids: Sequence[str], compare_id: str,
-                            shown: Sequence[str] = ("pearson_chi2", "fisher_exact")) -> str:
+def rates_against_published(
+    rates: pd.DataFrame,
+    tests: pd.DataFrame,
+    event: str,
+    exposure: str,
+    published: pd.DataFrame,
+    rate_ids: Sequence[str],
+    compare_id: str,
+    shown: Sequence[str] = ("pearson_chi2", "fisher_exact"),
+) -> str:
     """The rates sentence (:func:`rates_sentence`) with the paper's printed rates and P after it.
 
     Parameters
@@ -92,8 +107,10 @@ def rates_against_published(rates: pd.DataFrame, tests: pd.DataFrame, event: str
     stated = isinstance(named, str) and named.strip() not in ("", "not stated")
     named_text = f" ({named})" if stated else " (test not stated)"
     printed = [published.loc[i, "value"] for i in rate_ids]
-    return (rates_sentence(rates, tests, event, exposure, shown)
-            + f" The paper printed {printed[0]} vs {printed[1]}, {published.loc[compare_id, 'p']}{named_text}.")
+    return (
+        rates_sentence(rates, tests, event, exposure, shown)
+        + f" The paper printed {printed[0]} vs {printed[1]}, {published.loc[compare_id, 'p']}{named_text}."
+    )
 
 
 def or_both_directions(row: pd.Series, event: str, complement: str | None = None, with_p: bool = False) -> str:
@@ -109,8 +126,9 @@ def or_both_directions(row: pd.Series, event: str, complement: str | None = None
     return text + f"; as the OR of {complement}, {or_text({'or': o, 'ci_low': lo, 'ci_high': hi})}"
 
 
-def per_100(std: Standardised, exposure: str, events: str, ratio_name: str = "risk ratio",
-            complement: str | None = None) -> str:
+def per_100(
+    std: Standardised, exposure: str, events: str, ratio_name: str = "risk ratio", complement: str | None = None
+) -> str:
     """The standardised difference as patients per 100, with the ratio beside it.
 
     ``"about 14 more non-pCRs per 100 patients with microcalcification than without (difference 13.7 per 100,
@@ -131,16 +149,25 @@ def per_100(std: Standardised, exposure: str, events: str, ratio_name: str = "ri
     rd, rr = t.loc["risk_difference"], t.loc["risk_ratio"]
     k = int(np.round(100 * rd["estimate"]))
     how = "more" if k > 0 else "fewer"
-    head = (f"about {abs(k)} {how} {events} per 100 patients with {exposure} than without" if k
-            else f"about the same number of {events} per 100 patients with and without {exposure}")
-    text = (f"{head} (difference {100 * rd['estimate']:.1f} per 100, 95% CI {100 * rd['ci_low']:.1f} to "
-            f"{100 * rd['ci_high']:.1f}; {ratio_name} {rr['estimate']:.2f}, {rr['ci_low']:.2f} to {rr['ci_high']:.2f})")
+    head = (
+        f"about {abs(k)} {how} {events} per 100 patients with {exposure} than without"
+        if k
+        else f"about the same number of {events} per 100 patients with and without {exposure}"
+    )
+    text = (
+        f"{head} (difference {100 * rd['estimate']:.1f} per 100, 95% CI {100 * rd['ci_low']:.1f} to "
+        f"{100 * rd['ci_high']:.1f}; {ratio_name} {rr['estimate']:.2f}, {rr['ci_low']:.2f} to {rr['ci_high']:.2f})"
+    )
     if complement:
         r1, r0 = t.loc["risk_exposed", "estimate"], t.loc["risk_unexposed", "estimate"]
         other = "fewer" if k > 0 else "more"
         singular = complement.removesuffix("s")
-        text += (f"; that is, about {abs(k)} {other} {complement} per 100 ({ratio_name} for {singular} "
-                 f"{(1 - r1) / (1 - r0):.2f})" if k else "")
+        text += (
+            f"; that is, about {abs(k)} {other} {complement} per 100 ({ratio_name} for {singular} "
+            f"{(1 - r1) / (1 - r0):.2f})"
+            if k
+            else ""
+        )
     return text
 
 
@@ -160,21 +187,31 @@ def why_adjusted_differs(split: pd.DataFrame, term: str, n_model: int, exposure:
         return f"The adjusted OR of {exposure} ({o_adj:.2f}) is about the crude one ({o_all:.2f})."
     higher = "higher" if r["total"] > 0 else "lower"
     if abs(r["change_of_sample"]) < small:
-        sample = (f"the sample does not explain it, since on the model's {n_model} patients the crude OR is "
-                  f"{o_same:.2f}, as on all patients")
+        sample = (
+            f"the sample does not explain it, since on the model's {n_model} patients the crude OR is "
+            f"{o_same:.2f}, as on all patients"
+        )
     else:
-        sample = (f"first the sample, since on the model's {n_model} patients (every covariate known) the crude OR "
-                  f"is already {o_same:.2f}, against {o_all:.2f} on all patients")
+        sample = (
+            f"first the sample, since on the model's {n_model} patients (every covariate known) the crude OR "
+            f"is already {o_same:.2f}, against {o_all:.2f} on all patients"
+        )
     if abs(r["adjustment"]) < small:
         adjust = "adjustment for the other covariates barely moves it"
     else:
-        adjust = (f"adjustment for the other covariates then {'raises' if r['adjustment'] > 0 else 'lowers'} "
-                  f"it to {o_adj:.2f}")
-    return (f"Why the adjusted OR of {exposure} ({o_adj:.2f}) is {higher} than the crude one ({o_all:.2f}): "
-            f"{sample}; {adjust}.")
+        adjust = (
+            f"adjustment for the other covariates then {'raises' if r['adjustment'] > 0 else 'lowers'} "
+            f"it to {o_adj:.2f}"
+        )
+    return (
+        f"Why the adjusted OR of {exposure} ({o_adj:.2f}) is {higher} than the crude one ({o_all:.2f}): "
+        f"{sample}; {adjust}."
+    )
 
 
-def epv_sentence(epv: EventsPerVariable, separation: Sequence[str], notes: Sequence[str] = (), min_epv: float = MIN_EPV) -> str:
+def epv_sentence(
+    epv: EventsPerVariable, separation: Sequence[str], notes: Sequence[str] = (), min_epv: float = MIN_EPV
+) -> str:
     """Events per variable of the multivariable model, separation, and anything dropped, in words.
 
     Parameters
@@ -185,18 +222,24 @@ def epv_sentence(epv: EventsPerVariable, separation: Sequence[str], notes: Seque
     min_epv : the events per variable below which the Firth-penalised model is the sensitivity analysis.
     """
     value = epv.epv
-    count = (f"**{value:.1f} events per variable**" if pd.notna(value)
-             else "events per variable not estimable (no coefficient to estimate)")
-    text = (f"The multivariable model uses {epv.n} patients with {epv.limiting_events} limiting events "
-            f"(the rarer outcome) for {epv.parameters} coefficients: {count}")
+    count = (
+        f"**{value:.1f} events per variable**"
+        if pd.notna(value)
+        else "events per variable not estimable (no coefficient to estimate)"
+    )
+    text = (
+        f"The multivariable model uses {epv.n} patients with {epv.limiting_events} limiting events "
+        f"(the rarer outcome) for {epv.parameters} coefficients: {count}"
+    )
     if pd.notna(value) and value < min_epv:
         text += f" (below {min_epv:g}: the Firth-penalised model is the sensitivity analysis)"
     found = list(separation) or ["no separation detected (Konis linear-programming check)"]
     return text + ". Separation: " + "; ".join(found) + "." + "".join(f" Also: {n}." for n in notes)
 
 
-def adjusted_or_paragraph(calc: pd.Series, firth: pd.Series, exposure: str, event: str, prevalence: float,
-                          odds_of: str | None = None) -> str:
+def adjusted_or_paragraph(
+    calc: pd.Series, firth: pd.Series, exposure: str, event: str, prevalence: float, odds_of: str | None = None
+) -> str:
     """The adjusted OR by maximum likelihood and with Firth's penalty, how common the outcome is, the E-value.
 
     Parameters
@@ -207,16 +250,22 @@ def adjusted_or_paragraph(calc: pd.Series, firth: pd.Series, exposure: str, even
     prevalence : share of patients with the outcome; :func:`is_rare` decides how the E-value reads the OR.
     """
     rare = is_rare(prevalence)
-    reading = ("an uncommon outcome, so the OR is read as a ratio of proportions" if rare
-               else "a common outcome, so the E-value first turns the OR into a risk ratio by its square root")
+    reading = (
+        "an uncommon outcome, so the OR is read as a ratio of proportions"
+        if rare
+        else "a common outcome, so the E-value first turns the OR into a risk ratio by its square root"
+    )
     ev = evalue_sentence(calc["or"], calc["ci_low"], calc["ci_high"], rare, exposure, event, reason=calc["note"])
-    return (f"Adjusted OR of {odds_of or event} with {exposure}, by maximum likelihood: {or_text(calc)}; with "
-            f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of the patients have {event}, {reading}. "
-            f"{ev.sentence} (VanderWeele & Ding 2017.)")
+    return (
+        f"Adjusted OR of {odds_of or event} with {exposure}, by maximum likelihood: {or_text(calc)}; with "
+        f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of the patients have {event}, {reading}. "
+        f"{ev.sentence} (VanderWeele & Ding 2017.)"
+    )
 
 
-def grouped_levels_sentence(g: GroupedLevels, variable: str, event: str, non_event: str,
-                            min_events: float = MIN_EPV) -> str:
+def grouped_levels_sentence(
+    g: GroupedLevels, variable: str, event: str, non_event: str, min_events: float = MIN_EPV
+) -> str:
     """The grouped contrast (e.g. dense against non-dense) in words, and whether the reference level is poor.
 
     The reference level of the factor (its first level) is called a poor reference when its rarer
@@ -230,26 +279,31 @@ def grouped_levels_sentence(g: GroupedLevels, variable: str, event: str, non_eve
         return f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients"
 
     ref_label, grp_label = lab.LEVELS.get(ref_name, ref_name), lab.LEVELS.get(grp_name, grp_name)
-    text = (f"{variable}, {grp_label} against {ref_label}: {event} in {part(grp_name)} against {part(ref_name)}; "
-            f"OR of {event} {or_text(e.loc['univariable'])} crude, {or_text(e.loc['multivariable'])} adjusted "
-            f"(on {int(e.loc['multivariable', 'n'])} patients).")
+    text = (
+        f"{variable}, {grp_label} against {ref_label}: {event} in {part(grp_name)} against {part(ref_name)}; "
+        f"OR of {event} {or_text(e.loc['univariable'])} crude, {or_text(e.loc['multivariable'])} adjusted "
+        f"(on {int(e.loc['multivariable', 'n'])} patients)."
+    )
     reference = g.levels.iloc[0]
     level, n = g.levels.index[0], int(reference["n"])
-    rarer, word = ((int(reference["events"]), event) if reference["events"] <= reference["non_events"]
-                   else (int(reference["non_events"]), non_event))
+    rarer, word = (
+        (int(reference["events"]), event)
+        if reference["events"] <= reference["non_events"]
+        else (int(reference["non_events"]), non_event)
+    )
     if rarer < min_events:
-        text += (f" Level {level}, the reference of the four categories, has {n} patients, of whom {rarer} had "
-                 f"{word}: every OR of the other levels rests on those {rarer}, so {level} makes a poor reference "
-                 f"level and the grouped contrast is the one to read.")
+        text += (
+            f" Level {level}, the reference of the four categories, has {n} patients, of whom {rarer} had "
+            f"{word}: every OR of the other levels rests on those {rarer}, so {level} makes a poor reference "
+            f"level and the grouped contrast is the one to read."
+        )
     else:
         text += f" Level {level}, the reference of the four categories, has {n} patients ({rarer} with {word})."
     return text
 
 
-
-
 def _in_sentence(label: str) -> str:
-    """"Necrosis on MRI" -> "necrosis on MRI"; "T stage" and "pCR" stay."""
+    """ "Necrosis on MRI" -> "necrosis on MRI"; "T stage" and "pCR" stay."""
     return label[0].lower() + label[1:] if len(label) > 1 and label[0].isupper() and label[1].islower() else label
 
 
@@ -260,8 +314,12 @@ def _terms_text(terms: Sequence[str], exposure: str) -> str:
 
 
 def _synthetic(synthetic: bool) -> str:
-    return (" On the bundled synthetic patients these numbers check that the pipeline computes what the paper "
-            "computed; they cannot show whether the finding holds in real patients." if synthetic else "")
+    return (
+        " On the bundled synthetic patients these numbers check that the pipeline computes what the paper "
+        "computed; they cannot show whether the finding holds in real patients."
+        if synthetic
+        else ""
+    )
 
 
 def _crude_and_adjusted(tidy: pd.DataFrame, term: str) -> tuple[pd.Series, pd.Series]:
@@ -271,17 +329,29 @@ def _crude_and_adjusted(tidy: pd.DataFrame, term: str) -> tuple[pd.Series, pd.Se
 
 
 def _both_ways(crude: pd.Series, adjusted: pd.Series) -> str:
-    return (f"Crude: {or_both_directions(crude, 'non-pCR', 'pCR')}. Adjusted: "
-            f"{or_both_directions(adjusted, 'non-pCR', 'pCR', with_p=True)}.")
+    return (
+        f"Crude: {or_both_directions(crude, 'non-pCR', 'pCR')}. Adjusted: "
+        f"{or_both_directions(adjusted, 'non-pCR', 'pCR', with_p=True)}."
+    )
 
 
 def _absolute(std: Standardised, exposure: str, events: str, **kwargs) -> str:
-    return "In absolute terms, standardised over the model's patients: " + per_100(std, exposure, events, **kwargs) + "."
+    return (
+        "In absolute terms, standardised over the model's patients: " + per_100(std, exposure, events, **kwargs) + "."
+    )
 
 
-def pcr_key_messages(rates: pd.DataFrame, tests: pd.DataFrame, tidy: pd.DataFrame, std: Standardised,
-                     split: pd.DataFrame, n_model: int, sensitivity: pd.DataFrame, terms: Sequence[str],
-                     synthetic: bool) -> KeyMessages:
+def pcr_key_messages(
+    rates: pd.DataFrame,
+    tests: pd.DataFrame,
+    tidy: pd.DataFrame,
+    std: Standardised,
+    split: pd.DataFrame,
+    n_model: int,
+    sensitivity: pd.DataFrame,
+    terms: Sequence[str],
+    synthetic: bool,
+) -> KeyMessages:
     """Key messages of notebook 04: pCR by microcalcification, ORs both ways, per 100, why adjusted is higher."""
     crude, adjusted = _crude_and_adjusted(tidy, "microcalcification")
     imputed = sensitivity.iloc[-1]
@@ -289,54 +359,80 @@ def pcr_key_messages(rates: pd.DataFrame, tests: pd.DataFrame, tidy: pd.DataFram
     return key_messages_box(
         "Do patients whose tumours show mammographic microcalcification reach pathological complete response "
         "(pCR) after neoadjuvant chemotherapy less often, before and after adjustment?",
-        [rates_sentence(rates, tests, "pCR", "microcalcification"),
-         _both_ways(crude, adjusted),
-         _absolute(std, "microcalcification", "non-pCRs", complement="pCRs"),
-         why_adjusted_differs(split, "microcalcification", n_model, "microcalcification")],
+        [
+            rates_sentence(rates, tests, "pCR", "microcalcification"),
+            _both_ways(crude, adjusted),
+            _absolute(std, "microcalcification", "non-pCRs", complement="pCRs"),
+            why_adjusted_differs(split, "microcalcification", n_model, "microcalcification"),
+        ],
         f"An association in this cohort between microcalcification and not reaching pCR, before and after "
         f"adjustment for {_terms_text(terms, 'microcalcification')}.",
         f"Not that microcalcification causes a poorer response, nor how well it predicts response in new "
         f"patients. The adjusted model uses only the {int(adjusted['n'])} patients with every covariate known "
         f"(necrosis on MRI is often missing); with necrosis imputed the adjusted OR of non-pCR is "
-        f"{or_text(imputed)}" + (", and its CI includes 1." if ci_includes_1 else ".") + _synthetic(synthetic))
+        f"{or_text(imputed)}" + (", and its CI includes 1." if ci_includes_1 else ".") + _synthetic(synthetic),
+    )
 
 
-def necrosis_key_messages(necrosis_rates: pd.DataFrame, necrosis_tests: pd.DataFrame, pcr_rates: pd.DataFrame,
-                          necrosis_or: pd.DataFrame, std: Standardised, n_assessed: int, n_all: int,
-                          synthetic: bool) -> KeyMessages:
+def necrosis_key_messages(
+    necrosis_rates: pd.DataFrame,
+    necrosis_tests: pd.DataFrame,
+    pcr_rates: pd.DataFrame,
+    necrosis_or: pd.DataFrame,
+    std: Standardised,
+    n_assessed: int,
+    n_all: int,
+    synthetic: bool,
+) -> KeyMessages:
     """Key messages of notebook 05: necrosis by microcalcification, pCR and the OR of non-pCR by necrosis."""
     crude, adjusted = necrosis_or.loc["univariable"], necrosis_or.loc["multivariable"]
     return key_messages_box(
         "Is tumour necrosis on MRI more frequent when the tumour shows microcalcification, and is necrosis "
         "associated with not reaching pCR?",
-        [rates_sentence(necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification"),
-         rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI") + " " + _both_ways(crude, adjusted),
-         _absolute(std, "necrosis on MRI", "non-pCRs", complement="pCRs")],
+        [
+            rates_sentence(necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification"),
+            rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI") + " " + _both_ways(crude, adjusted),
+            _absolute(std, "necrosis on MRI", "non-pCRs", complement="pCRs"),
+        ],
         "Associations in the patients whose MRI necrosis was assessed: of necrosis with microcalcification, and "
         "of necrosis with not reaching pCR, before and after adjustment.",
         f"Anything about the {n_all - n_assessed} of {n_all} patients without an assessment, who may differ "
         "(see below); nor whether necrosis lies on the path from tumour biology to response, in which case "
-        "adjusting for it removes part of the effect of microcalcification." + _synthetic(synthetic))
+        "adjusting for it removes part of the effect of microcalcification." + _synthetic(synthetic),
+    )
 
 
-def bone_key_messages(rates: pd.DataFrame, tests: pd.DataFrame, tidy: pd.DataFrame, std: Standardised,
-                      split: pd.DataFrame, n_model: int, terms: Sequence[str], synthetic: bool) -> KeyMessages:
+def bone_key_messages(
+    rates: pd.DataFrame,
+    tests: pd.DataFrame,
+    tidy: pd.DataFrame,
+    std: Standardised,
+    split: pd.DataFrame,
+    n_model: int,
+    terms: Sequence[str],
+    synthetic: bool,
+) -> KeyMessages:
     """Key messages of notebook 06: odds of recorded bone metastasis by microcalcification, per 100."""
     crude, adjusted = _crude_and_adjusted(tidy, "microcalcification")
     return key_messages_box(
         "In a multicentre cohort, do patients with mammographic microcalcification more often have a recorded "
         "bone metastasis, independently of stage and the other covariates?",
-        [rates_sentence(rates, tests, "Recorded bone metastasis", "microcalcification"),
-         (f"Odds of recorded bone metastasis with microcalcification: OR {or_text(crude)} crude, "
-          f"{or_text(adjusted, with_p=True)} adjusted."),
-         _absolute(std, "microcalcification", "recorded bone metastases", ratio_name="ratio of proportions"),
-         why_adjusted_differs(split, "microcalcification", n_model, "microcalcification")],
+        [
+            rates_sentence(rates, tests, "Recorded bone metastasis", "microcalcification"),
+            (
+                f"Odds of recorded bone metastasis with microcalcification: OR {or_text(crude)} crude, "
+                f"{or_text(adjusted, with_p=True)} adjusted."
+            ),
+            _absolute(std, "microcalcification", "recorded bone metastases", ratio_name="ratio of proportions"),
+            why_adjusted_differs(split, "microcalcification", n_model, "microcalcification"),
+        ],
         "How the odds of recorded bone metastasis differ with microcalcification in this cohort, before and after "
         f"adjustment for {_terms_text(terms, 'microcalcification')}.",
         "The risk of developing bone metastasis: the cohort has no follow-up time and does not say whether the "
         "metastases were present at diagnosis, so these are odds of a recorded metastasis; a time-to-event "
         "analysis with competing risks would be needed to speak of risk. Nor causation: stage may lie on the "
-        "path from microcalcification to metastasis." + _synthetic(synthetic))
+        "path from microcalcification to metastasis." + _synthetic(synthetic),
+    )
 
 
 def pooled_sentence(pooled: RandomEffectsPooled, with_centre: pd.Series, few_clusters_note: str) -> str:
@@ -351,7 +447,9 @@ def pooled_sentence(pooled: RandomEffectsPooled, with_centre: pd.Series, few_clu
     if pooled.note:
         head = f"Pooling across centres: {pooled.note}. "
     else:
-        head = (f"Pooled over {int(pooled.k)} centres, OR {pooled.or_:.2f} ({pooled.ci_low:.2f}–"
-                f"{pooled.ci_high:.2f}); between-centre variance τ² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}% "
-                f"(Cochran's Q {p_phrase(pooled.q_p)}). ")
+        head = (
+            f"Pooled over {int(pooled.k)} centres, OR {pooled.or_:.2f} ({pooled.ci_low:.2f}–"
+            f"{pooled.ci_high:.2f}); between-centre variance τ² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}% "
+            f"(Cochran's Q {p_phrase(pooled.q_p)}). "
+        )
     return head + f"The adjusted OR with the centre as a covariate: {or_text(with_centre)}. " + few_clusters_note

@@ -24,11 +24,7 @@ import pandas as pd
 
 from microcalc.abstract.consistency import grim, or_ci_p_coherence
 from microcalc.abstract.published import load_published
-from microcalc.abstract.reconstruct import (
-    Reconstruction,
-    reconstruct_2x2,
-    reconstruct_2xk,
-)
+from microcalc.abstract.reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
 from microcalc.paper.checks import consistency_table, verdicts
 
 __all__ = ["GROUPS", "Item", "PaperReconstruction", "reconstruct_paper"]
@@ -77,14 +73,16 @@ class PaperReconstruction:
         rows = []
         for it in self.items.values():
             r = it.reconstruction
-            rows.append({
-                "reconstruction": it.name,
-                "what": it.title,
-                "from published ids": ", ".join(it.inputs),
-                "feasible tables": r.n_solutions,
-                "status": r.status,
-                "table": _describe(r, it.categories) if r.unique else "",
-            })
+            rows.append(
+                {
+                    "reconstruction": it.name,
+                    "what": it.title,
+                    "from published ids": ", ".join(it.inputs),
+                    "feasible tables": r.n_solutions,
+                    "status": r.status,
+                    "table": _describe(r, it.categories) if r.unique else "",
+                }
+            )
         return pd.DataFrame(rows)
 
     def long_tables(self) -> pd.DataFrame:
@@ -96,14 +94,18 @@ class PaperReconstruction:
                 continue
             m, _, k = arr.shape
             idx = np.indices(arr.shape).reshape(3, -1)
-            frames.append(pd.DataFrame({
-                "reconstruction": it.name,
-                "status": it.reconstruction.status,
-                "solution": idx[0] + 1,
-                "group": np.array(GROUPS)[idx[1]],
-                "category": np.array(it.categories)[idx[2]],
-                "count": arr.reshape(-1),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "reconstruction": it.name,
+                        "status": it.reconstruction.status,
+                        "solution": idx[0] + 1,
+                        "group": np.array(GROUPS)[idx[1]],
+                        "category": np.array(it.categories)[idx[2]],
+                        "count": arr.reshape(-1),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def coherence(self) -> pd.DataFrame:
@@ -113,13 +115,19 @@ class PaperReconstruction:
         for ident in pub.index[pub["kind"] == "odds_ratio"]:
             r = pub.loc[ident]
             c = or_ci_p_coherence(r["value"], r["ci_low"], r["ci_high"], r["p"])
-            rows.append({
-                "id": ident, "analysis": r["analysis"],
-                "reported": f"{r['value']} ({r['ci_low']}-{r['ci_high']}), {r['p']}",
-                "P from CI": c.p_recomputed, "P min": c.p_min, "P max": c.p_max,
-                "P consistent": c.p_consistent,
-                "OR from CI": c.or_from_ci, "OR consistent": c.or_consistent,
-            })
+            rows.append(
+                {
+                    "id": ident,
+                    "analysis": r["analysis"],
+                    "reported": f"{r['value']} ({r['ci_low']}-{r['ci_high']}), {r['p']}",
+                    "P from CI": c.p_recomputed,
+                    "P min": c.p_min,
+                    "P max": c.p_max,
+                    "P consistent": c.p_consistent,
+                    "OR from CI": c.or_from_ci,
+                    "OR consistent": c.or_consistent,
+                }
+            )
         return pd.DataFrame(rows)
 
     def grim(self) -> pd.DataFrame:
@@ -133,18 +141,22 @@ class PaperReconstruction:
                     continue
                 sizes = np.unique(r.tables[size_cols].sum(axis=1).to_numpy())
                 ok = np.atleast_1d(grim(pub.loc[ident, "value"], sizes))
-                rows.append({
-                    "id": ident, "reported": pub.loc[ident, "value"],
-                    "reconstruction": it.name,
-                    "denominators": _span(sizes),
-                    "all possible (GRIM)": bool(ok.all()),
-                })
+                rows.append(
+                    {
+                        "id": ident,
+                        "reported": pub.loc[ident, "value"],
+                        "reconstruction": it.name,
+                        "denominators": _span(sizes),
+                        "all possible (GRIM)": bool(ok.all()),
+                    }
+                )
         return pd.DataFrame(rows).drop_duplicates("id").reset_index(drop=True)
 
     def consistency(self) -> pd.DataFrame:
-        """Every reported P against every test, as a typed long table (:func:`microcalc.paper.checks.consistency_table`)."""
-        return consistency_table(self.published, [(it.reconstruction, it.p_ids, _basis(it),
-                                                   _shape(it)) for it in self.items.values()])
+        """Each reported P against each test, a typed long table (:func:`~microcalc.paper.checks.consistency_table`)."""
+        return consistency_table(
+            self.published, [(it.reconstruction, it.p_ids, _basis(it), _shape(it)) for it in self.items.values()]
+        )
 
     def verdicts(self) -> pd.DataFrame:
         """One verdict per reported P (:func:`microcalc.paper.checks.verdicts`)."""
@@ -193,8 +205,7 @@ def _mark_claims(r: Reconstruction, pub: pd.DataFrame) -> None:
     the most frequent in the microcalcification group.
     """
     t = r.tables
-    for ident, rows in (("bone_type_predominant", ("exposed", "reference")),
-                        ("bone_extent_calc_axial", ("exposed",))):
+    for ident, rows in (("bone_type_predominant", ("exposed", "reference")), ("bone_extent_calc_axial", ("exposed",))):
         if ident not in pub.index:
             continue
         claimed = pub.loc[ident, "value"]
@@ -228,53 +239,80 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
         items[name] = Item(name, title, recon, categories, inputs, p_ids)
 
     def or_args(ident):
-        return dict(odds_ratio=v(ident), ci_low=v(ident, "ci_low"), ci_high=v(ident, "ci_high"),
-                    or_p=v(ident, "p"))
+        return dict(odds_ratio=v(ident), ci_low=v(ident, "ci_low"), ci_high=v(ident, "ci_high"), or_p=v(ident, "p"))
 
     # 1. NACT: pCR by microcalcification.
-    pcr = reconstruct_2x2(v("nact_pcr_calc"), v("nact_pcr_nocalc"), n_total=int(v("nact_n")),
-                          **or_args("nact_or_calc_uni"))
-    add("nact_pcr", "pCR by microcalcification (NACT cohort)", pcr, ["pcr", "no_pcr"],
+    pcr = reconstruct_2x2(
+        v("nact_pcr_calc"), v("nact_pcr_nocalc"), n_total=int(v("nact_n")), **or_args("nact_or_calc_uni")
+    )
+    add(
+        "nact_pcr",
+        "pCR by microcalcification (NACT cohort)",
+        pcr,
+        ["pcr", "no_pcr"],
         ["nact_pcr_calc", "nact_pcr_nocalc", "nact_n", "nact_or_calc_uni"],
-        ["nact_pcr_compare", "nact_or_calc_uni"])
+        ["nact_pcr_compare", "nact_or_calc_uni"],
+    )
 
     # 2. NACT: MRI necrosis, in a subset no larger than each group of (1).
     n1 = int(pcr.tables["n_exposed"].max()) if pcr.n_solutions else int(v("nact_n"))
     n0 = int(pcr.tables["n_reference"].max()) if pcr.n_solutions else int(v("nact_n"))
-    nec = reconstruct_2x2(v("nact_necrosis_calc"), v("nact_necrosis_nocalc"),
-                          n_exposed=(1, n1), n_reference=(1, n0),
-                          p_value=v("nact_necrosis_compare", "p"), orientation="event")
-    add("nact_necrosis", "MRI necrosis by microcalcification (NACT patients with MRI)", nec,
+    nec = reconstruct_2x2(
+        v("nact_necrosis_calc"),
+        v("nact_necrosis_nocalc"),
+        n_exposed=(1, n1),
+        n_reference=(1, n0),
+        p_value=v("nact_necrosis_compare", "p"),
+        orientation="event",
+    )
+    add(
+        "nact_necrosis",
+        "MRI necrosis by microcalcification (NACT patients with MRI)",
+        nec,
         ["necrosis", "no_necrosis"],
         ["nact_necrosis_calc", "nact_necrosis_nocalc", "nact_necrosis_compare"],
-        ["nact_necrosis_compare"])
+        ["nact_necrosis_compare"],
+    )
 
     # 3. Bone cohort: bone metastasis by microcalcification.
-    bone = reconstruct_2x2(v("bone_met_calc"), v("bone_met_nocalc"), n_total=int(v("bone_n")),
-                           **or_args("bone_or_calc_uni"))
-    add("bone_met", "Bone metastasis by microcalcification (multicentre cohort)", bone,
+    bone = reconstruct_2x2(
+        v("bone_met_calc"), v("bone_met_nocalc"), n_total=int(v("bone_n")), **or_args("bone_or_calc_uni")
+    )
+    add(
+        "bone_met",
+        "Bone metastasis by microcalcification (multicentre cohort)",
+        bone,
         ["bone_metastasis", "no_bone_metastasis"],
         ["bone_met_calc", "bone_met_nocalc", "bone_n", "bone_or_calc_uni"],
-        ["bone_met_compare", "bone_or_calc_uni"])
+        ["bone_met_compare", "bone_or_calc_uni"],
+    )
 
     # 4-5. Type and extent among the patients with bone metastasis of (3).
     if bone.unique:
         m1 = int(bone.tables.loc[0, "events_exposed"])
         m0 = int(bone.tables.loc[0, "events_reference"])
         for key, cats, pct1, pct0, p_id in (
-            ("bone_type", _TYPE_CATEGORIES, "bone_osteolytic_calc", "bone_osteolytic_nocalc",
-             "bone_type_compare"),
-            ("bone_extent", _EXTENT_CATEGORIES, "bone_wholebody_calc", "bone_wholebody_nocalc",
-             "bone_extent_compare"),
+            ("bone_type", _TYPE_CATEGORIES, "bone_osteolytic_calc", "bone_osteolytic_nocalc", "bone_type_compare"),
+            ("bone_extent", _EXTENT_CATEGORIES, "bone_wholebody_calc", "bone_wholebody_nocalc", "bone_extent_compare"),
         ):
             what = "bone metastasis type" if key == "bone_type" else "bone metastasis extent"
-            r2 = reconstruct_2x2(v(pct1), v(pct0), n_exposed=m1, n_reference=m0,
-                                 orientation="event")
-            add(f"{key}_2x2", f"{cats[0]} vs other {what}, patients with bone metastasis", r2,
-                [cats[0], "other"], [pct1, pct0, "bone_met"], [p_id])
-            rk = reconstruct_2xk(v(pct1), v(pct0), n_exposed=m1, n_reference=m0,
-                                 categories=cats, p_value=v(p_id, "p"))
+            r2 = reconstruct_2x2(v(pct1), v(pct0), n_exposed=m1, n_reference=m0, orientation="event")
+            add(
+                f"{key}_2x2",
+                f"{cats[0]} vs other {what}, patients with bone metastasis",
+                r2,
+                [cats[0], "other"],
+                [pct1, pct0, "bone_met"],
+                [p_id],
+            )
+            rk = reconstruct_2xk(v(pct1), v(pct0), n_exposed=m1, n_reference=m0, categories=cats, p_value=v(p_id, "p"))
             _mark_claims(rk, pub)
-            add(f"{key}_2x3", f"{what} ({'/'.join(cats)}), patients with bone metastasis", rk,
-                cats, [pct1, pct0, "bone_met", p_id], [p_id])
+            add(
+                f"{key}_2x3",
+                f"{what} ({'/'.join(cats)}), patients with bone metastasis",
+                rk,
+                cats,
+                [pct1, pct0, "bone_met", p_id],
+                [p_id],
+            )
     return PaperReconstruction(pub, items)

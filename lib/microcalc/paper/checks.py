@@ -47,12 +47,29 @@ OR_CI_BASIS = "or_ci"
 #: many of them give a P that prints as reported; ``reproduces`` (bool) whether at least one does (for an OR
 #: and CI: whether the reported P is reachable from them); ``named_by_paper`` (bool) whether the paper names
 #: this test for this P; ``note`` why a test that applies was not computed (else empty).
-CONSISTENCY_COLUMNS = ["id", "reported_p", "basis", "table", "test", "applicable", "p_min", "p_max", "n_tables",
-                       "n_reproducing", "reproduces", "named_by_paper", "note"]
+CONSISTENCY_COLUMNS = [
+    "id",
+    "reported_p",
+    "basis",
+    "table",
+    "test",
+    "applicable",
+    "p_min",
+    "p_max",
+    "n_tables",
+    "n_reproducing",
+    "reproduces",
+    "named_by_paper",
+    "note",
+]
 
 #: The verdict on one reported P, over every basis it was tested on.
-VERDICTS = ("named test reproduces it", "only an unnamed test reproduces it", "reproduced; the paper names no test",
-            "no test reproduces it")
+VERDICTS = (
+    "named test reproduces it",
+    "only an unnamed test reproduces it",
+    "reproduced; the paper names no test",
+    "no test reproduces it",
+)
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +84,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def consistency_table(published: pd.DataFrame,
-                      checks: Iterable[tuple[Reconstruction, Sequence[str], str, str]]) -> pd.DataFrame:
+def consistency_table(
+    published: pd.DataFrame, checks: Iterable[tuple[Reconstruction, Sequence[str], str, str]]
+) -> pd.DataFrame:
     """Every reported P against every test of :data:`~microcalc.abstract.pvalues.TESTS`, one typed row each.
 
     Parameters
@@ -91,23 +109,46 @@ def consistency_table(published: pd.DataFrame,
             v = p_test_verdicts(reconstruction, rec["p"], named=rec["test_ids"].split())
             for _, t in v.iterrows():
                 computed = not t["reproduces"].startswith("not ")
-                rows.append({"id": ident, "reported_p": rec["p"], "basis": basis, "table": shape,
-                             "test": t["test"], "applicable": t["reproduces"] != "not applicable",
-                             "p_min": t["p_min"], "p_max": t["p_max"], "n_tables": t["tables"],
-                             "n_reproducing": t["tables_reproducing"] if computed else pd.NA,
-                             "reproduces": t["tables_reproducing"] > 0, "named_by_paper": t["named"],
-                             "note": "" if computed or t["reproduces"] == "not applicable" else t["reproduces"]})
+                rows.append(
+                    {
+                        "id": ident,
+                        "reported_p": rec["p"],
+                        "basis": basis,
+                        "table": shape,
+                        "test": t["test"],
+                        "applicable": t["reproduces"] != "not applicable",
+                        "p_min": t["p_min"],
+                        "p_max": t["p_max"],
+                        "n_tables": t["tables"],
+                        "n_reproducing": t["tables_reproducing"] if computed else pd.NA,
+                        "reproduces": t["tables_reproducing"] > 0,
+                        "named_by_paper": t["named"],
+                        "note": "" if computed or t["reproduces"] == "not applicable" else t["reproduces"],
+                    }
+                )
     for ident in published.index[(published["kind"] == "odds_ratio") & (published["analysis"] == "multivariable")]:
         rec = published.loc[ident]
         c = or_ci_p_coherence(rec["value"], rec["ci_low"], rec["ci_high"], rec["p"])
         named = rec["test_ids"].split()
         for test in TESTS:
             wald = test == "logistic_wald"
-            rows.append({"id": ident, "reported_p": rec["p"], "table": OR_CI_BASIS, "test": test,
-                         "basis": f"OR {rec['value']} and its 95% CI (Altman & Bland)", "applicable": wald,
-                         "p_min": c.p_min if wald else np.nan, "p_max": c.p_max if wald else np.nan,
-                         "n_tables": pd.NA, "n_reproducing": pd.NA, "reproduces": wald and c.p_consistent,
-                         "named_by_paper": test in named, "note": ""})
+            rows.append(
+                {
+                    "id": ident,
+                    "reported_p": rec["p"],
+                    "table": OR_CI_BASIS,
+                    "test": test,
+                    "basis": f"OR {rec['value']} and its 95% CI (Altman & Bland)",
+                    "applicable": wald,
+                    "p_min": c.p_min if wald else np.nan,
+                    "p_max": c.p_max if wald else np.nan,
+                    "n_tables": pd.NA,
+                    "n_reproducing": pd.NA,
+                    "reproduces": wald and c.p_consistent,
+                    "named_by_paper": test in named,
+                    "note": "",
+                }
+            )
     out = _typed(pd.DataFrame(rows))
     order = {ident: i for i, ident in enumerate(published.index)}
     return out.iloc[np.argsort(out["id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
@@ -117,10 +158,12 @@ def read_consistency(path: str | os.PathLike | None = None) -> pd.DataFrame:
     """:data:`CONSISTENCY_FILE` read back with its types."""
     from microcalc.core.paths import project_path
 
-    frame = pd.read_csv(project_path(path or CONSISTENCY_FILE), dtype={"id": str, "reported_p": str, "basis": str,
-                                                                         "table": str, "test": str, "note": str},
-                        keep_default_na=False, na_values={c: [""] for c in ("p_min", "p_max", "n_tables",
-                                                                           "n_reproducing")})
+    frame = pd.read_csv(
+        project_path(path or CONSISTENCY_FILE),
+        dtype={"id": str, "reported_p": str, "basis": str, "table": str, "test": str, "note": str},
+        keep_default_na=False,
+        na_values={c: [""] for c in ("p_min", "p_max", "n_tables", "n_reproducing")},
+    )
     return _typed(frame)
 
 
@@ -132,8 +175,10 @@ def reproducing_tests(ident: str, table: pd.DataFrame | None = None) -> dict[str
     """
     table = read_consistency() if table is None else table
     rows = table[(table["id"] == ident) & (table["table"] != OR_CI_BASIS)]
-    return {shape: rows.loc[(rows["table"] == shape) & rows["reproduces"], "test"].tolist()
-            for shape in dict.fromkeys(rows["table"])}
+    return {
+        shape: rows.loc[(rows["table"] == shape) & rows["reproduces"], "test"].tolist()
+        for shape in dict.fromkeys(rows["table"])
+    }
 
 
 def _fmt(p: float) -> str:
@@ -158,8 +203,11 @@ def _agreement(grp: pd.DataFrame, test_named: str) -> dict:
     names = test_named or "not stated"
     if (grp["table"] == OR_CI_BASIS).all():
         ok = bool(hits.size)
-        return {"reproduced by": "Wald P from the CI" if ok else "none", "paper names": names,
-                "agrees": "yes: consistent with a Wald test" if ok else "no: P does not follow from the CI"}
+        return {
+            "reproduced by": "Wald P from the CI" if ok else "none",
+            "paper names": names,
+            "agrees": "yes: consistent with a Wald test" if ok else "no: P does not follow from the CI",
+        }
     named_hits = hits[hits["named_by_paper"]]
     if hits.empty:
         agrees = "no test reproduces it"
@@ -196,8 +244,12 @@ def verdicts(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for ident, grp in table.groupby("id", sort=False):
         hits = grp[grp["reproduces"]]
-        by = sorted({"Wald P from the CI" if t == OR_CI_BASIS else test
-                     for t, test in zip(hits["table"], hits["test"], strict=True)})
+        by = sorted(
+            {
+                "Wald P from the CI" if t == OR_CI_BASIS else test
+                for t, test in zip(hits["table"], hits["test"], strict=True)
+            }
+        )
         named_hit = bool((hits["named_by_paper"] | (hits["table"] == OR_CI_BASIS)).any())
         test_named = published.loc[ident, "test_named"] or "not stated"
         if not by:
@@ -208,7 +260,15 @@ def verdicts(table: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
             verdict = VERDICTS[2]
         else:
             verdict = VERDICTS[1]
-        rows.append({"id": ident, "reported P": grp["reported_p"].iloc[0], "reproduced by": ", ".join(by) or "none",
-                     "paper names": test_named, "verdict": verdict,
-                     "reproduced": bool(by), "named_test_reproduces": named_hit})
+        rows.append(
+            {
+                "id": ident,
+                "reported P": grp["reported_p"].iloc[0],
+                "reproduced by": ", ".join(by) or "none",
+                "paper names": test_named,
+                "verdict": verdict,
+                "reproduced": bool(by),
+                "named_test_reproduces": named_hit,
+            }
+        )
     return pd.DataFrame(rows)

@@ -40,15 +40,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from microcalc.cohorts.contract import COHORTS, CONTRACT_VERSION
 from microcalc.analysis.models import fit_logistic
 from microcalc.analysis.stats import MIN_GROUP_SIZE
-from microcalc.study import MODELS as _STUDY_MODELS
+from microcalc.cohorts.contract import COHORTS, CONTRACT_VERSION
 from microcalc.core.outputs import sha256, write_csv
 from microcalc.core.paths import project_path, project_root
+from microcalc.study import MODELS as _STUDY_MODELS
 
-__all__ = ["BUNDLE_FORMAT", "results_sha256", "MODELS", "COMPARISONS", "SCHEMAS", "BundleError",
-           "bundle_tables", "write_bundle", "write_run_bundle", "validate_bundle", "Bundle", "read_bundle", "main"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "results_sha256",
+    "MODELS",
+    "COMPARISONS",
+    "SCHEMAS",
+    "BundleError",
+    "bundle_tables",
+    "write_bundle",
+    "write_run_bundle",
+    "validate_bundle",
+    "Bundle",
+    "read_bundle",
+    "main",
+]
 
 #: Version of the bundle layout (files and columns); a reader refuses any other.
 BUNDLE_FORMAT = 1
@@ -57,16 +70,28 @@ BUNDLE_FORMAT = 1
 MODELS = _STUDY_MODELS
 
 #: Cross-tables besides outcome-by-covariate: (cohort, row variable, column variable).
-COMPARISONS = (("nact_cohort", "microcalcification", "mri_necrosis"),
-               ("bone_cohort", "microcalcification", "bone_metastasis_type"),
-               ("bone_cohort", "microcalcification", "bone_metastasis_extent"))
+COMPARISONS = (
+    ("nact_cohort", "microcalcification", "mri_necrosis"),
+    ("bone_cohort", "microcalcification", "bone_metastasis_type"),
+    ("bone_cohort", "microcalcification", "bone_metastasis_extent"),
+)
 
 #: Columns of each table, in order.
 SCHEMAS = {
-    "terms.csv": ["cohort", "outcome", "model", "variable", "term", "log_or", "se", "n", "events", "converged",
-                  "suppressed"],
-    "counts.csv": ["cohort", "row_variable", "row_level", "column_variable", "column_level", "count",
-                   "suppressed"],
+    "terms.csv": [
+        "cohort",
+        "outcome",
+        "model",
+        "variable",
+        "term",
+        "log_or",
+        "se",
+        "n",
+        "events",
+        "converged",
+        "suppressed",
+    ],
+    "counts.csv": ["cohort", "row_variable", "row_level", "column_variable", "column_level", "count", "suppressed"],
     "cohorts.csv": ["cohort", "outcome", "n", "events", "n_model", "events_model", "suppressed"],
 }
 _JSON_FILES = ("bundle.json", "run.json")
@@ -93,17 +118,28 @@ def _cross(frame: pd.DataFrame, cohort: str, rows: str, cols: str) -> list[dict]
     """Cells of the ``rows`` x ``cols`` table (complete cases), a row's cells suppressed if its total < the rule."""
     data = frame[[rows, cols]].dropna()
     out = []
-    row_levels = (data[rows].cat.categories if isinstance(data[rows].dtype, pd.CategoricalDtype)
-                  else sorted(data[rows].unique()))
-    col_levels = (data[cols].cat.categories if isinstance(data[cols].dtype, pd.CategoricalDtype)
-                  else sorted(data[cols].unique()))
+    row_levels = (
+        data[rows].cat.categories if isinstance(data[rows].dtype, pd.CategoricalDtype) else sorted(data[rows].unique())
+    )
+    col_levels = (
+        data[cols].cat.categories if isinstance(data[cols].dtype, pd.CategoricalDtype) else sorted(data[cols].unique())
+    )
     for r in row_levels:
         sub = data.loc[data[rows] == r, cols]
         small = 0 < len(sub) < MIN_GROUP_SIZE
         for c in col_levels:
             count = int((sub == c).sum())
-            out.append({"cohort": cohort, "row_variable": rows, "row_level": _level(r), "column_variable": cols,
-                        "column_level": _level(c), "count": pd.NA if small else count, "suppressed": small})
+            out.append(
+                {
+                    "cohort": cohort,
+                    "row_variable": rows,
+                    "row_level": _level(r),
+                    "column_variable": cols,
+                    "column_level": _level(c),
+                    "count": pd.NA if small else count,
+                    "suppressed": small,
+                }
+            )
     return out
 
 
@@ -111,10 +147,21 @@ def _term_rows(fit, cohort: str, outcome: str, model: str, suppress: bool = Fals
     rows = []
     variable_of = {i: term for term, idx in fit.columns_of.items() for i in idx}
     for i, name in enumerate(fit.names[1:], start=1):
-        rows.append({"cohort": cohort, "outcome": outcome, "model": model, "variable": variable_of[i],
-                     "term": name, "log_or": np.nan if suppress else float(fit.params[i]),
-                     "se": np.nan if suppress else float(fit.bse[i]), "n": fit.nobs, "events": fit.events,
-                     "converged": bool(fit.converged), "suppressed": suppress})
+        rows.append(
+            {
+                "cohort": cohort,
+                "outcome": outcome,
+                "model": model,
+                "variable": variable_of[i],
+                "term": name,
+                "log_or": np.nan if suppress else float(fit.params[i]),
+                "se": np.nan if suppress else float(fit.bse[i]),
+                "n": fit.nobs,
+                "events": fit.events,
+                "converged": bool(fit.converged),
+                "suppressed": suppress,
+            }
+        )
     return rows
 
 
@@ -145,19 +192,31 @@ def bundle_tables(cohorts: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         terms += _term_rows(multi, cohort, outcome, "multivariable")
         for term in model_terms:
             # a univariable log OR and its SE give back the 2x2 cells: suppressed with a small group
-            terms += _term_rows(fit_logistic(frame, outcome, [term]), cohort, outcome, "univariable",
-                                suppress=_has_small_group(frame, term, outcome))
+            terms += _term_rows(
+                fit_logistic(frame, outcome, [term]),
+                cohort,
+                outcome,
+                "univariable",
+                suppress=_has_small_group(frame, term, outcome),
+            )
             if term != "age":
                 counts += _cross(frame, cohort, term, outcome)
         n, events = len(frame), int(frame[outcome].astype("boolean").sum())
         small = n < MIN_GROUP_SIZE
-        sizes.append({"cohort": cohort, "outcome": outcome, "n": pd.NA if small else n,
-                      "events": pd.NA if small else events, "n_model": pd.NA if small else multi.nobs,
-                      "events_model": pd.NA if small else multi.events, "suppressed": small})
+        sizes.append(
+            {
+                "cohort": cohort,
+                "outcome": outcome,
+                "n": pd.NA if small else n,
+                "events": pd.NA if small else events,
+                "n_model": pd.NA if small else multi.nobs,
+                "events_model": pd.NA if small else multi.events,
+                "suppressed": small,
+            }
+        )
     for cohort, rows, cols in COMPARISONS:
         counts += _cross(cohorts[cohort], cohort, rows, cols)
-    tables = {"terms.csv": pd.DataFrame(terms), "counts.csv": pd.DataFrame(counts),
-              "cohorts.csv": pd.DataFrame(sizes)}
+    tables = {"terms.csv": pd.DataFrame(terms), "counts.csv": pd.DataFrame(counts), "cohorts.csv": pd.DataFrame(sizes)}
     for name, frame in tables.items():
         for col in ("n", "events", "count", "n_model", "events_model"):
             if col in frame:
@@ -185,9 +244,16 @@ def write_bundle(cohorts: dict[str, pd.DataFrame], folder: str | os.PathLike, re
     folder.mkdir(parents=True)
     for name, table in bundle_tables(cohorts).items():
         write_csv(table, folder / name)
-    _dump_json({"bundle_format": BUNDLE_FORMAT, "contract_version": CONTRACT_VERSION,
-                "site": record.get("name"), "software": record.get("versions", {}),
-                "small_group_min": MIN_GROUP_SIZE}, folder / "bundle.json")
+    _dump_json(
+        {
+            "bundle_format": BUNDLE_FORMAT,
+            "contract_version": CONTRACT_VERSION,
+            "site": record.get("name"),
+            "software": record.get("versions", {}),
+            "small_group_min": MIN_GROUP_SIZE,
+        },
+        folder / "bundle.json",
+    )
     _dump_json(record, folder / "run.json")
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     _dump_json({"files": {f: sha256(folder / f) for f in files}}, folder / MANIFEST)
@@ -201,8 +267,10 @@ def write_run_bundle(run_dir: str | os.PathLike, record: dict) -> Path:
     run_dir = Path(run_dir)
     missing = [c for c in COHORTS if not processed_path(run_dir, c).is_file()]
     if missing:
-        raise BundleError(f"no bundle: the run has no harmonised {' or '.join(missing)} (run the cleaning "
-                          "notebook 03 in the same run)")
+        raise BundleError(
+            f"no bundle: the run has no harmonised {' or '.join(missing)} (run the cleaning "
+            "notebook 03 in the same run)"
+        )
     cohorts = {c: pd.read_parquet(processed_path(run_dir, c)) for c in COHORTS}
     return write_bundle(cohorts, run_dir / "bundle", record)
 
@@ -250,8 +318,10 @@ def _check_table(name: str, frame: pd.DataFrame) -> list[str]:
         small = totals[(totals > 0) & (totals < MIN_GROUP_SIZE)]
         if len(small):
             where = ", ".join(f"{k[1]}={k[2]} by {k[3]}" for k in small.index[:3])
-            problems.append(f"{name}: groups of fewer than {MIN_GROUP_SIZE} patients are shown ({where}): "
-                            "the small-group rule suppresses them")
+            problems.append(
+                f"{name}: groups of fewer than {MIN_GROUP_SIZE} patients are shown ({where}): "
+                "the small-group rule suppresses them"
+            )
     return problems
 
 
@@ -292,12 +362,15 @@ def validate_bundle(folder: str | os.PathLike) -> dict:
     except ValueError:
         raise BundleError(f"{shown}: bundle.json or run.json is not valid JSON") from None
     if meta.get("bundle_format") != BUNDLE_FORMAT:
-        raise BundleError(f"{shown}: bundle format {meta.get('bundle_format')!r}; this compendium reads format "
-                          f"{BUNDLE_FORMAT} only")
+        raise BundleError(
+            f"{shown}: bundle format {meta.get('bundle_format')!r}; this compendium reads format {BUNDLE_FORMAT} only"
+        )
     if _major(meta.get("contract_version")) != _major(CONTRACT_VERSION):
-        raise BundleError(f"{shown}: written under data-contract version {meta.get('contract_version')}; this "
-                          f"compendium reads version {_major(CONTRACT_VERSION)}.x only (the meaning of the "
-                          "data differs): rerun the site with this version")
+        raise BundleError(
+            f"{shown}: written under data-contract version {meta.get('contract_version')}; this "
+            f"compendium reads version {_major(CONTRACT_VERSION)}.x only (the meaning of the "
+            "data differs): rerun the site with this version"
+        )
     if record.get("status") != "complete":
         problems.append(f"run.json says the run is {record.get('status')!r}, not complete")
     for name in SCHEMAS:
@@ -351,15 +424,24 @@ def read_bundle(folder: str | os.PathLike) -> Bundle:
     """A validated bundle: ``site``, ``meta`` (bundle.json), ``run`` (run.json) and the three tables."""
     folder = Path(folder)
     meta = validate_bundle(folder)
-    tables = {name.removesuffix(".csv"): pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
-              for name in SCHEMAS}
-    return Bundle(site=meta.get("site") or folder.parent.name, meta=meta,
-                  run=json.loads((folder / "run.json").read_text(encoding="utf-8")),
-                  manifest_sha256=sha256(folder / MANIFEST), results_sha256=results_sha256(folder), **tables)
+    tables = {
+        name.removesuffix(".csv"): pd.read_csv(folder / name, dtype={"row_level": str, "column_level": str})
+        for name in SCHEMAS
+    }
+    return Bundle(
+        site=meta.get("site") or folder.parent.name,
+        meta=meta,
+        run=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+        manifest_sha256=sha256(folder / MANIFEST),
+        results_sha256=results_sha256(folder),
+        **tables,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m microcalc.pipeline.bundle validate DIR ...``: 0 if every bundle is valid, 1 with one line per refusal."""
+    """``python -m microcalc.pipeline.bundle validate DIR ...``.
+
+    Exits 0 if every bundle is valid, else 1 with one line per refusal."""
     ap = argparse.ArgumentParser(prog="python -m microcalc.pipeline.bundle", description="Check results bundles.")
     sub = ap.add_subparsers(dest="command", required=True)
     val = sub.add_parser("validate", help="validate bundle folders (schema, contract version, checksums)")
@@ -374,8 +456,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bundle refused: {err}", file=sys.stderr)
             status = 1
             continue
-        print(f"{_shown(path)}: valid bundle of site {meta.get('site')!r} (format {meta['bundle_format']}, "
-              f"data contract {meta['contract_version']})")
+        print(
+            f"{_shown(path)}: valid bundle of site {meta.get('site')!r} (format {meta['bundle_format']}, "
+            f"data contract {meta['contract_version']})"
+        )
     return status
 
 

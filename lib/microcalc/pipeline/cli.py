@@ -60,6 +60,7 @@ def _print_reconstruction(r: Reconstruction, show: int) -> None:
 
 def _print_verdicts(r: Reconstruction, p: str, named: list[str]) -> None:
     v = p_test_verdicts(r, p, named=named)
+
     def span(lo: float, hi: float) -> str:
         if pd.isna(lo):
             return "-"
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(
         prog="microcalc-check",
         description="Reconstruct the contingency tables implied by reported numbers and check "
-                    "their consistency. Give every number exactly as printed.",
+        "their consistency. Give every number exactly as printed.",
     )
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -97,13 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--or", dest="odds_ratio", help="reported odds ratio")
     a.add_argument("--ci", nargs=2, metavar=("LOW", "HIGH"), help="its 95%% CI")
     a.add_argument("--or-p", help='its P, e.g. "P = 0.028"')
-    a.add_argument("--orientation", default="auto", choices=["auto", "event", "complement"],
-                   help="OR of the event the percentages describe, of its absence, or either")
+    a.add_argument(
+        "--orientation",
+        default="auto",
+        choices=["auto", "event", "complement"],
+        help="OR of the event the percentages describe, of its absence, or either",
+    )
     a.add_argument("--p", help='P of the comparison of the percentages, e.g. "P = 0.029"')
-    a.add_argument("--p-filter", action="store_true",
-                   help="also keep only tables for which some test reproduces --p")
-    a.add_argument("--named", nargs="*", default=[], choices=list(TESTS),
-                   help="the test(s) the paper says it used")
+    a.add_argument("--p-filter", action="store_true", help="also keep only tables for which some test reproduces --p")
+    a.add_argument("--named", nargs="*", default=[], choices=list(TESTS), help="the test(s) the paper says it used")
     a.add_argument("--z", type=float, default=None, help="CI quantile (default qnorm(0.975); SPSS: 1.96)")
     a.add_argument("--show", type=int, default=20, help="feasible tables to list")
 
@@ -112,11 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("pct_reference")
     k.add_argument("--n-exposed", type=int, required=True)
     k.add_argument("--n-reference", type=int, required=True)
-    k.add_argument("--categories", nargs="+", required=True,
-                   help="category labels, the reported one first")
+    k.add_argument("--categories", nargs="+", required=True, help="category labels, the reported one first")
     k.add_argument("--p", required=True)
-    k.add_argument("--tests", nargs="+", default=["pearson_chi2", "fisher_exact"],
-                   choices=["pearson_chi2", "fisher_exact"])
+    k.add_argument(
+        "--tests", nargs="+", default=["pearson_chi2", "fisher_exact"], choices=["pearson_chi2", "fisher_exact"]
+    )
     k.add_argument("--named", nargs="*", default=[], choices=list(TESTS))
     k.add_argument("--show", type=int, default=20)
 
@@ -168,15 +171,19 @@ def _text(args) -> int:
     elif args.csv:
         print(table.to_csv(index=False), end="")
     elif table.empty:
-        print("No supported statement found (ratio estimates with a 95% CI, percentages with "
-              "their denominators, comparisons of percentages with a P).")
+        print(
+            "No supported statement found (ratio estimates with a 95% CI, percentages with "
+            "their denominators, comparisons of percentages with a P)."
+        )
     else:
         with pd.option_context("display.max_colwidth", 70, "display.width", 250):
             print(table[["statement", "check", "verdict", "detail"]].to_string(index=False))
         counts = table["verdict"].value_counts()
-        print(f"\n{table['statement'].nunique()} statements, {len(table)} checks: "
-              f"{counts.get('consistent', 0)} consistent, {counts.get('INCONSISTENT', 0)} inconsistent, "
-              f"{counts.get('not applicable', 0)} not applicable.")
+        print(
+            f"\n{table['statement'].nunique()} statements, {len(table)} checks: "
+            f"{counts.get('consistent', 0)} consistent, {counts.get('INCONSISTENT', 0)} inconsistent, "
+            f"{counts.get('not applicable', 0)} not applicable."
+        )
     return 1 if (table["consistent"] == False).any() else 0  # noqa: E712 (None is not False)
 
 
@@ -200,26 +207,46 @@ def _run(args) -> int:
                 kw["z"] = args.z
             ci = args.ci or (None, None)
             r = reconstruct_2x2(
-                args.pct_exposed, args.pct_reference, n_total=args.n_total,
-                n_exposed=args.n_exposed, n_reference=args.n_reference, n_max=args.n_max,
-                odds_ratio=args.odds_ratio, ci_low=ci[0], ci_high=ci[1], or_p=args.or_p,
-                orientation=args.orientation, p_value=args.p if args.p_filter else None, **kw)
+                args.pct_exposed,
+                args.pct_reference,
+                n_total=args.n_total,
+                n_exposed=args.n_exposed,
+                n_reference=args.n_reference,
+                n_max=args.n_max,
+                odds_ratio=args.odds_ratio,
+                ci_low=ci[0],
+                ci_high=ci[1],
+                or_p=args.or_p,
+                orientation=args.orientation,
+                p_value=args.p if args.p_filter else None,
+                **kw,
+            )
             _print_reconstruction(r, args.show)
             if args.p and r.n_solutions:
                 _print_verdicts(r, args.p, args.named)
         elif args.command == "2xk":
-            r = reconstruct_2xk(args.pct_exposed, args.pct_reference, n_exposed=args.n_exposed,
-                                n_reference=args.n_reference, categories=args.categories,
-                                p_value=args.p, p_tests=args.tests)
+            r = reconstruct_2xk(
+                args.pct_exposed,
+                args.pct_reference,
+                n_exposed=args.n_exposed,
+                n_reference=args.n_reference,
+                categories=args.categories,
+                p_value=args.p,
+                p_tests=args.tests,
+            )
             _print_reconstruction(r, args.show)
             if r.n_solutions:
                 _print_verdicts(r, args.p, args.named)
         elif args.command == "or-ci-p":
             co = or_ci_p_coherence(args.odds_ratio, args.ci_low, args.ci_high, args.p)
-            print(f"P from the CI: {co.p_recomputed:.4g} (range over rounding "
-                  f"{co.p_min:.4g} to {co.p_max:.4g}); reported {co.p_reported.text}")
-            print(f"OR at the CI's log-midpoint: {co.or_from_ci:.4f} "
-                  f"(range {co.or_from_ci_min:.4f} to {co.or_from_ci_max:.4f}); reported {args.odds_ratio}")
+            print(
+                f"P from the CI: {co.p_recomputed:.4g} (range over rounding "
+                f"{co.p_min:.4g} to {co.p_max:.4g}); reported {co.p_reported.text}"
+            )
+            print(
+                f"OR at the CI's log-midpoint: {co.or_from_ci:.4f} "
+                f"(range {co.or_from_ci_min:.4f} to {co.or_from_ci_max:.4f}); reported {args.odds_ratio}"
+            )
             print(f"Verdict: {co.verdict}")
         elif args.command == "grim":
             ns = grim_denominators(args.pct, args.n_max, args.n_min)

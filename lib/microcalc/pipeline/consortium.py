@@ -34,17 +34,45 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from microcalc.pipeline.bundle import Bundle, BundleError, read_bundle, write_bundle
 from microcalc.core.paths import project_path, project_root
+from microcalc.pipeline.bundle import Bundle, BundleError, read_bundle, write_bundle
 from microcalc.pipeline.consortium_pool import (
-    ConsortiumError, EXPOSURE, FINDINGS, leave_one_site_out, mantel_haenszel_table, pool_finding, PooledFinding,
-    pool_fixed_effect, pool_sites, site_estimates,
+    EXPOSURE,
+    FINDINGS,
+    ConsortiumError,
+    PooledFinding,
+    leave_one_site_out,
+    mantel_haenszel_table,
+    pool_finding,
+    pool_fixed_effect,
+    pool_sites,
+    site_estimates,
 )
 
-__all__ = ["EXPOSURE", "FINDINGS", "ConsortiumError", "load_bundles", "bundles_of_sites", "site_estimates",
-           "pool_fixed_effect", "pool_sites", "mantel_haenszel_table", "leave_one_site_out",
-           "plot_site_forest", "PooledFinding", "pool_finding", "sources_table", "site_table", "pooled_table", "listing",
-           "write_pooled", "demo_bundles", "POOLED_DIR", "pool_bundles", "main"]
+__all__ = [
+    "EXPOSURE",
+    "FINDINGS",
+    "ConsortiumError",
+    "load_bundles",
+    "bundles_of_sites",
+    "site_estimates",
+    "pool_fixed_effect",
+    "pool_sites",
+    "mantel_haenszel_table",
+    "leave_one_site_out",
+    "plot_site_forest",
+    "PooledFinding",
+    "pool_finding",
+    "sources_table",
+    "site_table",
+    "pooled_table",
+    "listing",
+    "write_pooled",
+    "demo_bundles",
+    "POOLED_DIR",
+    "pool_bundles",
+    "main",
+]
 
 #: Where the pooled results go.
 POOLED_DIR = "runs/pooled"
@@ -57,9 +85,11 @@ def _relative(folder: str | os.PathLike) -> str:
     try:
         return path.relative_to(project_root()).as_posix()
     except ValueError:
-        raise ConsortiumError(f"the bundle folder {path.name!r} lies outside the project: put received bundles "
-                              "under runs/received/<site>/ (or a symlink there), so that no path of this machine "
-                              "enters the pooled notebook") from None
+        raise ConsortiumError(
+            f"the bundle folder {path.name!r} lies outside the project: put received bundles "
+            "under runs/received/<site>/ (or a symlink there), so that no path of this machine "
+            "enters the pooled notebook"
+        ) from None
 
 
 def load_bundles(folders) -> list[Bundle]:
@@ -108,8 +138,15 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
     w = 1 / est["var"]
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
     ax.axvline(published, color=OKABE_ITO[5], linewidth=1.2, linestyle=":", label=f"published OR {published:g}")
-    ax.errorbar(est["or"], y_sites, xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]], fmt="none",
-                ecolor=OKABE_ITO[0], capsize=2, linewidth=1)
+    ax.errorbar(
+        est["or"],
+        y_sites,
+        xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]],
+        fmt="none",
+        ecolor=OKABE_ITO[0],
+        capsize=2,
+        linewidth=1,
+    )
     ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
     labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(est["centre"], est["n"], strict=True)]
     y_pooled = np.arange(len(pooled))[::-1] + 0.5
@@ -117,10 +154,11 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
         colour = OKABE_ITO[3] if r["label"].startswith("REML") else OKABE_ITO[2]
         if np.isfinite(r.get("pi_low", np.nan)):
             ax.plot([r["pi_low"], r["pi_high"]], [yy, yy], color=colour, linewidth=1, zorder=2)
-        ax.fill([r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour,
-                zorder=3)
-        labels.append(f"pooled, {r['label']}" + (" (line: 95% prediction interval)"
-                                                 if np.isfinite(r.get("pi_low", np.nan)) else ""))
+        ax.fill([r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour, zorder=3)
+        labels.append(
+            f"pooled, {r['label']}"
+            + (" (line: 95% prediction interval)" if np.isfinite(r.get("pi_low", np.nan)) else "")
+        )
     ax.set_yticks(list(y_sites) + list(y_pooled), labels)
     ax.set_xscale("log")
     finite = pd.concat([est["ci_low"], est["ci_high"], pooled["ci_low"], pooled["ci_high"]])
@@ -144,8 +182,7 @@ def write_pooled(findings: dict[str, PooledFinding], mh: pd.DataFrame, output_di
     tables = {}
     for key in ("sites", "pooled", "leave_one_out"):
         tables[key] = pd.concat([getattr(f, key).assign(cohort=c) for c, f in findings.items()], ignore_index=True)
-    names = {"sites": "08_site_estimates.csv", "pooled": "08_pooled.csv",
-             "leave_one_out": "08_leave_one_site_out.csv"}
+    names = {"sites": "08_site_estimates.csv", "pooled": "08_pooled.csv", "leave_one_out": "08_leave_one_site_out.csv"}
     paths = [write_csv(tables[k].rename(columns={"centre": "site"}), folder / n) for k, n in names.items()]
     paths.append(write_csv(mh, folder / "08_mantel_haenszel.csv"))
     return paths
@@ -157,33 +194,63 @@ def sources_table(bundles: list[Bundle]) -> pd.DataFrame:
     rows = []
     for b in bundles:
         sizes = b.cohorts.set_index("cohort")["n"]
-        rows.append({"site": b.site, "synthetic": bool(b.run.get("synthetic", False)),
-                     "bundle format": b.meta["bundle_format"], "data contract": b.meta["contract_version"],
-                     "results sha256": b.results_sha256[:12],
-                     "NACT patients": sizes.get("nact_cohort"), "bone patients": sizes.get("bone_cohort")})
+        rows.append(
+            {
+                "site": b.site,
+                "synthetic": bool(b.run.get("synthetic", False)),
+                "bundle format": b.meta["bundle_format"],
+                "data contract": b.meta["contract_version"],
+                "results sha256": b.results_sha256[:12],
+                "NACT patients": sizes.get("nact_cohort"),
+                "bone patients": sizes.get("bone_cohort"),
+            }
+        )
     return pd.DataFrame(rows).set_index("site")
 
 
 def site_table(finding: PooledFinding) -> pd.DataFrame:
     """The sites of a finding as shown: patients and events of the model, OR (95% CI), and the 2x2 counts."""
     s = finding.sites
-    out = pd.DataFrame({
-        "site": s["centre"], "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"], strict=True)],
-        "OR (95% CI)": [f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"], strict=True)],
-        "log OR": s["log_or"].round(4), "SE": s["se"].round(4),
-        "events / n with microcalcification": [f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_exposed"],
-                                                                                  s["n_exposed"], strict=True)],
-        "events / n without": [f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_reference"], s["n_reference"], strict=True)],
-        "note": s["note"]})
+    out = pd.DataFrame(
+        {
+            "site": s["centre"],
+            "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"], strict=True)],
+            "OR (95% CI)": [
+                f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"], strict=True)
+            ],
+            "log OR": s["log_or"].round(4),
+            "SE": s["se"].round(4),
+            "events / n with microcalcification": [
+                f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_exposed"], s["n_exposed"], strict=True)
+            ],
+            "events / n without": [
+                f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_reference"], s["n_reference"], strict=True)
+            ],
+            "note": s["note"],
+        }
+    )
     return out.set_index("site")
 
 
 def pooled_table(finding: PooledFinding) -> pd.DataFrame:
     """The pooled ORs of a finding as shown, with the published OR for reference (rounded for the page)."""
     p = finding.pooled
-    cols = {"label": "method", "k": "sites", "or": "OR", "ci_low": "CI low", "ci_high": "CI high", "p": "P",
-            "df": "t df", "tau2": "tau2", "i2": "I2 (%)", "q": "Q", "q_p": "P(Q)", "pi_low": "PI low",
-            "pi_high": "PI high", "note": "note"}
+    cols = {
+        "label": "method",
+        "k": "sites",
+        "or": "OR",
+        "ci_low": "CI low",
+        "ci_high": "CI high",
+        "p": "P",
+        "df": "t df",
+        "tau2": "tau2",
+        "i2": "I2 (%)",
+        "q": "Q",
+        "q_p": "P(Q)",
+        "pi_low": "PI low",
+        "pi_high": "PI high",
+        "note": "note",
+    }
     out = p[[c for c in cols if c in p]].rename(columns=cols).set_index("method")
     out.loc["published (the paper)", "OR"] = finding.published
     return out.round(4)
@@ -204,25 +271,36 @@ def demo_bundles(folder: str | os.PathLike) -> list[str]:
     """
     from microcalc.cohorts.clean import clean_cohorts
     from microcalc.cohorts.contract import COHORTS
+    from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
     from microcalc.core.outputs import sha256
     from microcalc.pipeline.run import _versions
-    from microcalc.cohorts.synthesize import DEFAULT_SEED, generate_bone, generate_nact
 
     root = project_path(folder)
     if root.exists():
         shutil.rmtree(root)
     raw = {c: project_path("data/raw") / f"{c}.csv" for c in COHORTS}
     sites = {
-        "bundled_synthetic": (clean_cohorts("data/raw", write=False),
-                              {p.name: sha256(p) for p in raw.values()}),
-        "second_synthetic": ({"nact_cohort": generate_nact(seed=DEFAULT_SEED + DEMO_SEED_OFFSET),
-                              "bone_cohort": generate_bone(seed=DEFAULT_SEED + DEMO_SEED_OFFSET)},
-                             {"generator seed": str(DEFAULT_SEED + DEMO_SEED_OFFSET)}),
+        "bundled_synthetic": (clean_cohorts("data/raw", write=False), {p.name: sha256(p) for p in raw.values()}),
+        "second_synthetic": (
+            {
+                "nact_cohort": generate_nact(seed=DEFAULT_SEED + DEMO_SEED_OFFSET),
+                "bone_cohort": generate_bone(seed=DEFAULT_SEED + DEMO_SEED_OFFSET),
+            },
+            {"generator seed": str(DEFAULT_SEED + DEMO_SEED_OFFSET)},
+        ),
     }
     out = []
     for name, (cohorts, inputs) in sites.items():
-        record = {"name": name, "status": "complete", "synthetic": True, "started": None, "finished": None,
-                  "inputs": inputs, "parameters": {}, "versions": _versions()}
+        record = {
+            "name": name,
+            "status": "complete",
+            "synthetic": True,
+            "started": None,
+            "finished": None,
+            "inputs": inputs,
+            "parameters": {},
+            "versions": _versions(),
+        }
         out.append(_relative(write_bundle(cohorts, root / name / "bundle", record)))
     return out
 
@@ -241,8 +319,7 @@ def pool_bundles(bundles: list[str], output_dir: str = POOLED_DIR, log=print) ->
     staging.mkdir(parents=True)
     notebook = project_path("notebooks/08_consortium.ipynb")
     log(f"[pool] {len(rel)} bundles -> {output_dir}/")
-    run_notebook(notebook, staging / notebook.name,
-                 {"bundles": rel, "output_dir": _relative(staging)})
+    run_notebook(notebook, staging / notebook.name, {"bundles": rel, "output_dir": _relative(staging)})
     from microcalc.pipeline.report import build_report
 
     synthetic = all(b.run.get("synthetic", False) for b in loaded)
@@ -253,20 +330,26 @@ def pool_bundles(bundles: list[str], output_dir: str = POOLED_DIR, log=print) ->
     os.replace(staging, final)
     if old.exists():
         shutil.rmtree(old)
-    log(f"[pool] complete: {output_dir}/08_consortium.ipynb, {output_dir}/data/results/, {output_dir}/figures/, "
-        f"{output_dir}/report/index.html")
+    log(
+        f"[pool] complete: {output_dir}/08_consortium.ipynb, {output_dir}/data/results/, {output_dir}/figures/, "
+        f"{output_dir}/report/index.html"
+    )
     return final
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: 0 on success, 1 with one line per problem."""
-    ap = argparse.ArgumentParser(prog="python -m microcalc.pipeline.consortium",
-                                 description="Pool sites' results bundles into runs/pooled/.")
+    ap = argparse.ArgumentParser(
+        prog="python -m microcalc.pipeline.consortium", description="Pool sites' results bundles into runs/pooled/."
+    )
     ap.add_argument("--bundles", nargs="*", default=[], help="bundle folders (inside the project)")
     ap.add_argument("--sites", help="a sites YAML: pool runs/<name>/bundle of each site")
-    ap.add_argument("--from-env", choices=("pool", "sites"),
-                    help="take the bundles from $MICROCALC_BUNDLES (space-separated) or the sites file from "
-                         "$MICROCALC_SITES (make pool / make sites)")
+    ap.add_argument(
+        "--from-env",
+        choices=("pool", "sites"),
+        help="take the bundles from $MICROCALC_BUNDLES (space-separated) or the sites file from "
+        "$MICROCALC_SITES (make pool / make sites)",
+    )
     args = ap.parse_args(argv)
     if args.from_env == "pool":
         args.bundles = os.environ.get("MICROCALC_BUNDLES", "").split()
@@ -284,8 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pooling failed: {err}" if "\n" not in str(err) else str(err), file=sys.stderr)
         return 1
     except Exception as err:  # noqa: BLE001 - e.g. RunError from the sites file: one line, no traceback
-        print(f"pooling failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}",
-              file=sys.stderr)
+        print(f"pooling failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return 1
     return 0
 

@@ -11,14 +11,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from microcalc.analysis.meta import (PooledOR, leave_one_centre_out, mantel_haenszel, pool_dersimonian_laird,
-                   pool_reml_hksj)
 from microcalc.abstract.pvalues import Z_975
+from microcalc.analysis.meta import (
+    PooledOR,
+    leave_one_centre_out,
+    mantel_haenszel,
+    pool_dersimonian_laird,
+    pool_reml_hksj,
+)
 from microcalc.pipeline.bundle import Bundle
 
 __all__ = [
-    "EXPOSURE", "FINDINGS", "ConsortiumError", "site_estimates", "pool_fixed_effect", "pool_sites",
-    "leave_one_site_out", "mantel_haenszel_table", "PooledFinding", "pool_finding",
+    "EXPOSURE",
+    "FINDINGS",
+    "ConsortiumError",
+    "site_estimates",
+    "pool_fixed_effect",
+    "pool_sites",
+    "leave_one_site_out",
+    "mantel_haenszel_table",
+    "PooledFinding",
+    "pool_finding",
 ]
 
 
@@ -27,8 +40,10 @@ EXPOSURE = "microcalcification"
 
 
 #: cohort -> (outcome, the published multivariable OR's id, label).
-FINDINGS = {"nact_cohort": ("non_pcr", "nact_or_calc_multi", "non-pCR"),
-            "bone_cohort": ("bone_metastasis", "bone_or_calc_multi", "bone metastasis")}
+FINDINGS = {
+    "nact_cohort": ("non_pcr", "nact_or_calc_multi", "non-pCR"),
+    "bone_cohort": ("bone_metastasis", "bone_or_calc_multi", "bone metastasis"),
+}
 
 
 class ConsortiumError(ValueError):
@@ -36,18 +51,24 @@ class ConsortiumError(ValueError):
 
 
 def _two_by_two(counts: pd.DataFrame, cohort: str, row: str, outcome: str) -> dict:
-    cells = counts[(counts["cohort"] == cohort) & (counts["row_variable"] == row)
-                   & (counts["column_variable"] == outcome)]
+    cells = counts[
+        (counts["cohort"] == cohort) & (counts["row_variable"] == row) & (counts["column_variable"] == outcome)
+    ]
     get = cells.set_index(["row_level", "column_level"])["count"]
     try:
-        return {"events_exposed": get["yes", "yes"], "n_exposed": get["yes", "yes"] + get["yes", "no"],
-                "events_reference": get["no", "yes"], "n_reference": get["no", "yes"] + get["no", "no"]}
+        return {
+            "events_exposed": get["yes", "yes"],
+            "n_exposed": get["yes", "yes"] + get["yes", "no"],
+            "events_reference": get["no", "yes"],
+            "n_reference": get["no", "yes"] + get["no", "no"],
+        }
     except KeyError:
         return {k: np.nan for k in ("events_exposed", "n_exposed", "events_reference", "n_reference")}
 
 
-def site_estimates(bundles: list[Bundle], cohort: str, model: str = "multivariable",
-                   term: str = EXPOSURE) -> pd.DataFrame:
+def site_estimates(
+    bundles: list[Bundle], cohort: str, model: str = "multivariable", term: str = EXPOSURE
+) -> pd.DataFrame:
     """One row per site: its log OR of ``term`` (``model``), variance, OR with Wald 95% CI, and its 2x2 counts.
 
     The columns are those :func:`microcalc.analysis.meta.leave_one_centre_out` reads
@@ -62,8 +83,13 @@ def site_estimates(bundles: list[Bundle], cohort: str, model: str = "multivariab
         row: dict[str, Any] = {"centre": b.site}
         if len(hit):
             h = hit.iloc[0]
-            row.update(log_or=float(h["log_or"]), se=float(h["se"]), n=int(h["n"]), events=int(h["events"]),
-                       converged=bool(h["converged"]))
+            row.update(
+                log_or=float(h["log_or"]),
+                se=float(h["se"]),
+                n=int(h["n"]),
+                events=int(h["events"]),
+                converged=bool(h["converged"]),
+            )
         else:
             row.update(log_or=np.nan, se=np.nan, n=np.nan, events=np.nan, converged=False)
         row.update(_two_by_two(b.counts, cohort, term, outcome))
@@ -101,9 +127,21 @@ def pool_fixed_effect(log_or, var, level: float = 0.95) -> PooledOR:
     k = len(y)
     q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else np.nan
     i2 = max(0.0, (q - (k - 1)) / q) * 100 if q > 0 else 0.0
-    return PooledOR("fixed effect, inverse variance, Wald CI (normal)", k, mu, se, float(np.exp(mu)),
-                    float(np.exp(mu - z * se)), float(np.exp(mu + z * se)),
-                    float(2 * stats.norm.sf(abs(mu / se))), None, 0.0, i2, q, q_p)
+    return PooledOR(
+        "fixed effect, inverse variance, Wald CI (normal)",
+        k,
+        mu,
+        se,
+        float(np.exp(mu)),
+        float(np.exp(mu - z * se)),
+        float(np.exp(mu + z * se)),
+        float(2 * stats.norm.sf(abs(mu / se))),
+        None,
+        0.0,
+        i2,
+        q,
+        q_p,
+    )
 
 
 def pool_sites(sites: pd.DataFrame) -> pd.DataFrame:
@@ -117,12 +155,16 @@ def pool_sites(sites: pd.DataFrame) -> pd.DataFrame:
     """
     est = sites[sites["estimable"]]
     rows = []
+
     def truncated(y, v):
         return pool_reml_hksj(y, v, truncate=True)
 
-    for label, fn in (("REML + HKSJ", pool_reml_hksj), ("fixed effect (IV)", pool_fixed_effect),
-                      ("DerSimonian-Laird", pool_dersimonian_laird),
-                      ("REML + HKSJ truncated (check)", truncated)):
+    for label, fn in (
+        ("REML + HKSJ", pool_reml_hksj),
+        ("fixed effect (IV)", pool_fixed_effect),
+        ("DerSimonian-Laird", pool_dersimonian_laird),
+        ("REML + HKSJ truncated (check)", truncated),
+    ):
         try:
             r = asdict(fn(est["log_or"], est["var"]))
             r["note"] = ""
@@ -136,7 +178,8 @@ def pool_sites(sites: pd.DataFrame) -> pd.DataFrame:
 def leave_one_site_out(sites: pd.DataFrame) -> pd.DataFrame:
     """REML + HKSJ of the multivariable log ORs and Mantel-Haenszel of the counts, each site left out in turn."""
     return leave_one_centre_out(sites[sites["estimable"]].reset_index(drop=True)).rename(
-        columns={"left_out": "site_left_out"})
+        columns={"left_out": "site_left_out"}
+    )
 
 
 def mantel_haenszel_table(bundles: list[Bundle]) -> pd.DataFrame:
@@ -147,19 +190,20 @@ def mantel_haenszel_table(bundles: list[Bundle]) -> pd.DataFrame:
     rows = []
     for cohort, (outcome, _, _label) in FINDINGS.items():
         first = bundles[0].counts
-        variables = first[(first["cohort"] == cohort) & (first["column_variable"] == outcome)
-                          & first["row_level"].isin(["yes", "no"])]["row_variable"].unique()
+        variables = first[
+            (first["cohort"] == cohort) & (first["column_variable"] == outcome) & first["row_level"].isin(["yes", "no"])
+        ]["row_variable"].unique()
         for var in variables:
-            strata = pd.DataFrame([{"centre": b.site, **_two_by_two(b.counts, cohort, var, outcome)}
-                                   for b in bundles])
+            strata = pd.DataFrame([{"centre": b.site, **_two_by_two(b.counts, cohort, var, outcome)} for b in bundles])
             row = {"cohort": cohort, "outcome": outcome, "comparison": f"{var} yes vs no", "k": len(strata)}
             if strata.drop(columns="centre").isna().any().any():
                 row["note"] = "not estimable: a site's counts are suppressed (small-group rule) or missing"
             else:
                 try:
                     m = mantel_haenszel(strata)
-                    row.update({"or": m.or_, "ci_low": m.ci_low, "ci_high": m.ci_high, "p": m.p,
-                                "cmh_chi2": m.q, "note": ""})
+                    row.update(
+                        {"or": m.or_, "ci_low": m.ci_low, "ci_high": m.ci_high, "p": m.p, "cmh_chi2": m.q, "note": ""}
+                    )
                 except ValueError as err:
                     row["note"] = f"not estimable: {err}"
             rows.append(row)
@@ -197,8 +241,8 @@ def pool_finding(bundles: list[Bundle], cohort: str) -> PooledFinding:
     -------
     PooledFinding
     """
-    from microcalc.analysis.meta import heterogeneity_sentence
     from microcalc.abstract.published import load_published
+    from microcalc.analysis.meta import heterogeneity_sentence
 
     outcome, ident, label = FINDINGS[cohort]
     sites = site_estimates(bundles, cohort)
@@ -210,12 +254,22 @@ def pool_finding(bundles: list[Bundle], cohort: str) -> PooledFinding:
         sentence = f"Heterogeneity not estimable: {err}."
     pooled = pool_sites(sites)
     by = pooled.set_index("label")
-    if by.loc["REML + HKSJ", "ci_high"] / by.loc["REML + HKSJ", "ci_low"] < \
-            by.loc["fixed effect (IV)", "ci_high"] / by.loc["fixed effect (IV)", "ci_low"]:
-        sentence += (" The sites agree more closely than their standard errors predict (Q < k - 1), so the "
-                     "untruncated Hartung-Knapp interval is narrower than the fixed-effect one; this is a known "
-                     "property of the method with few sites, not extra precision: read the truncated interval "
-                     "(the Hartung-Knapp variance never below the fixed-effect one) beside it.")
-    return PooledFinding(sites=sites, pooled=pooled, leave_one_out=leave_one_site_out(sites),
-                         heterogeneity=sentence, published=float(load_published().loc[ident, "value"]),
-                         label=label, outcome=outcome)
+    if (
+        by.loc["REML + HKSJ", "ci_high"] / by.loc["REML + HKSJ", "ci_low"]
+        < by.loc["fixed effect (IV)", "ci_high"] / by.loc["fixed effect (IV)", "ci_low"]
+    ):
+        sentence += (
+            " The sites agree more closely than their standard errors predict (Q < k - 1), so the "
+            "untruncated Hartung-Knapp interval is narrower than the fixed-effect one; this is a known "
+            "property of the method with few sites, not extra precision: read the truncated interval "
+            "(the Hartung-Knapp variance never below the fixed-effect one) beside it."
+        )
+    return PooledFinding(
+        sites=sites,
+        pooled=pooled,
+        leave_one_out=leave_one_site_out(sites),
+        heterogeneity=sentence,
+        published=float(load_published().loc[ident, "value"]),
+        label=label,
+        outcome=outcome,
+    )

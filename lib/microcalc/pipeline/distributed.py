@@ -29,9 +29,14 @@ def run_site(task: dict) -> dict:
 
     with _SITE_LOCK:
         try:
-            final = run_pipeline(task["data_dir"], task["name"], notebooks=task.get("notebooks"),
-                                 runs_root=task.get("runs_root", "runs"), report=task.get("report", True),
-                                 log=lambda line: print(line, flush=True))
+            final = run_pipeline(
+                task["data_dir"],
+                task["name"],
+                notebooks=task.get("notebooks"),
+                runs_root=task.get("runs_root", "runs"),
+                report=task.get("report", True),
+                log=lambda line: print(line, flush=True),
+            )
         except RunError as err:
             return {"name": task["name"], "error": str(err)}
     return {"name": task["name"], "run_dir": _shown(final)}

@@ -28,8 +28,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from microcalc.core.paths import project_path
 
@@ -37,7 +38,17 @@ if TYPE_CHECKING:  # nbformat is imported where it is used: importing it costs a
     import nbformat  # (jsonschema's format checkers compile grammars), which a notebook calling
     # machine_paths or redact_text, or the library's run and bundle modules, need not pay
 
-__all__ = ["DEPENDS", "dependencies", "run_parallel", "run_notebook", "strip_volatile_metadata", "machine_paths", "redact_text", "redact_outputs", "main"]
+__all__ = [
+    "DEPENDS",
+    "dependencies",
+    "run_parallel",
+    "run_notebook",
+    "strip_volatile_metadata",
+    "machine_paths",
+    "redact_text",
+    "redact_outputs",
+    "main",
+]
 
 _VOLATILE_NOTEBOOK_KEYS = ("papermill",)
 _VOLATILE_CELL_KEYS = ("papermill", "execution", "collapsed", "scrolled")
@@ -62,8 +73,13 @@ def machine_paths(extra: dict[str, str] | None = None) -> dict[str, str]:
     The project root, the Python environment, the Python installation and the
     home folder (plus ``extra``), longest first so that the most specific wins.
     """
-    found = {str(project_path(".")): "<project>", sys.prefix: "<python env>",
-             sys.base_prefix: "<python>", os.path.expanduser("~"): "~", **(extra or {})}
+    found = {
+        str(project_path(".")): "<project>",
+        sys.prefix: "<python env>",
+        sys.base_prefix: "<python>",
+        os.path.expanduser("~"): "~",
+        **(extra or {}),
+    }
     found = {os.path.normpath(k): v for k, v in found.items() if k and os.path.isabs(k) and k != os.sep}
     return dict(sorted(found.items(), key=lambda kv: -len(kv[0])))
 
@@ -92,8 +108,9 @@ def _redact(value, paths, ids):
     return value
 
 
-def redact_outputs(nb: nbformat.NotebookNode, paths: dict[str, str] | None = None,
-                   ids: frozenset[str] | set[str] = frozenset()) -> nbformat.NotebookNode:
+def redact_outputs(
+    nb: nbformat.NotebookNode, paths: dict[str, str] | None = None, ids: frozenset[str] | set[str] = frozenset()
+) -> nbformat.NotebookNode:
     """Redact folders of the machine (:func:`machine_paths`) and ``ids`` in every cell output (in place).
 
     Cell sources are left as they are, so the notebook still runs; images are
@@ -108,9 +125,14 @@ def redact_outputs(nb: nbformat.NotebookNode, paths: dict[str, str] | None = Non
     return nb
 
 
-def run_notebook(path: str | Path, output: str | Path | None = None, parameters: dict | None = None,
-                 cwd: str | Path | None = None, redact: dict | None = None,
-                 gate: Callable[[], None] | None = None) -> Path:
+def run_notebook(
+    path: str | Path,
+    output: str | Path | None = None,
+    parameters: dict | None = None,
+    cwd: str | Path | None = None,
+    redact: dict | None = None,
+    gate: Callable[[], None] | None = None,
+) -> Path:
     """Execute a notebook with papermill and strip volatile metadata.
 
     The kernel runs with one BLAS thread (:func:`microcalc.core.parallel.one_blas_thread`): the
@@ -145,8 +167,15 @@ def run_notebook(path: str | Path, output: str | Path | None = None, parameters:
             engine = _register_gated_engine()
             _GATE["gate"], _GATE["started"] = gate, False
         with one_blas_thread():  # the kernel inherits it
-            pm.execute_notebook(str(path), str(output), parameters=parameters or {}, kernel_name="python3",
-                                cwd=str(cwd), progress_bar=False, engine_name=engine)
+            pm.execute_notebook(
+                str(path),
+                str(output),
+                parameters=parameters or {},
+                kernel_name="python3",
+                cwd=str(cwd),
+                progress_bar=False,
+                engine_name=engine,
+            )
     except BaseException:
         if output.is_file():
             try:
@@ -179,8 +208,17 @@ def _tidy(output: Path, redact: dict | None) -> None:
 #: 02 reads 01's reconstructed tables; 03, 08 and 09 read 02's synthetic cohorts (``data/raw``) and
 #: calibration (08 and 09 clean ``data/raw`` themselves and draw from the generator, so they do not wait
 #: for 03-07); 04-06 read 03's processed cohorts; 07 reads 04-06's results.
-DEPENDS = {"01": (), "02": ("01",), "03": ("02",), "04": ("03",), "05": ("03",), "06": ("03",),
-           "07": ("04", "05", "06"), "08": ("02",), "09": ("02",)}
+DEPENDS = {
+    "01": (),
+    "02": ("01",),
+    "03": ("02",),
+    "04": ("03",),
+    "05": ("03",),
+    "06": ("03",),
+    "07": ("04", "05", "06"),
+    "08": ("02",),
+    "09": ("02",),
+}
 
 #: Exit status of a worker whose kernel did not start (no cell ran): the runner tries it again.
 KERNEL_START_FAILED = 75
@@ -208,8 +246,11 @@ def _register_gated_engine() -> str:
     class GatedEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            code = [i for i, c in enumerate(nb_man.nb.cells) if c.cell_type == "code"
-                    and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+            code = [
+                i
+                for i, c in enumerate(nb_man.nb.cells)
+                if c.cell_type == "code" and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))
+            ]
             gate_at = code[1] if len(code) > 1 else None  # the first code cell after the imports cell
             start = nb_man.cell_start
 

@@ -21,7 +21,7 @@ import json
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -64,8 +64,9 @@ def read_timings(path: str | Path) -> list[dict]:
                 raise ValueError
             start, end = float(parts[1]), float(parts[2])
         except ValueError:
-            raise ValueError(f"{path.name}, line {i}: expected 'notebook<TAB>start<TAB>end' "
-                             f"(seconds since the epoch), got {line!r}") from None
+            raise ValueError(
+                f"{path.name}, line {i}: expected 'notebook<TAB>start<TAB>end' (seconds since the epoch), got {line!r}"
+            ) from None
         if end < start:
             raise ValueError(f"{path.name}, line {i}: end {end} is before start {start}")
         rows.append({"notebook": Path(parts[0]).as_posix(), "seconds": round(end - start, 2)})
@@ -88,14 +89,13 @@ def git_state(root: str | Path | None = None) -> dict:
     return {"commit": commit, "uncommitted_changes": None if status is None else bool(status)}
 
 
-def build_receipt(timings: list[dict] | None, lock: str | Path | None = None,
-                  now: datetime | None = None) -> dict:
+def build_receipt(timings: list[dict] | None, lock: str | Path | None = None, now: datetime | None = None) -> dict:
     """The receipt as a dict (see the module's docstring)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     pins = package_set()
     lock = Path(lock) if lock is not None else project_path("requirements.lock")
     receipt = {
-        "finished_utc": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": now.astimezone(UTC).isoformat(timespec="seconds"),
         **git_state(),
         "python": {
             "version": platform.python_version(),
@@ -127,8 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     receipt = build_receipt(timings)
     out = project_path(args.out)
     out.write_text(json.dumps(receipt, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {args.out}: Python {receipt['python']['version']}, {receipt['packages']['count']} packages, "
-          f"commit {(receipt['commit'] or 'unknown')[:12]}", file=sys.stdout)
+    print(
+        f"wrote {args.out}: Python {receipt['python']['version']}, {receipt['packages']['count']} packages, "
+        f"commit {(receipt['commit'] or 'unknown')[:12]}",
+        file=sys.stdout,
+    )
     return 0
 
 

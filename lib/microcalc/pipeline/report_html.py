@@ -8,22 +8,79 @@ import re
 
 import nbformat
 
-
 __all__ = ["escape_outputs", "alt_texts"]
 
 
 #: Tags and attributes an HTML output (a pandas table, mostly) may keep; anything else is shown as text.
-_HTML_TAGS = frozenset({"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col",
-                        "div", "span", "p", "br", "b", "i", "em", "strong", "code", "pre", "sup", "sub",
-                        "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "style", "small", "hr"})
+_HTML_TAGS = frozenset(
+    {
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "caption",
+        "colgroup",
+        "col",
+        "div",
+        "span",
+        "p",
+        "br",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "code",
+        "pre",
+        "sup",
+        "sub",
+        "ul",
+        "ol",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "style",
+        "small",
+        "hr",
+    }
+)
 
 
-_HTML_ATTRIBUTES = ["class", "id", "colspan", "rowspan", "halign", "valign", "align", "border", "scoped", "title",
-                    "style"]
+_HTML_ATTRIBUTES = [
+    "class",
+    "id",
+    "colspan",
+    "rowspan",
+    "halign",
+    "valign",
+    "align",
+    "border",
+    "scoped",
+    "title",
+    "style",
+]
 
 
-_CSS_PROPERTIES = ["text-align", "vertical-align", "font-weight", "font-style", "color", "background-color",
-                   "border", "border-bottom", "border-top", "padding", "white-space", "width"]
+_CSS_PROPERTIES = [
+    "text-align",
+    "vertical-align",
+    "font-weight",
+    "font-style",
+    "color",
+    "background-color",
+    "border",
+    "border-bottom",
+    "border-top",
+    "padding",
+    "white-space",
+    "width",
+]
 
 
 def _strip_remote_scripts(page: str) -> str:
@@ -43,8 +100,14 @@ def _clean_html(text: str) -> str:
     import bleach
     from bleach.css_sanitizer import CSSSanitizer  # tinycss2, through nbconvert's bleach[css]
 
-    return bleach.clean(text, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, strip=False, strip_comments=True,
-                        css_sanitizer=CSSSanitizer(allowed_css_properties=_CSS_PROPERTIES))
+    return bleach.clean(
+        text,
+        tags=_HTML_TAGS,
+        attributes=_HTML_ATTRIBUTES,
+        strip=False,
+        strip_comments=True,
+        css_sanitizer=CSSSanitizer(allowed_css_properties=_CSS_PROPERTIES),
+    )
 
 
 def escape_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -107,7 +170,10 @@ def alt_texts(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         for output in cell.get("outputs", []):
             if "image/png" in output.get("data", {}):
-                alt = (output.get("metadata", {}).get("alt") or cell.metadata.get("alt")
-                       or "Figure: " + ". ".join(x for x in (heading, sentence) if x).rstrip(".:;") + ".")
+                alt = (
+                    output.get("metadata", {}).get("alt")
+                    or cell.metadata.get("alt")
+                    or "Figure: " + ". ".join(x for x in (heading, sentence) if x).rstrip(".:;") + "."
+                )
                 output.setdefault("metadata", {})["mc_alt"] = alt
     return nb

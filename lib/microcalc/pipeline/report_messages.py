@@ -13,9 +13,13 @@ from microcalc.core.paths import project_path
 __all__ = ["key_messages", "finding_sentences"]
 
 
-_TEST_NAMES = {"fisher_exact": "Fisher's exact test", "pearson_chi2": "Pearson's χ² test",
-               "yates_chi2": "the Yates-corrected χ² test", "mann_whitney": "the Mann-Whitney test",
-               "logistic_wald": "the Wald test of a logistic regression"}
+_TEST_NAMES = {
+    "fisher_exact": "Fisher's exact test",
+    "pearson_chi2": "Pearson's χ² test",
+    "yates_chi2": "the Yates-corrected χ² test",
+    "mann_whitney": "the Mann-Whitney test",
+    "logistic_wald": "the Wald test of a logistic regression",
+}
 
 
 def _read_csv(path: Path):
@@ -51,18 +55,22 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         for _, row in unique.iterrows():
             a, b = (part.strip() for part in row["table"].split("vs"))
             what = row["what"] if row["what"][1:2].isupper() else row["what"][:1].lower() + row["what"][1:]
-            fixed.append(f"{what}: {a.replace('/', ' of ')} with microcalcification against "
-                         f"{b.replace('/', ' of ')} without")
+            fixed.append(
+                f"{what}: {a.replace('/', ' of ')} with microcalcification against {b.replace('/', ' of ')} without"
+            )
         open_ = overview[overview["status"] != "unique"]
         text = "The abstract's numbers fix one table each for " + "; and for ".join(fixed) + "."
         if len(open_):
             first = open_.iloc[0]
-            text += (f" It leaves {len(open_)} others open, among them {first['what']} "
-                     f"({first['feasible tables']} possible tables).")
+            text += (
+                f" It leaves {len(open_)} others open, among them {first['what']} "
+                f"({first['feasible tables']} possible tables)."
+            )
         out.append(text)
     if (rec / "01_consistency.csv").is_file():
         from microcalc.abstract.published import load_published
-        from microcalc.paper import VERDICTS, read_consistency, verdicts as p_verdicts
+        from microcalc.paper import VERDICTS, read_consistency
+        from microcalc.paper import verdicts as p_verdicts
 
         measures = {}
         findings_csv = _read_csv(project_path("data/results/replication_findings.csv"))
@@ -73,21 +81,26 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         for _, row in verdicts[verdicts["verdict"] == VERDICTS[1]].iterrows():
             hits = table.loc[(table["id"] == row["id"]) & table["reproduces"], "test"]
             tests = ", ".join(_TEST_NAMES.get(t, t) for t in sorted(set(hits)))
-            out.append(f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
-                       f"by {tests}, a test the paper does not name for it (it names {row['paper names']}).")
+            out.append(
+                f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
+                f"by {tests}, a test the paper does not name for it (it names {row['paper names']})."
+            )
     coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")
     if coherence is not None:
         ok = coherence[(coherence["P consistent"] == "True") & (coherence["OR consistent"] == "True")]
-        text = (f"{len(ok)} of the {len(coherence)} published odds ratios are internally consistent with their "
-                "95% CIs and P values")
+        text = (
+            f"{len(ok)} of the {len(coherence)} published odds ratios are internally consistent with their "
+            "95% CIs and P values"
+        )
         bad = sorted(set(coherence["id"]) - set(ok["id"]))
         out.append(text + (f"; not consistent: {', '.join(bad)}." if bad else "."))
     results = project_path(output_dir) / "data" / "results"
     if synthetic:
         table = _read_csv(results / "replication.csv")
-        out.append("Reproduction check of the pipeline on the synthetic data (not a replication): "
-                   + (replicate.summary(table) + "." if table is not None
-                      else "the report (notebook 07) has not been run."))
+        out.append(
+            "Reproduction check of the pipeline on the synthetic data (not a replication): "
+            + (replicate.summary(table) + "." if table is not None else "the report (notebook 07) has not been run.")
+        )
     else:
         findings = results / "replication_findings.csv"
         if findings.is_file():
@@ -109,15 +122,22 @@ def finding_sentences(output_dir: str | Path) -> list[str]:
         return []
     frame = pd.read_csv(findings)
     labels = _finding_labels(frame)
-    return [re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
-            for s in findings_sentences(frame)]
+    return [
+        re.sub(r"^`([^`]+)`", lambda m: labels.get(m.group(1), m.group(1)), s).replace("`", "")
+        for s in findings_sentences(frame)
+    ]
 
 
 def _finding_labels(findings) -> dict[str, str]:
     """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
     model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
-    return {i: ((m if m[1:2].isupper() else m[:1].upper() + m[1:]) + next((v for k, v in model.items() if i.endswith(k)), ""))
-            for i, m in zip(findings["id"], findings["measure"], strict=True)}
+    return {
+        i: (
+            (m if m[1:2].isupper() else m[:1].upper() + m[1:])
+            + next((v for k, v in model.items() if i.endswith(k)), "")
+        )
+        for i, m in zip(findings["id"], findings["measure"], strict=True)
+    }
 
 
 def _key_results(output_dir: Path, synthetic: bool) -> str:
@@ -138,14 +158,29 @@ def _key_results(output_dir: Path, synthetic: bool) -> str:
             return "<p>The reproduction check (notebook 07) has not been run.</p>"
         score = score.set_index("id")
         head = ["Finding", "Published", "This run", "Agreement"]
-        rows = [[measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
-                for i in FINDING_IDS if i in score.index]
+        rows = [
+            [measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
+            for i in FINDING_IDS
+            if i in score.index
+        ]
     else:
         shown = findings_display(pd.read_csv(results / "replication_findings.csv"))
         head = ["Finding", "Published", "This site", "Same direction, significant", "Inside 95% prediction interval"]
-        rows = [[measure.get(f.split(":")[0], f), p, s, c1, c3] for f, p, s, c1, c3 in
-                shown[["finding", "published", "this site", "1 same direction, significant",
-                       "3 inside 95% prediction interval"]].itertuples(index=False)]
+        rows = [
+            [measure.get(f.split(":")[0], f), p, s, c1, c3]
+            for f, p, s, c1, c3 in shown[
+                [
+                    "finding",
+                    "published",
+                    "this site",
+                    "1 same direction, significant",
+                    "3 inside 95% prediction interval",
+                ]
+            ].itertuples(index=False)
+        ]
     cells = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return ('<table class="mc-results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head)
-            + f"</tr></thead><tbody>{cells}</tbody></table>")
+    return (
+        '<table class="mc-results"><thead><tr>'
+        + "".join(f"<th>{h}</th>" for h in head)
+        + f"</tr></thead><tbody>{cells}</tbody></table>"
+    )

@@ -62,29 +62,67 @@ from typing import Any
 
 import pandas as pd
 
-from microcalc.pipeline.execute import machine_paths, redact_text, run_notebook
+from microcalc.abstract.published import load_published
 from microcalc.core.outputs import sha256
 from microcalc.core.paths import RUN_DIR_ENV, STAGING_DIR_ENV, project_path
-from microcalc.abstract.published import load_published
-from microcalc.replicate import criteria_side_by_side
+from microcalc.pipeline.execute import machine_paths, redact_text, run_notebook
 from microcalc.pipeline.run_checks import (
-    check_name, check_parameters, RunError, RunInterrupted, RUNNER_PARAMETERS, _inside_project, _notebook_path,
+    RUNNER_PARAMETERS,
+    RunError,
+    RunInterrupted,
+    _inside_project,
+    _notebook_path,
     _shown,
+    check_name,
+    check_parameters,
 )
 from microcalc.pipeline.run_privacy import _data_files, _kernel_stderr, _patient_ids, _redact_file
 from microcalc.pipeline.run_store import (
-    check_run, run_lock, _commit, _is_disk_full, _keep_failed, _recover, _utc_now, _write_json,
+    _commit,
+    _is_disk_full,
+    _keep_failed,
+    _recover,
+    _utc_now,
+    _write_json,
+    check_run,
+    run_lock,
 )
 from microcalc.pipeline.sites import load_sites
+from microcalc.replicate import criteria_side_by_side
 from microcalc.study import MAIN_ESTIMATES, SITE_NOTEBOOKS, is_bundled
 
-__all__ = ["SITE_NOTEBOOKS", "MAIN_ESTIMATES", "RUNNER_PARAMETERS", "RunError", "RunInterrupted",
-           "check_name", "check_parameters", "run_lock", "run_pipeline", "run_sites", "load_sites",
-           "side_by_side", "check_run", "main"]
+__all__ = [
+    "SITE_NOTEBOOKS",
+    "MAIN_ESTIMATES",
+    "RUNNER_PARAMETERS",
+    "RunError",
+    "RunInterrupted",
+    "check_name",
+    "check_parameters",
+    "run_lock",
+    "run_pipeline",
+    "run_sites",
+    "load_sites",
+    "side_by_side",
+    "check_run",
+    "main",
+]
 
 #: Packages whose versions ``run.json`` records.
-KEY_PACKAGES = ("microcalc", "numpy", "pandas", "scipy", "statsmodels", "firthmodels", "tableone",
-                "matplotlib", "openpyxl", "pyarrow", "papermill", "nbconvert")
+KEY_PACKAGES = (
+    "microcalc",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "firthmodels",
+    "tableone",
+    "matplotlib",
+    "openpyxl",
+    "pyarrow",
+    "papermill",
+    "nbconvert",
+)
 
 
 def _versions() -> dict:
@@ -116,9 +154,15 @@ class _StagingEnvironment(contextlib.AbstractContextManager):
         return False
 
 
-def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = None,
-                 runs_root: str | Path = "runs", parameters: dict | None = None, report: bool = True,
-                 log=print) -> Path:
+def run_pipeline(
+    data_dir: str | Path,
+    name: str,
+    notebooks: list[str] | None = None,
+    runs_root: str | Path = "runs",
+    parameters: dict | None = None,
+    report: bool = True,
+    log=print,
+) -> Path:
     """Run the site notebooks (or ``notebooks``) on ``data_dir`` into ``<runs_root>/<name>/``, as a transaction.
 
     Parameters
@@ -151,8 +195,10 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
     parameters = dict(parameters or {})
     taken = sorted(set(parameters) & set(RUNNER_PARAMETERS))
     if taken:
-        raise RunError(f"the parameter(s) {', '.join(taken)} cannot be given: the runner reads the data from "
-                       f"--data-dir and writes only under {_shown(project_path(runs_root) / name)}/")
+        raise RunError(
+            f"the parameter(s) {', '.join(taken)} cannot be given: the runner reads the data from "
+            f"--data-dir and writes only under {_shown(project_path(runs_root) / name)}/"
+        )
     data_rel = _inside_project(data_dir)
     if not project_path(data_rel).is_dir():
         raise RunError(f"data folder {data_rel} does not exist")
@@ -168,10 +214,17 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
         _recover(root, name)
         staging = root / f".{name}.staging"
         redaction = machine_paths({str(root): "<runs>"} if output_dir.startswith("/") else None)
-        record: dict[str, Any] = {"name": name, "status": "running", "started": _utc_now(), "finished": None,
-                  "data_dir": data_rel,
-                  "inputs": {p.name: sha256(p) for p in _data_files(project_path(data_rel))},
-                  "parameters": params, "versions": _versions(), "notebooks": []}
+        record: dict[str, Any] = {
+            "name": name,
+            "status": "running",
+            "started": _utc_now(),
+            "finished": None,
+            "data_dir": data_rel,
+            "inputs": {p.name: sha256(p) for p in _data_files(project_path(data_rel))},
+            "parameters": params,
+            "versions": _versions(),
+            "notebooks": [],
+        }
         current = None
         try:
             (staging / "notebooks").mkdir(parents=True)
@@ -215,27 +268,33 @@ def run_pipeline(data_dir: str | Path, name: str, notebooks: list[str] | None = 
             else:
                 message = f"{type(err).__name__}: {err}"
             message = redact_text(message, redaction, ids)
-            record.update(status="interrupted" if interrupted else "failed", finished=_utc_now(),
-                          failed_notebook=current, message=message)
+            record.update(
+                status="interrupted" if interrupted else "failed",
+                finished=_utc_now(),
+                failed_notebook=current,
+                message=message,
+            )
             try:
                 failed = _keep_failed(root, name, staging, record, ids, redaction)
             except OSError:
                 failed = staging
-            where = (f"the executed notebook with the error is {_shown(failed / 'notebooks' / current)}"
-                     if current and current.endswith(".ipynb") and (failed / "notebooks" / current).is_file()
-                     else f"what it wrote is in {_shown(failed)}/")
+            where = (
+                f"the executed notebook with the error is {_shown(failed / 'notebooks' / current)}"
+                if current and current.endswith(".ipynb") and (failed / "notebooks" / current).is_file()
+                else f"what it wrote is in {_shown(failed)}/"
+            )
             kept = f"; the previous complete run in {_shown(final)}/ is untouched" if final.exists() else ""
             if interrupted:
                 raise RunInterrupted(f"run {name!r} interrupted; {where}{kept}") from None
             if not isinstance(err, Exception):
                 raise
             if _is_disk_full(err):  # one line: what happened, and that nothing complete was touched
-                raise RunError(f"run {name!r}: {message}{kept}; the incomplete attempt is in "
-                               f"{_shown(failed)}/") from None
+                raise RunError(
+                    f"run {name!r}: {message}{kept}; the incomplete attempt is in {_shown(failed)}/"
+                ) from None
             head = f"{current} {message}" if current else f"run {name!r}: {message}"
             raise RunError(f"{head}\nThe attempt is kept: {where}{kept}.") from None
-    log(f"[{name}] complete: {_shown(final)}/ (run.json, notebooks/"
-        + (", report/index.html)" if report else ")"))
+    log(f"[{name}] complete: {_shown(final)}/ (run.json, notebooks/" + (", report/index.html)" if report else ")"))
     return final
 
 
@@ -244,9 +303,15 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
     from microcalc.replicate import load_results
 
     published = load_published() if published is None else published
-    table = pd.DataFrame({"measure": [published.loc[i, "measure"] + (f", {published.loc[i, 'group']}"
-                                                                     if published.loc[i, "group"] else "")
-                                      for i in MAIN_ESTIMATES]}, index=list(MAIN_ESTIMATES))
+    table = pd.DataFrame(
+        {
+            "measure": [
+                published.loc[i, "measure"] + (f", {published.loc[i, 'group']}" if published.loc[i, "group"] else "")
+                for i in MAIN_ESTIMATES
+            ]
+        },
+        index=list(MAIN_ESTIMATES),
+    )
     pub_col = []
     for ident in MAIN_ESTIMATES:
         p = published.loc[ident]
@@ -269,8 +334,9 @@ def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -
     return table.rename_axis("id")
 
 
-def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print, workers: int | None = 1,
-              scheduler=None) -> pd.DataFrame:
+def run_sites(
+    sites_file: str | Path, runs_root: str | Path = "runs", log=print, workers: int | None = 1, scheduler=None
+) -> pd.DataFrame:
     """Run every site of a YAML file (``sites: [{name: ..., data_dir: ...}, ...]``) and compare them.
 
     Each site is its own transactional run (:func:`run_pipeline`). Writes
@@ -291,8 +357,12 @@ def run_sites(sites_file: str | Path, runs_root: str | Path = "runs", log=print,
     else:
         from microcalc.pipeline.distributed import parallel_map, run_site
 
-        done = parallel_map(run_site, [{"name": s["name"], "data_dir": s["data_dir"], "runs_root": str(runs_root)}
-                                       for s in sites], workers=workers, scheduler=scheduler)
+        done = parallel_map(
+            run_site,
+            [{"name": s["name"], "data_dir": s["data_dir"], "runs_root": str(runs_root)} for s in sites],
+            workers=workers,
+            scheduler=scheduler,
+        )
         failed = [d for d in done if "error" in d]
         if failed:
             raise RunError("\n".join(f"site {d['name']!r}: {d['error']}" for d in failed))
@@ -312,27 +382,44 @@ def _on_sigterm(signum, frame):  # pragma: no cover - exercised through a subpro
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: 0 on success, 1 with one clear message when a run fails, 130 on Ctrl-C."""
-    ap = argparse.ArgumentParser(prog="python -m microcalc.pipeline.run",
-                                 description="Run the pipeline on a site's data into runs/<name>/.")
+    ap = argparse.ArgumentParser(
+        prog="python -m microcalc.pipeline.run", description="Run the pipeline on a site's data into runs/<name>/."
+    )
     ap.add_argument("--data-dir", help="folder holding nact_cohort and bone_cohort (relative to the project root)")
     ap.add_argument("--name", help="name of the run (folder under runs/)")
     ap.add_argument("--notebooks", nargs="*", help="notebook names or numbers to run (default: 03 to 07)")
     ap.add_argument("--sites", help="YAML file listing sites (name, data_dir) to run in one call")
     ap.add_argument("--check-run", metavar="NAME", help="execute the notebooks of the complete run NAME (nbval-lax)")
-    ap.add_argument("--from-env", choices=("run", "sites", "check-run"),
-                    help="take the values from $MICROCALC_DATA, $MICROCALC_NAME, $MICROCALC_SITES (make targets)")
-    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="a further notebook parameter, passed as text")
+    ap.add_argument(
+        "--from-env",
+        choices=("run", "sites", "check-run"),
+        help="take the values from $MICROCALC_DATA, $MICROCALC_NAME, $MICROCALC_SITES (make targets)",
+    )
+    ap.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a further notebook parameter, passed as text",
+    )
     ap.add_argument("--no-report", action="store_true", help="skip the HTML edition")
     ap.add_argument("--workers", type=int, help="sites run at once on this machine (default: every CPU)")
     ap.add_argument("--scheduler", help="run the sites on a Dask cluster: its scheduler's address, tcp://host:8786")
     args = ap.parse_args(argv)
     if args.from_env:
         env = os.environ
-        usage = {"run": "make run DATA=<folder> NAME=<run name>", "sites": "make sites SITES=<sites.yaml>",
-                 "check-run": "make check-run NAME=<run name>"}[args.from_env]
-        needed = {"run": ("MICROCALC_DATA", "MICROCALC_NAME"), "sites": ("MICROCALC_SITES",),
-                  "check-run": ("MICROCALC_NAME",)}[args.from_env]
+        usage = {
+            "run": "make run DATA=<folder> NAME=<run name>",
+            "sites": "make sites SITES=<sites.yaml>",
+            "check-run": "make check-run NAME=<run name>",
+        }[args.from_env]
+        needed = {
+            "run": ("MICROCALC_DATA", "MICROCALC_NAME"),
+            "sites": ("MICROCALC_SITES",),
+            "check-run": ("MICROCALC_NAME",),
+        }[args.from_env]
         if not all(env.get(k) for k in needed):
             print(f"usage: {usage}", file=sys.stderr)
             return 2
@@ -350,8 +437,9 @@ def main(argv: list[str] | None = None) -> int:
             with pd.option_context("display.width", 200, "display.max_columns", 20):
                 print(table.to_string())
         elif args.data_dir and args.name:
-            run_pipeline(args.data_dir, args.name, args.notebooks, parameters=dict(args.parameter),
-                         report=not args.no_report)
+            run_pipeline(
+                args.data_dir, args.name, args.notebooks, parameters=dict(args.parameter), report=not args.no_report
+            )
         else:
             ap.error("give --data-dir and --name, --sites, or --check-run")
     except RunError as err:

@@ -34,8 +34,10 @@ class RunInterrupted(KeyboardInterrupt):
 def check_name(name: str) -> str:
     """Refuse a run name that is not a plain folder name (1-64 of letters, digits, ``_ . -``)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith(_RESERVED_SUFFIXES):
-        raise RunError(f"run name {name!r}: use 1 to 64 letters, digits, '_', '.' or '-', starting with a "
-                       "letter or digit and not ending in '.failed'")
+        raise RunError(
+            f"run name {name!r}: use 1 to 64 letters, digits, '_', '.' or '-', starting with a "
+            "letter or digit and not ending in '.failed'"
+        )
     return name
 
 
@@ -53,9 +55,11 @@ def _inside_project(folder: str | os.PathLike) -> str:
     try:
         rel = path.relative_to(project_root())
     except ValueError:
-        raise RunError(f"the data folder {Path(folder).name!r} lies outside the project; put the files (or a "
-                       "symlink to their folder) under data/private/<site>/, so that no path of this "
-                       "machine enters the run's notebooks and pages") from None
+        raise RunError(
+            f"the data folder {Path(folder).name!r} lies outside the project; put the files (or a "
+            "symlink to their folder) under data/private/<site>/, so that no path of this "
+            "machine enters the run's notebooks and pages"
+        ) from None
     return rel.as_posix() or "."
 
 
@@ -82,5 +86,7 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
         raise RunError(f"{notebook.name} has no cell tagged 'parameters': it cannot take {sorted(parameters)}")
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
-        raise RunError(f"{notebook.name} does not declare the parameter(s) {', '.join(unknown)}; "
-                       f"it takes: {', '.join(sorted(declared))}")
+        raise RunError(
+            f"{notebook.name} does not declare the parameter(s) {', '.join(unknown)}; "
+            f"it takes: {', '.join(sorted(declared))}"
+        )

@@ -16,9 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from microcalc.pipeline.execute import redact_outputs
 from microcalc.core.paths import project_path, project_root
-from microcalc.pipeline.run_checks import check_name, RunError, _shown
+from microcalc.pipeline.execute import redact_outputs
+from microcalc.pipeline.run_checks import RunError, _shown, check_name
 from microcalc.pipeline.run_privacy import _redact_file
 
 __all__ = ["run_lock", "check_run"]
@@ -42,9 +42,11 @@ def run_lock(runs_root: str | os.PathLike, name: str):
             if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            raise RunError(f"a run named {name!r} is already in progress"
-                           + (f" (process {holder})" if holder.isdigit() else "")
-                           + "; wait for it to finish or choose another name") from None
+            raise RunError(
+                f"a run named {name!r} is already in progress"
+                + (f" (process {holder})" if holder.isdigit() else "")
+                + "; wait for it to finish or choose another name"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield path
@@ -53,7 +55,7 @@ def run_lock(runs_root: str | os.PathLike, name: str):
 
 
 def _utc_now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _write_json(path: Path, content: dict) -> None:
@@ -82,7 +84,7 @@ def _recover(root: Path, name: str) -> None:
     final, old = root / name, root / f".{name}.old"
     if old.exists():
         if final.exists():
-            _remove(old)           # the swap had finished: drop the previous run
+            _remove(old)  # the swap had finished: drop the previous run
         else:
             os.replace(old, final)  # killed between the two renames: put the previous run back
     _remove(root / f".{name}.staging")
@@ -135,11 +137,13 @@ def _is_disk_full(err: BaseException) -> bool:
     if isinstance(err, OSError) and err.errno == errno.ENOSPC:
         return True
     return "[Errno 28]" in str(getattr(err, "evalue", "")) or "No space left on device" in str(
-        getattr(err, "evalue", ""))
+        getattr(err, "evalue", "")
+    )
 
 
-def _keep_failed(root: Path, name: str, staging: Path, record: dict, ids: frozenset[str],
-                 paths: dict[str, str]) -> Path:
+def _keep_failed(
+    root: Path, name: str, staging: Path, record: dict, ids: frozenset[str], paths: dict[str, str]
+) -> Path:
     """Redact the failed attempt's notebooks, write its run.json, move it to ``<name>.failed``."""
     for nb_path in sorted((staging / "notebooks").glob("*.ipynb")):
         import nbformat
@@ -166,5 +170,17 @@ def check_run(name: str, runs_root: str | Path = "runs") -> int:
     if not (folder / "run.json").is_file():
         raise RunError(f"no complete run named {name!r} in {_shown(project_path(runs_root))}/")
     with run_lock(project_path(runs_root), name):
-        return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                                "--nbval-current-env", str(folder / "notebooks")], cwd=project_root())
+        return subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--nbval-lax",
+                "--nbval-current-env",
+                str(folder / "notebooks"),
+            ],
+            cwd=project_root(),
+        )

@@ -27,7 +27,8 @@ class _SitesLoader(yaml.SafeLoader):
                 key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                        None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                    )
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
 
@@ -54,8 +55,10 @@ def load_sites(sites_file: str | os.PathLike) -> list[dict]:
     try:
         root = loader.get_single_node()
         if root is None:
-            raise RunError(f"{shown}: the file is empty; expected 'sites:' followed by a list of entries "
-                           "with 'name' and 'data_dir'")
+            raise RunError(
+                f"{shown}: the file is empty; expected 'sites:' followed by a list of entries "
+                "with 'name' and 'data_dir'"
+            )
         spec = loader.construct_document(root)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -79,16 +82,19 @@ def load_sites(sites_file: str | os.PathLike) -> list[dict]:
             continue
         for (key_node, value_node), (key, value) in zip(node.value, entry.items(), strict=False):
             if not isinstance(key, str) or not isinstance(value, str):
-                problems.append(f"{shown}, line {_line(value_node)}: the value of {str(key_node.value)!r} "
-                                "must be text (a name or a folder), not a list, mapping or typed value")
+                problems.append(
+                    f"{shown}, line {_line(value_node)}: the value of {str(key_node.value)!r} "
+                    "must be text (a name or a folder), not a list, mapping or typed value"
+                )
         missing = [k for k in ("name", "data_dir") if k not in entry]
         if missing:
             problems.append(f"{shown}, line {line}: the site has no {' or '.join(missing)}")
         name = entry.get("name")
         if isinstance(name, str):
             if name in names:
-                problems.append(f"{shown}, line {line}: the site name {name!r} is used twice "
-                                f"(first on line {names[name]})")
+                problems.append(
+                    f"{shown}, line {line}: the site name {name!r} is used twice (first on line {names[name]})"
+                )
             else:
                 names[name] = line
     if problems:

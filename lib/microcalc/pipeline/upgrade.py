@@ -45,21 +45,59 @@ from pathlib import Path
 
 from microcalc.core.paths import project_path, project_root
 from microcalc.pipeline.upgrade_compare import (
-    compare_bytes, compare_csv, compare_tables, DEFAULT_RTOL, failed_tests, nbval_cells, NumberMoved,
-    numbers, packages_changed, TABLES, verdict, write_report,
+    DEFAULT_RTOL,
+    TABLES,
+    NumberMoved,
+    compare_bytes,
+    compare_csv,
+    compare_tables,
+    failed_tests,
+    nbval_cells,
+    numbers,
+    packages_changed,
+    verdict,
+    write_report,
 )
-from microcalc.pipeline.upgrade_pins import normalise, parse_packages, parse_pins, Requirements, requirements
+from microcalc.pipeline.upgrade_pins import Requirements, normalise, parse_packages, parse_pins, requirements
 from microcalc.pipeline.upgrade_probe import (
-    collect_imports, describe_error, Finding, notebook_errors, probe_imports, _env_of,
+    Finding,
+    _env_of,
+    collect_imports,
+    describe_error,
+    notebook_errors,
+    probe_imports,
 )
 
-__all__ = ["DEFAULT_RTOL", "Requirements", "NumberMoved", "Finding", "normalise", "parse_pins",
-           "parse_packages", "requirements", "collect_imports", "probe_imports", "describe_error",
-           "notebook_errors", "nbval_cells", "numbers", "compare_csv", "compare_tables", "compare_bytes",
-           "packages_changed", "failed_tests", "verdict", "write_report", "upgrade_check", "UpgradeError", "main"]
+__all__ = [
+    "DEFAULT_RTOL",
+    "Requirements",
+    "NumberMoved",
+    "Finding",
+    "normalise",
+    "parse_pins",
+    "parse_packages",
+    "requirements",
+    "collect_imports",
+    "probe_imports",
+    "describe_error",
+    "notebook_errors",
+    "nbval_cells",
+    "numbers",
+    "compare_csv",
+    "compare_tables",
+    "compare_bytes",
+    "packages_changed",
+    "failed_tests",
+    "verdict",
+    "write_report",
+    "upgrade_check",
+    "UpgradeError",
+    "main",
+]
 
 
 # --------------------------------------------------------------------------- the check
+
 
 class UpgradeError(RuntimeError):
     """The throwaway environment could not be built; the message says why."""
@@ -94,8 +132,10 @@ def _clear_outputs(tree: Path) -> None:
 
 
 def _installed(python: Path, env: dict) -> dict[str, str]:
-    code = ("import json; from importlib import metadata; "
-            "print(json.dumps({d.metadata['Name']: d.version for d in metadata.distributions()}))")
+    code = (
+        "import json; from importlib import metadata; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in metadata.distributions()}))"
+    )
     run = subprocess.run([str(python), "-c", code], capture_output=True, text=True, env=env)
     return json.loads(run.stdout) if run.returncode == 0 else {}
 
@@ -108,13 +148,30 @@ def _build_environment(base: str, out: Path, tree: Path, hashed: bool, root: Pat
     venv = out / "venv"
     py = venv / "bin" / "python"
     env = _env_of(py, {"MICROCALC_ROOT": str(tree), "VIRTUAL_ENV": str(venv)})
-    steps = [("venv", [base, "-m", "venv", venv]),
-             ("pip", [py, "-m", "pip", "install", "--quiet", "pip==26.3"]),
-             ("dependencies", [py, "-m", "pip", "install", "--quiet", "-r", out / "requirements.txt"]
-              + (["--require-hashes"] if hashed else [])),
-             ("project", [py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", tree]),
-             ("kernel", [py, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
-                         "--display-name", "Python 3 (microcalc upgrade check)"])]
+    steps = [
+        ("venv", [base, "-m", "venv", venv]),
+        ("pip", [py, "-m", "pip", "install", "--quiet", "pip==26.3"]),
+        (
+            "dependencies",
+            [py, "-m", "pip", "install", "--quiet", "-r", out / "requirements.txt"]
+            + (["--require-hashes"] if hashed else []),
+        ),
+        ("project", [py, "-m", "pip", "install", "--quiet", "--no-deps", "-e", tree]),
+        (
+            "kernel",
+            [
+                py,
+                "-m",
+                "ipykernel",
+                "install",
+                "--sys-prefix",
+                "--name",
+                "python3",
+                "--display-name",
+                "Python 3 (microcalc upgrade check)",
+            ],
+        ),
+    ]
     for label, cmd in steps:
         run = _step(label, cmd, log, root, env=env)
         if run.returncode != 0:
@@ -126,14 +183,33 @@ def _build_environment(base: str, out: Path, tree: Path, hashed: bool, root: Pat
 def _nbval(py: Path, env: dict, tree: Path, notebooks: list[Path], out: Path, root: Path, log: Path) -> list[str]:
     """nbval over the committed notebooks of the copy (before papermill rewrites them); failed cells."""
     junit = out / "nbval.xml"
-    run = _step("nbval", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", "--nbval",
-                          "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-                          *(nb.relative_to(tree) for nb in notebooks)], log, root, env=env, cwd=tree)
+    run = _step(
+        "nbval",
+        [
+            py,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            "tests/nbval_sanitize.cfg",
+            *(nb.relative_to(tree) for nb in notebooks),
+        ],
+        log,
+        root,
+        env=env,
+        cwd=tree,
+    )
     return nbval_cells(junit) if junit.is_file() else [f"nbval did not run (exit {run.returncode})"]
 
 
-def _execute(py: Path, env: dict, tree: Path, notebooks: list[Path], dists: dict, versions: dict, root: Path,
-             log: Path) -> tuple[list[str], list[Finding]]:
+def _execute(
+    py: Path, env: dict, tree: Path, notebooks: list[Path], dists: dict, versions: dict, root: Path, log: Path
+) -> tuple[list[str], list[Finding]]:
     """Run every notebook in place in the copy with papermill; (failed notebooks, one finding per error)."""
     failed, findings = [], []
     for nb in notebooks:
@@ -142,7 +218,8 @@ def _execute(py: Path, env: dict, tree: Path, notebooks: list[Path], dists: dict
         if run.returncode != 0:
             failed.append(nb.name)
             errors = notebook_errors(nb, dists, versions) or [
-                Finding("notebook failed", "-", "-", f"{nb.name}: see runs/upgrade/log.txt")]
+                Finding("notebook failed", "-", "-", f"{nb.name}: see runs/upgrade/log.txt")
+            ]
             for f in errors:
                 print("  " + f.line(), flush=True)
             findings += errors
@@ -151,13 +228,26 @@ def _execute(py: Path, env: dict, tree: Path, notebooks: list[Path], dists: dict
 
 def _unit_tests(py: Path, env: dict, tree: Path, tests: str, out: Path, root: Path, log: Path) -> list[str]:
     junit = out / "tests.xml"
-    run = _step("tests", [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *tests.split()],
-                log, root, env=env, cwd=tree)
+    run = _step(
+        "tests",
+        [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *tests.split()],
+        log,
+        root,
+        env=env,
+        cwd=tree,
+    )
     return failed_tests(junit) if junit.is_file() else [f"pytest did not run (exit {run.returncode})"]
 
 
-def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAULT_RTOL, tests: str = "tests",
-                  python: str | None = None, out: Path | None = None, nbval: bool = True) -> tuple[str, int]:
+def upgrade_check(
+    packages: str = "",
+    latest: bool = False,
+    rtol: float = DEFAULT_RTOL,
+    tests: str = "tests",
+    python: str | None = None,
+    out: Path | None = None,
+    nbval: bool = True,
+) -> tuple[str, int]:
     """Run the whole check (see the module's docstring) and write its report.
 
     Parameters
@@ -198,20 +288,33 @@ def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAUL
     (out / "requirements.txt").write_text(reqs.file_text(), encoding="utf-8")
     print("building the throwaway environment in runs/upgrade/venv ...", flush=True)
     base = python or str(getattr(sys, "_base_executable", sys.executable))
-    py, env, failure = _build_environment(base, out, tree,
-                                          reqs.hashed, root, log)
+    py, env, failure = _build_environment(base, out, tree, reqs.hashed, root, log)
     lap("environment")
     tests_run = tests if run_tests else "not run"
     if failure:
         text = f"environment could not be built ({failure})"
-        write_report(out, changed=[], findings=[Finding("install", "-", failure.split(":")[0], failure)], tests=[],
-                     nbval_failed=None, moved=[], bytes_changed=[], verdict_text=text, source=reqs.source, rtol=rtol,
-                     tests_run=tests_run, timings=timings)
+        write_report(
+            out,
+            changed=[],
+            findings=[Finding("install", "-", failure.split(":")[0], failure)],
+            tests=[],
+            nbval_failed=None,
+            moved=[],
+            bytes_changed=[],
+            verdict_text=text,
+            source=reqs.source,
+            rtol=rtol,
+            tests_run=tests_run,
+            timings=timings,
+        )
         print(text, file=sys.stderr)
         return text, 2
 
-    baseline = reqs.baseline if (root / "requirements.lock").is_file() else {
-        d.metadata["Name"]: d.version for d in metadata.distributions()}  # this (main) environment, read only
+    baseline = (
+        reqs.baseline
+        if (root / "requirements.lock").is_file()
+        else {d.metadata["Name"]: d.version for d in metadata.distributions()}
+    )  # this (main) environment, read only
     changed = packages_changed(baseline, _installed(py, env))
     print(f"  {len(changed)} packages differ from the baseline", flush=True)
 
@@ -238,13 +341,25 @@ def upgrade_check(packages: str = "", latest: bool = False, rtol: float = DEFAUL
     moved, files = compare_tables(out / "committed", tree, rtol)
     bytes_changed = compare_bytes(out / "committed", tree)
     findings += files
-    incomplete = ([f"{len(failed_notebooks)} notebook(s) failed"] if failed_notebooks else []) + \
-                 ([f"{len(files)} table(s) not produced or new"] if files else [])
+    incomplete = ([f"{len(failed_notebooks)} notebook(s) failed"] if failed_notebooks else []) + (
+        [f"{len(files)} table(s) not produced or new"] if files else []
+    )
     text = verdict(moved, incomplete)
     timings["total"] = time.perf_counter() - t0
-    md = write_report(out, changed=changed, findings=findings, tests=tests_failed, nbval_failed=nbval_failed,
-                      moved=moved, bytes_changed=bytes_changed, verdict_text=text, source=reqs.source, rtol=rtol,
-                      tests_run=tests_run, timings=timings)
+    md = write_report(
+        out,
+        changed=changed,
+        findings=findings,
+        tests=tests_failed,
+        nbval_failed=nbval_failed,
+        moved=moved,
+        bytes_changed=bytes_changed,
+        verdict_text=text,
+        source=reqs.source,
+        rtol=rtol,
+        tests_run=tests_run,
+        timings=timings,
+    )
     print("\n" + md)
     print("report: runs/upgrade/report.md and runs/upgrade/report.csv")
     ok = not moved and not findings and not tests_failed and not nbval_failed
@@ -257,14 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--packages", default="", help='changes, e.g. "scipy==1.17.2 statsmodels==0.14.4"')
     ap.add_argument("--latest", action="store_true", help="newest releases within the declared ranges")
     ap.add_argument("--rtol", type=float, default=DEFAULT_RTOL, help="relative tolerance (default 1e-9)")
-    ap.add_argument("--tests", default="tests",
-                    help='pytest arguments for the unit tests (default: tests; "none" skips them)')
+    ap.add_argument(
+        "--tests", default="tests", help='pytest arguments for the unit tests (default: tests; "none" skips them)'
+    )
     ap.add_argument("--no-nbval", action="store_true", help="skip nbval over the committed notebooks")
     ap.add_argument("--python", default=None, help="the Python 3.11 that builds the environment")
     args = ap.parse_args(argv)
     try:
-        _, status = upgrade_check(args.packages, args.latest, args.rtol, args.tests, args.python,
-                                  nbval=not args.no_nbval)
+        _, status = upgrade_check(
+            args.packages, args.latest, args.rtol, args.tests, args.python, nbval=not args.no_nbval
+        )
     except (ValueError, UpgradeError) as err:
         print(f"upgrade check: {err}", file=sys.stderr)
         return 2

@@ -10,12 +10,23 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from microcalc.pipeline.upgrade_pins import normalise, _TOOLS
+from microcalc.pipeline.upgrade_pins import _TOOLS, normalise
 from microcalc.pipeline.upgrade_probe import Finding
 
 __all__ = [
-    "DEFAULT_RTOL", "TABLES", "BYTE_OUTPUTS", "NumberMoved", "numbers", "compare_csv", "compare_tables",
-    "compare_bytes", "packages_changed", "failed_tests", "nbval_cells", "verdict", "write_report",
+    "DEFAULT_RTOL",
+    "TABLES",
+    "BYTE_OUTPUTS",
+    "NumberMoved",
+    "numbers",
+    "compare_csv",
+    "compare_tables",
+    "compare_bytes",
+    "packages_changed",
+    "failed_tests",
+    "nbval_cells",
+    "verdict",
+    "write_report",
 ]
 
 
@@ -28,8 +39,13 @@ TABLES = ("data/results", "data/reconstructed")
 
 
 #: Outputs compared byte for byte: figures first, then other written files.
-BYTE_OUTPUTS = ("figures/*.png", "figures/*.svg", "data/results/*.html", "data/raw/*.csv",
-                "data/synthetic/calibration.yaml")
+BYTE_OUTPUTS = (
+    "figures/*.png",
+    "figures/*.svg",
+    "data/results/*.html",
+    "data/raw/*.csv",
+    "data/synthetic/calibration.yaml",
+)
 
 
 #: Findings listed on one line per kind in the Markdown report, and the detail of a file whose bytes differ.
@@ -45,6 +61,7 @@ _NUMBER = re.compile(r"(?<![\w.)\]])[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\
 @dataclass
 class NumberMoved:
     """One number (or table cell) that differs between the committed and the upgraded output."""
+
     file: str
     row: int
     id: str
@@ -85,7 +102,10 @@ def _labels(header: list[str], rows: list[list[str]]) -> tuple[list[tuple[str, s
     """(id, quantity) of every row, and a name for every column."""
     columns = list(header)
     if len(set(header)) < len(header) and rows:  # a two-line header (tableone): add the second line
-        columns = [f"{h} / {s}" if header.count(h) > 1 else h for h, s in zip(header, rows[0] + [""] * len(header), strict=False)]
+        columns = [
+            f"{h} / {s}" if header.count(h) > 1 else h
+            for h, s in zip(header, rows[0] + [""] * len(header), strict=False)
+        ]
     labels: list[tuple[str, str]] = []
     if "id" in header:
         i = header.index("id")
@@ -114,9 +134,18 @@ def compare_csv(before: Path, after: Path, rtol: float = DEFAULT_RTOL, name: str
     moved: list[NumberMoved] = []
     if not a or not b or a[0] != b[0] or len(a) != len(b):
         what = "columns" if a and b and a[0] != b[0] else "rows"
-        moved.append(NumberMoved(name, 0, "", "", f"table shape ({what})",
-                                 f"{len(a) - 1} rows x {len(a[0]) if a else 0} columns",
-                                 f"{len(b) - 1} rows x {len(b[0]) if b else 0} columns", None))
+        moved.append(
+            NumberMoved(
+                name,
+                0,
+                "",
+                "",
+                f"table shape ({what})",
+                f"{len(a) - 1} rows x {len(a[0]) if a else 0} columns",
+                f"{len(b) - 1} rows x {len(b[0]) if b else 0} columns",
+                None,
+            )
+        )
         return moved
     labels, columns = _labels(a[0], a[1:])
     for r, (row_a, row_b) in enumerate(zip(a[1:], b[1:], strict=True), start=1):
@@ -133,8 +162,17 @@ def compare_csv(before: Path, after: Path, rtol: float = DEFAULT_RTOL, name: str
             for vx, vy in zip(nx, ny, strict=True):
                 change = _relative(vx, vy)
                 if change > rtol:
-                    moved.append(NumberMoved(name, r, *labels[r - 1], column,
-                                             repr(vx) if len(nx) > 1 else x, repr(vy) if len(nx) > 1 else y, change))
+                    moved.append(
+                        NumberMoved(
+                            name,
+                            r,
+                            *labels[r - 1],
+                            column,
+                            repr(vx) if len(nx) > 1 else x,
+                            repr(vy) if len(nx) > 1 else y,
+                            change,
+                        )
+                    )
     return moved
 
 
@@ -145,8 +183,9 @@ def compare_tables(before: Path, after: Path, rtol: float = DEFAULT_RTOL, folder
         a = {p.name for p in (before / folder).glob("*.csv")}
         b = {p.name for p in (after / folder).glob("*.csv")}
         for missing in sorted(a - b):
-            files.append(Finding("output not produced", "-", f"{folder}/{missing}",
-                                 "committed, not written by the run"))
+            files.append(
+                Finding("output not produced", "-", f"{folder}/{missing}", "committed, not written by the run")
+            )
         for new in sorted(b - a):
             files.append(Finding("new output", "-", f"{folder}/{new}", "written by the run, not committed"))
         for common in sorted(a & b):
@@ -205,7 +244,7 @@ def nbval_cells(junit_xml: Path) -> list[str]:
 
 
 def verdict(moved: list[NumberMoved], incomplete: list[str]) -> str:
-    """"no number changed" or "N numbers changed", saying first when the comparison is incomplete."""
+    """ "no number changed" or "N numbers changed", saying first when the comparison is incomplete."""
     text = "no number changed" if not moved else f"{len(moved)} number{'s' if len(moved) != 1 else ''} changed"
     if incomplete:
         text = f"incomplete ({'; '.join(incomplete)}); {text} among the outputs produced"
@@ -233,16 +272,30 @@ def _fmt_change(x):
     return "" if x is None else ("inf" if math.isinf(x) else f"{x:.3g}")
 
 
-def write_report(out: Path, *, source: str, rtol: float, changed, findings: list[Finding], tests: list[str],
-                 tests_run: str, nbval_failed: list[str] | None, moved: list[NumberMoved],
-                 bytes_changed: list[Finding], verdict_text: str,
-                 timings: dict[str, float]) -> str:
+def write_report(
+    out: Path,
+    *,
+    source: str,
+    rtol: float,
+    changed,
+    findings: list[Finding],
+    tests: list[str],
+    tests_run: str,
+    nbval_failed: list[str] | None,
+    moved: list[NumberMoved],
+    bytes_changed: list[Finding],
+    verdict_text: str,
+    timings: dict[str, float],
+) -> str:
     """Write ``report.md`` and ``report.csv`` in ``out`` and return the Markdown."""
-    md = [f"# Upgrade check: {verdict_text}", "",
-          f"Environment: {source}. Tolerance: relative {rtol:g}. "
-          f"Compared: every number of {', '.join(f'`{t}/*.csv`' for t in TABLES)} against the committed files.", ""]
-    md += ["## Packages changed", "",
-           _md_table(["package", "before", "after"], changed) if changed else "None.", ""]
+    md = [
+        f"# Upgrade check: {verdict_text}",
+        "",
+        f"Environment: {source}. Tolerance: relative {rtol:g}. "
+        f"Compared: every number of {', '.join(f'`{t}/*.csv`' for t in TABLES)} against the committed files.",
+        "",
+    ]
+    md += ["## Packages changed", "", _md_table(["package", "before", "after"], changed) if changed else "None.", ""]
     md += ["## Broken imports and failed notebooks", ""]
     md += [f"- {f.line()}" for f in findings if f.kind not in _GROUPED] or ["None."]
     md += _grouped(f for f in findings if f.kind in _GROUPED)
@@ -251,9 +304,17 @@ def write_report(out: Path, *, source: str, rtol: float, changed, findings: list
     md += ["", "## nbval over the committed notebooks: cells failed", ""]
     md += ["Not run."] if nbval_failed is None else ([f"- {c}" for c in nbval_failed] or ["None."])
     md += ["", "## Numbers moved", ""]
-    md += [_md_table(["file", "row", "id", "quantity", "column", "before", "after", "relative change"],
-                     [(m.file, m.row, m.id, m.quantity, m.column, m.before, m.after, _fmt_change(m.relative_change))
-                      for m in moved]) if moved else "None."]
+    md += [
+        _md_table(
+            ["file", "row", "id", "quantity", "column", "before", "after", "relative change"],
+            [
+                (m.file, m.row, m.id, m.quantity, m.column, m.before, m.after, _fmt_change(m.relative_change))
+                for m in moved
+            ],
+        )
+        if moved
+        else "None."
+    ]
     md += ["", "## Figures and other outputs that changed bytes", ""]
     md += [f"- `{f.symbol}`: {f.detail}" for f in bytes_changed if f.detail == _DIFFERS]
     md += _grouped(f for f in bytes_changed if f.detail != _DIFFERS)
@@ -274,8 +335,20 @@ def write_report(out: Path, *, source: str, rtol: float, changed, findings: list
         for c in nbval_failed or []:
             w.writerow(["nbval cells failed", "", "", "", "", "", "", "", "", c])
         for m in moved:
-            w.writerow(["number moved", m.file, m.row, m.id, m.quantity, m.column, m.before, m.after,
-                        "" if m.relative_change is None else repr(m.relative_change), ""])
+            w.writerow(
+                [
+                    "number moved",
+                    m.file,
+                    m.row,
+                    m.id,
+                    m.quantity,
+                    m.column,
+                    m.before,
+                    m.after,
+                    "" if m.relative_change is None else repr(m.relative_change),
+                    "",
+                ]
+            )
         for f in bytes_changed:
             w.writerow(["bytes changed", f.symbol, "", "", "", "", "", "", "", f.detail])
     return text

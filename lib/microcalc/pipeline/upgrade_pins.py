@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 __all__ = ["normalise", "Requirements", "parse_pins", "parse_packages", "requirements"]
 
 
@@ -23,6 +22,7 @@ def normalise(name: str) -> str:
 @dataclass
 class Requirements:
     """What the throwaway environment installs, and from where."""
+
     lines: list[str]
     source: str
     hashed: bool = False
@@ -67,8 +67,9 @@ def parse_packages(spec: str) -> dict[str, str]:
             continue
         out[normalise(req.name)] = str(req)
     if bad:
-        raise ValueError(f"PACKAGES takes requirements such as scipy==1.17.2, separated by spaces; "
-                         f"not understood: {', '.join(bad)}")
+        raise ValueError(
+            f"PACKAGES takes requirements such as scipy==1.17.2, separated by spaces; not understood: {', '.join(bad)}"
+        )
     return out
 
 
@@ -140,5 +141,10 @@ def requirements(root: Path, packages: dict[str, str] | None = None, latest: boo
             source += f" (not pinned before: {', '.join(unknown)})"
     hashed = text is not None and not packages and not latest
     lines = [line for v in wanted.values() for line in v]
-    return Requirements(lines=lines, source=source, hashed=hashed, baseline=baseline,
-                        lock_text=text if hashed and text is not None else "")
+    return Requirements(
+        lines=lines,
+        source=source,
+        hashed=hashed,
+        baseline=baseline,
+        lock_text=text if hashed and text is not None else "",
+    )

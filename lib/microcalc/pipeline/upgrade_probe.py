@@ -13,7 +13,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 __all__ = ["collect_imports", "Finding", "describe_error", "probe_imports", "notebook_errors"]
 
 
@@ -22,8 +21,9 @@ def _code_of(path: Path) -> str:
         nb = json.loads(path.read_text(encoding="utf-8"))
         cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
         # IPython magics and shell escapes are not Python
-        return "\n".join(line for cell in cells for line in cell.splitlines()
-                         if not line.lstrip().startswith(("%", "!")))
+        return "\n".join(
+            line for cell in cells for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -88,6 +88,7 @@ print(json.dumps({"failures": failures, "dists": dists, "versions": versions}))
 @dataclass
 class Finding:
     """One line of the report: what kind, about which package and symbol, and what happened."""
+
     kind: str
     package: str
     symbol: str
@@ -99,8 +100,14 @@ class Finding:
 
 def _env_of(python: Path, extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("MICROCALC_ROOT", "PYTHONPATH", "VIRTUAL_ENV")}
-    env.update({"PYTHONNOUSERSITE": "1", "JUPYTER_PREFER_ENV_PATH": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                "PATH": f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    env.update(
+        {
+            "PYTHONNOUSERSITE": "1",
+            "JUPYTER_PREFER_ENV_PATH": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "PATH": f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -124,8 +131,9 @@ def _package(top: str, dists: dict[str, list[str]], versions: dict[str, str], en
     return f"{top} (not installed)" if ename == "ModuleNotFoundError" else top
 
 
-def describe_error(ename: str, evalue: str, dists: dict[str, list[str]], versions: dict[str, str],
-                   fallback_module: str | None = None) -> tuple[str, str]:
+def describe_error(
+    ename: str, evalue: str, dists: dict[str, list[str]], versions: dict[str, str], fallback_module: str | None = None
+) -> tuple[str, str]:
     """(package with version, symbol) named by an import or attribute error's message.
 
     ``cannot import name 'X' from 'a.b'`` names ``a.b.X``; ``module 'a.b' has
@@ -133,9 +141,11 @@ def describe_error(ename: str, evalue: str, dists: dict[str, list[str]], version
     ``a.b``. The package is the distribution that provides the symbol's
     top-level module in the environment.
     """
-    patterns = ((r"cannot import name '([^']+)' from '([^']+)'", lambda m: f"{m.group(2)}.{m.group(1)}"),
-                (r"module '([^']+)' has no attribute '([^']+)'", lambda m: f"{m.group(1)}.{m.group(2)}"),
-                (r"No module named '([^']+)'", lambda m: m.group(1)))
+    patterns = (
+        (r"cannot import name '([^']+)' from '([^']+)'", lambda m: f"{m.group(2)}.{m.group(1)}"),
+        (r"module '([^']+)' has no attribute '([^']+)'", lambda m: f"{m.group(1)}.{m.group(2)}"),
+        (r"No module named '([^']+)'", lambda m: m.group(1)),
+    )
     symbol = next((name(m) for rx, name in patterns if (m := re.search(rx, evalue))), fallback_module or "?")
     return _package(symbol.split(".")[0], dists, versions, ename), symbol
 
@@ -151,8 +161,14 @@ def probe_imports(python: Path, imports: dict, cwd: Path | None = None, env: dic
     top-level module and their versions in that environment.
     """
     wanted = sorted(imports, key=lambda k: (k[0], k[1] or ""))
-    run = subprocess.run([str(python), "-c", _PROBE], input=json.dumps(wanted), capture_output=True, text=True,
-                         cwd=cwd, env=env if env is not None else _env_of(python))
+    run = subprocess.run(
+        [str(python), "-c", _PROBE],
+        input=json.dumps(wanted),
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env if env is not None else _env_of(python),
+    )
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or [""])[-1]
         raise RuntimeError(f"the import probe did not run: {_first_line(last)}")
@@ -167,8 +183,11 @@ def probe_imports(python: Path, imports: dict, cwd: Path | None = None, env: dic
             symbol = f"{symbol} (from {provider})"
         statement = f"import {f['module']}" if f["name"] is None else f"from {f['module']} import {f['name']}"
         used = ", ".join(imports[(f["module"], f["name"])])
-        findings.append(Finding("broken import", package, symbol,
-                                f"`{statement}` in {used}: {f['ename']}: {_first_line(f['evalue'])}"))
+        findings.append(
+            Finding(
+                "broken import", package, symbol, f"`{statement}` in {used}: {f['ename']}: {_first_line(f['evalue'])}"
+            )
+        )
     return findings, dists, versions
 
 
@@ -189,6 +208,7 @@ def notebook_errors(path: Path, dists: dict | None = None, versions: dict | None
                 package, symbol = describe_error(ename, evalue, dists or {}, versions or {})
             else:
                 package, symbol = "-", "-"
-            findings.append(Finding("notebook failed", package, symbol,
-                                    f"{path.name}, code cell {number}: {ename}: {first}"))
+            findings.append(
+                Finding("notebook failed", package, symbol, f"{path.name}, code cell {number}: {ename}: {first}")
+            )
     return findings

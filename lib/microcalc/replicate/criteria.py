@@ -85,9 +85,16 @@ class Criteria:
     compatible_with_published_and_null: bool
 
 
-def criteria(published_or: float, published_ci_low: float, published_ci_high: float,
-             site_or: float, site_ci_low: float, site_ci_high: float, site_p: float,
-             published_significant: bool = True) -> Criteria:
+def criteria(
+    published_or: float,
+    published_ci_low: float,
+    published_ci_high: float,
+    site_or: float,
+    site_ci_low: float,
+    site_ci_high: float,
+    site_p: float,
+    published_significant: bool = True,
+) -> Criteria:
     """The five replication criteria for an odds ratio with a 95% CI, published against site.
 
     Both SEs are recovered from the 95% CIs on the log scale (:func:`se_from_ci`;
@@ -113,28 +120,52 @@ def criteria(published_or: float, published_ci_low: float, published_ci_high: fl
     same = bool(np.sign(b_pub) == np.sign(b_site) != 0)
     significant = bool(site_p < SIGNIFICANCE_LEVEL)
     return Criteria(
-        same_direction=same, site_significant=significant,
+        same_direction=same,
+        site_significant=significant,
         direction_and_significance=(same and significant) if published_significant else not significant,
         published_inside_site_ci=bool(site_ci_low <= published_or <= site_ci_high),
         prediction_interval_low=float(np.exp(b_pub - _Z * se_d)),
         prediction_interval_high=float(np.exp(b_pub + _Z * se_d)),
         site_inside_prediction_interval=bool(abs(d) <= _Z * se_d),
-        difference_log_or=d, difference_ci_low=d - _Z * se_d, difference_ci_high=d + _Z * se_d,
+        difference_log_or=d,
+        difference_ci_low=d - _Z * se_d,
+        difference_ci_high=d + _Z * se_d,
         difference_p=float(2 * norm.sf(abs(d) / se_d)),
-        combined_or=float(np.exp(b_fe)), combined_ci_low=float(np.exp(b_fe - _Z * se_fe)),
-        combined_ci_high=float(np.exp(b_fe + _Z * se_fe)), combined_p=float(2 * norm.sf(abs(b_fe) / se_fe)),
-        compatible_with_published_and_null=bool(site_ci_low <= published_or <= site_ci_high
-                                                and site_ci_low <= 1 <= site_ci_high),
+        combined_or=float(np.exp(b_fe)),
+        combined_ci_low=float(np.exp(b_fe - _Z * se_fe)),
+        combined_ci_high=float(np.exp(b_fe + _Z * se_fe)),
+        combined_p=float(2 * norm.sf(abs(b_fe) / se_fe)),
+        compatible_with_published_and_null=bool(
+            site_ci_low <= published_or <= site_ci_high and site_ci_low <= 1 <= site_ci_high
+        ),
     )
 
 
 _CRITERIA_FIELDS = list(Criteria.__dataclass_fields__)
 
 #: The columns of ``replication_findings.csv``: numbers and booleans, one row per finding.
-FINDINGS_COLUMNS = (["id", "measure", "kind", "published", "published_estimate", "published_ci_low",
-                     "published_ci_high", "published_significant", "published_rate_difference",
-                     "site_estimate", "site_ci_low", "site_ci_high", "site_p", "site_n", "site_method",
-                     "site_rate_difference"] + _CRITERIA_FIELDS + ["note"])
+FINDINGS_COLUMNS = (
+    [
+        "id",
+        "measure",
+        "kind",
+        "published",
+        "published_estimate",
+        "published_ci_low",
+        "published_ci_high",
+        "published_significant",
+        "published_rate_difference",
+        "site_estimate",
+        "site_ci_low",
+        "site_ci_high",
+        "site_p",
+        "site_n",
+        "site_method",
+        "site_rate_difference",
+    ]
+    + _CRITERIA_FIELDS
+    + ["note"]
+)
 
 _FLAGS = ["published_significant"] + [c for c in _CRITERIA_FIELDS if Criteria.__dataclass_fields__[c].type == "bool"]
 _TEXT = ["id", "measure", "kind", "published", "site_method", "note"]
@@ -157,32 +188,67 @@ def _site_row(results: pd.DataFrame, ident: str, estimator: str, table_shape: st
 def _finding_row(finding: Finding, pub: pd.DataFrame, results: pd.DataFrame) -> dict:
     p = pub.loc[finding.id]
     row: dict = dict.fromkeys(FINDINGS_COLUMNS, np.nan) | dict.fromkeys(_FLAGS, pd.NA)
-    row.update(id=finding.id, measure=p["measure"], kind=finding.kind, note="", site_method="",
-               published_significant=_published_significant(p["p"]))
+    row.update(
+        id=finding.id,
+        measure=p["measure"],
+        kind=finding.kind,
+        note="",
+        site_method="",
+        published_significant=_published_significant(p["p"]),
+    )
     site = _site_row(results, finding.id, finding.estimator, finding.table_shape)
     if finding.kind == "odds_ratio":
-        row.update(published=f"{p['value']} ({p['ci_low']}-{p['ci_high']}), {p['p']}",
-                   **{k: parse_reported(p[f]).value for k, f in (("published_estimate", "value"),
-                                                              ("published_ci_low", "ci_low"),
-                                                              ("published_ci_high", "ci_high"))})
+        row.update(
+            published=f"{p['value']} ({p['ci_low']}-{p['ci_high']}), {p['p']}",
+            **{
+                k: parse_reported(p[f]).value
+                for k, f in (
+                    ("published_estimate", "value"),
+                    ("published_ci_low", "ci_low"),
+                    ("published_ci_high", "ci_high"),
+                )
+            },
+        )
         if site is None:
             row["note"] = f"not estimable: this run has no {finding.estimator} result for {finding.id}"
             return row
-        row.update(site_estimate=site["estimate"], site_ci_low=site["ci_low"], site_ci_high=site["ci_high"],
-                   site_p=site["p"], site_n=site["n"], site_method=site["method"])
+        row.update(
+            site_estimate=site["estimate"],
+            site_ci_low=site["ci_low"],
+            site_ci_high=site["ci_high"],
+            site_p=site["p"],
+            site_n=site["n"],
+            site_method=site["method"],
+        )
         values = np.array([site["estimate"], site["ci_low"], site["ci_high"]], dtype=float)
         if not (np.isfinite(values).all() and (values > 0).all() and values[2] > values[1]):
             row["note"] = "not estimable: the site's OR or its CI is not finite (separation or no events?)"
             return row
-        row.update(asdict(criteria(row["published_estimate"], row["published_ci_low"], row["published_ci_high"],
-                                   values[0], values[1], values[2], site["p"], row["published_significant"])))
+        row.update(
+            asdict(
+                criteria(
+                    row["published_estimate"],
+                    row["published_ci_low"],
+                    row["published_ci_high"],
+                    values[0],
+                    values[1],
+                    values[2],
+                    site["p"],
+                    row["published_significant"],
+                )
+            )
+        )
         return row
     if len(finding.rates) != 2:
-        raise ValueError(f"finding {finding.id}: a comparison names the published ids of its two rates, "
-                         f"got {finding.rates}")
+        raise ValueError(
+            f"finding {finding.id}: a comparison names the published ids of its two rates, got {finding.rates}"
+        )
     rates = [parse_reported(pub.loc[r, "value"]).value for r in finding.rates]
-    row.update(published=f"{pub.loc[finding.rates[0], 'value']} vs {pub.loc[finding.rates[1], 'value']}, {p['p']}",
-               published_rate_difference=rates[0] - rates[1], note=_NOT_APPLICABLE)
+    row.update(
+        published=f"{pub.loc[finding.rates[0], 'value']} vs {pub.loc[finding.rates[1], 'value']}, {p['p']}",
+        published_rate_difference=rates[0] - rates[1],
+        note=_NOT_APPLICABLE,
+    )
     site_rates = [_site_row(results, r, "wilson_proportion") for r in finding.rates]
     found_rates = [r for r in site_rates if r is not None]
     if site is None or len(found_rates) < len(site_rates):
@@ -191,14 +257,21 @@ def _finding_row(finding: Finding, pub: pd.DataFrame, results: pd.DataFrame) -> 
     diff = float(found_rates[0]["estimate"] - found_rates[1]["estimate"])
     same = bool(np.sign(diff) == np.sign(row["published_rate_difference"]) != 0)
     significant = bool(site["p"] < SIGNIFICANCE_LEVEL)
-    row.update(site_p=site["p"], site_n=site["n"], site_method=site["method"], site_rate_difference=diff,
-               same_direction=same, site_significant=significant,
-               direction_and_significance=(same and significant) if row["published_significant"] else not significant)
+    row.update(
+        site_p=site["p"],
+        site_n=site["n"],
+        site_method=site["method"],
+        site_rate_difference=diff,
+        same_direction=same,
+        site_significant=significant,
+        direction_and_significance=(same and significant) if row["published_significant"] else not significant,
+    )
     return row
 
 
-def findings_table(published: pd.DataFrame, results: pd.DataFrame,
-                   findings: tuple[Finding, ...] = FINDINGS) -> pd.DataFrame:
+def findings_table(
+    published: pd.DataFrame, results: pd.DataFrame, findings: tuple[Finding, ...] = FINDINGS
+) -> pd.DataFrame:
     """One row per finding of :data:`microcalc.study.FINDINGS` with every replication criterion, as numbers.
 
     Odds ratios get all five criteria (:func:`criteria`). Comparisons that
@@ -226,14 +299,16 @@ def _or_text(est, lo, hi) -> str:
 
 
 def findings_headline(findings: pd.DataFrame) -> str:
-    """"Of the paper's K findings, this site's data replicate N by direction and significance, and M ..."."""
+    """ "Of the paper's K findings, this site's data replicate N by direction and significance, and M ..."."""
     k = len(findings)
     n = int(as_bool(findings["direction_and_significance"]).sum())
     with_ci = findings[findings["kind"] == "odds_ratio"]
     m = int(as_bool(with_ci["site_inside_prediction_interval"]).sum())
     missing = int(findings["note"].astype(str).str.startswith("not estimable").sum())
-    text = (f"Of the paper's {k} findings, this site's data replicate {n} by direction and significance, and "
-            f"{m} of the {len(with_ci)} odds ratios lie within the 95% prediction interval for a replication")
+    text = (
+        f"Of the paper's {k} findings, this site's data replicate {n} by direction and significance, and "
+        f"{m} of the {len(with_ci)} odds ratios lie within the 95% prediction interval for a replication"
+    )
     return text + (f" ({missing} not estimable)" if missing else "")
 
 
@@ -245,20 +320,31 @@ def findings_display(findings: pd.DataFrame) -> pd.DataFrame:
         if f["kind"] == "odds_ratio" and not str(f["note"]).startswith("not estimable"):
             site = _or_text(f["site_estimate"], f["site_ci_low"], f["site_ci_high"]) + f", {format_p(f['site_p'])}"
             inside = _yes(f["published_inside_site_ci"])
-            with_pi = (f"{_yes(f['site_inside_prediction_interval'])} "
-                       f"({f['prediction_interval_low']:.2f}-{f['prediction_interval_high']:.2f})")
-            ratio = (_or_text(*np.exp([f["difference_log_or"], f["difference_ci_low"], f["difference_ci_high"]]))
-                     + f", {format_p(f['difference_p'])}")
+            with_pi = (
+                f"{_yes(f['site_inside_prediction_interval'])} "
+                f"({f['prediction_interval_low']:.2f}-{f['prediction_interval_high']:.2f})"
+            )
+            ratio = (
+                _or_text(*np.exp([f["difference_log_or"], f["difference_ci_low"], f["difference_ci_high"]]))
+                + f", {format_p(f['difference_p'])}"
+            )
             combined = _or_text(f["combined_or"], f["combined_ci_low"], f["combined_ci_high"])
         elif f["kind"] == "comparison" and pd.notna(f["site_p"]):
             site = f"difference {f['site_rate_difference']:+.1f} points, {format_p(f['site_p'])}"
         else:
             site = f["note"]
-        rows.append({"finding": f"{f['id']}: {f['measure']}", "published": f["published"], "this site": site,
-                     "1 same direction, significant": _yes(f["direction_and_significance"]),
-                     "2 published inside site's CI": inside, "3 inside 95% prediction interval": with_pi,
-                     "4 ratio of ORs, site / published (95% CI), P": ratio,
-                     "5 fixed-effect combined OR (95% CI)": combined})
+        rows.append(
+            {
+                "finding": f"{f['id']}: {f['measure']}",
+                "published": f["published"],
+                "this site": site,
+                "1 same direction, significant": _yes(f["direction_and_significance"]),
+                "2 published inside site's CI": inside,
+                "3 inside 95% prediction interval": with_pi,
+                "4 ratio of ORs, site / published (95% CI), P": ratio,
+                "5 fixed-effect combined OR (95% CI)": combined,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -273,15 +359,22 @@ def findings_sentences(findings: pd.DataFrame) -> list[str]:
         if f["published_significant"]:
             sig = "significant at 0.05" if f["site_significant"] else "not significant at 0.05"
         else:
-            sig = ("not significant at 0.05, as in the paper" if not f["site_significant"]
-                   else "significant at 0.05, where the paper found no significant difference")
+            sig = (
+                "not significant at 0.05, as in the paper"
+                if not f["site_significant"]
+                else "significant at 0.05, where the paper found no significant difference"
+            )
         text = f"`{f['id']}`: {direction}, {sig} ({format_p(f['site_p'])})"
         if f["kind"] == "odds_ratio":
             if f["compatible_with_published_and_null"]:
-                text += "; the site's 95% CI is wide: its data are compatible with both the published effect and no effect"
+                text += (
+                    "; the site's 95% CI is wide: its data are compatible with both the published effect and no effect"
+                )
             if not f["site_inside_prediction_interval"]:
-                text += ("; the estimate lies outside the 95% prediction interval, so on this criterion the finding "
-                         "does not replicate")
+                text += (
+                    "; the estimate lies outside the 95% prediction interval, so on this criterion the finding "
+                    "does not replicate"
+                )
             else:
                 text += "; the estimate lies inside the 95% prediction interval"
         elif f["id"] in ("bone_type_compare", "bone_extent_compare"):
@@ -294,8 +387,11 @@ def context_table(scorecard: pd.DataFrame, finding_ids=FINDING_IDS) -> pd.DataFr
     """Everything the abstract reports that is not a finding (sizes, rates, shares, claims), published beside
     this run's value; context, so without any verdict."""
     rows = scorecard[~scorecard["id"].isin(finding_ids)]
-    return rows[["id", "measure", "published", "reproduced", "reproduced 95% CI"]].rename(
-        columns={"reproduced": "this site", "reproduced 95% CI": "this site's 95% CI"}).reset_index(drop=True)
+    return (
+        rows[["id", "measure", "published", "reproduced", "reproduced 95% CI"]]
+        .rename(columns={"reproduced": "this site", "reproduced 95% CI": "this site's 95% CI"})
+        .reset_index(drop=True)
+    )
 
 
 def _criteria_cell(f: pd.Series) -> str:
@@ -305,9 +401,11 @@ def _criteria_cell(f: pd.Series) -> str:
     if f["kind"] != "odds_ratio":
         return f"{one}; 2-5 not applicable"
     ratio = _or_text(*np.exp([f["difference_log_or"], f["difference_ci_low"], f["difference_ci_high"]]))
-    return (f"{one}; 2 {_yes(f['published_inside_site_ci'])}; 3 {_yes(f['site_inside_prediction_interval'])}; "
-            f"4 ratio {ratio}, {format_p(f['difference_p'])}; "
-            f"5 combined {_or_text(f['combined_or'], f['combined_ci_low'], f['combined_ci_high'])}")
+    return (
+        f"{one}; 2 {_yes(f['published_inside_site_ci'])}; 3 {_yes(f['site_inside_prediction_interval'])}; "
+        f"4 ratio {ratio}, {format_p(f['difference_p'])}; "
+        f"5 combined {_or_text(f['combined_or'], f['combined_ci_low'], f['combined_ci_high'])}"
+    )
 
 
 def criteria_side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -336,25 +434,57 @@ def plot_findings(findings: pd.DataFrame, ax=None):
 
     from microcalc.analysis.plots import OKABE_ITO
 
-    ors = findings[(findings["kind"] == "odds_ratio") & findings["site_estimate"].notna()
-                   & ~findings["note"].astype(str).str.startswith("not estimable")].reset_index(drop=True)
+    ors = findings[
+        (findings["kind"] == "odds_ratio")
+        & findings["site_estimate"].notna()
+        & ~findings["note"].astype(str).str.startswith("not estimable")
+    ].reset_index(drop=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.9 * max(len(ors), 1) + 1.4))
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
     y = np.arange(len(ors))[::-1].astype(float)
-    ax.barh(y, ors["prediction_interval_high"].astype(float) - ors["prediction_interval_low"].astype(float),
-            left=ors["prediction_interval_low"].astype(float), height=0.7, color="#dddddd",
-            label="95% prediction interval for a replication")
-    for offset, (prefix, label, colour, marker) in zip((0.15, -0.15), (
-            ("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s")), strict=True):
+    ax.barh(
+        y,
+        ors["prediction_interval_high"].astype(float) - ors["prediction_interval_low"].astype(float),
+        left=ors["prediction_interval_low"].astype(float),
+        height=0.7,
+        color="#dddddd",
+        label="95% prediction interval for a replication",
+    )
+    for offset, (prefix, label, colour, marker) in zip(
+        (0.15, -0.15),
+        (("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s")),
+        strict=True,
+    ):
         est = ors[f"{prefix}_estimate"].astype(float)
-        ax.errorbar(est, y + offset, xerr=[est - ors[f"{prefix}_ci_low"].astype(float),
-                                           ors[f"{prefix}_ci_high"].astype(float) - est],
-                    fmt=marker, color=colour, ecolor=colour, capsize=2, linewidth=1, markersize=5, label=label)
+        ax.errorbar(
+            est,
+            y + offset,
+            xerr=[est - ors[f"{prefix}_ci_low"].astype(float), ors[f"{prefix}_ci_high"].astype(float) - est],
+            fmt=marker,
+            color=colour,
+            ecolor=colour,
+            capsize=2,
+            linewidth=1,
+            markersize=5,
+            label=label,
+        )
     ax.set_yticks(y, ors["id"])
     ax.set_xscale("log")
-    values = ors[["published_ci_low", "site_ci_low", "prediction_interval_low", "published_ci_high",
-                  "site_ci_high", "prediction_interval_high"]].astype(float).to_numpy()
+    values = (
+        ors[
+            [
+                "published_ci_low",
+                "site_ci_low",
+                "prediction_interval_low",
+                "published_ci_high",
+                "site_ci_high",
+                "prediction_interval_high",
+            ]
+        ]
+        .astype(float)
+        .to_numpy()
+    )
     if values.size:
         lo, hi = float(values.min()), float(values.max())
         ticks = [t for t in (0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, 20) if lo / 1.3 <= t <= hi * 1.3]
@@ -365,5 +495,3 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return ax
-
-

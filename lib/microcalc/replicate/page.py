@@ -17,9 +17,13 @@ from microcalc.replicate.criteria import (
 from microcalc.replicate.scorecard import as_bool, or_comparison, summary
 
 #: How the page names the test of a results ``estimator``.
-TEST_WORDS = {"pearson_chi2": "Pearson chi-squared", "yates_chi2": "chi-squared with Yates' continuity correction",
-              "fisher_exact": "Fisher's exact test", "mann_whitney": "Mann-Whitney U",
-              "wald_logistic": "logistic regression"}
+TEST_WORDS = {
+    "pearson_chi2": "Pearson chi-squared",
+    "yates_chi2": "chi-squared with Yates' continuity correction",
+    "fisher_exact": "Fisher's exact test",
+    "mann_whitney": "Mann-Whitney U",
+    "wald_logistic": "logistic regression",
+}
 
 __all__ = ["TEST_WORDS", "framing", "headline", "limitations", "main_tables", "report_figure", "table_notes"]
 
@@ -27,19 +31,23 @@ __all__ = ["TEST_WORDS", "framing", "headline", "limitations", "main_tables", "r
 def framing(bundled: bool, data_dir: str) -> str:
     """What this run can show, for the kind of run that ran only (the other branch's text never appears)."""
     if bundled:
-        return ("> **This run used the bundled synthetic data.** This page is a reproduction check of the "
-                "pipeline, not a replication. Agreement of the univariate numbers (rates, univariable odds ratios, "
-                "comparison P values, cohort sizes) is *by construction*: the synthetic cohorts were built from the "
-                "tables the abstract implies. Agreement of the multivariable odds ratios is *calibrated*: the "
-                "generator's parameters were tuned until the models came close. What this still demonstrates: the "
-                "pipeline computes what the paper computed (the same tests, the same models, the same printed "
-                "precision), and the paper's numbers are internally consistent, or not, as the consistency column "
-                "says. It is not evidence that the paper's findings hold.")
-    return (f"> **This run used the data in `{Path(str(data_dir)).name}`.** Each number was computed afresh from "
-            "these patients, so this page asks whether the paper's *findings* hold in them, by the standard "
-            "criteria of the replication literature, not whether its printed digits recur. Cohort sizes, rates "
-            "and shares are expected to differ between hospitals: they are shown as context and never counted "
-            "as differences.")
+        return (
+            "> **This run used the bundled synthetic data.** This page is a reproduction check of the "
+            "pipeline, not a replication. Agreement of the univariate numbers (rates, univariable odds ratios, "
+            "comparison P values, cohort sizes) is *by construction*: the synthetic cohorts were built from the "
+            "tables the abstract implies. Agreement of the multivariable odds ratios is *calibrated*: the "
+            "generator's parameters were tuned until the models came close. What this still demonstrates: the "
+            "pipeline computes what the paper computed (the same tests, the same models, the same printed "
+            "precision), and the paper's numbers are internally consistent, or not, as the consistency column "
+            "says. It is not evidence that the paper's findings hold."
+        )
+    return (
+        f"> **This run used the data in `{Path(str(data_dir)).name}`.** Each number was computed afresh from "
+        "these patients, so this page asks whether the paper's *findings* hold in them, by the standard "
+        "criteria of the replication literature, not whether its printed digits recur. Cohort sizes, rates "
+        "and shares are expected to differ between hospitals: they are shown as context and never counted "
+        "as differences."
+    )
 
 
 def headline(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> str:
@@ -53,14 +61,18 @@ def main_tables(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) 
 
     if bundled:
         return [scorecard.drop(columns=["method", "estimator"])]
-    return [Markdown("**The findings, judged on each criterion.** 1: same direction and significant at 0.05 "
-                     "(Open Science Collaboration 2015); 2: the published estimate inside this site's 95% CI; "
-                     "3: this site's estimate inside the 95% prediction interval for a replication (Patil, Peng & "
-                     "Leek 2016); 4: the difference of the log ORs, shown as a ratio of ORs, with its 95% CI and P; "
-                     "5: the fixed-effect inverse-variance combination of the two estimates."),
-            findings_display(findings),
-            Markdown("**Context, not judged.** The abstract's other numbers beside this site's."),
-            context_table(scorecard)]
+    return [
+        Markdown(
+            "**The findings, judged on each criterion.** 1: same direction and significant at 0.05 "
+            "(Open Science Collaboration 2015); 2: the published estimate inside this site's 95% CI; "
+            "3: this site's estimate inside the 95% prediction interval for a replication (Patil, Peng & "
+            "Leek 2016); 4: the difference of the log ORs, shown as a ratio of ORs, with its 95% CI and P; "
+            "5: the fixed-effect inverse-variance combination of the two estimates."
+        ),
+        findings_display(findings),
+        Markdown("**Context, not judged.** The abstract's other numbers beside this site's."),
+        context_table(scorecard),
+    ]
 
 
 def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> str:
@@ -68,25 +80,38 @@ def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.D
     if not bundled:
         return "\n".join(f"- {s}" for s in findings_sentences(findings))
     inside = scorecard["published inside reproduced CI"].dropna()
-    lines = [f"- For {int(as_bool(inside).sum())} of the {len(inside)} published estimates that have a reproduced "
-             "95% CI, the published value lies inside it."]
+    lines = [
+        f"- For {int(as_bool(inside).sum())} of the {len(inside)} published estimates that have a reproduced "
+        "95% CI, the published value lies inside it."
+    ]
     other = scorecard[scorecard["agreement"] == "exact, other method only"]
     if len(other):
-        said = [f"{r['id']} by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
-                f"{published.loc[r['id'], 'test_named'] if published.loc[r['id'], 'test_ids'] else 'no test'})"
-                for _, r in other.iterrows()]
+        said = [
+            f"{r['id']} by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
+            f"{published.loc[r['id'], 'test_named'] if published.loc[r['id'], 'test_ids'] else 'no test'})"
+            for _, r in other.iterrows()
+        ]
         lines.append(f"- Reproduced exactly, but not with a test the paper names for it: {'; '.join(said)}.")
     flagged = scorecard.loc[as_bool(scorecard["P in another printed class"]), "id"].tolist()
-    lines.append("- Reproduced P values in another printed class (below 0.001, 0.01, 0.05, or above) than the "
-                 f"published one: {', '.join(flagged) if flagged else 'none'}.")
-    lines.append("- The replication criteria of a site run are computed here too and written to "
-                 "`replication_findings.csv`, so that every run writes the same files; on calibrated synthetic "
-                 "data they are met by construction, and are not shown as evidence.")
+    lines.append(
+        "- Reproduced P values in another printed class (below 0.001, 0.01, 0.05, or above) than the "
+        f"published one: {', '.join(flagged) if flagged else 'none'}."
+    )
+    lines.append(
+        "- The replication criteria of a site run are computed here too and written to "
+        "`replication_findings.csv`, so that every run writes the same files; on calibrated synthetic "
+        "data they are met by construction, and are not shown as evidence."
+    )
     return "\n".join(lines)
 
 
-def report_figure(published: pd.DataFrame, results: pd.DataFrame, findings: pd.DataFrame, bundled: bool,
-                  output_dir: str | os.PathLike = ".") -> list[Path]:
+def report_figure(
+    published: pd.DataFrame,
+    results: pd.DataFrame,
+    findings: pd.DataFrame,
+    bundled: bool,
+    output_dir: str | os.PathLike = ".",
+) -> list[Path]:
     """The page's figure, saved: published and reproduced ORs (bundled), or the findings with prediction
     intervals (a site run)."""
     from microcalc.analysis import plots
@@ -101,17 +126,21 @@ def report_figure(published: pd.DataFrame, results: pd.DataFrame, findings: pd.D
 def limitations(bundled: bool) -> str:
     """The page's limitations, for the kind of run that ran."""
     if bundled:
-        return ("- Numbers are matched by the paper's printed precision; a reproduced value that rounds differently "
-                "by a hair counts as a difference.\n"
-                "- Comparison P values are matched under a test the paper names where one reproduces the published "
-                "value, else under any test; the `method` column of `replication.csv` says which.\n"
-                "- Qualitative claims (\"not significantly associated\", \"predominated\", \"mainly axial\") are read "
-                "as: multivariable likelihood-ratio P > 0.05, and the most frequent category.")
-    return ("- The published SEs are recovered from the printed 95% CIs, which are rounded to three decimals.\n"
-            "- The prediction interval assumes one true effect shared by the paper's hospitals and this one; "
-            "real between-hospital heterogeneity widens it, so a finding outside it may still be a true effect "
-            "that varies between hospitals.\n"
-            "- The type comparison is reported by the paper as not significant; for it, criterion 1 asks that the "
-            "site find no significant difference either, which in a small site is weak evidence of no difference.\n"
-            "- One site's data judge one replication. A CI that holds both the published effect and no effect "
-            "means this site's data cannot tell them apart, not that the finding failed.")
+        return (
+            "- Numbers are matched by the paper's printed precision; a reproduced value that rounds differently "
+            "by a hair counts as a difference.\n"
+            "- Comparison P values are matched under a test the paper names where one reproduces the published "
+            "value, else under any test; the `method` column of `replication.csv` says which.\n"
+            '- Qualitative claims ("not significantly associated", "predominated", "mainly axial") are read '
+            "as: multivariable likelihood-ratio P > 0.05, and the most frequent category."
+        )
+    return (
+        "- The published SEs are recovered from the printed 95% CIs, which are rounded to three decimals.\n"
+        "- The prediction interval assumes one true effect shared by the paper's hospitals and this one; "
+        "real between-hospital heterogeneity widens it, so a finding outside it may still be a true effect "
+        "that varies between hospitals.\n"
+        "- The type comparison is reported by the paper as not significant; for it, criterion 1 asks that the "
+        "site find no significant difference either, which in a small site is weak evidence of no difference.\n"
+        "- One site's data judge one replication. A CI that holds both the published effect and no effect "
+        "means this site's data cannot tell them apart, not that the finding failed."
+    )

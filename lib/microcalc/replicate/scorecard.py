@@ -7,7 +7,6 @@ classifies the agreement in a fixed vocabulary (:data:`AGREEMENT`);
 their typed ``estimator``, never by the words of their ``method``.
 """
 
-
 from __future__ import annotations
 
 import os
@@ -16,12 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from microcalc.abstract.published import (
-    format_fixed,
-    format_p,
-    format_percent,
-    parse_reported,
-)
+from microcalc.abstract.published import format_fixed, format_p, format_percent, parse_reported
 from microcalc.analysis.results import read_results, with_estimators
 from microcalc.core.paths import project_path
 from microcalc.study import COUNT_SOURCES, SIGNIFICANCE_LEVEL
@@ -41,20 +35,43 @@ __all__ = [
 
 #: The test id (:data:`microcalc.abstract.pvalues.TESTS`, as the published ``test_ids`` name them) of each
 #: results ``estimator`` that is a test.
-TEST_OF_ESTIMATOR = {"pearson_chi2": "pearson_chi2", "yates_chi2": "yates_chi2", "fisher_exact": "fisher_exact",
-                     "mann_whitney": "mann_whitney", "wald_logistic": "logistic_wald"}
+TEST_OF_ESTIMATOR = {
+    "pearson_chi2": "pearson_chi2",
+    "yates_chi2": "yates_chi2",
+    "fisher_exact": "fisher_exact",
+    "mann_whitney": "mann_whitney",
+    "wald_logistic": "logistic_wald",
+}
 
 #: The scorecard's agreement classes, in the order :func:`summary` counts them.
-AGREEMENT = ("exact, named method", "exact, other method only", "claim consistent",
-             "within calibration tolerance", "differs")
+AGREEMENT = (
+    "exact, named method",
+    "exact, other method only",
+    "claim consistent",
+    "within calibration tolerance",
+    "differs",
+)
 
 #: The printed classes of a P value: below 0.001, below 0.01, below 0.05, and the rest.
 P_CLASS_LIMITS = (0.001, 0.01, 0.05)
 
-REPLICATION_COLUMNS = ["id", "cohort", "measure", "published", "reproduced", "difference",
-                       "reproduced 95% CI", "published inside reproduced CI", "matches at printed precision",
-                       "named by paper", "P in another printed class", "agreement", "method",
-                       "consistency (notebook 01)", "estimator"]
+REPLICATION_COLUMNS = [
+    "id",
+    "cohort",
+    "measure",
+    "published",
+    "reproduced",
+    "difference",
+    "reproduced 95% CI",
+    "published inside reproduced CI",
+    "matches at printed precision",
+    "named by paper",
+    "P in another printed class",
+    "agreement",
+    "method",
+    "consistency (notebook 01)",
+    "estimator",
+]
 
 
 def load_results(output_dir: str | os.PathLike = ".") -> pd.DataFrame:
@@ -81,8 +98,9 @@ def _consistency(reconstructed: Path) -> dict[str, str]:
     grim = reconstructed / "01_grim.csv"
     if grim.exists():
         for _, r in pd.read_csv(grim, dtype=str, keep_default_na=False).iterrows():
-            out[r["id"]] = ("GRIM: possible" if r["all possible (GRIM)"] == "True" else "GRIM: impossible") + \
-                f" for {r['denominators']}"
+            out[r["id"]] = (
+                "GRIM: possible" if r["all possible (GRIM)"] == "True" else "GRIM: impossible"
+            ) + f" for {r['denominators']}"
     return out
 
 
@@ -108,10 +126,12 @@ def _other_class(published_p: str, p: float) -> bool:
 
 def _within_tolerance(reps, r) -> bool:
     """Multivariable OR: OR within ±5%, CI bounds within ±15%, P in a printed class the published P admits."""
-    return bool(abs(r["estimate"] / reps[0].value - 1) <= 0.05
-                and abs(r["ci_low"] / reps[1].value - 1) <= 0.15
-                and abs(r["ci_high"] / reps[2].value - 1) <= 0.15
-                and not _other_class(reps[3].text, r["p"]))
+    return bool(
+        abs(r["estimate"] / reps[0].value - 1) <= 0.05
+        and abs(r["ci_low"] / reps[1].value - 1) <= 0.15
+        and abs(r["ci_high"] / reps[2].value - 1) <= 0.15
+        and not _other_class(reps[3].text, r["p"])
+    )
 
 
 def _pick_p_row(res: pd.DataFrame, rep, named: set[str]) -> tuple[pd.Series, bool]:
@@ -122,8 +142,9 @@ def _pick_p_row(res: pd.DataFrame, rep, named: set[str]) -> tuple[pd.Series, boo
     return res.iloc[rank[0]], bool(is_named[rank[0]])
 
 
-def replication_table(published: pd.DataFrame, results: pd.DataFrame,
-                      reconstructed_dir: str | os.PathLike = "data/reconstructed") -> pd.DataFrame:
+def replication_table(
+    published: pd.DataFrame, results: pd.DataFrame, reconstructed_dir: str | os.PathLike = "data/reconstructed"
+) -> pd.DataFrame:
     """One row per published statistic: published, reproduced, difference, agreement, consistency.
 
     Parameters
@@ -161,19 +182,35 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
     for ident, pub in published.iterrows():
         res = results[results["id"] == ident]
         named_tests = set(pub["test_ids"].split())
-        row = {"id": ident, "cohort": pub["cohort"], "measure": pub["measure"], "reproduced": "not computed",
-               "difference": np.nan, "reproduced 95% CI": "", "published inside reproduced CI": pd.NA,
-               "matches at printed precision": False, "named by paper": pd.NA,
-               "P in another printed class": pd.NA, "agreement": "differs", "method": "", "estimator": "",
-               "consistency (notebook 01)": consistency.get(ident, "")}
+        row = {
+            "id": ident,
+            "cohort": pub["cohort"],
+            "measure": pub["measure"],
+            "reproduced": "not computed",
+            "difference": np.nan,
+            "reproduced 95% CI": "",
+            "published inside reproduced CI": pd.NA,
+            "matches at printed precision": False,
+            "named by paper": pd.NA,
+            "P in another printed class": pd.NA,
+            "agreement": "differs",
+            "method": "",
+            "estimator": "",
+            "consistency (notebook 01)": consistency.get(ident, ""),
+        }
         kind = pub["kind"]
         if kind == "count":
             res = results[results["id"] == COUNT_SOURCES.get(ident, "")]
             row["published"] = pub["value"]
             if len(res):
                 n = int(res["n"].max())
-                row.update(reproduced=str(n), difference=n - int(pub["value"]), **{"named by paper": True},
-                           method=f"patients in the {COUNT_SOURCES[ident]} comparison", estimator="count")
+                row.update(
+                    reproduced=str(n),
+                    difference=n - int(pub["value"]),
+                    **{"named by paper": True},
+                    method=f"patients in the {COUNT_SOURCES[ident]} comparison",
+                    estimator="count",
+                )
                 row["matches at printed precision"] = str(n) == pub["value"]
         elif kind == "percent":
             row["published"] = pub["value"]
@@ -182,11 +219,17 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 r = res.iloc[0]
                 rep = parse_reported(pub["value"])
                 printed = format_percent(r["estimate"] / 100, rep.decimals)
-                row.update(reproduced=printed, difference=r["estimate"] - rep.value, method=r["method"],
-                           estimator=r["estimator"],
-                           **{"reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.1f}%"),
-                              "published inside reproduced CI": bool(r["ci_low"] <= rep.value <= r["ci_high"]),
-                              "named by paper": True})
+                row.update(
+                    reproduced=printed,
+                    difference=r["estimate"] - rep.value,
+                    method=r["method"],
+                    estimator=r["estimator"],
+                    **{
+                        "reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.1f}%"),
+                        "published inside reproduced CI": bool(r["ci_low"] <= rep.value <= r["ci_high"]),
+                        "named by paper": True,
+                    },
+                )
                 row["matches at printed precision"] = printed == pub["value"]
         elif kind == "p":
             row["published"] = pub["p"]
@@ -194,9 +237,13 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
             if len(res):
                 rep = parse_reported(pub["p"])
                 r, named = _pick_p_row(res, rep, named_tests)
-                row.update(reproduced=format_p(r["p"], rep.decimals), difference=r["p"] - rep.value,
-                           method=r["method"], estimator=r["estimator"], **{"named by paper": named,
-                                                  "P in another printed class": _other_class(pub["p"], r["p"])})
+                row.update(
+                    reproduced=format_p(r["p"], rep.decimals),
+                    difference=r["p"] - rep.value,
+                    method=r["method"],
+                    estimator=r["estimator"],
+                    **{"named by paper": named, "P in another printed class": _other_class(pub["p"], r["p"])},
+                )
                 row["matches at printed precision"] = bool(rep.matches(r["p"]))
         elif kind == "odds_ratio":
             row["published"] = f"{pub['value']} ({pub['ci_low']}-{pub['ci_high']}), {pub['p']}"
@@ -205,14 +252,23 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 r = res.iloc[0]
                 reps = [parse_reported(pub[f]) for f in ("value", "ci_low", "ci_high", "p")]
                 d = reps[0].decimals
-                row.update(reproduced=f"{format_fixed(r['estimate'], d)} ({format_fixed(r['ci_low'], d)}-"
-                                      f"{format_fixed(r['ci_high'], d)}), {format_p(r['p'])}",
-                           difference=r["estimate"] - reps[0].value, method=r["method"], estimator=r["estimator"],
-                           **{"reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.3f}"),
-                              "published inside reproduced CI": bool(r["ci_low"] <= reps[0].value <= r["ci_high"]),
-                              "named by paper": "logistic_wald" in named_tests,
-                              "P in another printed class": _other_class(pub["p"], r["p"])})
-                exact = all(rep.matches(x) for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"]), strict=True))
+                row.update(
+                    reproduced=f"{format_fixed(r['estimate'], d)} ({format_fixed(r['ci_low'], d)}-"
+                    f"{format_fixed(r['ci_high'], d)}), {format_p(r['p'])}",
+                    difference=r["estimate"] - reps[0].value,
+                    method=r["method"],
+                    estimator=r["estimator"],
+                    **{
+                        "reproduced 95% CI": _ci_text(r["ci_low"], r["ci_high"], lambda x: f"{x:.3f}"),
+                        "published inside reproduced CI": bool(r["ci_low"] <= reps[0].value <= r["ci_high"]),
+                        "named by paper": "logistic_wald" in named_tests,
+                        "P in another printed class": _other_class(pub["p"], r["p"]),
+                    },
+                )
+                exact = all(
+                    rep.matches(x)
+                    for rep, x in zip(reps, (r["estimate"], r["ci_low"], r["ci_high"], r["p"]), strict=True)
+                )
                 row["matches at printed precision"] = bool(exact)
                 if not exact and pub["analysis"] == "multivariable" and _within_tolerance(reps, r):
                     row["agreement"] = "within calibration tolerance"
@@ -222,13 +278,17 @@ def replication_table(published: pd.DataFrame, results: pd.DataFrame,
                 r = res.iloc[0]
                 if pub["value"] == "not significant":
                     ok = bool(r["p"] > SIGNIFICANCE_LEVEL)
-                    row.update(reproduced=f"{format_p(r['p'])} ({'not ' if ok else ''}significant)",
-                               method=r["method"], estimator=r["estimator"])
+                    row.update(
+                        reproduced=f"{format_p(r['p'])} ({'not ' if ok else ''}significant)",
+                        method=r["method"],
+                        estimator=r["estimator"],
+                    )
                 else:
                     category = str(r["quantity"]).rsplit(": ", 1)[-1]
                     ok = category == pub["value"]
-                    row.update(reproduced=f"{category} ({r['estimate']:.1f}%)", method=r["method"],
-                               estimator=r["estimator"])
+                    row.update(
+                        reproduced=f"{category} ({r['estimate']:.1f}%)", method=r["method"], estimator=r["estimator"]
+                    )
                 row["matches at printed precision"] = ok
                 if ok:
                     row["agreement"] = "claim consistent"
@@ -253,14 +313,19 @@ def summary(table: pd.DataFrame) -> str:
     """
     counts = table["agreement"].value_counts()
     n = {label: int(counts.get(label, 0)) for label in AGREEMENT}
-    parts = [f"{n['exact, named method']} of {len(table)} published numbers reproduced exactly with the method "
-             "the paper names",
-             f"{n['exact, other method only']} exactly, but only with a method the paper does not name",
-             f"{n['claim consistent']} claims consistent",
-             f"{n['within calibration tolerance']} within calibration tolerance",
-             f"{n['differs']} differ"]
-    flagged = table.loc[as_bool(table["P in another printed class"]), "id"].tolist() \
-        if "P in another printed class" in table else []
+    parts = [
+        f"{n['exact, named method']} of {len(table)} published numbers reproduced exactly with the method "
+        "the paper names",
+        f"{n['exact, other method only']} exactly, but only with a method the paper does not name",
+        f"{n['claim consistent']} claims consistent",
+        f"{n['within calibration tolerance']} within calibration tolerance",
+        f"{n['differs']} differ",
+    ]
+    flagged = (
+        table.loc[as_bool(table["P in another printed class"]), "id"].tolist()
+        if "P in another printed class" in table
+        else []
+    )
     if flagged:
         parts.append(f"reproduced P in another printed class than the published one: {', '.join(flagged)}")
     return "; ".join(parts)
@@ -272,14 +337,28 @@ def or_comparison(published: pd.DataFrame, results: pd.DataFrame) -> pd.DataFram
     results = with_estimators(results)
     for ident, pub in published[published["kind"] == "odds_ratio"].iterrows():
         label = f"{ident} ({pub['analysis']})"
-        rows.append({"id": ident, "label": label, "source": "published",
-                     **{k: parse_reported(pub[f]).value for k, f in
-                        (("or", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high"))}})
+        rows.append(
+            {
+                "id": ident,
+                "label": label,
+                "source": "published",
+                **{
+                    k: parse_reported(pub[f]).value
+                    for k, f in (("or", "value"), ("ci_low", "ci_low"), ("ci_high", "ci_high"))
+                },
+            }
+        )
         res = results[(results["id"] == ident) & (results["estimator"] == "wald_logistic")]
         if len(res):
             r = res.iloc[0]
-            rows.append({"id": ident, "label": label, "source": "reproduced", "or": r["estimate"],
-                         "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
+            rows.append(
+                {
+                    "id": ident,
+                    "label": label,
+                    "source": "reproduced",
+                    "or": r["estimate"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                }
+            )
     return pd.DataFrame(rows)
-
-

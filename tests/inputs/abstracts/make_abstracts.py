@@ -85,7 +85,7 @@ def comparison(rng, error=None):
         p_text = format_p(wrong)
         lo, hi = (0, 0.001) if p_text.startswith("P <") else (float(p_text[4:]) - 5e-4, float(p_text[4:]) + 5e-4)
         assert not any(lo <= q <= hi for q in ps), (ps, p_text)
-    return (f"{k1} of {n1} ({100 * k1 / n1:.1f}%) vs {k0} of {n0} ({100 * k0 / n0:.1f}%), {p_text}")
+    return f"{k1} of {n1} ({100 * k1 / n1:.1f}%) vs {k0} of {n0} ({100 * k0 / n0:.1f}%), {p_text}"
 
 
 PLANS = [  # (errors planted, in order) per abstract
@@ -125,8 +125,7 @@ def abstract(i, plan, rng):
         if err:
             key.append((text, err))
     err = take({"impossible percentage", "count does not give the percentage"})
-    text = share(rng, "{k} of {n} ({pct}%)" if err != "impossible percentage" else
-                 "{pct}% of the {n} patients", err)
+    text = share(rng, "{k} of {n} ({pct}%)" if err != "impossible percentage" else "{pct}% of the {n} patients", err)
     sentences.append(f"Overall, {text} relapsed.")
     if err:
         key.append((text.split(" patients")[0], err))
