@@ -27,6 +27,7 @@ import argparse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from microcalc import labels
 from microcalc.study import BONE_TERMS, NACT_TERMS
 
 __all__ = [
@@ -351,7 +352,7 @@ def plot_dag(cohort: str, title: str | None = None, ax=None):
         ax.text(
             x,
             y,
-            node.replace("_", " "),
+            labels.VARIABLES.get(node, node.replace("_", " ")),
             ha="center",
             va="center",
             fontsize=8,
