@@ -47,7 +47,7 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	@touch $@
 
 # All at once, each in its own kernel: a notebook runs its parameters and imports cells, then
-# waits for the notebooks it reads from (microcalc.pipeline.execute.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07;
+# waits for the notebooks it reads from (microcalc.pipeline.runner.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07;
 # 02 -> 08, 09).
 notebooks: $(STAMP)
 	@rm -f $(TIMINGS)

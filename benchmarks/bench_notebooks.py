@@ -28,7 +28,8 @@ import papermill as pm
 
 from microcalc.core.parallel import one_blas_thread
 from microcalc.core.paths import project_path
-from microcalc.pipeline.execute import run_notebook, run_parallel
+from microcalc.pipeline.execute import run_notebook
+from microcalc.pipeline.runner import run_parallel
 
 
 def _floor(path: Path, tmp: Path) -> float:

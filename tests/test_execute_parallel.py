@@ -1,11 +1,11 @@
-"""The parallel notebook runner of `make notebooks` (microcalc.pipeline.execute.run_parallel)."""
+"""The parallel notebook runner of `make notebooks` (microcalc.pipeline.runner.run_parallel)."""
 
 import json
 
 import nbformat
 import pytest
 
-from microcalc.pipeline.execute import KERNEL_START_FAILED, dependencies, run_parallel
+from microcalc.pipeline.runner import KERNEL_START_FAILED, dependencies, run_parallel
 
 
 def _notebook(path, log, body, extra=""):
@@ -96,7 +96,7 @@ def test_a_failure_stops_the_notebooks_that_read_from_it_and_leaves_them_untouch
 @pytest.mark.slow
 def test_a_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypatch):
     """A worker that exits with KERNEL_START_FAILED (a port race) is started again."""
-    import microcalc.pipeline.execute as ex
+    import microcalc.pipeline.runner as ex
 
     log = tmp_path / "log.jsonl"
     nbs = [_notebook(tmp_path / "01_a.ipynb", log, "pass"), _notebook(tmp_path / "02_b.ipynb", log, "pass")]

@@ -106,10 +106,10 @@ def test_a_changed_input_recomputes_instead_of_reading_the_old_result(tmp_path, 
 
 def test_a_module_in_a_sub_package_of_the_library_enters_the_key(inputs, tmp_path, monkeypatch):
     lib = tmp_path / "microcalc"
-    shutil.copytree(synthesize._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    shutil.copytree(provenance._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
     (lib / "analysis").mkdir(exist_ok=True)
     (lib / "analysis" / "sub.py").write_text("X = 1\n")
-    monkeypatch.setattr(synthesize, "_LIBRARY", lib)
+    monkeypatch.setattr(provenance, "_LIBRARY", lib)
     base = _key(inputs)
     (lib / "analysis" / "sub.py").write_text("X = 2\n")
     assert _key(inputs) != base

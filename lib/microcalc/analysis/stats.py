@@ -215,7 +215,7 @@ def category_comparison(
                     "test": t["test"],
                     "p": t["p"],
                     "named_by_paper": t["test"] in named,
-                    "reproduces_published_p": t["test"] in reproduced.get(key, []) if key is not None else [],
+                    "reproduces_published_p": key is not None and t["test"] in reproduced[key],
                     "method": t["method"],
                 }
             )
