@@ -94,3 +94,18 @@ def test_the_grid_does_not_depend_on_the_number_of_workers():
     one = planning.power_grid(*args, workers=1)
     two = planning.power_grid(*args, workers=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_the_assumed_ors_are_the_abstracts_multivariable_estimates_and_ci_limits():
+    """The abstract: non-pCR OR = 2.352, 95%CI (1.186-4.667); bone metastasis OR = 2.268 (1.263-4.071)."""
+    from microcalc.abstract.published import load_published
+
+    published = load_published()
+    nact = planning.assumed_ors(published, "nact_cohort")
+    assert list(nact) == ["published", "CI lower limit", "CI upper limit"]
+    assert nact == {"published": 2.352, "CI lower limit": 1.186, "CI upper limit": 4.667}
+    assert planning.assumed_ors(published, "bone_cohort") == {
+        "published": 2.268,
+        "CI lower limit": 1.263,
+        "CI upper limit": 4.071,
+    }

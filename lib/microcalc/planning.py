@@ -60,6 +60,7 @@ __all__ = [
     "simulate_power",
     "PowerSimulation",
     "power_point",
+    "assumed_ors",
     "power_grid",
     "size_for_power",
     "wald_power_binary",
@@ -257,6 +258,28 @@ def simulation_inputs() -> dict:
         "assumptions": load_assumptions(),
         "reconstructed": load_reconstructed(),
         "bundled": {c: sha256(project_path("data/raw") / f"{c}.csv") for c in CANONICAL},
+    }
+
+
+def assumed_ors(published: pd.DataFrame, cohort: str) -> dict[str, float]:
+    """The odds ratios of microcalcification a cohort's power grid assumes: the published multivariable OR
+    (:data:`COHORTS`) and the two limits of its 95% CI.
+
+    Parameters
+    ----------
+    published : the published statistics, indexed by id (:func:`microcalc.abstract.published.load_published`).
+    cohort : ``"nact_cohort"`` or ``"bone_cohort"``.
+
+    Returns
+    -------
+    ``{"published": OR, "CI lower limit": low, "CI upper limit": high}``, in that order (the ``ors`` of
+    :func:`power_grid`; the order is that of the grid's seeds).
+    """
+    row = published.loc[COHORTS[cohort][2]]
+    return {
+        "published": float(row["value"]),
+        "CI lower limit": float(row["ci_low"]),
+        "CI upper limit": float(row["ci_high"]),
     }
 
 
