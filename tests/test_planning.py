@@ -1,7 +1,7 @@
 r"""Planning by simulation: the batched fits, the closed forms, and the simulated power against them.
 
 The closed forms in base R (R 4.x), for the bone cohort's univariable case at the published
-OR 2.55 (share exposed B and unexposed rate p0 as :func:`microcalc.planning.univariable_inputs`
+OR 2.55 (share exposed B and unexposed rate p0 as :func:`microcalc.planning_checks.univariable_inputs`
 gives them):
 
     demidenko <- function(n, B, p0, or, a = 0.05) {     # asymptotic Wald power, binary covariate
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc import planning
+from microcalc import planning, planning_checks
 from microcalc.analysis.models import design_matrix, fit_logistic
 
 R_CODE = __doc__.split("gives them):\n\n")[1].split("\n\nrun by")[0]
@@ -36,9 +36,9 @@ def test_closed_forms_agree_with_base_R(tmp_path):
     script.write_text(R_CODE.replace("\n    ", "\n").strip() + "\n")
     out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, check=True).stdout.split()
     r_power, r_n = float(out[0]), float(out[1])
-    assert planning.wald_power_binary(600, 0.5, 0.05, 2.55) == pytest.approx(r_power, rel=1e-12)
-    assert planning.hsieh_sample_size(0.5, 0.05, 2.55) == pytest.approx(r_n, rel=1e-12)
-    assert planning.hsieh_power(r_n, 0.5, 0.05, 2.55) == pytest.approx(0.8, rel=1e-9)
+    assert planning_checks.wald_power_binary(600, 0.5, 0.05, 2.55) == pytest.approx(r_power, rel=1e-12)
+    assert planning_checks.hsieh_sample_size(0.5, 0.05, 2.55) == pytest.approx(r_n, rel=1e-12)
+    assert planning_checks.hsieh_power(r_n, 0.5, 0.05, 2.55) == pytest.approx(0.8, rel=1e-9)
 
 
 def test_the_batched_fit_is_the_libraries_fit(glm_data):
@@ -61,7 +61,7 @@ def test_simulated_power_at_the_published_or_agrees_with_the_closed_form(cohort,
     from microcalc.abstract.published import load_published
 
     odds = float(load_published().loc[planning.COHORTS[cohort][3], "value"])
-    table = planning.closed_form_comparison(cohort, odds, [n], reps=1000)
+    table = planning_checks.closed_form_comparison(cohort, odds, [n], reps=1000)
     row = table.iloc[0]
     assert 0.5 < row["demidenko"] < 0.95  # a size where power is informative
     assert abs(row["z"]) < 3, table

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import pytest
 
-from microcalc import planning
+from microcalc import planning, planning_checks
 
 GRID = {"cohort": "nact_cohort", "sizes": (60, 90), "ors": {"published": 2.0}, "reps": 8}
 
@@ -50,9 +50,11 @@ def test_a_rerun_reads_the_cache_and_gets_the_same_bytes(tmp_path):
 
 def test_the_closed_form_comparison_is_cached_the_same_way(tmp_path):
     args = {"cohort": "nact_cohort", "odds_ratio": 2.0, "sizes": (60,), "reps": 8, "workers": 1}
-    fresh = planning.closed_form_comparison(**args)
+    fresh = planning_checks.closed_form_comparison(**args)
     for _ in range(2):
-        pd.testing.assert_frame_equal(planning.closed_form_comparison(**args, cache=tmp_path), fresh, check_exact=True)
+        pd.testing.assert_frame_equal(
+            planning_checks.closed_form_comparison(**args, cache=tmp_path), fresh, check_exact=True
+        )
     assert [f.name.split("-")[0] for f in tmp_path.iterdir()] == ["closed_form_comparison"]
 
 

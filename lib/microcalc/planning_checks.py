@@ -1,0 +1,167 @@
+"""Closed forms that check the power simulation of :mod:`microcalc.planning`, and the power-curve figure.
+
+The univariable case (microcalcification alone) has closed forms: the
+asymptotic power of the Wald test for a binary covariate (Demidenko, Stat Med
+2007;26:3385-97) and the sample size of Hsieh, Bloch & Larsen (Stat Med
+1998;17:1623-34); :func:`closed_form_comparison` sets the simulation beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from microcalc import planning as _planning
+from microcalc.planning import _ALPHA, EXPOSURE, PLAN_SEED, covariate_pool, outcome_model, power_grid
+
+__all__ = [
+    "wald_power_binary",
+    "hsieh_sample_size",
+    "hsieh_power",
+    "UnivariableInputs",
+    "univariable_inputs",
+    "closed_form_comparison",
+    "plot_power_curves",
+]
+
+
+def wald_power_binary(n, p_exposed: float, p0: float, odds_ratio: float, alpha: float = _ALPHA):
+    """Asymptotic power of the two-sided Wald test of a binary covariate in univariable logistic regression.
+
+    var(b1) = [1 / ((1 - B) p0 (1 - p0)) + 1 / (B p1 (1 - p1))] / n with B the share exposed and p0, p1
+    the event rates of the unexposed and exposed; power = Phi(|b1| / sd - z) + Phi(-|b1| / sd - z)
+    (Demidenko 2007, the Wald test's power with the variance at the alternative).
+    """
+    b1 = np.log(odds_ratio)
+    p1 = special.expit(special.logit(p0) + b1)
+    sd = np.sqrt((1 / ((1 - p_exposed) * p0 * (1 - p0)) + 1 / (p_exposed * p1 * (1 - p1))) / np.asarray(n, float))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return stats.norm.cdf(abs(b1) / sd - z) + stats.norm.cdf(-abs(b1) / sd - z)
+
+
+def hsieh_sample_size(
+    p_exposed: float, p0: float, odds_ratio: float, power: float = 0.8, alpha: float = _ALPHA
+) -> float:
+    """Hsieh, Bloch & Larsen (1998), formula for a binary covariate:
+    n = (z_a sqrt(P(1-P)/B) + z_b sqrt(p0(1-p0) + p1(1-p1)(1-B)/B))^2 / ((p0 - p1)^2 (1 - B))."""
+    p1 = special.expit(special.logit(p0) + np.log(odds_ratio))
+    B = p_exposed
+    P = (1 - B) * p0 + B * p1
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    return float(
+        (za * np.sqrt(P * (1 - P) / B) + zb * np.sqrt(p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B)) ** 2
+        / ((p0 - p1) ** 2 * (1 - B))
+    )
+
+
+def hsieh_power(n, p_exposed: float, p0: float, odds_ratio: float, alpha: float = _ALPHA):
+    """The power at size ``n`` implied by :func:`hsieh_sample_size` (its formula solved for z_b)."""
+    p1 = special.expit(special.logit(p0) + np.log(odds_ratio))
+    B = p_exposed
+    P = (1 - B) * p0 + B * p1
+    za = stats.norm.ppf(1 - alpha / 2)
+    zb = (np.sqrt(np.asarray(n, float) * (p0 - p1) ** 2 * (1 - B)) - za * np.sqrt(P * (1 - P) / B)) / np.sqrt(
+        p0 * (1 - p0) + p1 * (1 - p1) * (1 - B) / B
+    )
+    return stats.norm.cdf(zb)
+
+
+@dataclass(frozen=True)
+class UnivariableInputs:
+    """The closed forms' inputs (:func:`univariable_inputs`): share exposed and the unexposed event rate."""
+
+    p_exposed: float
+    p0: float
+
+
+def univariable_inputs(cohort: str, odds_ratio: float) -> UnivariableInputs:
+    """Share exposed (the pool's) and the unexposed event rate (from :func:`outcome_model`'s intercept) of the
+    univariable simulation, the inputs of the closed forms."""
+    X, names = covariate_pool(cohort, "univariable")
+    beta = outcome_model(cohort, float(np.log(odds_ratio)), "univariable")
+    return UnivariableInputs(p_exposed=float(X[:, names.index(EXPOSURE)].mean()), p0=float(special.expit(beta[0])))
+
+
+def closed_form_comparison(
+    cohort: str,
+    odds_ratio: float,
+    sizes,
+    reps: int = 500,
+    seed: int = PLAN_SEED + 1,
+    workers: int | None = 1,
+    scheduler=None,
+    cache=None,
+) -> pd.DataFrame:
+    """Univariable power by simulation beside the closed forms, at each size.
+
+    Columns: ``n``, simulated ``power`` with its ``mc_se``, ``demidenko`` (:func:`wald_power_binary`),
+    ``hsieh`` (:func:`hsieh_power`) and ``z`` = (simulated - Demidenko) / mc_se. ``cache``: as for
+    :func:`power_grid`.
+    """
+    if cache is not None:
+        from microcalc.cohorts.synthesize import cached_frame
+
+        return cached_frame(
+            "closed_form_comparison",
+            cache,
+            lambda: closed_form_comparison(cohort, odds_ratio, sizes, reps, seed, workers, scheduler),
+            cohort=cohort,
+            odds_ratio=float(odds_ratio),
+            sizes=[int(n) for n in sizes],
+            reps=int(reps),
+            seed=int(seed),
+            inputs=_planning.simulation_inputs(),  # looked up at call time (tests replace it)
+        )
+    grid = power_grid(
+        cohort,
+        sizes,
+        {"univariable": odds_ratio},
+        reps=reps,
+        model="univariable",
+        seed=seed,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    inputs = univariable_inputs(cohort, odds_ratio)
+    grid["demidenko"] = wald_power_binary(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
+    grid["hsieh"] = hsieh_power(grid["n"], inputs.p_exposed, inputs.p0, odds_ratio)
+    grid["z"] = (grid["power"] - grid["demidenko"]) / np.sqrt(grid["demidenko"] * (1 - grid["demidenko"]) / reps)
+    return grid[["n", "reps", "power", "mc_se", "demidenko", "hsieh", "z", "nonconverged"]]
+
+
+def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
+    """Power against cohort size (log scale), one curve per assumed OR, with 80% and 90% marked. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    from microcalc.analysis.plots import OTHER_COLOURS
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False), strict=False):
+        g = g.sort_values("n")
+        ax.errorbar(
+            g["n"],
+            g["power"],
+            yerr=1.96 * g["mc_se"],
+            color=colour,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            linewidth=1.2,
+            label=f"OR {value:g} ({name})",
+        )
+    for level in (0.8, 0.9):
+        ax.axhline(level, color="#888888", linewidth=0.8, linestyle="--")
+    ax.set_xscale("log")
+    ticks = sorted(grid["n"].unique())
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks], rotation=45)
+    ax.minorticks_off()
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("patients in the model (complete cases)")
+    ax.set_ylabel(f"power, Wald P < 0.05 ({int(grid['reps'].iloc[0])} replicates, 95% MC interval)")
+    ax.set_title(label)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
