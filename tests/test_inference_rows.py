@@ -1,5 +1,6 @@
 """Results rows of the issue-13 inference: ids, values copied unchanged, a file write_results accepts."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,3 +80,41 @@ def test_rows_of_a_model_without_terms_and_of_secondary_comparisons(data):
     named = rows_of.standardised_rows(std, "toy", "b", measure="proportion with recorded y")
     assert named[2]["quantity"] == "adjusted difference in the proportion with recorded y (percentage points)"
     assert all("risk" not in r["quantity"] for r in named)
+
+
+def test_proportion_rows_give_the_percentage_of_the_total():
+    """256 of 313 = 81.789...% (by hand: 100 * 256 / 313 = 81.78913738)."""
+    row = rows_of.proportion_rows("toy_assessed", "patients assessed (%)", 256, 313, "proportion of the cohort")[0]
+    assert row["estimate"] == pytest.approx(81.78913738, rel=1e-9) and row["n"] == 313
+    assert row["id"] == "toy_assessed" and row["method"] == "proportion of the cohort"
+    assert row["estimator"] == "proportion" and np.isnan(row["ci_low"]) and np.isnan(row["p"])
+
+
+def test_random_effects_rows_copy_the_pooled_or_and_say_tau2_or_why_not(data, tmp_path):
+    from microcalc.analysis.meta import pool_random_effects
+
+    centres = centre_odds_ratios(data, "b", "y", "g")
+    pooled = pool_random_effects(centres["log_or"], centres["var"])
+    row = rows_of.random_effects_rows(pooled, "toy_or_b_pooled_dl", "b", 80)[0]
+    assert [row[k] for k in ("estimate", "ci_low", "ci_high", "p")] == pytest.approx(
+        [pooled.or_, pooled.ci_low, pooled.ci_high, pooled.p], rel=1e-12
+    )
+    assert row["quantity"] == "OR, b, pooled over centres" and row["n"] == 80
+    assert row["method"] == (
+        f"DerSimonian-Laird random effects over 4 centres; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
+    )
+    alone = rows_of.random_effects_rows(pool_random_effects([0.5], [0.1]), "toy_or_b_pooled_dl", "b", 20)[0]
+    assert alone["method"].startswith("not estimable: pooling needs at least 2 centres") and np.isnan(alone["estimate"])
+    write_results([row, alone | {"id": "toy_alone"}], "toy_results", tmp_path)
+
+
+def test_covariate_model_rows_copy_the_or_and_keep_a_not_estimable_note():
+    row = pd.Series({"or": 2.29, "ci_low": 1.39, "ci_high": 3.78, "p": 0.0012, "note": ""})
+    out = rows_of.covariate_model_rows(row, "toy_or_b_centre", "b", 1182, "centre")[0]
+    assert (out["estimate"], out["ci_low"], out["ci_high"], out["p"], out["n"]) == (2.29, 1.39, 3.78, 0.0012, 1182)
+    assert out["quantity"] == "OR, b, multivariable + centre"
+    assert out["method"] == "logistic regression, Wald 95% CI, centre as covariate"
+    aliased = row.copy()
+    aliased[["or", "ci_low", "ci_high", "p"]] = np.nan
+    aliased["note"] = "not estimable: separation"
+    assert rows_of.covariate_model_rows(aliased, "x", "b", 10, "centre")[0]["method"] == "not estimable: separation"

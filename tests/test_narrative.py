@@ -238,3 +238,81 @@ def test_bone_key_messages_speak_of_odds_of_recorded_metastasis_never_of_risk():
 def test_rates_sentence_without_tests_quotes_none():
     text = narrative.rates_sentence(_rates((14, 44), (106, 150)), None, "pCR", "necrosis on MRI")
     assert text == "pCR: 13.2% (14 of 106) with necrosis on MRI against 29.3% (44 of 150) without."
+
+
+def test_standardised_paragraph_adds_the_difference_per_100_patients():
+    from microcalc.analysis.effects import standardised_sentence
+
+    std = _std(0.85, 0.71, rd=(0.034, 0.241), rr=(1.04, 1.37))
+    text = narrative.standardised_paragraph(std, "microcalcification", "non-pCR", "non-pCRs", complement="pCRs")
+    head = standardised_sentence(std, "microcalcification", "non-pCR")
+    assert text.startswith(head + " In patients per 100: about 14 more non-pCRs per 100 patients")
+    assert "times as likely" in text and text.endswith("(risk ratio for pCR 0.52).")
+
+
+def test_standardised_paragraph_of_a_recorded_state_speaks_of_proportions_not_risk():
+    """Hand-worked: 10.62% and 5.54%, difference 5.08 points (about 5 per 100), ratio 0.1062 / 0.0554 = 1.917."""
+    std = _std(0.1062, 0.0554, (0.0216, 0.0788), (1.28, 2.84))
+    text = narrative.standardised_paragraph(std, "x", "recorded y", "recorded ys", recorded=True)
+    assert "the proportion with recorded y would be 10.6% if every patient had x and 5.5% if none had" in text
+    assert "an adjusted difference in the proportion with recorded y of 5.1 percentage points" in text
+    assert "adjusted ratio of proportions of 1.92 (1.28 to 2.84)" in text
+    assert text.endswith(
+        "about 5 more recorded ys per 100 patients with x than without (difference 5.1 per 100, "
+        "95% CI 2.2 to 7.9; ratio of proportions 1.92, 1.28 to 2.84)."
+    )
+    assert "risk ratio" not in text and "risk difference" not in text and "likely" not in text
+
+
+def _bone_tables():
+    """The bone cohort's type and extent counts of tests/test_multiplicity_against_R.py (R references there)."""
+    types = pd.DataFrame([[56, 7, 8], [17, 3, 8]], index=[True, False], columns=["osteolytic", "osteoblastic", "mixed"])
+    extents = pd.DataFrame(
+        [[37, 10, 24], [23, 2, 3]], index=[True, False], columns=["axial", "appendicular", "whole_body"]
+    )
+    return {"type": types, "extent": extents}, {"type": "osteolytic", "extent": "whole_body"}
+
+
+def test_share_against_published_quotes_the_abstracts_shares_and_p():
+    """56 / 71 = 78.9% and 17 / 28 = 60.7%; the abstract printed 78.9% vs 60.7%, P = 0.099."""
+    from microcalc.abstract.published import load_published
+    from microcalc.study import COMPARISON_IDS, RATE_IDS
+
+    tables, _ = _bone_tables()
+    tests = pd.DataFrame(
+        {
+            "test": ["pearson_chi2", "fisher_exact"],
+            "comparison": ["2 x 3", "2 x 3"],
+            "p": [0.09862521058, 0.1137630852],
+            "method": ["", ""],
+            "reproduces_published_p": [True, False],
+        }
+    )
+    text = narrative.share_against_published(
+        tables["type"], "osteolytic", tests, load_published(), RATE_IDS["bone_osteolytic"], COMPARISON_IDS["bone_type"]
+    )
+    assert text == (
+        "osteolytic: 78.9% vs 60.7% (pearson_chi2 on the 2 x 3 table, P = 0.099); "
+        "the paper printed 78.9% vs 60.7%, P = 0.099."
+    )
+
+
+def test_secondary_paragraph_lists_the_sparse_tables_then_each_contrast_with_its_exact_p():
+    """Exact P from R 4.2.2 (tests/test_multiplicity_against_R.py): fisher.test of the 2 x 3 type table 0.1138,
+    of osteolytic vs the rest 0.0787; of the extent table 0.0188, of whole body vs the rest 0.0240."""
+    from microcalc.analysis.multiplicity import secondary_comparisons
+
+    tables, categories = _bone_tables()
+    text = narrative.secondary_paragraph(secondary_comparisons(tables, categories), tables, categories)
+    sparse, contrasts = text.split("\n\n")
+    assert [line.split(":")[0] for line in sparse.splitlines()] == [
+        "- type",
+        "- type_osteolytic",
+        "- extent",
+        "- extent_whole_body",
+    ]
+    assert "smallest 2.83" in sparse.splitlines()[0]  # R: min(chisq.test(ty)$expected) = 2.828
+    assert contrasts.startswith("The osteolytic share (78.9% vs 60.7%) was compared on the 2 x 2 table")
+    assert "(Fisher's exact test, P = 0.079); the overall 2 x 3 comparison of all categories " in contrasts
+    assert "(Fisher-Freeman-Halton, P = 0.114)" in contrasts and "(Fisher-Freeman-Halton, P = 0.019)" in contrasts
+    assert "whole body share (33.8% vs 10.7%)" in contrasts and "(Fisher's exact test, P = 0.024)" in contrasts

@@ -410,3 +410,54 @@ def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
     ]
     reasons = {label: r["sparse"] for label, r in secondary.table.iterrows() if is_not_estimable(r["sparse"])}
     return rows + adjusted_p_rows(secondary.adjusted, n, reasons)
+
+
+__all__ += ["proportion_rows", "random_effects_rows", "covariate_model_rows"]
+
+
+def proportion_rows(ident: str, quantity: str, count: int, total: int, method: str) -> list[dict]:
+    """``count`` of ``total`` as a percentage (estimate ``100 * count / total``, n = ``total``, a proportion).
+
+    >>> proportion_rows("toy_assessed", "patients assessed (%)", 3, 8, "proportion of the cohort")[0]["estimate"]
+    37.5
+    """
+    return [result(ident, quantity, 100 * count / total, n=total, method=method, estimator="proportion")]
+
+
+def random_effects_rows(pooled, ident: str, term: str, n: int) -> list[dict]:
+    """The DerSimonian-Laird OR of ``term`` pooled over centres (:func:`microcalc.analysis.meta.pool_random_effects`).
+
+    The method names tau2 and I2; when nothing could be pooled it is the pooled OR's ``not estimable: <reason>``.
+    """
+    method = f"DerSimonian-Laird random effects over {pooled.k} centres; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
+    return [
+        result(
+            ident,
+            f"OR, {term}, pooled over centres",
+            pooled.or_,
+            pooled.ci_low,
+            pooled.ci_high,
+            pooled.p,
+            n,
+            pooled.note or method,
+        )
+    ]
+
+
+def covariate_model_rows(row: pd.Series, ident: str, term: str, n: int, covariate: str) -> list[dict]:
+    """The OR of ``term`` in the multivariable model with ``covariate`` added (``row``: its ``or``, ``ci_low``,
+    ``ci_high``, ``p`` and ``note``, e.g. of :func:`microcalc.analysis.stats.model_estimates`).
+    """
+    method = f"logistic regression, Wald 95% CI, {covariate} as covariate"
+    return [
+        result(
+            ident,
+            f"OR, {term}, multivariable + {covariate}",
+            row["or"],
+            row["ci_low"],
+            row["ci_high"],
+            row["p"],
+            n,
+            row["note"] or method,
+        )
+    ]

@@ -24,6 +24,9 @@ from microcalc.narrative.sentences import (
     pooled_sentence,
     rates_against_published,
     rates_sentence,
+    secondary_paragraph,
+    share_against_published,
+    standardised_paragraph,
     why_adjusted_differs,
 )
 from microcalc.narrative.thresholds import MIN_EPV, RARE_OUTCOME
@@ -46,5 +49,8 @@ __all__ = [
     "pooled_sentence",
     "rates_against_published",
     "rates_sentence",
+    "secondary_paragraph",
+    "share_against_published",
+    "standardised_paragraph",
     "why_adjusted_differs",
 ]
