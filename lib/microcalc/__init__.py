@@ -25,6 +25,8 @@ it; ``make lint`` enforces this with import-linter, see ``pyproject.toml``):
 ``replicate``, ``dag``, ``planning``, ``narrative``
     The replication criteria, the causal diagram, sample-size planning, and
     the sentences and Key messages of the analysis pages.
+``planning_checks``
+    Closed forms that check the planning simulation, and its figure.
 ``pipeline``
     Executing notebooks, transactional site runs, the HTML edition, results
     bundles and their pooling, the command line, upgrade checks.
