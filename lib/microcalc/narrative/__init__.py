@@ -10,23 +10,23 @@ the HTML edition, as Markdown or plain text elsewhere).
 """
 
 from microcalc.narrative.box import KeyMessages, key_messages_box
+from microcalc.narrative.pages import bone_key_messages, necrosis_key_messages, pcr_key_messages
+from microcalc.narrative.paragraphs import (
+    pooled_sentence,
+    secondary_paragraph,
+    share_against_published,
+    standardised_paragraph,
+)
 from microcalc.narrative.sentences import (
     adjusted_or_paragraph,
-    bone_key_messages,
     epv_sentence,
     grouped_levels_sentence,
     inverted_or,
     is_rare,
-    necrosis_key_messages,
     or_both_directions,
-    pcr_key_messages,
     per_100,
-    pooled_sentence,
     rates_against_published,
     rates_sentence,
-    secondary_paragraph,
-    share_against_published,
-    standardised_paragraph,
     why_adjusted_differs,
 )
 from microcalc.narrative.thresholds import MIN_EPV, RARE_OUTCOME
