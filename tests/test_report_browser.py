@@ -275,12 +275,6 @@ def _code_names() -> set[str]:
     return names
 
 
-@pytest.mark.xfail(
-    reason="the tables of pages 04-06 on main still show code names (mri_necrosis, "
-    "breast_density, her2_enriched ...); the pages helper is relabelling them: "
-    "remove this mark when that work is merged",
-    strict=False,
-)
 def test_tables_of_the_analysis_pages_show_clinical_labels_not_code_names(site, browser):
     names = _code_names()
     assert {"mri_necrosis", "breast_density", "her2_enriched"} <= names  # the check can see what it looks for

@@ -84,6 +84,8 @@ EVENTS: dict[str, str] = {
 
 #: Column names of the library's tables -> header for reading.
 COLUMNS: dict[str, str] = {
+    "named_by_paper": "Named by the paper",
+    "reproduces_published_p": "Reproduces the paper's P",
     "variable": "Variable",
     "level": "Level",
     "term": "Variable",
@@ -164,6 +166,10 @@ QUANTITIES: dict[str, str] = {
     "yates_chi2": "χ² with Yates' correction",
     "fisher_exact": "Fisher's exact test",
     "mann_whitney": "Mann–Whitney U",
+    "dersimonian_laird": "DerSimonian–Laird random effects",
+    "reml_hksj": "REML random effects, Hartung–Knapp–Sidik–Jonkman CI",
+    "reml_hksj_truncated": "REML random effects, HKSJ CI (truncated)",
+    "mantel_haenszel": "Mantel–Haenszel (fixed effect)",
     "univariable": "Crude (univariable)",
     "multivariable": "Adjusted (multivariable)",
     "multivariable + centre": "Adjusted, centre as covariate",

@@ -35,9 +35,6 @@ def pooled_sentence(pooled: RandomEffectsPooled, with_centre: pd.Series, few_clu
     return head + f"The adjusted OR with the centre as a covariate: {or_text(with_centre)}. " + few_clusters_note
 
 
-__all__ += ["secondary_paragraph", "share_against_published", "standardised_paragraph"]
-
-
 def standardised_paragraph(
     std: Standardised, exposure: str, outcome: str, events: str, complement: str | None = None, recorded: bool = False
 ) -> str:
