@@ -43,28 +43,24 @@ come from ``$MICROCALC_DATA``, ``$MICROCALC_NAME`` and ``$MICROCALC_SITES``
 Parts of the machinery sit in sibling modules, whose public names this module
 re-exports: :mod:`~microcalc.pipeline.run_checks` (names and parameters),
 :mod:`~microcalc.pipeline.run_store` (lock and transaction),
-:mod:`~microcalc.pipeline.run_privacy` (identifiers redacted) and
-:mod:`~microcalc.pipeline.sites` (the sites file).
+:mod:`~microcalc.pipeline.run_privacy` (identifiers redacted),
+:mod:`~microcalc.pipeline.run_env` (versions and environment variables) and
+:mod:`~microcalc.pipeline.sites` (the sites file and the table of the sites side by side).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import platform
 import signal
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from microcalc.abstract.published import load_published
 from microcalc.core.outputs import sha256
-from microcalc.core.paths import RUN_DIR_ENV, STAGING_DIR_ENV, project_path
+from microcalc.core.paths import project_path
 from microcalc.pipeline.execute import machine_paths, redact_text, run_notebook
 from microcalc.pipeline.run_checks import (
     RUNNER_PARAMETERS,
@@ -76,6 +72,7 @@ from microcalc.pipeline.run_checks import (
     check_name,
     check_parameters,
 )
+from microcalc.pipeline.run_env import _args_from_env, _StagingEnvironment, _versions
 from microcalc.pipeline.run_privacy import _data_files, _kernel_stderr, _patient_ids, _redact_file
 from microcalc.pipeline.run_store import (
     _commit,
@@ -87,7 +84,7 @@ from microcalc.pipeline.run_store import (
     check_run,
     run_lock,
 )
-from microcalc.pipeline.sites import load_sites
+from microcalc.pipeline.sites import load_sites, side_by_side
 from microcalc.replicate import criteria_side_by_side
 from microcalc.study import MAIN_ESTIMATES, SITE_NOTEBOOKS, is_bundled
 
@@ -107,51 +104,6 @@ __all__ = [
     "check_run",
     "main",
 ]
-
-#: Packages whose versions ``run.json`` records.
-KEY_PACKAGES = (
-    "microcalc",
-    "numpy",
-    "pandas",
-    "scipy",
-    "statsmodels",
-    "firthmodels",
-    "tableone",
-    "matplotlib",
-    "openpyxl",
-    "pyarrow",
-    "papermill",
-    "nbconvert",
-)
-
-
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for pkg in KEY_PACKAGES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[pkg] = metadata.version(pkg)
-    return out
-
-
-class _StagingEnvironment(contextlib.AbstractContextManager):
-    """Set ``$MICROCALC_RUN_DIR`` and ``$MICROCALC_STAGING_DIR`` (inherited by the kernels) for a while."""
-
-    def __init__(self, final: Path, staging: Path):
-        self.values = {RUN_DIR_ENV: str(final), STAGING_DIR_ENV: str(staging)}
-        self.saved: dict[str, str | None] = {}
-
-    def __enter__(self):
-        self.saved = {k: os.environ.get(k) for k in self.values}
-        os.environ.update(self.values)
-        return self
-
-    def __exit__(self, *exc):
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        return False
 
 
 def run_pipeline(
@@ -298,42 +250,6 @@ def run_pipeline(
     return final
 
 
-def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Main estimates of each run next to the published ones: "estimate (CI)" per site."""
-    from microcalc.replicate import load_results
-
-    published = load_published() if published is None else published
-    table = pd.DataFrame(
-        {
-            "measure": [
-                published.loc[i, "measure"] + (f", {published.loc[i, 'group']}" if published.loc[i, "group"] else "")
-                for i in MAIN_ESTIMATES
-            ]
-        },
-        index=list(MAIN_ESTIMATES),
-    )
-    pub_col = []
-    for ident in MAIN_ESTIMATES:
-        p = published.loc[ident]
-        pub_col.append(p["value"] + (f" ({p['ci_low']}-{p['ci_high']})" if p["ci_low"] else ""))
-    table["published"] = pub_col
-    for site, run_dir in runs.items():
-        res = load_results(run_dir)
-        col = []
-        for ident, estimator in MAIN_ESTIMATES.items():
-            r = res[(res["id"] == ident) & (res["estimator"] == estimator)]
-            if not len(r):
-                col.append("not computed")
-                continue
-            r = r.iloc[0]
-            if estimator == "wilson_proportion":
-                col.append(f"{r['estimate']:.1f}% ({r['ci_low']:.1f}-{r['ci_high']:.1f})")
-            else:
-                col.append(f"{r['estimate']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})")
-        table[site] = col
-    return table.rename_axis("id")
-
-
 def run_sites(
     sites_file: str | Path, runs_root: str | Path = "runs", log=print, workers: int | None = 1, scheduler=None
 ) -> pd.DataFrame:
@@ -409,25 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", help="run the sites on a Dask cluster: its scheduler's address, tcp://host:8786")
     args = ap.parse_args(argv)
     if args.from_env:
-        env = os.environ
-        usage = {
-            "run": "make run DATA=<folder> NAME=<run name>",
-            "sites": "make sites SITES=<sites.yaml>",
-            "check-run": "make check-run NAME=<run name>",
-        }[args.from_env]
-        needed = {
-            "run": ("MICROCALC_DATA", "MICROCALC_NAME"),
-            "sites": ("MICROCALC_SITES",),
-            "check-run": ("MICROCALC_NAME",),
-        }[args.from_env]
-        if not all(env.get(k) for k in needed):
+        usage = _args_from_env(args)
+        if usage:
             print(f"usage: {usage}", file=sys.stderr)
             return 2
-        args.data_dir, args.name = env.get("MICROCALC_DATA"), env.get("MICROCALC_NAME")
-        args.sites = env.get("MICROCALC_SITES") if args.from_env == "sites" else None
-        args.check_run = args.name if args.from_env == "check-run" else None
-        args.workers = int(env["MICROCALC_WORKERS"]) if env.get("MICROCALC_WORKERS", "").isdigit() else None
-        args.scheduler = env.get("MICROCALC_SCHEDULER") or None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args.check_run:

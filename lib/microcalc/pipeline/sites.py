@@ -1,5 +1,5 @@
-"""The sites file of a multi-site run, read strictly: every problem with its line (part of
-:mod:`microcalc.pipeline.run`).
+"""The sites file of a multi-site run, read strictly: every problem with its line, and the sites' main estimates
+side by side with the published ones (part of :mod:`microcalc.pipeline.run`).
 """
 
 from __future__ import annotations
@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
+from microcalc.abstract.published import load_published
 from microcalc.core.paths import project_path
 from microcalc.pipeline.run_checks import RunError
+from microcalc.study import MAIN_ESTIMATES
 
-__all__ = ["load_sites"]
+__all__ = ["load_sites", "side_by_side"]
 
 
 class _SitesLoader(yaml.SafeLoader):
@@ -100,3 +103,39 @@ def load_sites(sites_file: str | os.PathLike) -> list[dict]:
     if problems:
         raise RunError("\n".join(problems))
     return spec["sites"]
+
+
+def side_by_side(runs: dict[str, Path], published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Main estimates of each run next to the published ones: "estimate (CI)" per site."""
+    from microcalc.replicate import load_results
+
+    published = load_published() if published is None else published
+    table = pd.DataFrame(
+        {
+            "measure": [
+                published.loc[i, "measure"] + (f", {published.loc[i, 'group']}" if published.loc[i, "group"] else "")
+                for i in MAIN_ESTIMATES
+            ]
+        },
+        index=list(MAIN_ESTIMATES),
+    )
+    pub_col = []
+    for ident in MAIN_ESTIMATES:
+        p = published.loc[ident]
+        pub_col.append(p["value"] + (f" ({p['ci_low']}-{p['ci_high']})" if p["ci_low"] else ""))
+    table["published"] = pub_col
+    for site, run_dir in runs.items():
+        res = load_results(run_dir)
+        col = []
+        for ident, estimator in MAIN_ESTIMATES.items():
+            r = res[(res["id"] == ident) & (res["estimator"] == estimator)]
+            if not len(r):
+                col.append("not computed")
+                continue
+            r = r.iloc[0]
+            if estimator == "wilson_proportion":
+                col.append(f"{r['estimate']:.1f}% ({r['ci_low']:.1f}-{r['ci_high']:.1f})")
+            else:
+                col.append(f"{r['estimate']:.3f} ({r['ci_low']:.3f}-{r['ci_high']:.3f})")
+        table[site] = col
+    return table.rename_axis("id")

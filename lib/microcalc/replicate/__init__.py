@@ -23,22 +23,19 @@ combination. Cohort sizes, rates and shares are context
 (``<output_dir>/data/results/NN_results.csv``).
 
 Modules: :mod:`~microcalc.replicate.scorecard` (the bundled-data check),
-:mod:`~microcalc.replicate.criteria` (the findings of a site run) and
+:mod:`~microcalc.replicate.criteria` (the findings of a site run, as numbers),
+:mod:`~microcalc.replicate.findings` (the same in words, tables and a figure) and
 :mod:`~microcalc.replicate.page` (notebook 07's page, one branch per run).
 """
 
-from microcalc.replicate.criteria import (
-    FINDINGS_COLUMNS,
-    Criteria,
+from microcalc.replicate.criteria import FINDINGS_COLUMNS, Criteria, criteria, findings_table, se_from_ci
+from microcalc.replicate.findings import (
     context_table,
-    criteria,
     criteria_side_by_side,
     findings_display,
     findings_headline,
     findings_sentences,
-    findings_table,
     plot_findings,
-    se_from_ci,
 )
 from microcalc.replicate.page import framing, headline, limitations, main_tables, report_figure, table_notes
 from microcalc.replicate.scorecard import (
@@ -53,7 +50,7 @@ from microcalc.replicate.scorecard import (
     summary,
 )
 
-# The public names of the three modules, as before the split.
+# The public names of the four modules, as before the split.
 __all__ = [
     "AGREEMENT",
     "FINDINGS_COLUMNS",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from microcalc.replicate.criteria import (
+from microcalc.replicate.findings import (
     context_table,
     findings_display,
     findings_headline,
