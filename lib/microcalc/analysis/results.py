@@ -235,4 +235,5 @@ def top_share_row(ident: str, counts: pd.Series, what: str, who: str = "") -> di
         n=int(counts.sum()),
         method=f"share (%) of the most frequent {what.split()[-1]}" + (f", patients {who}" if who else ""),
         estimator="proportion",
+        category=str(share.idxmax()),
     )

@@ -4,8 +4,10 @@ Columns: ``id`` (the published id wherever the paper reports that number),
 ``quantity``, ``estimate``, ``ci_low``, ``ci_high``, ``p``, ``n``, ``method``
 (the human description), ``estimator`` (a key of :data:`ESTIMATORS`, the
 typed name of how the number was computed) and ``table_shape`` (for a test
-of a contingency table, its shape: "2x2", "2x3"; else empty). Code selects
-rows by ``estimator`` and ``table_shape``, never by the words of ``method``.
+of a contingency table, its shape: "2x2", "2x3"; else empty) and
+``category`` (for a claim about a category, e.g. the most frequent type, the
+category's code name; else empty). Code selects rows by ``estimator``,
+``table_shape`` and ``category``, never by the words of ``method`` or ``quantity``.
 The replication report reads these files. An estimate that the data cannot
 give has no numbers and its ``method`` reads ``not estimable: <reason>``
 (:func:`not_estimable`).
@@ -39,7 +41,19 @@ __all__ = [
     "write_results",
 ]
 
-COLUMNS = ["id", "quantity", "estimate", "ci_low", "ci_high", "p", "n", "method", "estimator", "table_shape"]
+COLUMNS = [
+    "id",
+    "quantity",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p",
+    "n",
+    "method",
+    "estimator",
+    "table_shape",
+    "category",
+]
 
 #: The fixed vocabulary of the ``estimator`` column: key -> what it is.
 ESTIMATORS = {
@@ -165,11 +179,12 @@ def result(
     method: str = "",
     estimator: str | None = None,
     table_shape: str = "",
+    category: str = "",
 ) -> dict:
     """One row of results (numbers as floats; missing as NaN).
 
     ``estimator`` is a key of :data:`ESTIMATORS`; left out, it is read from ``method`` when the rows are
-    written (:func:`estimator_of`).
+    written (:func:`estimator_of`). ``category``: the category a claim is about (its code name).
     """
     return {
         "id": ident,
@@ -182,6 +197,7 @@ def result(
         "method": method,
         "estimator": estimator,
         "table_shape": table_shape,
+        "category": category,
     }
 
 
@@ -202,6 +218,9 @@ def with_estimators(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.isna(frame.at[i, "table_shape"]) or frame.at[i, "table_shape"] == "":
             frame.at[i, "table_shape"] = shape
     frame["table_shape"] = frame["table_shape"].fillna("").astype(str)
+    # files written before the column existed have no category (claims then say so: nothing is read from text)
+    frame["category"] = (frame["category"] if "category" in frame else pd.Series("", index=frame.index)).fillna("")
+    frame["category"] = frame["category"].astype(str)
     return frame
 
 
@@ -223,7 +242,7 @@ def read_results(path: str | os.PathLike) -> pd.DataFrame:
     file written before those columns existed), checked against :data:`ESTIMATORS`."""
     frame = pd.read_csv(
         path,
-        dtype={"id": str, "quantity": str, "method": str, "estimator": str, "table_shape": str},
+        dtype={"id": str, "quantity": str, "method": str, "estimator": str, "table_shape": str, "category": str},
         keep_default_na=True,
     )
     frame = with_estimators(frame)

@@ -284,7 +284,7 @@ def replication_table(
                         estimator=r["estimator"],
                     )
                 else:
-                    category = str(r["quantity"]).rsplit(": ", 1)[-1]
+                    category = str(r["category"]) or "not recorded"
                     ok = category == pub["value"]
                     row.update(
                         reproduced=f"{category} ({r['estimate']:.1f}%)", method=r["method"], estimator=r["estimator"]
