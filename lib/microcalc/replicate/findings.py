@@ -174,7 +174,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     """Published and site ORs with 95% CIs, and the 95% prediction interval for a replication as a band."""
     import matplotlib.pyplot as plt
 
-    from microcalc.analysis.plots import OKABE_ITO
+    from microcalc.analysis.plots import NEUTRAL, OKABE_ITO
 
     ors = findings[
         (findings["kind"] == "odds_ratio")
@@ -195,7 +195,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     )
     for offset, (prefix, label, colour, marker) in zip(
         (0.15, -0.15),
-        (("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", OKABE_ITO[0], "s")),
+        (("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", NEUTRAL, "s")),
         strict=True,
     ):
         est = ors[f"{prefix}_estimate"].astype(float)
