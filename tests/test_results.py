@@ -166,20 +166,56 @@ def test_write_results_refuses_an_estimator_outside_the_vocabulary_listing_every
     assert not (tmp_path / "data/results/bad.csv").exists()  # nothing written half-done
 
 
-def test_write_results_refuses_a_row_whose_method_no_estimator_describes(tmp_path):
-    with pytest.raises(ValueError, match="give the row an estimator"):
-        write_results([result("a", "q", 1.0, method="something new")], "new", tmp_path)
+def test_write_results_refuses_rows_without_an_estimator_listing_every_row(tmp_path):
+    """Nothing is read from the method text on writing, not even a text the old files' table knows."""
+    rows = [
+        result("a", "q", 1.0, method="something new"),
+        result("b", "q", 2.0, method="Pearson chi-squared, no continuity correction on the 2x3 table"),
+        result("c", "q", 3.0, method="Fisher's exact test, two-sided", estimator="fisher_exact"),
+    ]
+    with pytest.raises(ValueError, match="without an estimator") as err:
+        write_results(rows, "new", tmp_path)
+    assert "id a" in str(err.value) and "id b" in str(err.value) and "id c" not in str(err.value)
+    assert not (tmp_path / "data/results/new.csv").exists()  # nothing written half-done
 
 
 def test_estimators_are_written_and_read_back_typed(tmp_path):
     rows = [
-        result("a", "q", 1.0, method="Pearson chi-squared, no continuity correction on the 2x3 table"),
+        result("a", "q", 1.0, method="chi-squared", estimator="pearson_chi2", table_shape="2x3"),
         result("b", "q", 2.0, method="any words", estimator="firth_logistic"),
     ]
     frame = read_results(write_results(rows, "ok", tmp_path))
     assert frame["estimator"].tolist() == ["pearson_chi2", "firth_logistic"]
     assert frame["table_shape"].tolist() == ["2x3", ""]
     assert list(frame.columns) == COLUMNS
+
+
+def test_a_file_written_before_the_estimator_column_is_read_with_estimators_from_its_methods(tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_text(
+        "id,quantity,estimate,ci_low,ci_high,p,n,method\n"
+        'a,q,,,,0.2,10,"Pearson chi-squared, no continuity correction on the 2x3 table"\n'
+        'b,q,2.0,1.0,4.0,0.04,10,"logistic regression, Wald 95% CI (univariable)"\n'
+    )
+    frame = read_results(old)
+    assert frame["estimator"].tolist() == ["pearson_chi2", "wald_logistic"]
+    assert frame["table_shape"].tolist() == ["2x3", ""]
+
+
+def test_every_result_call_in_the_library_passes_an_estimator(root):
+    """An ast scan of lib/: each call of ``result(...)`` names ``estimator=`` (no row relies on its text)."""
+    import ast
+
+    missing, calls = [], 0
+    for path in sorted((root / "lib" / "microcalc").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            func = getattr(node, "func", None)
+            name = getattr(func, "id", None) or getattr(func, "attr", None)
+            if isinstance(node, ast.Call) and name == "result":
+                calls += 1
+                if "estimator" not in {k.arg for k in node.keywords}:
+                    missing.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert calls >= 35 and not missing, missing
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,7 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
                 r.get("note_same"),
                 "logistic regression, Wald 95% CI (univariable, on the multivariable model's complete cases)",
             ),
+            estimator="wald_logistic",
         ),
         result(
             f"{prefix}_logor_{short}_change_of_sample",
@@ -77,6 +78,7 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
             method=_method(
                 change_note, "log OR univariable on the model sample minus log OR univariable on all patients"
             ),
+            estimator="log_or_difference",
         ),
         result(
             f"{prefix}_logor_{short}_adjustment",
@@ -84,6 +86,7 @@ def same_sample_rows(same, split: pd.DataFrame, prefix: str, term: str, short: s
             s["adjustment"],
             n=same.n_model,
             method=_method(adjust_note, "log OR multivariable minus log OR univariable, both on the model sample"),
+            estimator="log_or_difference",
         ),
     ]
 
@@ -133,6 +136,7 @@ def standardised_rows(std, prefix: str, short: str, measure: str = "risk") -> li
                 scale * r["ci_high"],
                 n=std.n,
                 method=std.method,
+                estimator="g_computation",
             )
         )
     return rows
@@ -144,7 +148,8 @@ def sensitivity_rows(table: pd.DataFrame, prefix: str, short: str) -> list[dict]
     Ids: ``<prefix>_or_<short>_without_<term>`` and ``<prefix>_or_<short>_imputed``.
     """
     rows = []
-    for _, r in table.iloc[1:].iterrows():
+    # the table's rows after the complete case: the model without the term (Wald), then the imputed one
+    for (_, r), estimator in zip(table.iloc[1:].iterrows(), ("wald_logistic", "multiple_imputation"), strict=True):
         tail = "imputed" if "imputed" in r["analysis"] else r["analysis"].replace(" ", "_")
         rows.append(
             result(
@@ -156,6 +161,7 @@ def sensitivity_rows(table: pd.DataFrame, prefix: str, short: str) -> list[dict]
                 r["p"],
                 r["n"],
                 r["method"],
+                estimator=estimator,
             )
         )
     return rows
@@ -179,6 +185,7 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
             c.ci_high,
             n=n,
             method=checks.note or "area under the ROC curve, DeLong 95% CI",
+            estimator="auc_delong",
         )
     ]
     for measure, ident in (
@@ -193,6 +200,7 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
                 v.table.loc[measure, "corrected"],
                 n=n,
                 method=v.method,
+                estimator="bootstrap_validation",
             )
         )
     rows.append(
@@ -205,6 +213,7 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
             method=f"Hosmer-Lemeshow, {hl.groups} groups of predicted risk, {hl.df} df"
             if np.isfinite(hl.statistic)
             else _said(hl.sentence),
+            estimator="hosmer_lemeshow",
         )
     )
     for term, r in checks.vif.iterrows():
@@ -217,6 +226,7 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
                 method=f"GVIF (Fox & Monette 1992, as car::vif), {int(r['df'])} df"
                 if np.isfinite(r["gvif"])
                 else checks.note or not_estimable(f"every column of {term} is aliased (rank-deficient design)"),
+                estimator="gvif",
             )
         )
     for it in checks.interactions:
@@ -228,6 +238,7 @@ def model_check_rows(checks, prefix: str) -> list[dict]:
                 p=it.p,
                 n=it.n,
                 method=f"likelihood-ratio test, {it.df} df" if np.isfinite(it.statistic) else _said(it.sentence),
+                estimator="lr_test",
             )
         )
     return rows
@@ -237,7 +248,9 @@ def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
     """A :class:`microcalc.analysis.meta.PooledOR`; with a prediction interval, a second row ``<ident>_pi``."""
     extra = "" if not np.isfinite(pooled.tau2) else f"; tau2 {pooled.tau2:.4g}, I2 {pooled.i2:.1f}%"
     if is_not_estimable(pooled.method):
-        return [result(ident, f"OR pooled over {pooled.k} centres", n=n, method=pooled.method)]
+        return [
+            result(ident, f"OR pooled over {pooled.k} centres", n=n, method=pooled.method, estimator=pooled.estimator)
+        ]
     rows = [
         result(
             ident,
@@ -248,6 +261,7 @@ def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
             pooled.p,
             n,
             pooled.method + extra,
+            estimator=pooled.estimator,
         )
     ]
     if np.isfinite(pooled.pi_low):
@@ -260,6 +274,7 @@ def pooled_rows(pooled, ident: str, n: int) -> list[dict]:
                 pooled.pi_high,
                 n=n,
                 method=f"prediction interval, t with {pooled.df} df and sqrt(se^2 + tau2) (metafor predict)",
+                estimator="prediction_interval",
             )
         )
     return rows
@@ -279,6 +294,7 @@ def cluster_rows(cr, ident: str, term: str) -> list[dict]:
             r["p"],
             cr.nobs,
             cr.method if is_not_estimable(cr.method) else _method(r.get("note"), method),
+            estimator="cluster_robust_logistic",
         )
     ]
 
@@ -293,10 +309,10 @@ def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -
     for _, r in loo.iterrows():
         n = r["n"] if "n" in r else np.nan
         p = r["p"] if "p" in r else np.nan
-        method = (
-            "logistic regression, Wald 95% CI"
+        method, estimator = (
+            ("logistic regression, Wald 95% CI", "wald_logistic")
             if model == "multivariable"
-            else "REML random effects, Hartung-Knapp-Sidik-Jonkman CI"
+            else ("REML random effects, Hartung-Knapp-Sidik-Jonkman CI", "random_effects_reml")
         )
         note = r.get("note") or ""
         rows.append(
@@ -311,6 +327,7 @@ def leave_one_out_rows(loo: pd.DataFrame, prefix: str, short: str, model: str) -
                 (note if is_not_estimable(note) else not_estimable(note or "no estimate"))
                 if np.isnan(r["or"])
                 else method + (f"; {note}" if note else ""),
+                estimator=estimator,
             )
         )
     return rows

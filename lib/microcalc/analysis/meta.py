@@ -167,8 +167,18 @@ def pooling_fits(centres: pd.DataFrame) -> PoolingFits:
         try:
             out[name] = fit()
         except ValueError as err:  # too few centres, a zero sum of cross products, a 1-patient centre
-            out[name] = PooledOR.unestimable(len(centres) if name == "mantel_haenszel" else k, str(err))
+            attempted = _ESTIMATOR[name]
+            out[name] = PooledOR.unestimable(len(centres) if name == "mantel_haenszel" else k, str(err), attempted)
     return PoolingFits(**out)
+
+
+#: The estimator (a key of ``tidy.ESTIMATORS``) of each fit of :func:`pooling_fits`.
+_ESTIMATOR = {
+    "reml_hksj": "random_effects_reml",
+    "reml_hksj_truncated": "random_effects_reml",
+    "dersimonian_laird": "random_effects_dl",
+    "mantel_haenszel": "mantel_haenszel",
+}
 
 
 def pooling_comparison(fits: PoolingFits) -> pd.DataFrame:

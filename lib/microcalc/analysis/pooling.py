@@ -4,7 +4,7 @@ Mantel-Haenszel, and leave one centre out (part of :mod:`microcalc.analysis.meta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,8 @@ class PooledOR:
     i2 : I-squared (%), metafor's definition for the given tau2.
     q, q_p : Cochran's Q and its chi-squared P (k - 1 df).
     pi_low, pi_high : 95% prediction interval of a new centre's OR (NaN when not computed).
+    estimator : how it was pooled, as a key of :data:`microcalc.analysis.tidy.ESTIMATORS` (set where it is
+        computed; empty for a pooling outside that vocabulary, whose rows ``write_results`` refuses).
     """
 
     method: str
@@ -57,17 +59,19 @@ class PooledOR:
     q_p: float
     pi_low: float = np.nan
     pi_high: float = np.nan
+    estimator: str = field(default="", kw_only=True)
 
     @classmethod
-    def unestimable(cls, k: int, reason: str) -> PooledOR:
-        """A pooled OR the data cannot give: every number NaN, ``method`` ``not estimable: <reason>``."""
+    def unestimable(cls, k: int, reason: str, estimator: str = "") -> PooledOR:
+        """A pooled OR the data cannot give: every number NaN, ``method`` ``not estimable: <reason>``;
+        ``estimator`` is the pooling that was attempted."""
         reason = reason if reason.startswith("not estimable: ") else f"not estimable: {reason}"
         nan = float("nan")
-        return cls(reason, k, nan, nan, nan, nan, nan, nan, None, nan, nan, nan, nan)
+        return cls(reason, k, nan, nan, nan, nan, nan, nan, None, nan, nan, nan, nan, estimator=estimator)
 
     def as_row(self) -> dict:
-        """The fields as one table row (``or`` for ``or_``)."""
-        row = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        """The fields as one table row (``or`` for ``or_``; the ``estimator`` key is left out)."""
+        row = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "estimator"}
         row["or"] = row.pop("or_")
         return row
 
@@ -183,6 +187,7 @@ def pool_reml_hksj(log_or, var, level: float = 0.95, truncate: bool = False) -> 
         q_p,
         float(np.exp(mu - half_pi)),
         float(np.exp(mu + half_pi)),
+        estimator="random_effects_reml",
     )
 
 
@@ -210,6 +215,7 @@ def pool_dersimonian_laird(log_or, var) -> PooledOR:
         i2,
         q,
         q_p,
+        estimator="random_effects_dl",
     )
 
 
@@ -284,6 +290,7 @@ def mantel_haenszel(centres: pd.DataFrame, correct: bool = True, level: float = 
         np.nan,
         float(stat),
         p,
+        estimator="mantel_haenszel",
     )
 
 

@@ -28,14 +28,24 @@ def adjusted_p_rows(adjusted, n: dict | None = None, reasons: dict | None = None
     n, reasons = n or {}, reasons or {}
     rows = []
     for label, r in adjusted.table.iterrows():
-        for col, name in (("p_holm", "Holm"), ("p_bh", "Benjamini-Hochberg")):
+        for col, name, estimator in (
+            ("p_holm", "Holm", "p_adjust_holm"),
+            ("p_bh", "Benjamini-Hochberg", "p_adjust_bh"),
+        ):
             method = (
                 f"{name} adjustment over {adjusted.family_size} secondary comparisons (R p.adjust)"
                 if np.isfinite(r[col])
                 else _method(reasons.get(label), not_estimable("the comparison has no P"))
             )
             rows.append(
-                result(f"{label}_{col}", f"{label}, {name}-adjusted P", p=r[col], n=n.get(label, np.nan), method=method)
+                result(
+                    f"{label}_{col}",
+                    f"{label}, {name}-adjusted P",
+                    p=r[col],
+                    n=n.get(label, np.nan),
+                    method=method,
+                    estimator=estimator,
+                )
             )
     return rows
 
@@ -59,10 +69,11 @@ def missingness_rows(missing, prefix: str) -> list[dict]:
                     r["p"],
                     n,
                     "logistic regression of recorded on the variable, Wald 95% CI; Fisher's exact P",
+                    estimator="wald_logistic",
                 )
             )
             continue
-        rows.append(result(f"{prefix}_or_recorded_{v}", quantity, n=n, method=r["note"]))
+        rows.append(result(f"{prefix}_or_recorded_{v}", quantity, n=n, method=r["note"], estimator="wald_logistic"))
         if np.isfinite(r["p"]):  # the OR is not estimable, the exact test is
             rows.append(
                 result(
@@ -71,6 +82,8 @@ def missingness_rows(missing, prefix: str) -> list[dict]:
                     p=r["p"],
                     n=n,
                     method="Fisher's exact test, two-sided",
+                    estimator="fisher_exact",
+                    table_shape="2x2",
                 )
             )
     return rows
@@ -91,6 +104,7 @@ def without_rows(fit, ident: str, term: str) -> list[dict]:
             _method(
                 r.get("note"), f"logistic regression {fit.label}, every patient with the other covariates, Wald 95% CI"
             ),
+            estimator="wald_logistic",
         )
     ]
 
@@ -109,6 +123,7 @@ def secondary_rows(secondary, n: dict | None = None) -> list[dict]:
             r["min_expected"],
             n=n.get(label, np.nan),
             method=f"expected counts under independence ({r['comparison']}); {int(r['cells_below_5'])} cells below 5",
+            estimator="expected_counts",
         )
         for label, r in secondary.table.iterrows()
     ]
@@ -141,6 +156,7 @@ def random_effects_rows(pooled, ident: str, term: str, n: int) -> list[dict]:
             pooled.p,
             n,
             pooled.note or method,
+            estimator="random_effects_dl",
         )
     ]
 
@@ -160,5 +176,6 @@ def covariate_model_rows(row: pd.Series, ident: str, term: str, n: int, covariat
             row["p"],
             n,
             row["note"] or method,
+            estimator="wald_logistic",
         )
     ]

@@ -87,8 +87,9 @@ ESTIMATORS = {
     "not_estimable": "not estimable, and written by code that did not say what it attempted",
 }
 
-# How the ``method`` texts written before the ``estimator`` column existed (and those of rows built without
-# one) map to it: the only place a method text is read. First match wins.
+# For old files only: how the ``method`` texts of results files written before the ``estimator`` column
+# existed map to it, read by ``read_results`` alone (``write_results`` refuses a row without an estimator).
+# The only place a method text is read. First match wins.
 _LEGACY = (
     ("proportion (%), 95% Wilson", "wilson_proportion"),
     ("proportion", "proportion"),
@@ -125,7 +126,9 @@ _SHAPE = re.compile(r"on the (2x\d+) ")
 
 
 def estimator_of(method: str) -> tuple[str, str]:
-    """``(estimator, table_shape)`` of a row written without them, read from its ``method`` text.
+    """``(estimator, table_shape)`` of a row of a results file written before those columns existed, read
+    from its ``method`` text. Only :func:`read_results` uses it (for old files); rows being written carry
+    their estimator as data and :func:`write_results` refuses one without.
 
     >>> estimator_of("Pearson chi-squared, no continuity correction on the 2x3 table")
     ('pearson_chi2', '2x3')
@@ -183,8 +186,9 @@ def result(
 ) -> dict:
     """One row of results (numbers as floats; missing as NaN).
 
-    ``estimator`` is a key of :data:`ESTIMATORS`; left out, it is read from ``method`` when the rows are
-    written (:func:`estimator_of`). ``category``: the category a claim is about (its code name).
+    ``estimator`` is a key of :data:`ESTIMATORS`, chosen by the code that computed the row (for a not
+    estimable row, what was attempted); :func:`write_results` refuses a row without one.
+    ``table_shape``: "2x<k>" for a test of a 2xk table. ``category``: the category a claim is about (its code name).
     """
     return {
         "id": ident,
@@ -204,7 +208,7 @@ def result(
 def with_estimators(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``estimator`` and ``table_shape`` filled where missing (:func:`estimator_of`).
 
-    For rows built without them, and for results files written before the columns existed.
+    Only for results files written before the columns existed (:func:`read_results`).
     """
     frame = frame.copy()
     if "table_shape" not in frame:
@@ -225,13 +229,23 @@ def with_estimators(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_results(rows: list[dict], name: str, output_dir: str | os.PathLike = ".") -> Path:
-    """Write ``<output_dir>/data/results/<name>.csv``; ids must be unique per method, estimators in
-    :data:`ESTIMATORS` (checked before anything is written)."""
+    """Write ``<output_dir>/data/results/<name>.csv``; ids must be unique per method, every row must carry
+    an estimator (nothing is read from its ``method`` text) in :data:`ESTIMATORS` (checked before anything
+    is written)."""
     frame = pd.DataFrame(rows, columns=COLUMNS)
     dup = frame.duplicated(["id", "method"])
     if dup.any():
         raise ValueError(f"duplicate result rows: {frame.loc[dup, ['id', 'method']].values.tolist()}")
-    frame = with_estimators(frame)
+    lacking = [
+        f"row {i} (id {frame.at[i, 'id']})" for i in frame.index if not isinstance(frame.at[i, "estimator"], str)
+    ]
+    if lacking:
+        raise ValueError(
+            f"{name}.csv: {len(lacking)} rows without an estimator (give result(..., estimator=) one of "
+            f"{', '.join(ESTIMATORS)}): " + "; ".join(lacking)
+        )
+    frame["table_shape"] = frame["table_shape"].fillna("").astype(str)
+    frame["category"] = frame["category"].fillna("").astype(str)
     check_estimators(frame, f"{name}.csv")
     frame["n"] = frame["n"].astype("Int64")
     return write_csv(frame, project_path(output_dir) / "data" / "results" / f"{name}.csv")
