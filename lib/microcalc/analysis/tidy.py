@@ -80,6 +80,7 @@ ESTIMATORS = {
     "random_effects_dl": "DerSimonian-Laird random-effects pooling",
     "random_effects_reml": "REML random-effects pooling with a Hartung-Knapp-Sidik-Jonkman CI",
     "mantel_haenszel": "Mantel-Haenszel pooled OR",
+    "fixed_effect_iv": "inverse-variance fixed-effect pooled OR",
     "prediction_interval": "95% prediction interval of a random-effects model",
     "p_adjust_holm": "Holm-adjusted P",
     "p_adjust_bh": "Benjamini-Hochberg-adjusted P",

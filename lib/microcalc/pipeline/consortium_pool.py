@@ -141,6 +141,7 @@ def pool_fixed_effect(log_or, var, level: float = 0.95) -> PooledOR:
         i2,
         q,
         q_p,
+        estimator="fixed_effect_iv",
     )
 
 
