@@ -11,13 +11,7 @@ from microcalc.analysis.figure_style import MICROCALCIFICATION, NEUTRAL, OTHER_C
 if TYPE_CHECKING:
     from microcalc.analysis.pooling import RandomEffectsPooled
 
-__all__ = [
-    "forest_plot",
-    "plot_centre_forest",
-    "plot_or_comparison",
-    "plot_published_vs_reproduced",
-    "published_vs_reproduced",
-]
+__all__ = ["forest_plot", "plot_centre_forest", "plot_published_vs_reproduced", "published_vs_reproduced"]
 
 
 # ----------------------------------------------------------------------------- forest plots
@@ -179,49 +173,6 @@ def plot_centre_forest(
     return ax
 
 
-def plot_or_comparison(comparison: pd.DataFrame, ax=None):
-    """Published and reproduced ORs with 95% CIs side by side (from :func:`microcalc.replicate.or_comparison`).
-
-    Superseded by :func:`plot_published_vs_reproduced` (one outcome per panel,
-    clinical labels); kept while :func:`microcalc.replicate.report_figure` calls it.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    labels = list(dict.fromkeys(comparison["label"]))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.8 * len(labels) + 1.2))
-    ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
-    for offset, (source, colour, marker) in zip(
-        (0.15, -0.15), (("published", OTHER_COLOURS[0], "D"), ("reproduced", NEUTRAL, "s")), strict=True
-    ):
-        sub = comparison[comparison["source"] == source]
-        y = np.array([len(labels) - 1 - labels.index(lab) for lab in sub["label"]]) + offset
-        ax.errorbar(
-            sub["or"],
-            y,
-            xerr=[sub["or"] - sub["ci_low"], sub["ci_high"] - sub["or"]],
-            fmt=marker,
-            color=colour,
-            ecolor=colour,
-            capsize=2,
-            linewidth=1,
-            markersize=5,
-            label=source,
-        )
-    ax.set_yticks(range(len(labels)), labels[::-1])
-    ax.set_ylim(-0.7, len(labels) - 0.3)
-    ax.set_xscale("log")
-    lo, hi = float(comparison["ci_low"].min()), float(comparison["ci_high"].max())
-    _log_ticks(ax, lo, hi, (0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10), 1.2)
-    ax.set_xlabel("odds ratio (95% CI, log scale)")
-    ax.legend(frameon=False, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0))
-    ax.spines["left"].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    return ax
-
-
-# ----------------------------------------------------------------------------- published against reproduced
 def published_vs_reproduced(comparison: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """The tidy frame of :func:`plot_published_vs_reproduced` from published and reproduced ORs.
 

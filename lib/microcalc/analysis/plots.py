@@ -52,7 +52,6 @@ from microcalc.analysis.figure_style import (
 from microcalc.analysis.forest import (
     forest_plot,
     plot_centre_forest,
-    plot_or_comparison,
     plot_published_vs_reproduced,
     published_vs_reproduced,
 )
@@ -79,7 +78,6 @@ __all__ = [
     "mark_synthetic",
     "plot_centre_forest",
     "plot_flow",
-    "plot_or_comparison",
     "plot_published_vs_reproduced",
     "plot_rates",
     "plot_stacked_shares",

@@ -116,9 +116,10 @@ def report_figure(
     intervals (a site run)."""
     from microcalc.analysis import plots
 
-    if bundled:
-        ax = plots.plot_or_comparison(or_comparison(published, results))
-        return plots.save_figure(ax.figure, "07_or_published_vs_reproduced", output_dir)
+    if bundled:  # the published ORs beside this run's, one outcome per panel
+        comparison = plots.published_vs_reproduced(or_comparison(published, results), published)
+        axes = plots.plot_published_vs_reproduced(comparison, synthetic=True)
+        return plots.save_figure(axes[0].figure, "07_or_published_vs_reproduced", output_dir)
     ax = plot_findings(findings)
     return plots.save_figure(ax.figure, "07_findings_published_vs_site", output_dir)
 
