@@ -68,7 +68,7 @@ from microcalc.cohorts.provenance import (
     write_calibration,
     write_provenance,
 )
-from microcalc.cohorts.targets import subtype_direction_ok, subtype_pcr_rates, targets
+from microcalc.cohorts.targets import subtype_direction_ok, subtype_pcr_rates, target_rules, targets
 from microcalc.core.outputs import sha256, write_csv
 from microcalc.core.paths import project_path
 from microcalc.study import BONE_TERMS, NACT_TERMS
@@ -87,6 +87,7 @@ __all__ = [
     "generate_nact",
     "generate_bone",
     "targets",
+    "target_rules",
     "calibrate",
     "write_cohorts",
     "sha256",

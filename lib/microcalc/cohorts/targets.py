@@ -12,9 +12,24 @@ from microcalc.abstract.published import format_fixed, format_p, format_percent,
 from microcalc.abstract.pvalues import TESTS
 from microcalc.analysis.models import fit_logistic, global_p_values
 from microcalc.cohorts.generate import load_calibration
-from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT
+from microcalc.study import BONE_TERMS, NACT_TERMS, NOT_SIGNIFICANT, SIGNIFICANCE_LEVEL
 
-__all__ = ["targets", "subtype_pcr_rates", "subtype_direction_ok"]
+__all__ = [
+    "OR_TOLERANCE",
+    "CI_TOLERANCE",
+    "P_CUTS",
+    "target_rules",
+    "targets",
+    "subtype_pcr_rates",
+    "subtype_direction_ok",
+]
+
+#: How far a multivariable OR of the synthetic cohorts may lie from the published one (relative).
+OR_TOLERANCE = 0.05
+#: How far each CI bound of a multivariable OR may lie from the published one (relative).
+CI_TOLERANCE = 0.15
+#: The P of a multivariable OR must lie on the same side of each of these as the published P.
+P_CUTS = (0.05, 0.01)
 
 
 def _tab(df: pd.DataFrame, exposure: str, outcome) -> np.ndarray:
@@ -81,9 +96,9 @@ def _or_rows(published, rows, fit_table: pd.DataFrame, term: str, ident: str, la
             rows.append((ident, label, what, pub, got, "exact at printed precision", ok))
         return
     for what, field, col, tol in (
-        ("OR", "value", "or", 0.05),
-        ("CI low", "ci_low", "ci_low", 0.15),
-        ("CI high", "ci_high", "ci_high", 0.15),
+        ("OR", "value", "or", OR_TOLERANCE),
+        ("CI low", "ci_low", "ci_low", CI_TOLERANCE),
+        ("CI high", "ci_high", "ci_high", CI_TOLERANCE),
     ):
         target = rep[field].value
         rel = est[col] / target - 1
@@ -91,8 +106,24 @@ def _or_rows(published, rows, fit_table: pd.DataFrame, term: str, ident: str, la
             (ident, label, what, r[field], f"{est[col]:.3f} ({rel:+.1%})", f"within ±{tol:.0%}", abs(rel) <= tol)
         )
     pub_p = rep["p"].high if rep["p"].relation == "<" else rep["p"].value
-    same = all((est["p"] < cut) == (pub_p < cut) for cut in (0.05, 0.01))
-    rows.append((ident, label, "P", r["p"], format_p(est["p"]), "same side of 0.05 and 0.01", same))
+    same = all((est["p"] < cut) == (pub_p < cut) for cut in P_CUTS)
+    sides = " and ".join(f"{c:g}" for c in P_CUTS)
+    rows.append((ident, label, "P", r["p"], format_p(est["p"]), f"same side of {sides}", same))
+
+
+def target_rules(level: float = SIGNIFICANCE_LEVEL) -> str:
+    """The calibration's rules in one paragraph, from the constants the checks use.
+
+    >>> target_rules().split(";")[0]
+    'Univariate numbers must print exactly as published'
+    """
+    sides = " and ".join(f"{c:g}" for c in P_CUTS)
+    return (
+        f"Univariate numbers must print exactly as published; multivariable odds ratios must lie within "
+        f"±{OR_TOLERANCE:.0%} of the published estimate, their CI bounds within ±{CI_TOLERANCE:.0%}, their P on "
+        f"the same side of {sides}; the NACT model's other covariates must not be significant (global "
+        f"likelihood-ratio P > {level:g}), as the abstract reports."
+    )
 
 
 def targets(
@@ -166,8 +197,8 @@ def targets(
                 f"global P, {term}",
                 "not significant",
                 f"{gp[term]:.3f}",
-                "global P > 0.05",
-                gp[term] > 0.05,
+                f"global P > {SIGNIFICANCE_LEVEL:g}",
+                gp[term] > SIGNIFICANCE_LEVEL,
             )
         )
         uni_p = global_p_values(nact.assign(non_pcr=non_pcr), "non_pcr", [term])[term]
@@ -178,8 +209,8 @@ def targets(
                 f"global P, {term}",
                 "not significant",
                 f"{uni_p:.3f}",
-                "global P > 0.05",
-                uni_p > 0.05,
+                f"global P > {SIGNIFICANCE_LEVEL:g}",
+                uni_p > SIGNIFICANCE_LEVEL,
             )
         )
 
