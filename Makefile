@@ -59,7 +59,12 @@ dag: $(STAMP)
 
 # The HTML edition of the executed notebooks (report/, not committed), and its
 # one-page summary printed to report/summary.pdf by headless Chromium.
-report: $(STAMP) browser
+# Rebuilt only when something it shows or renders it changed: the executed notebooks, the files
+# they wrote, the glossary, the library and its templates (so `make test` after `make all` reuses it).
+REPORT_INPUTS = $(NOTEBOOKS) $(shell find lib/microcalc docs figures data/results data/reconstructed data/published -type f ! -path '*__pycache__*' 2>/dev/null)
+report: report/summary.pdf
+
+report/summary.pdf: $(STAMP) $(REPORT_INPUTS) | browser
 	$(BIN)/python -m microcalc.pipeline.report --summary-pdf
 
 # Headless Chromium (the browser test, and printing the summary PDF) and poppler-utils

@@ -1,5 +1,7 @@
 """Shared fixtures: the project root and the published statistics."""
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +18,23 @@ def root():
 @pytest.fixture(scope="session")
 def published():
     return load_published()
+
+
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """The HTML edition of the committed notebooks with its summary PDF, built once into a temporary folder.
+
+    Shared by the browser and summary tests (one worker runs both: :data:`REPO_OUTPUTS`).
+    Needs headless Chromium, to print the summary.
+    """
+    from microcalc.pipeline.report import build_report
+
+    if not shutil.which("chromium"):
+        pytest.fail(
+            "headless Chromium is needed to print the summary: apt-get install chromium "
+            "(make test does this when run as root)"
+        )
+    return build_report(site=tmp_path_factory.mktemp("site") / "report", summary_pdf=True).parent
 
 
 @pytest.fixture

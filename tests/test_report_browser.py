@@ -24,7 +24,6 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from microcalc.core.paths import project_path
-from microcalc.pipeline.report import build_report
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -34,9 +33,8 @@ CODE_TERM = re.compile(r"\b\w+\[[A-Za-z0-9_]+\]")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    index = build_report(site=tmp_path_factory.mktemp("site") / "report")
-    return index.parent
+def site(edition):
+    return edition
 
 
 @pytest.fixture(scope="module")

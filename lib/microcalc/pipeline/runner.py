@@ -113,7 +113,7 @@ class _Worker:
         # once (about 2 s of CPU per process otherwise), and that runs no thread of the caller's
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
-            ctx.set_forkserver_preload(["papermill", "nbformat", "nbclient"])
+            ctx.set_forkserver_preload(["microcalc.pipeline", "papermill", "nbformat", "nbclient"])
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(nb, child), daemon=False)  # type: ignore[attr-defined]  # typeshed's BaseContext lacks Process; both contexts have it
         self.process.start()
