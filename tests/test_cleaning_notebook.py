@@ -66,6 +66,7 @@ def test_notebook_writes_under_output_dir_only_and_says_how_it_read(tmp_path):
         "figures/03_participant_flow.svg",
     ]
     nb = nbformat.read(str(executed), as_version=4)
-    reading = next(c for c in nb.cells if c.cell_type == "code" and c.source == "frames.reading")
+    shown_reading = "cleaning_page.reading_display(frames.reading)"
+    reading = next(c for c in nb.cells if c.cell_type == "code" and c.source == shown_reading)
     shown = reading.outputs[0]["data"]["text/plain"]
     assert shown.count("UTF-16 with BOM") == 2 and shown.count("tab") == 2

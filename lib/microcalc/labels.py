@@ -201,3 +201,18 @@ def group_names(variable: str) -> dict[bool | str, str]:
     label = VARIABLES.get(variable, variable)
     yes, no = GROUPS.get(variable, (label, f"No {_in_text(label)}"))
     return {True: yes, False: no, "yes": yes, "no": no}
+
+
+#: Terms of the cleaning and replication pages (notebooks 03 and 07): the cohorts, the patient identifier
+#: column, and the tests notebook 01's consistency checks name.
+CLEANING_REPLICATION_TERMS: dict[str, str] = {
+    "nact_cohort": "NACT cohort",
+    "bone_cohort": "Bone-metastasis cohort",
+    "nact": "NACT cohort",
+    "bone": "Bone-metastasis cohort",
+    "patient_id": "Patient identifier",
+    "logistic_wald": "Wald test of logistic regression",
+    "wald_logistic": "Wald test of logistic regression",
+}
+__all__ += ["CLEANING_REPLICATION_TERMS"]
+ALL.update(CLEANING_REPLICATION_TERMS)

@@ -24,7 +24,8 @@ combination. Cohort sizes, rates and shares are context
 
 Modules: :mod:`~microcalc.replicate.scorecard` (the bundled-data check),
 :mod:`~microcalc.replicate.criteria` (the findings of a site run, as numbers),
-:mod:`~microcalc.replicate.findings` (the same in words, tables and a figure) and
+:mod:`~microcalc.replicate.findings` (the same in words, tables and a figure),
+:mod:`~microcalc.replicate.readable` (the published quantities by description, the scorecard in words) and
 :mod:`~microcalc.replicate.page` (notebook 07's page, one branch per run).
 """
 
@@ -38,6 +39,7 @@ from microcalc.replicate.findings import (
     plot_findings,
 )
 from microcalc.replicate.page import framing, headline, limitations, main_tables, report_figure, table_notes
+from microcalc.replicate.readable import context_display, describe, scorecard_display
 from microcalc.replicate.scorecard import (
     AGREEMENT,
     P_CLASS_LIMITS,
@@ -50,7 +52,7 @@ from microcalc.replicate.scorecard import (
     summary,
 )
 
-# The public names of the four modules, as before the split.
+# The public names of the modules.
 __all__ = [
     "AGREEMENT",
     "FINDINGS_COLUMNS",
@@ -58,9 +60,11 @@ __all__ = [
     "REPLICATION_COLUMNS",
     "TEST_OF_ESTIMATOR",
     "Criteria",
+    "context_display",
     "context_table",
     "criteria",
     "criteria_side_by_side",
+    "describe",
     "findings_display",
     "findings_headline",
     "findings_sentences",
@@ -74,6 +78,7 @@ __all__ = [
     "p_class",
     "plot_findings",
     "replication_table",
+    "scorecard_display",
     "report_figure",
     "se_from_ci",
     "summary",

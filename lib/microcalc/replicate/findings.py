@@ -12,6 +12,8 @@ differences.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -90,12 +92,17 @@ def findings_display(findings: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def findings_sentences(findings: pd.DataFrame) -> list[str]:
-    """One neutral sentence per finding: what the site's data say on each criterion that applies."""
+def findings_sentences(findings: pd.DataFrame, names: Mapping[str, str] | None = None) -> list[str]:
+    """One neutral sentence per finding: what the site's data say on each criterion that applies.
+
+    Each sentence starts with the finding's name in ``names`` (id -> words, e.g.
+    :func:`microcalc.replicate.readable.describe`), or with its id in backticks.
+    """
     out = []
     for _, f in findings.iterrows():
+        name = names[f["id"]] if names is not None and f["id"] in names else f"`{f['id']}`"
         if str(f["note"]).startswith("not estimable"):
-            out.append(f"`{f['id']}`: {f['note']}.")
+            out.append(f"{name}: {f['note']}.")
             continue
         direction = "the same direction as published" if f["same_direction"] else "the opposite direction"
         if f["published_significant"]:
@@ -106,7 +113,7 @@ def findings_sentences(findings: pd.DataFrame) -> list[str]:
                 if not f["site_significant"]
                 else "significant at 0.05, where the paper found no significant difference"
             )
-        text = f"`{f['id']}`: {direction}, {sig} ({format_p(f['site_p'])})"
+        text = f"{name}: {direction}, {sig} ({format_p(f['site_p'])})"
         if f["kind"] == "odds_ratio":
             if f["compatible_with_published_and_null"]:
                 text += (
@@ -170,19 +177,26 @@ def criteria_side_by_side(runs: dict[str, Path], published: pd.DataFrame | None 
     return table
 
 
-def plot_findings(findings: pd.DataFrame, ax=None):
-    """Published and site ORs with 95% CIs, and the 95% prediction interval for a replication as a band."""
+def plot_findings(findings: pd.DataFrame, ax=None, names: Mapping[str, str] | None = None):
+    """Published and site ORs with 95% CIs, and the 95% prediction interval for a replication as a band.
+
+    The published estimates are drawn in the first of :data:`~microcalc.analysis.plots.OTHER_COLOURS`,
+    this site's in :data:`~microcalc.analysis.plots.NEUTRAL`: neither is the colour of microcalcification,
+    which means "with microcalcification" on every figure. Rows are labelled by ``names`` (id -> words,
+    e.g. :func:`microcalc.replicate.readable.describe`), or by id.
+    """
     import matplotlib.pyplot as plt
 
-    from microcalc.analysis.plots import NEUTRAL, OKABE_ITO
+    from microcalc.analysis.plots import NEUTRAL, OTHER_COLOURS
 
     ors = findings[
         (findings["kind"] == "odds_ratio")
         & findings["site_estimate"].notna()
         & ~findings["note"].astype(str).str.startswith("not estimable")
     ].reset_index(drop=True)
+    own_figure = ax is None
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.9 * max(len(ors), 1) + 1.4))
+        _, ax = plt.subplots(figsize=(9, 0.9 * max(len(ors), 1) + 1.4))
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
     y = np.arange(len(ors))[::-1].astype(float)
     ax.barh(
@@ -195,7 +209,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     )
     for offset, (prefix, label, colour, marker) in zip(
         (0.15, -0.15),
-        (("published", "published (95% CI)", OKABE_ITO[1], "D"), ("site", "this site (95% CI)", NEUTRAL, "s")),
+        (("published", "published (95% CI)", OTHER_COLOURS[0], "D"), ("site", "this site (95% CI)", NEUTRAL, "s")),
         strict=True,
     ):
         est = ors[f"{prefix}_estimate"].astype(float)
@@ -211,7 +225,7 @@ def plot_findings(findings: pd.DataFrame, ax=None):
             markersize=5,
             label=label,
         )
-    ax.set_yticks(y, ors["id"])
+    ax.set_yticks(y, [textwrap.fill(names.get(i, i), 40) if names is not None else i for i in ors["id"]])
     ax.set_xscale("log")
     values = (
         ors[
@@ -236,4 +250,6 @@ def plot_findings(findings: pd.DataFrame, ax=None):
     ax.legend(frameon=False, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize="small")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    if own_figure:  # room for the row labels and the legend above
+        ax.figure.tight_layout()
     return ax

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from microcalc.analysis.display import show
 from microcalc.replicate.findings import (
     context_table,
     findings_display,
@@ -14,6 +15,7 @@ from microcalc.replicate.findings import (
     findings_sentences,
     plot_findings,
 )
+from microcalc.replicate.readable import context_display, describe, in_sentence, scorecard_display
 from microcalc.replicate.scorecard import as_bool, or_comparison, summary
 
 #: How the page names the test of a results ``estimator``.
@@ -25,7 +27,27 @@ TEST_WORDS = {
     "wald_logistic": "logistic regression",
 }
 
-__all__ = ["TEST_WORDS", "framing", "headline", "limitations", "main_tables", "report_figure", "table_notes"]
+#: Under the bundled run's scorecard: what its less familiar words mean.
+SCORECARD_CAPTION = (
+    "Differences are in the quantity's own unit (patients, percentage points, odds ratio, P). "
+    "GRIM: whether a printed percentage can arise from a whole number of patients out of the group's size "
+    "(Brown & Heathers 2017); 'possible for 155' gives the group sizes for which it can."
+)
+
+#: Headers of the findings table of a site run.
+FINDINGS_HEADERS = {"finding": "Finding", "published": "Published", "this site": "This site"}
+
+__all__ = [
+    "FINDINGS_HEADERS",
+    "SCORECARD_CAPTION",
+    "TEST_WORDS",
+    "framing",
+    "headline",
+    "limitations",
+    "main_tables",
+    "report_figure",
+    "table_notes",
+]
 
 
 def framing(bundled: bool, data_dir: str) -> str:
@@ -55,12 +77,18 @@ def headline(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> 
     return f"**{summary(scorecard) if bundled else findings_headline(findings)}.**"
 
 
-def main_tables(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> list:
-    """What the page shows as its tables: the scorecard, or the findings followed by the context."""
+def main_tables(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> list:
+    """What the page shows as its tables, for reading: the scorecard, or the findings followed by the context.
+
+    Every published quantity is named by its description (:func:`~microcalc.replicate.readable.describe`),
+    never by its id; checks read yes/no, and a check that does not apply reads "–".
+    """
     from IPython.display import Markdown
 
     if bundled:
-        return [scorecard.drop(columns=["method", "estimator"])]
+        return [show(scorecard_display(published, scorecard), caption=SCORECARD_CAPTION)]
+    table = findings_display(findings)
+    table["finding"] = describe(published).reindex(findings["id"]).to_numpy()
     return [
         Markdown(
             "**The findings, judged on each criterion.** 1: same direction and significant at 0.05 "
@@ -69,16 +97,17 @@ def main_tables(scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) 
             "Leek 2016); 4: the difference of the log ORs, shown as a ratio of ORs, with its 95% CI and P; "
             "5: the fixed-effect inverse-variance combination of the two estimates."
         ),
-        findings_display(findings),
+        show(table, headers=FINDINGS_HEADERS),
         Markdown("**Context, not judged.** The abstract's other numbers beside this site's."),
-        context_table(scorecard),
+        show(context_display(published, context_table(scorecard))),
     ]
 
 
 def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.DataFrame, bundled: bool) -> str:
     """The sentences under the tables."""
+    names = describe(published)
     if not bundled:
-        return "\n".join(f"- {s}" for s in findings_sentences(findings))
+        return "\n".join(f"- {s}" for s in findings_sentences(findings, names))
     inside = scorecard["published inside reproduced CI"].dropna()
     lines = [
         f"- For {int(as_bool(inside).sum())} of the {len(inside)} published estimates that have a reproduced "
@@ -87,15 +116,15 @@ def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.D
     other = scorecard[scorecard["agreement"] == "exact, other method only"]
     if len(other):
         said = [
-            f"{r['id']} by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
+            f"{in_sentence(names[r['id']])}, by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
             f"{published.loc[r['id'], 'test_named'] if published.loc[r['id'], 'test_ids'] else 'no test'})"
             for _, r in other.iterrows()
         ]
         lines.append(f"- Reproduced exactly, but not with a test the paper names for it: {'; '.join(said)}.")
-    flagged = scorecard.loc[as_bool(scorecard["P in another printed class"]), "id"].tolist()
+    flagged = [in_sentence(names[i]) for i in scorecard.loc[as_bool(scorecard["P in another printed class"]), "id"]]
     lines.append(
         "- Reproduced P values in another printed class (below 0.001, 0.01, 0.05, or above) than the "
-        f"published one: {', '.join(flagged) if flagged else 'none'}."
+        f"published one: {'; '.join(flagged) if flagged else 'none'}."
     )
     lines.append(
         "- The replication criteria of a site run are computed here too and written to "
@@ -120,7 +149,7 @@ def report_figure(
         comparison = plots.published_vs_reproduced(or_comparison(published, results), published)
         axes = plots.plot_published_vs_reproduced(comparison, synthetic=True)
         return plots.save_figure(axes[0].figure, "07_or_published_vs_reproduced", output_dir)
-    ax = plot_findings(findings)
+    ax = plot_findings(findings, names=describe(published))
     return plots.save_figure(ax.figure, "07_findings_published_vs_site", output_dir)
 
 
