@@ -44,10 +44,12 @@ def _files(ref: str) -> list[str]:
     return [p for p in listed if p.endswith(".csv")]
 
 
-def _now(path: str) -> pd.DataFrame:
-    if path.endswith("01_consistency.csv"):
+def _now(path: str, before: pd.DataFrame) -> pd.DataFrame:
+    """The work tree's file; 01_consistency.csv in its earlier ✓ display when ``before`` is in that form."""
+    now = pd.read_csv(project_root() / path, dtype=str, keep_default_na=False)
+    if path.endswith("01_consistency.csv") and not set(before.columns) <= set(now.columns):
         return consistency_display(read_consistency(project_root() / path), load_published()).astype(str)
-    return pd.read_csv(project_root() / path, dtype=str, keep_default_na=False)
+    return now
 
 
 def compare(before: pd.DataFrame, after: pd.DataFrame, name: str) -> tuple[list[str], int]:
@@ -75,7 +77,7 @@ def main(ref: str = "1fad70a") -> int:
             problems.append(f"{path}: missing in the work tree")
             continue
         before = pd.read_csv(io.StringIO(text or ""), dtype=str, keep_default_na=False)
-        found, n = compare(before, _now(path), path)
+        found, n = compare(before, _now(path, before), path)
         problems += found
         compared += n
         files += 1
