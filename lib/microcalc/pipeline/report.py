@@ -145,7 +145,10 @@ class _Edition:
 
 
 def _markdown_notebook(*sources: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(s) for s in sources])
+    """A notebook of markdown cells, with fixed cell ids (nbformat's are random) so that pages are reproducible."""
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(s, id=f"mc-{k}") for k, s in enumerate(sources, start=1)]
+    )
 
 
 def _figure_html(figs: list[tuple[str, str, bool]]) -> str:
@@ -176,6 +179,39 @@ def _data_dir_of(output_dir: Path) -> str:
     if record.is_file():
         return json.loads(record.read_text(encoding="utf-8")).get("data_dir", BUNDLED_DATA_DIR)
     return BUNDLED_DATA_DIR
+
+
+_FORKED: dict = {}
+
+
+def _render_forked(k: int) -> str:
+    nb, href, title = _FORKED["jobs"][k]
+    return _FORKED["edition"].render(nb, href, title, "notebook")
+
+
+def _render_pages(edition: _Edition, jobs: list[tuple[nbformat.NotebookNode, str, str]]) -> list[tuple[str, str]]:
+    """Each notebook's page as ``(href, html)``, two at a time where that is safe, else one after another.
+
+    Two forked processes share the work when the machine has two cores, ``fork``
+    exists and this process runs no other thread (forking a threaded process can
+    deadlock: under pytest-xdist the pages are rendered one after another). The
+    pages are the same either way.
+    """
+    import multiprocessing
+    import os
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or not forkable:
+        return [(href, edition.render(nb, href, title, "notebook")) for nb, href, title in jobs]
+    _FORKED.update(edition=edition, jobs=jobs)
+    try:
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+            texts = list(pool.map(_render_forked, range(len(jobs))))
+    finally:
+        _FORKED.clear()
+    return [(href, text) for (_, href, _), text in zip(jobs, texts, strict=True)]
 
 
 def build_report(
@@ -226,9 +262,9 @@ def build_report(
         + [("glossary.html", "Glossary")]
     )
     edition = _Edition(pages, _banner(synthetic, label), summary_pdf)
-    for path, nb in parsed:
-        href, title = path.stem + ".html", _title_and_question(nb)[0]
-        (out / href).write_text(edition.render(nb, href, title, "notebook"), encoding="utf-8")
+    jobs = [(nb, path.stem + ".html", _title_and_question(nb)[0]) for path, nb in parsed]
+    for href, text in _render_pages(edition, jobs):
+        (out / href).write_text(text, encoding="utf-8")
         written.append(href)
 
     glossary = project_path("docs/glossary.md").read_text(encoding="utf-8")
