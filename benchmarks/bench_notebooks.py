@@ -12,7 +12,10 @@ run, the notebooks alone (``python -m microcalc.pipeline.execute --parallel``, a
 floor (goal: at most 1.0). The reruns must leave git clean (the determinism
 check); the script says whether they did. ``--sequential`` also times the
 notebooks run one after another (the previous runner) in the same run. The
-load average is printed before and after. Run with ``make bench``; prints
+load average is printed before and after, and the CPU time the floors and
+``make all`` used on the whole machine (from /proc/stat, so other work running
+meanwhile counts too): on N cores, ``make all`` cannot take less than its CPU
+time over N. Run with ``make bench``; prints
 figures, asserts nothing.
 """
 
@@ -58,6 +61,13 @@ def _git_status() -> str:
     ).stdout
 
 
+def _cpu_seconds() -> float:
+    """CPU time used on the whole machine so far (user, nice, system, irq, softirq, steal), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = sum(int(fields[i]) for i in (0, 1, 2, 5, 6, 7))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -67,13 +77,17 @@ def main() -> None:
     notebooks = sorted(Path("notebooks").glob("[0-9][0-9]_*.ipynb"))
     os.chdir(root)
     print(f"load average before: {_load()}")
+    cpu0 = _cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         floors = {nb.stem: _floor(nb, Path(tmp)) for nb in notebooks}
     floor = sum(floors.values())
+    floor_cpu = _cpu_seconds() - cpu0
     before = _git_status()
+    cpu0 = _cpu_seconds()
     start = time.perf_counter()
     made = subprocess.run(["make", "all"], cwd=root, capture_output=True, text=True)
     make_all = time.perf_counter() - start
+    all_cpu = _cpu_seconds() - cpu0
     clean_all = _git_status() == before
     print(f"load average after the floors and make all: {_load()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +119,12 @@ def main() -> None:
     print(
         f"  the notebooks alone (make notebooks): {full:.1f} s (exit {status}), ratio {full / floor:.2f}; "
         f"git {'unchanged' if _git_status() == before else 'CHANGED'}"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"  CPU time on the whole machine: the floors {floor_cpu:.1f} s, make all {all_cpu:.1f} s. On {cores} cores "
+        f"make all cannot take less than {all_cpu / cores:.1f} s; a ratio of 1.0 needs its CPU time to be at most "
+        f"{cores} x the floor = {cores * floor:.1f} s"
     )
     if sequential is not None:
         print(f"  one after another (the previous make notebooks): {sequential:.1f} s, ratio {sequential / floor:.2f}")
