@@ -185,3 +185,16 @@ def test_reconstruction_terms_change_no_existing_label():
     assert not set(labels.RECONSTRUCTION_TERMS) & set(existing)
     assert all("_" in k or "%" in k for k in labels.RECONSTRUCTION_TERMS)
     assert all(labels.ALL[k] == v for k, v in labels.RECONSTRUCTION_TERMS.items())
+
+
+def test_checksums_name_each_cohort_and_its_file_relative_to_the_root(tmp_path):
+    """The SHA-256 of a file holding b"abc" (FIPS 180-2's example): ba7816bf...15ad."""
+    (tmp_path / "data").mkdir()
+    path = tmp_path / "data" / "nact_cohort.csv"
+    path.write_bytes(b"abc")
+    text = st.checksums({"nact_cohort": path}, tmp_path)
+    assert text == (
+        "- NACT cohort (`data/nact_cohort.csv`): "
+        "SHA-256 `ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad`"
+    )
+    assert str(tmp_path) not in text

@@ -108,13 +108,13 @@ def published_view(published: pd.DataFrame) -> Shown:
             "Cohort": published["cohort"].map(_cohort),
             "Measure": [sentence_start(m) for m in published["measure"]],
             "Group": published["group"].replace("", MISSING),
-            "Analysis": published["analysis"],
             "Value": published["value"],
             "95% CI": [
                 f"{lo} to {hi}" if lo else MISSING
                 for lo, hi in zip(published["ci_low"], published["ci_high"], strict=True)
             ],
             "P (as printed)": published["p"].replace("", MISSING),
+            "Analysis": published["analysis"],
             "Test the paper names": published["test_named"].replace("", MISSING),
         }
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
@@ -19,6 +20,8 @@ from microcalc import labels as lab
 from microcalc.abstract.published import format_p
 from microcalc.analysis.display import MISSING, Shown, show
 from microcalc.analysis.figure_style import fixed_and_chosen_table
+from microcalc.core.outputs import sha256
+from microcalc.core.paths import project_path
 from microcalc.narrative.reconstruction_tables import sentence_start, words
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "assumptions_view",
     "calibration_reasons",
     "calibration_view",
+    "checksums",
     "covariate_view",
     "fixed_and_chosen_view",
     "subtype_rates_view",
@@ -160,6 +164,22 @@ def calibration_reasons(calibration: Mapping) -> str:
         for cohort, settings in calibration.items()
         for key, value in settings.items()
         if key.startswith("why")
+    )
+
+
+def checksums(files: Mapping[str, str | Path], root: str | Path = ".") -> str:
+    """The SHA-256 of each synthetic cohort's file, a Markdown list naming the cohort and the file.
+
+    ``files``: cohort (``nact_cohort``, ``bone_cohort``) -> path, as written by
+    :func:`microcalc.cohorts.synthesize.write_cohorts`; paths are shown relative to ``root`` (relative to the
+    project root, as a notebook's ``output_dir``), never absolute.
+    """
+    names = {"nact_cohort": "NACT cohort", "bone_cohort": "Multicentre cohort"}
+    base = project_path(root).resolve()
+    return "\n".join(
+        f"- {names.get(cohort, cohort)} (`{Path(path).resolve().relative_to(base).as_posix()}`): "
+        f"SHA-256 `{sha256(path)}`"
+        for cohort, path in files.items()
     )
 
 
