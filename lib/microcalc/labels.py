@@ -9,7 +9,9 @@ Nothing reads them back.
 from __future__ import annotations
 
 __all__ = [
+    "CLEANING_REPLICATION_TERMS",
     "ALL",
+    "COHORT_NAMES",
     "COLUMNS",
     "DENSITY_GROUPS",
     "EVENTS",
@@ -17,6 +19,7 @@ __all__ = [
     "IN_TEXT",
     "LEVELS",
     "QUANTITIES",
+    "RECONSTRUCTION_TERMS",
     "VARIABLES",
     "group_names",
 ]
@@ -214,5 +217,60 @@ CLEANING_REPLICATION_TERMS: dict[str, str] = {
     "logistic_wald": "Wald test of logistic regression",
     "wald_logistic": "Wald test of logistic regression",
 }
-__all__ += ["CLEANING_REPLICATION_TERMS"]
 ALL.update(CLEANING_REPLICATION_TERMS)
+
+#: Code names of the reconstruction and the synthetic cohorts (pages 01 and 02) -> words: the tests,
+#: the reconstructed tables' categories and cells, and the assumptions' and calibration's parameters.
+#: Only names with an underscore or a "%" (never an ordinary word), so merging them into ``ALL`` changes
+#: no other page's cell.
+RECONSTRUCTION_TERMS: dict[str, str] = {
+    "no_microcalcification": "No microcalcification",
+    "no_pcr": "No pCR",
+    "% pcr": "pCR (%)",
+    "no_necrosis": "No necrosis",
+    "% necrosis": "Necrosis (%)",
+    "no_bone_metastasis": "No recorded bone metastasis",
+    "% bone_metastasis": "Recorded bone metastasis (%)",
+    "% osteolytic": "Osteolytic (%)",
+    "% whole_body": "Whole body (%)",
+    "age_at_50_percent": "age at which half are postmenopausal",
+    "slope_per_year": "change in log-odds of being postmenopausal per year of age",
+    "probability_without_calcification": "probability without microcalcification",
+    "probability_with_calcification": "probability with microcalcification",
+    "without_calcification": "without microcalcification",
+    "with_calcification": "with microcalcification",
+    "necrosis_log_odds_shift": "shift in the log-odds of necrosis on MRI",
+    "log_odds_vs_luminal_b": "log-odds of pCR against luminal B",
+    "min_pcr_rate": "lowest pCR rate of a cell",
+    "max_pcr_rate": "highest pCR rate of a cell",
+    "se_inflation": "inflation of the standard errors",
+    "t_correlation": "latent correlation with T stage",
+    "pcr_subtype_strength": "fraction of the literature's subtype effect on pCR",
+    "calcification_stage_shift": "stage shift with microcalcification",
+    "stage_effect": "effect of stage on bone metastasis",
+    "chosen_values": "the chosen values",
+    "pcr_by_subtype": "pCR by molecular subtype",
+    "pcr_within_cells": "pCR within the calibration cells",
+    "cell_search": "search over the splits of the pCRs",
+    "fixed_and_chosen": "fixed by the abstract, or chosen",
+    "stage_model": "stage and bone metastasis",
+    "type_and_extent": "type and extent of bone metastasis",
+    "necrosis_table": "feasible necrosis table used",
+    "pcr_split": "pCRs in each microcalcification and necrosis cell",
+    "pcr_calc_necrosis": "with microcalcification and necrosis",
+    "pcr_calc_no_necrosis": "with microcalcification, without necrosis",
+    "pcr_nocalc_necrosis": "without microcalcification, with necrosis",
+    "pcr_nocalc_no_necrosis": "without microcalcification or necrosis",
+    "type_table": "feasible type table used",
+    "extent_table": "feasible extent table used",
+    "why_subtype_strength": "why this subtype strength",
+    "why_type_table": "why this type table",
+    "why_extent_table": "why this extent table",
+    "why_parameters": "why these parameters",
+    "nact_cell_candidates": "the ranked candidate splits",
+}
+
+#: The two cohorts, as the pages name them.
+COHORT_NAMES: dict[str, str] = {"nact": "NACT", "bone": "Multicentre"}
+
+ALL.update(RECONSTRUCTION_TERMS)

@@ -1,0 +1,358 @@
+"""The tables of notebook 01 (what the paper's numbers imply) as a clinician reads them.
+
+Each builder takes a computed frame of :mod:`microcalc.paper` (or the
+published statistics) and returns a :class:`~microcalc.analysis.display.Shown`:
+published quantities named by their description (measure and group of
+``data/published/abstract_statistics.csv``), not their id; tests, categories
+and cells by their names in words (:data:`microcalc.labels.ALL`); yes/no for
+booleans; P values in journal style. Nothing here computes a result: the
+frames written to ``data/reconstructed/`` are unchanged, only shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from microcalc import labels as lab
+from microcalc.abstract.published import format_p
+from microcalc.abstract.reconstruct import Reconstruction
+from microcalc.analysis.display import MISSING, Shown, relabel, show
+from microcalc.paper.chain import GROUPS, PaperReconstruction
+from microcalc.paper.checks import consistency_display
+
+__all__ = [
+    "CHECK_DECIMALS",
+    "coherence_view",
+    "consistency_view",
+    "contingency_view",
+    "describe",
+    "feasible_range_view",
+    "feasible_tables_view",
+    "grim_view",
+    "overview_sentence",
+    "overview_view",
+    "p_range",
+    "published_view",
+    "sentence_start",
+    "steps_view",
+    "verdict_counts",
+    "verdicts_view",
+    "words",
+]
+
+#: Decimals of a P recomputed to check a printed one: one more than the journal's three, so that
+#: the reader sees how it rounds ("0.0293" prints as "P = 0.029").
+CHECK_DECIMALS = 4
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with a capital first letter, unless it starts with a term such as "pCR".
+
+    >>> sentence_start("pCR rate"), sentence_start("bone metastasis rate")
+    ('pCR rate', 'Bone metastasis rate')
+    """
+    if len(text) > 1 and text[0].islower() and not text[1].isupper():
+        return text[0].upper() + text[1:]
+    return text
+
+
+def _in_sentence(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text
+
+
+def describe(published: pd.DataFrame, ident: str) -> str:
+    """A published quantity by its description: its measure, and its group when it has one.
+
+    A univariable or multivariable odds ratio says which.
+
+    >>> pub = pd.DataFrame({"measure": ["pCR rate"], "group": ["microcalcification"]}, index=["nact_pcr_calc"])
+    >>> describe(pub, "nact_pcr_calc")
+    'pCR rate, microcalcification'
+    """
+    measure, group = published.loc[ident, "measure"], published.loc[ident, "group"]
+    text = f"{measure}, {group}" if group and group != "all" else str(measure)
+    analysis = published.loc[ident, "analysis"] if "analysis" in published else ""
+    if analysis in ("univariable", "multivariable"):
+        text += f" ({analysis})"
+    return sentence_start(str(relabel(text, lab.ALL)))
+
+
+def words(text: str) -> str:
+    """Every code name (a word with an underscore) in ``text`` replaced by its label.
+
+    A variable reads as inside a sentence (:data:`microcalc.labels.IN_TEXT`), anything else as its label.
+
+    >>> words("fisher_exact, logistic_wald"), words("global P, menopausal_status")
+    ("Fisher's exact test, logistic-regression Wald test", 'global P, menopausal status')
+    """
+    return re.sub(
+        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", lambda m: lab.IN_TEXT.get(m[0]) or lab.ALL.get(m[0], m[0]), str(text)
+    )
+
+
+def _cohort(code: str) -> str:
+    return lab.COHORT_NAMES.get(code, code)
+
+
+def _range(text: str) -> str:
+    """ "1.065" and "2.974" -> "1.065 to 2.974"; "100-151 (7 values)" -> "100 to 151 (7 values)"."""
+    return re.sub(r"(\d)-(\d)", r"\1 to \2", text)
+
+
+def published_view(published: pd.DataFrame) -> Shown:
+    """The abstract's statistics, as printed: cohort, measure, group, analysis, value, 95% CI, P, test named."""
+    frame = pd.DataFrame(
+        {
+            "Cohort": published["cohort"].map(_cohort),
+            "Measure": [sentence_start(m) for m in published["measure"]],
+            "Group": published["group"].replace("", MISSING),
+            "Value": published["value"],
+            "95% CI": [
+                f"{lo} to {hi}" if lo else MISSING
+                for lo, hi in zip(published["ci_low"], published["ci_high"], strict=True)
+            ],
+            "P (as printed)": published["p"].replace("", MISSING),
+            "Analysis": published["analysis"],
+            "Test the paper names": published["test_named"].replace("", MISSING),
+        }
+    )
+    return show(frame, index=False)
+
+
+def _title(paper: PaperReconstruction, name: str) -> str:
+    return sentence_start(str(relabel(paper.items[name].title.replace(" vs ", " against "), lab.ALL)))
+
+
+def _input(paper: PaperReconstruction, ident: str) -> str:
+    if ident in paper.items:
+        return f"the table of {_in_sentence(_title(paper, ident))}"
+    return describe(paper.published, ident)
+
+
+def overview_view(paper: PaperReconstruction) -> Shown:
+    """One row per reconstruction: what it is, the published numbers it uses, how many tables fit them."""
+    overview = paper.overview()
+    frame = pd.DataFrame(
+        {
+            "Reconstruction": [_title(paper, name) for name in overview["reconstruction"]],
+            "Feasible tables": overview["feasible tables"],
+            "Unique": overview["status"].eq("unique"),
+            "The table": overview["table"].str.replace(" vs ", " against ").replace("", MISSING),
+            "From the published numbers": [
+                "; ".join(_input(paper, i) for i in paper.items[name].inputs) for name in overview["reconstruction"]
+            ],
+        }
+    )
+    return show(frame)
+
+
+def overview_sentence(paper: PaperReconstruction) -> str:
+    """How many reconstructions are unique, naming each (Markdown)."""
+    overview = paper.overview()
+    unique = overview["status"].eq("unique")
+    named = [_in_sentence(_title(paper, name)) for name in overview["reconstruction"]]
+    one = [n for n, u in zip(named, unique, strict=True) if u]
+    many = [n for n, u in zip(named, unique, strict=True) if not u]
+    return (
+        f"**{len(one)} of {len(overview)}** reconstructions are unique ({'; '.join(one)}); "
+        f"{len(many)} leave a feasible set ({'; '.join(many)})."
+    )
+
+
+def verdict_counts(verdicts: pd.DataFrame, published: pd.DataFrame) -> str:
+    """A Markdown list: each verdict of :func:`microcalc.paper.verdicts` with its count and the results it covers."""
+    counts = verdicts["verdict"].value_counts()
+    lines = [
+        f"- {label}: **{counts.get(label, 0)}** ("
+        + "; ".join(describe(published, i) for i in verdicts.loc[verdicts["verdict"] == label, "id"])
+        + ")"
+        for label in counts.index
+    ]
+    return f"Of the abstract's {len(verdicts)} P values:\n" + "\n".join(lines)
+
+
+def steps_view(reconstruction: Reconstruction) -> Shown:
+    """How many candidate tables survive each reported number in turn."""
+    steps = reconstruction.steps.assign(constraint=reconstruction.steps["constraint"].map(words))
+    return show(
+        steps, headers={"constraint": "Reported number the tables must reproduce", "candidates left": "Tables left"}
+    )
+
+
+def contingency_view(paper: PaperReconstruction, name: str, solution: int = 1) -> Shown:
+    """Feasible table number ``solution`` of ``name``: groups named, categories labelled, row %."""
+    frame = paper.table_frame(name, solution)
+    frame.columns = [sentence_start(str(lab.ALL.get(c, c))) for c in frame.columns]
+    return show(frame.rename(index=lambda g: lab.ALL.get(g, g)), index="Group")
+
+
+def feasible_range_view(reconstruction: Reconstruction, event: str) -> Shown:
+    """The range of each cell of a 2 × 2 feasible set: smallest, largest, number of distinct values.
+
+    ``event`` names the event counted (e.g. "necrosis on MRI").
+    """
+    rows = {
+        "events_exposed": f"Microcalcification: with {event}",
+        "n_exposed": "Microcalcification: patients",
+        "events_reference": f"No microcalcification: with {event}",
+        "n_reference": "No microcalcification: patients",
+    }
+    summary = reconstruction.summary().rename(index=rows)
+    return show(summary, index="Cell", headers={"min": "Smallest", "max": "Largest", "distinct": "Distinct values"})
+
+
+def _counts(tables: pd.DataFrame, side: str, categories: list[str]) -> list[str]:
+    return [" / ".join(str(int(v)) for v in row) for row in tables[[f"{side}_{c}" for c in categories]].to_numpy()]
+
+
+def feasible_tables_view(paper: PaperReconstruction, name: str) -> Shown:
+    """Every feasible 2 × k table of ``name``: counts by group, P under each test, the abstract's claims.
+
+    One row per table, numbered from 1 as in ``01_reconstructed_tables.csv``; a column per
+    qualitative claim of the abstract (``claim_<id>``) says whether the table agrees with it.
+    """
+    rec = paper[name]
+    cats, tables = rec.categories, rec.tables
+    names = " / ".join(str(lab.ALL.get(c, c)) for c in cats)
+    frame = pd.DataFrame(
+        {
+            "Table": range(1, len(tables) + 1),
+            f"{GROUPS[0].capitalize()} ({names})": _counts(tables, "exposed", cats),
+            f"No microcalcification ({names})": _counts(tables, "reference", cats),
+        }
+    )
+    for column in [c for c in tables.columns if c.startswith("p_") and c != "p_reproduced_by"]:
+        frame[f"P, {lab.ALL.get(column[2:], column[2:])}"] = [
+            format_p(p, CHECK_DECIMALS, label=False) for p in tables[column]
+        ]
+    if "p_reproduced_by" in tables:
+        frame["Reproduces the reported P under"] = [
+            words(t) or MISSING for t in tables["p_reproduced_by"].str.replace(" ", ", ")
+        ]
+    for column in [c for c in tables.columns if c.startswith("claim_")]:
+        ident = column.removeprefix("claim_")
+        claim = f"{paper.published.loc[ident, 'measure']}: {paper.published.loc[ident, 'value']}"
+        frame[f"Agrees with the abstract ({claim})"] = tables[column].to_numpy()
+    return show(frame, caption=f"P values to {CHECK_DECIMALS} decimals, to show how they round.")
+
+
+def p_range(p_min: float, p_max: float, decimals: int = CHECK_DECIMALS) -> str:
+    """A P, or the range of P over a feasible set, in journal style: "P = 0.0293", "P 0.0002 to 0.0009".
+
+    >>> p_range(0.029325, 0.029325), p_range(2.18e-4, 9.17e-4), p_range(3e-5, 3e-5)
+    ('P = 0.0293', 'P 0.0002 to 0.0009', 'P < 0.0001')
+    """
+    low, high = format_p(p_min, decimals, label=False), format_p(p_max, decimals, label=False)
+    if low == high:
+        return format_p(p_min, decimals)
+    return f"P {low} to {high}"
+
+
+def _test_cell(row: pd.Series) -> str:
+    if not row["applicable"]:
+        return "not applicable"
+    if row["note"]:
+        return words(row["note"])
+    text = p_range(row["p_min"], row["p_max"])
+    if pd.notna(row["n_tables"]) and row["n_tables"] > 1:
+        return f"{text} (reproduces in {row['n_reproducing']} of {row['n_tables']} tables)"
+    every = row["reproduces"] and (pd.isna(row["n_tables"]) or row["n_reproducing"] == row["n_tables"])
+    return text + (" ✓" if every else "")
+
+
+def _basis(text: str) -> str:
+    """ "2x2 32/155 vs 50/158" -> "2 × 2 table 32/155 against 50/158"; "2x3, feasible set of 2 tables" ->
+    "2 feasible 2 × 3 tables"."""
+    feasible = re.fullmatch(r"(\d)x(\d), feasible set of (\d+) tables", text)
+    if feasible:
+        return f"{feasible[3]} feasible {feasible[1]} × {feasible[2]} tables"
+    unique = re.fullmatch(r"(\d)x(\d) (.+)", text)
+    if unique:
+        return f"{unique[1]} × {unique[2]} table {unique[3].replace(' vs ', ' against ')}"
+    return text
+
+
+def consistency_view(table: pd.DataFrame, published: pd.DataFrame) -> Shown:
+    """The consistency table (:func:`microcalc.paper.consistency_table`) for reading.
+
+    One row per reported P and table it was tested on, as :func:`microcalc.paper.consistency_display`,
+    with one column per test: the P that test gives ("P = 0.0293 ✓" where it prints as reported), or its
+    range over a feasible set and in how many tables it prints as reported.
+    """
+    wide = consistency_display(table, published)
+    tests = list(dict.fromkeys(table["test"]))
+    frame = pd.DataFrame(
+        {
+            "Result": [describe(published, i) for i in wide["id"]],
+            "Reported P": wide["reported P"],
+            "Tested on": [_basis(b) for b in wide["basis"]],
+        }
+    )
+    cells = {
+        key: _test_cell(row)
+        for key, row in zip(
+            zip(table["id"], table["basis"], table["test"], strict=True), table.to_dict("records"), strict=True
+        )
+    }
+    for test in tests:
+        frame[lab.ALL.get(test, test)] = [cells[(i, b, test)] for i, b in zip(wide["id"], wide["basis"], strict=True)]
+    frame["Agrees with the paper"] = wide["agrees"].map(words)
+    frame["Reproduced by"] = wide["reproduced by"].map(words)
+    frame["Test the paper names"] = wide["paper names"]
+    first = ["Result", "Reported P", "Tested on", "Agrees with the paper", "Reproduced by", "Test the paper names"]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    return show(frame, caption="✓: every table tested gives a P that prints as reported.")
+
+
+def verdicts_view(verdicts: pd.DataFrame, published: pd.DataFrame) -> Shown:
+    """One verdict per reported P (:func:`microcalc.paper.verdicts`), the result named, the tests in words."""
+    frame = pd.DataFrame(
+        {
+            "Result": [describe(published, i) for i in verdicts["id"]],
+            "Reported P": verdicts["reported P"],
+            "Reproduced by": [words(t) for t in verdicts["reproduced by"]],
+            "Test the paper names": verdicts["paper names"],
+            "Verdict": verdicts["verdict"],
+            "A test the paper names reproduces it": verdicts["named_test_reproduces"].to_numpy(),
+        }
+    )
+    return show(frame)
+
+
+def coherence_view(coherence: pd.DataFrame, published: pd.DataFrame) -> Shown:
+    """OR-CI-P coherence (:meth:`PaperReconstruction.coherence`): the P and OR the printed CI implies."""
+    pub = published.loc[coherence["id"]]
+    frame = pd.DataFrame(
+        {
+            "Result": [describe(published, i) for i in coherence["id"]],
+            "Analysis": coherence["analysis"].to_numpy(),
+            "Reported": [
+                f"OR {r['value']} (95% CI {r['ci_low']} to {r['ci_high']}), {r['p']}" for _, r in pub.iterrows()
+            ],
+            "P from the CI": [format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P from CI"]],
+            "Smallest P the printed digits allow": [
+                format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P min"]
+            ],
+            "Largest P": [format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P max"]],
+            "P consistent": coherence["P consistent"].to_numpy(),
+            "OR from the CI (its log-midpoint)": [f"{x:.3f}" for x in coherence["OR from CI"]],
+            "OR consistent": coherence["OR consistent"].to_numpy(),
+        }
+    )
+    return show(frame, caption=f"P values to {CHECK_DECIMALS} decimals, to show how they round.")
+
+
+def grim_view(grim: pd.DataFrame, paper: PaperReconstruction) -> Shown:
+    """GRIM (:meth:`PaperReconstruction.grim`): each reported percentage against its possible denominators."""
+    frame = pd.DataFrame(
+        {
+            "Percentage": [describe(paper.published, i) for i in grim["id"]],
+            "Reported": grim["reported"].to_numpy(),
+            "Reconstruction": [_title(paper, name) for name in grim["reconstruction"]],
+            "Denominators of the feasible tables": [_range(d) for d in grim["denominators"]],
+            "Possible for every denominator": grim["all possible (GRIM)"].to_numpy(),
+        }
+    )
+    return show(frame)
