@@ -6,8 +6,8 @@ cell's own) reveals it; every image loads and has an alt text; no internal link
 is broken; no absolute path of the machine appears; the synthetic-data banner
 opens every page; the glossary is linked from every page; each page has a
 table of contents and previous/next links; the index opens with the key
-messages; the tables of the analysis pages (04-06) show clinical labels, not
-the contract's code names; and, with the print stylesheet applied at the width
+messages; the tables of every page show clinical labels, not code names, and
+no e-notation, NaN or True/False; and, with the print stylesheet applied at the width
 of an A4 page, no figure or table runs past the page's edge.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``make test`` installs them
@@ -273,19 +273,49 @@ def _code_names() -> set[str]:
     return names
 
 
-def test_tables_of_the_analysis_pages_show_clinical_labels_not_code_names(site, browser):
+#: Cells a clinician should never meet: computer notation, and names as the code writes them.
+NOTATION = {
+    "e-notation": re.compile(r"\d\.?\d*e[+-]\d+", re.I),
+    "missing-value marker": re.compile(r"^(nan|NaN|<NA>|None|NaT|null)$"),
+    "True/False": re.compile(r"^(True|False)$"),
+    "snake_case name": re.compile(r"(?<![\w./-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w-])"),
+}
+
+#: Each visible table cell with the header of its column, from the page's last header row.
+_CELLS = """
+const out = [];
+for (const t of document.querySelectorAll('table')) {
+  if (!t.checkVisibility()) continue;
+  const heads = Array.from(t.querySelectorAll('thead tr:last-child th')).map(h => h.innerText.trim());
+  for (const row of t.querySelectorAll('tr')) {
+    Array.from(row.children).forEach((c, i) => out.push([heads[i] || '', c.innerText.trim()]));
+  }
+}
+return out;"""
+
+
+def test_tables_of_every_page_show_clinical_labels_and_plain_numbers(site, browser):
+    """No code name, coefficient name, e-notation, NaN or True/False in any visible table of any page.
+
+    A file name may stand only in a column headed "File" (the cleaning page tells an
+    analyst which file it read).
+    """
     names = _code_names()
     assert {"mri_necrosis", "breast_density", "her2_enriched"} <= names  # the check can see what it looks for
-    found = {}
-    for page in ("04_nact_pcr", "05_necrosis_mri", "06_bone_metastasis"):
-        browser.get((site / f"{page}.html").as_uri())
-        text = browser.execute_script("""
-            return Array.from(document.querySelectorAll('table'))
-              .filter(t => t.checkVisibility()).map(t => t.innerText).join('\\n')""")
-        assert text.strip(), f"{page}: no visible table"
-        hits = set(CODE_TERM.findall(text)) | {
-            n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)
-        }
-        if hits:
-            found[page] = sorted(hits)
-    assert not found, f"code names in the visible table text: {found}"
+    assert NOTATION["e-notation"].search("9.5455e-04") and NOTATION["snake_case name"].search("nact_pcr_calc")
+    found: dict[str, set[str]] = {}
+    for page in _pages(site):
+        browser.get(page.as_uri())
+        cells = browser.execute_script(_CELLS)
+        for header, text in cells:
+            if header == "File":
+                continue
+            hits = {f"{kind}: {m.group(0)}" for kind, rx in NOTATION.items() for m in rx.finditer(text)}
+            hits |= {f"term: {t}" for t in CODE_TERM.findall(text)}
+            hits |= {f"code name: {n}" for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)}
+            if hits:
+                found.setdefault(page.name, set()).update(hits)
+    assert any(_notebook_pages(site)), "no page to check"
+    assert not found, "notation or code names in visible tables: " + "; ".join(
+        f"{page}: {sorted(hits)[:8]}" for page, hits in found.items()
+    )

@@ -9,8 +9,8 @@ Nothing reads them back.
 from __future__ import annotations
 
 __all__ = [
-    "CLEANING_REPLICATION_TERMS",
     "ALL",
+    "CLEANING_REPLICATION_TERMS",
     "COHORT_NAMES",
     "COLUMNS",
     "DENSITY_GROUPS",
