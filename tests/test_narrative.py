@@ -292,7 +292,7 @@ def test_share_against_published_quotes_the_abstracts_shares_and_p():
         tables["type"], "osteolytic", tests, load_published(), RATE_IDS["bone_osteolytic"], COMPARISON_IDS["bone_type"]
     )
     assert text == (
-        "osteolytic: 78.9% vs 60.7% (pearson_chi2 on the 2 x 3 table, P = 0.099); "
+        "osteolytic: 78.9% vs 60.7% (Pearson χ² on the 2 x 3 table, P = 0.099); "
         "the paper printed 78.9% vs 60.7%, P = 0.099."
     )
 

@@ -312,6 +312,10 @@ def test_share_line_says_the_reproducing_test_or_why_there_is_no_p():
     assert share_line(counts, "u", tests, ("60%", "30%"), "P = 0.3") == (
         f"u: 60.0% vs 30.0% (fisher_exact on the 2x3 table, P = {p:.3f}); the paper printed 60% vs 30%, P = 0.3."
     )
+    names = {"fisher_exact": "Fisher's exact test", "u": "category U"}
+    assert share_line(counts, "u", tests, ("60%", "30%"), "P = 0.3", names=names).startswith(
+        "category U: 60.0% vs 30.0% (Fisher's exact test on the 2x3 table, P = "
+    )
     empty = counts.assign(u=[6, 0], v=[2, 0], w=[2, 0])
     text = share_line(empty, "u", category_comparison(empty, "u", {}, []), ("60%", "30%"), "P = 0.3")
     assert text.startswith("u: 60.0% vs no patients (pearson_chi2 on the 2x3 table, not estimable: no patient in one")

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,7 +289,14 @@ def secondary_comparisons(tables: dict, categories: dict | None = None) -> Secon
 __all__ += ["share_line"]
 
 
-def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed: Sequence[str], printed_p: str) -> str:
+def share_line(
+    counts: pd.DataFrame,
+    category: str,
+    tests: pd.DataFrame,
+    printed: Sequence[str],
+    printed_p: str,
+    names: Mapping[str, str] | None = None,
+) -> str:
     """One category's shares in the two groups, the P that reproduced the paper's, and what the paper printed.
 
     Parameters
@@ -299,16 +306,19 @@ def share_line(counts: pd.DataFrame, category: str, tests: pd.DataFrame, printed
     tests : :func:`microcalc.analysis.stats.category_comparison` of ``counts``; the first test that reproduced the
         paper's P is shown (else the first test), with its ``not estimable: <reason>`` when P is NaN.
     printed : the paper's two shares as printed (any sequence of two); printed_p : the paper's P as printed.
+    names : test and category code name -> words (e.g. ``"pearson_chi2"`` -> ``"Pearson χ²"``); a name not
+        in it is shown as it is, a category with its underscores as spaces.
     """
+    names = names or {}
     printed = list(printed)
     totals = counts.sum(axis=1)
     share = 100 * counts[category] / totals.where(totals > 0)
     best = tests[tests["reproduces_published_p"]]
     shown = best.iloc[0] if len(best) else tests.iloc[0]
     return (
-        f"{category.replace('_', ' ')}: {fmt_percent(share[True])} vs {fmt_percent(share[False])} "
-        f"({shown['test']} on the {shown['comparison']} table, "
-        + (f"P = {shown['p']:.3f}" if pd.notna(shown["p"]) else shown["method"])
+        f"{names.get(category, category.replace('_', ' '))}: {fmt_percent(share[True])} vs "
+        f"{fmt_percent(share[False])} ({names.get(shown['test'], shown['test'])} on the {shown['comparison']} table, "
+        + (p_phrase(shown["p"]) if pd.notna(shown["p"]) else shown["method"])
         + "); the paper printed "
         f"{printed[0]} vs {printed[1]}, {printed_p}."
     )

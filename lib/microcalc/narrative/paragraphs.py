@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from microcalc import labels as lab
 from microcalc.analysis.effects import Standardised, standardised_sentence
 from microcalc.analysis.multiplicity import SecondaryComparisons, category_contrast_sentence, share_line
 from microcalc.analysis.pooling import RandomEffectsPooled
@@ -63,6 +64,10 @@ def standardised_paragraph(
     return head + " In patients per 100: " + per_100(std, exposure, events, ratio_name, complement) + "."
 
 
+#: Test and category names in a share line: the clinical labels, categories as they read inside a sentence.
+_SHARE_NAMES = {**lab.ALL, **lab.LEVELS}
+
+
 def share_against_published(
     counts: pd.DataFrame,
     category: str,
@@ -78,7 +83,7 @@ def share_against_published(
     e.g. ``study.RATE_IDS["bone_osteolytic"]``) and the P of ``compare_id``.
     """
     printed = published.loc[list(rate_ids), "value"]
-    return share_line(counts, category, tests, printed, published.loc[compare_id, "p"])
+    return share_line(counts, category, tests, printed, published.loc[compare_id, "p"], names=_SHARE_NAMES)
 
 
 def secondary_paragraph(
