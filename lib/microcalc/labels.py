@@ -201,3 +201,22 @@ def group_names(variable: str) -> dict[bool | str, str]:
     label = VARIABLES.get(variable, variable)
     yes, no = GROUPS.get(variable, (label, f"No {_in_text(label)}"))
     return {True: yes, False: no, "yes": yes, "no": no}
+
+
+#: The consortium (08) and planning (09) pages' names: the demonstration's sites and the power
+#: simulation's columns (merged into :data:`ALL`).
+POOLING_PLANNING_TERMS: dict[str, str] = {
+    "bundled_synthetic": "Bundled synthetic site",
+    "second_synthetic": "Second synthetic site",
+    "site_left_out": "Site left out",
+    "mc_se": "Monte Carlo standard error",
+    "or_label": "Assumed OR",
+    "nonconverged": "Fits with a separated term",
+    "exposure_not_estimable": "Microcalcification not estimable",
+}
+ALL.update(POOLING_PLANNING_TERMS)
+
+#: The cohorts' names. Not merged into :data:`ALL`: file names hold these code names
+#: (``nact_cohort.csv``), and :func:`microcalc.analysis.display.relabel` would rename them there.
+COHORT_NAMES: dict[str, str] = {"nact_cohort": "NACT cohort", "bone_cohort": "Bone-metastasis cohort"}
+__all__ += ["COHORT_NAMES", "POOLING_PLANNING_TERMS"]

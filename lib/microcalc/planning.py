@@ -45,6 +45,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from microcalc.analysis.models import design_matrix, fit_logistic
+from microcalc.labels import COHORT_NAMES
 from microcalc.study import BONE_TERMS, NACT_TERMS
 
 __all__ = [
@@ -61,6 +62,11 @@ __all__ = [
     "assumed_ors",
     "power_grid",
     "size_for_power",
+    "ASSUMED",
+    "power_table",
+    "sample_size_table",
+    "SIZE_CAPTION",
+    "fit_problems",
 ]
 
 #: Where notebook 09 keeps its simulated grids (git-ignored; see :func:`power_grid`).
@@ -342,3 +348,63 @@ def size_for_power(grid: pd.DataFrame, target: float) -> pd.DataFrame:
         shown = f"at most {int(n[0])}" if i == 0 else f"{int(np.ceil(round(need, 6)))}"
         rows.append({"assumed OR": label, "OR": value, f"n for {target:.0%} power": shown})
     return pd.DataFrame(rows)
+
+
+#: The assumed ORs' labels (:func:`assumed_ors`) -> their names on the page.
+ASSUMED: dict[str, str] = {
+    "published": "Published",
+    "CI lower limit": "Lower 95% CI limit",
+    "CI upper limit": "Upper 95% CI limit",
+}
+
+
+def power_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """A power grid (:func:`power_grid`) for reading: one row per cohort size, one column per assumed OR
+    (in the grid's order) headed by its value and name, power in percent (the simulated share x 100).
+
+    >>> grid = pd.DataFrame({"or_label": ["published"] * 2, "or": 2.352, "n": [100, 200], "power": [0.318, 0.594]})
+    >>> power_table(grid).to_dict("list")
+    {'Patients': [100, 200], 'Power (%), OR 2.352 (published)': [31.8, 59.4]}
+    """
+    out = pd.DataFrame({"Patients": sorted(grid["n"].unique())})
+    for (label, value), g in grid.groupby(["or_label", "or"], sort=False):
+        name = ASSUMED.get(label, label)
+        power = g.set_index("n")["power"].reindex(out["Patients"]).to_numpy()
+        out[f"Power (%), OR {value:g} ({name[0].lower() + name[1:]})"] = 100 * power
+    return out
+
+
+#: What :func:`sample_size_table`'s sizes are.
+SIZE_CAPTION = (
+    "Patients with complete covariates, interpolated linearly between the simulated sizes; "
+    '"more than" the largest size when even it does not reach the power.'
+)
+
+
+def sample_size_table(grid: pd.DataFrame, targets=(0.8, 0.9)) -> pd.DataFrame:
+    """The cohort size reaching each target power (:func:`size_for_power`), one row per assumed OR (in the
+    grid's order), named (:data:`ASSUMED`)."""
+    out = None
+    for target in targets:
+        sizes = size_for_power(grid, target)
+        out = sizes if out is None else out.merge(sizes, on=["assumed OR", "OR"], how="left")
+    assert out is not None, "at least one target power"
+    out["assumed OR"] = out["assumed OR"].map(lambda label: ASSUMED.get(label, label))
+    return out.rename(
+        columns={**{c: c.replace("n for", "Patients for") for c in out.columns}, "assumed OR": "Assumed OR"}
+    )
+
+
+def fit_problems(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort: replicates simulated, fits in which another term was separated (their microcalcification
+    Wald test is still used) and replicates whose microcalcification estimate was not finite (counted as
+    not rejecting)."""
+    sums = grid.groupby("cohort", sort=False)[["reps", "nonconverged", "exposure_not_estimable"]].sum()
+    return pd.DataFrame(
+        {
+            "Cohort": [COHORT_NAMES.get(c, c) for c in sums.index],
+            "Replicates (all sizes and ORs)": sums["reps"].to_numpy(),
+            "Fits with another term separated": sums["nonconverged"].to_numpy(),
+            "Microcalcification estimate not finite (not rejecting)": sums["exposure_not_estimable"].to_numpy(),
+        }
+    )

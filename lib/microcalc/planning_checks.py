@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import special, stats
 
 from microcalc import planning as _planning
+from microcalc.labels import COHORT_NAMES
 from microcalc.planning import _ALPHA, EXPOSURE, PLAN_SEED, covariate_pool, outcome_model, power_grid
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "univariable_inputs",
     "closed_form_comparison",
     "plot_power_curves",
+    "closed_form_display",
 ]
 
 
@@ -165,3 +167,22 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
     ax.set_title(label)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
+
+
+def closed_form_display(closed: pd.DataFrame) -> pd.DataFrame:
+    """:func:`closed_form_comparison`'s rows (with ``cohort`` and ``OR`` columns added) for reading: powers
+    in percent, the Monte Carlo standard error in percentage points, the columns named in words."""
+    return pd.DataFrame(
+        {
+            "Cohort": [COHORT_NAMES.get(c, c) for c in closed["cohort"]],
+            "OR": closed["OR"],
+            "Patients": closed["n"],
+            "Replicates": closed["reps"],
+            "Simulated power (%)": 100 * closed["power"],
+            "Monte Carlo standard error (percentage points)": 100 * closed["mc_se"],
+            "Demidenko, Wald test (%)": 100 * closed["demidenko"],
+            "Hsieh, Bloch & Larsen (%)": 100 * closed["hsieh"],
+            "z (simulated − Demidenko, in Monte Carlo standard errors)": closed["z"],
+            "Fits with another term separated": closed["nonconverged"],
+        }
+    )
