@@ -145,7 +145,7 @@ def test_verdicts_and_grim_keep_their_booleans_as_words(published, paper):
 def test_assumptions_read_as_words():
     assumptions = synthesize.load_assumptions()
     view = st.assumptions_view(assumptions).frame
-    nact = view.iloc[: view.index[view["Cohort"] == "Multicentre"][0]].set_index("Assumption")
+    nact = view.iloc[: view.index[view["Cohort"] == labels.COHORT_NAMES["bone"]][0]].set_index("Assumption")
     assert nact.loc["Breast density (BI-RADS)", "Values"] == "a 5%, b 30%, c 48%, d 17%"  # assumptions.yaml, as shares
     assert nact.loc["Menopausal status", "Values"] == "age at which half are postmenopausal: 50"
     sources = st.assumption_sources(assumptions)

@@ -18,6 +18,7 @@ __all__ = [
     "GROUPS",
     "IN_TEXT",
     "LEVELS",
+    "POOLING_PLANNING_TERMS",
     "QUANTITIES",
     "RECONSTRUCTION_TERMS",
     "VARIABLES",
@@ -270,7 +271,27 @@ RECONSTRUCTION_TERMS: dict[str, str] = {
     "nact_cell_candidates": "the ranked candidate splits",
 }
 
-#: The two cohorts, as the pages name them.
-COHORT_NAMES: dict[str, str] = {"nact": "NACT", "bone": "Multicentre"}
 
 ALL.update(RECONSTRUCTION_TERMS)
+
+#: The consortium (08) and planning (09) pages' names: the demonstration's sites and the power
+#: simulation's columns (merged into :data:`ALL`).
+POOLING_PLANNING_TERMS: dict[str, str] = {
+    "bundled_synthetic": "Bundled synthetic site",
+    "second_synthetic": "Second synthetic site",
+    "site_left_out": "Site left out",
+    "mc_se": "Monte Carlo standard error",
+    "or_label": "Assumed OR",
+    "nonconverged": "Fits with a separated term",
+    "exposure_not_estimable": "Microcalcification not estimable",
+}
+ALL.update(POOLING_PLANNING_TERMS)
+
+#: The cohorts as every page names them, by their short (``nact``) and file (``nact_cohort``) code names.
+#: Not merged into :data:`ALL` as such: :func:`microcalc.analysis.display.relabel` would rename file names.
+COHORT_NAMES: dict[str, str] = {
+    "nact": "NACT cohort",
+    "bone": "Bone-metastasis cohort",
+    "nact_cohort": "NACT cohort",
+    "bone_cohort": "Bone-metastasis cohort",
+}

@@ -1,4 +1,5 @@
-"""Closed forms that check the power simulation of :mod:`microcalc.planning`, and the power-curve figure.
+"""Closed forms that check the power simulation of :mod:`microcalc.planning`, the power-curve figure, and
+the simulation's tables for reading.
 
 The univariable case (microcalcification alone) has closed forms: the
 asymptotic power of the Wald test for a binary covariate (Demidenko, Stat Med
@@ -15,6 +16,7 @@ import pandas as pd
 from scipy import special, stats
 
 from microcalc import planning as _planning
+from microcalc.labels import COHORT_NAMES
 from microcalc.planning import _ALPHA, EXPOSURE, PLAN_SEED, covariate_pool, outcome_model, power_grid
 
 __all__ = [
@@ -25,6 +27,12 @@ __all__ = [
     "univariable_inputs",
     "closed_form_comparison",
     "plot_power_curves",
+    "closed_form_display",
+    "ASSUMED",
+    "power_table",
+    "sample_size_table",
+    "SIZE_CAPTION",
+    "fit_problems",
 ]
 
 
@@ -165,3 +173,82 @@ def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
     ax.set_title(label)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     return ax
+
+
+def closed_form_display(closed: pd.DataFrame) -> pd.DataFrame:
+    """:func:`closed_form_comparison`'s rows (with ``cohort`` and ``OR`` columns added) for reading: powers
+    in percent, the Monte Carlo standard error in percentage points, the columns named in words."""
+    return pd.DataFrame(
+        {
+            "Cohort": [COHORT_NAMES.get(c, c) for c in closed["cohort"]],
+            "OR": closed["OR"],
+            "Patients": closed["n"],
+            "Replicates": closed["reps"],
+            "Simulated power (%)": 100 * closed["power"],
+            "Monte Carlo standard error (percentage points)": 100 * closed["mc_se"],
+            "Demidenko, Wald test (%)": 100 * closed["demidenko"],
+            "Hsieh, Bloch & Larsen (%)": 100 * closed["hsieh"],
+            "z (simulated − Demidenko, in Monte Carlo standard errors)": closed["z"],
+            "Fits with another term separated": closed["nonconverged"],
+        }
+    )
+
+
+#: The assumed ORs' labels (:func:`microcalc.planning.assumed_ors`) -> their names on the page.
+ASSUMED: dict[str, str] = {
+    "published": "Published",
+    "CI lower limit": "Lower 95% CI limit",
+    "CI upper limit": "Upper 95% CI limit",
+}
+
+
+def power_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """A power grid (:func:`microcalc.planning.power_grid`) for reading: one row per cohort size, one column
+    per assumed OR (in the grid's order) headed by its value and name, power in percent (the simulated share x 100).
+
+    >>> grid = pd.DataFrame({"or_label": ["published"] * 2, "or": 2.352, "n": [100, 200], "power": [0.318, 0.594]})
+    >>> power_table(grid).to_dict("list")
+    {'Patients': [100, 200], 'Power (%), OR 2.352 (published)': [31.8, 59.4]}
+    """
+    out = pd.DataFrame({"Patients": sorted(grid["n"].unique())})
+    for (label, value), g in grid.groupby(["or_label", "or"], sort=False):
+        name = ASSUMED.get(label, label)
+        power = g.set_index("n")["power"].reindex(out["Patients"]).to_numpy()
+        out[f"Power (%), OR {value:g} ({name[0].lower() + name[1:]})"] = 100 * power
+    return out
+
+
+#: What :func:`sample_size_table`'s sizes are.
+SIZE_CAPTION = (
+    "Patients with complete covariates, interpolated linearly between the simulated sizes; "
+    '"more than" the largest size when even it does not reach the power.'
+)
+
+
+def sample_size_table(grid: pd.DataFrame, targets=(0.8, 0.9)) -> pd.DataFrame:
+    """The cohort size reaching each target power (:func:`microcalc.planning.size_for_power`), one row per
+    assumed OR (in the grid's order), named (:data:`ASSUMED`)."""
+    out = None
+    for target in targets:
+        sizes = _planning.size_for_power(grid, target)
+        out = sizes if out is None else out.merge(sizes, on=["assumed OR", "OR"], how="left")
+    assert out is not None, "at least one target power"
+    out["assumed OR"] = out["assumed OR"].map(lambda label: ASSUMED.get(label, label))
+    return out.rename(
+        columns={**{c: c.replace("n for", "Patients for") for c in out.columns}, "assumed OR": "Assumed OR"}
+    )
+
+
+def fit_problems(grid: pd.DataFrame) -> pd.DataFrame:
+    """Per cohort: replicates simulated, fits in which another term was separated (their microcalcification
+    Wald test is still used) and replicates whose microcalcification estimate was not finite (counted as
+    not rejecting)."""
+    sums = grid.groupby("cohort", sort=False)[["reps", "nonconverged", "exposure_not_estimable"]].sum()
+    return pd.DataFrame(
+        {
+            "Cohort": [COHORT_NAMES.get(c, c) for c in sums.index],
+            "Replicates (all sizes and ORs)": sums["reps"].to_numpy(),
+            "Fits with another term separated": sums["nonconverged"].to_numpy(),
+            "Microcalcification estimate not finite (not rejecting)": sums["exposure_not_estimable"].to_numpy(),
+        }
+    )

@@ -19,8 +19,8 @@ Command line (how ``make pool`` and ``make sites`` call it)::
 It validates every bundle first (one line per refused bundle), then executes
 ``notebooks/08_consortium.ipynb`` into ``runs/pooled/`` with those bundles.
 
-The pooling itself is in :mod:`~microcalc.pipeline.consortium_pool`, whose
-public names this module re-exports.
+The pooling itself is in :mod:`~microcalc.pipeline.consortium_pool`, and the page's tables in
+:mod:`~microcalc.pipeline.consortium_display`; this module re-exports their public names.
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ import pandas as pd
 
 from microcalc.core.paths import project_path, project_root
 from microcalc.pipeline.bundle import Bundle, BundleError, read_bundle, write_bundle
+from microcalc.pipeline.consortium_display import (
+    POOLED_CAPTION,
+    leave_one_out_table,
+    listing,
+    mantel_haenszel_display,
+    pooled_table,
+    site_table,
+    sources_table,
+)
 from microcalc.pipeline.consortium_pool import (
     EXPOSURE,
     FINDINGS,
@@ -66,6 +75,9 @@ __all__ = [
     "sources_table",
     "site_table",
     "pooled_table",
+    "POOLED_CAPTION",
+    "leave_one_out_table",
+    "mantel_haenszel_display",
     "listing",
     "write_pooled",
     "demo_bundles",
@@ -127,7 +139,9 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
     fixed-effect and DL diamonds, and the published estimate as a dotted line. Returns the axes."""
     import matplotlib.pyplot as plt
 
+    from microcalc.analysis import display
     from microcalc.analysis.plots import OKABE_ITO
+    from microcalc.labels import ALL
 
     est = sites[sites["estimable"]].reset_index(drop=True)
     pooled = pooled[pooled["or"].notna()].reset_index(drop=True)
@@ -148,7 +162,8 @@ def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float
         linewidth=1,
     )
     ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
-    labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(est["centre"], est["n"], strict=True)]
+    names = [display.relabel(s, ALL) for s in est["centre"]]  # the demonstration's sites named in words
+    labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(names, est["n"], strict=True)]
     y_pooled = np.arange(len(pooled))[::-1] + 0.5
     for yy, (_, r) in zip(y_pooled, pooled.iterrows(), strict=True):
         colour = OKABE_ITO[3] if r["label"].startswith("REML") else OKABE_ITO[2]
@@ -186,80 +201,6 @@ def write_pooled(findings: dict[str, PooledFinding], mh: pd.DataFrame, output_di
     paths = [write_csv(tables[k].rename(columns={"centre": "site"}), folder / n) for k, n in names.items()]
     paths.append(write_csv(mh, folder / "08_mantel_haenszel.csv"))
     return paths
-
-
-def sources_table(bundles: list[Bundle]) -> pd.DataFrame:
-    """One row per bundle: site, synthetic or not, format, contract version, results sha256 (12 digits; the
-    result tables only, so it does not change with the Python or package versions that wrote them), cohort sizes."""
-    rows = []
-    for b in bundles:
-        sizes = b.cohorts.set_index("cohort")["n"]
-        rows.append(
-            {
-                "site": b.site,
-                "synthetic": bool(b.run.get("synthetic", False)),
-                "bundle format": b.meta["bundle_format"],
-                "data contract": b.meta["contract_version"],
-                "results sha256": b.results_sha256[:12],
-                "NACT patients": sizes.get("nact_cohort"),
-                "bone patients": sizes.get("bone_cohort"),
-            }
-        )
-    return pd.DataFrame(rows).set_index("site")
-
-
-def site_table(finding: PooledFinding) -> pd.DataFrame:
-    """The sites of a finding as shown: patients and events of the model, OR (95% CI), and the 2x2 counts."""
-    s = finding.sites
-    out = pd.DataFrame(
-        {
-            "site": s["centre"],
-            "model n (events)": [f"{n:.0f} ({e:.0f})" for n, e in zip(s["n"], s["events"], strict=True)],
-            "OR (95% CI)": [
-                f"{o:.2f} ({lo:.2f}-{hi:.2f})" for o, lo, hi in zip(s["or"], s["ci_low"], s["ci_high"], strict=True)
-            ],
-            "log OR": s["log_or"].round(4),
-            "SE": s["se"].round(4),
-            "events / n with microcalcification": [
-                f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_exposed"], s["n_exposed"], strict=True)
-            ],
-            "events / n without": [
-                f"{a:.0f} / {b:.0f}" for a, b in zip(s["events_reference"], s["n_reference"], strict=True)
-            ],
-            "note": s["note"],
-        }
-    )
-    return out.set_index("site")
-
-
-def pooled_table(finding: PooledFinding) -> pd.DataFrame:
-    """The pooled ORs of a finding as shown, with the published OR for reference (rounded for the page)."""
-    p = finding.pooled
-    cols = {
-        "label": "method",
-        "k": "sites",
-        "or": "OR",
-        "ci_low": "CI low",
-        "ci_high": "CI high",
-        "p": "P",
-        "df": "t df",
-        "tau2": "tau2",
-        "i2": "I2 (%)",
-        "q": "Q",
-        "q_p": "P(Q)",
-        "pi_low": "PI low",
-        "pi_high": "PI high",
-        "note": "note",
-    }
-    out = p[[c for c in cols if c in p]].rename(columns=cols).set_index("method")
-    out.loc["published (the paper)", "OR"] = finding.published
-    return out.round(4)
-
-
-def listing(paths, output_dir: str | os.PathLike) -> pd.DataFrame:
-    """Files written, relative to ``output_dir`` (no folder of the machine)."""
-    base = project_path(output_dir)
-    return pd.DataFrame({"file": sorted(Path(p).relative_to(base).as_posix() for p in paths)})
 
 
 def demo_bundles(folder: str | os.PathLike) -> list[str]:
