@@ -85,7 +85,7 @@ def words(text: str) -> str:
     A variable reads as inside a sentence (:data:`microcalc.labels.IN_TEXT`), anything else as its label.
 
     >>> words("fisher_exact, logistic_wald"), words("global P, menopausal_status")
-    ("Fisher's exact test, logistic-regression Wald test", 'global P, menopausal status')
+    ("Fisher's exact test, Wald test of logistic regression", 'global P, menopausal status')
     """
     return re.sub(
         r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", lambda m: lab.IN_TEXT.get(m[0]) or lab.ALL.get(m[0], m[0]), str(text)
