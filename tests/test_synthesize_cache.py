@@ -25,15 +25,22 @@ def inputs():
     }
 
 
-def _key(i):
-    return synthesize.cache_key("subtype_strength_scan", **{**i, "strengths": [float(s) for s in i["strengths"]]})
+def _key(i, modules=None):
+    """The key over the whole library (``modules`` None), or over the source ``modules`` can run."""
+    return synthesize.cache_key(
+        "subtype_strength_scan", modules, **{**i, "strengths": [float(s) for s in i["strengths"]]}
+    )
+
+
+#: The scan keys its cache on the code it can run (microcalc.core.sources).
+SCAN = ("microcalc.cohorts.subtype_scan",)
 
 
 def test_a_rerun_reads_the_cache_and_gets_the_same_floats(tmp_path, inputs):
     fresh = synthesize.subtype_strength_scan(**inputs)
     first = synthesize.subtype_strength_scan(**inputs, cache=tmp_path)
     files = list(tmp_path.iterdir())
-    assert len(files) == 1 and files[0].name == f"subtype_strength_scan-{_key(inputs)}.json"
+    assert len(files) == 1 and files[0].name == f"subtype_strength_scan-{_key(inputs, SCAN)}.json"
     stored = files[0].read_bytes()
     again = synthesize.subtype_strength_scan(**inputs, cache=tmp_path)
     for got in (first, again):

@@ -299,6 +299,7 @@ def power_grid(
             "power_grid",
             cache,
             lambda: power_grid(cohort, sizes, ors, reps, model, seed, workers, scheduler),
+            modules=("microcalc.planning",),
             cohort=cohort,
             sizes=[int(n) for n in sizes],
             ors={k: float(v) for k, v in ors.items()},

@@ -116,6 +116,7 @@ def closed_form_comparison(
             "closed_form_comparison",
             cache,
             lambda: closed_form_comparison(cohort, odds_ratio, sizes, reps, seed, workers, scheduler),
+            modules=("microcalc.planning_checks",),
             cohort=cohort,
             odds_ratio=float(odds_ratio),
             sizes=[int(n) for n in sizes],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from microcalc.cohorts.contract import CONTRACT
 from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
 from microcalc.core.outputs import sha256
 from microcalc.core.paths import project_path
+from microcalc.core.sources import module_closure
 
 __all__ = [
     "cached_frame",
@@ -51,34 +52,42 @@ def _jsonable(value):
     return value
 
 
-def cache_key(step: str, **inputs) -> str:
-    """SHA-256 of a cached step's inputs, the helper library's source and the numerical packages' versions.
+def cache_key(step: str, modules: Sequence[str] | None = None, **inputs) -> str:
+    """SHA-256 of a cached step's inputs, the library source it can run and the numerical packages' versions.
 
     ``inputs`` (dicts, arrays, numbers: e.g. the assumptions, the
     reconstructed tables, the calibration's choices, seeds) enter as exact
-    JSON; the source of every module of :mod:`microcalc` enters byte for byte,
-    so that a change to any function the step calls gives another key; so do
-    the versions of Python's numerical packages.
+    JSON. ``modules`` names the library modules that define the step (e.g.
+    ``("microcalc.planning",)``): their source, their packages' and that of every
+    library module they import, directly or not
+    (:func:`microcalc.core.sources.module_closure`), enters byte for byte, so a
+    change to any function the step can call gives another key, and an edit
+    elsewhere (a page's wording) does not. Without ``modules``, every module of
+    :mod:`microcalc` enters. The versions of Python's numerical packages enter too.
     """
     h = hashlib.sha256()
     h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
-    for module in sorted(_LIBRARY.rglob("*.py")):
+    files = sorted(_LIBRARY.rglob("*.py")) if modules is None else module_closure(modules, _LIBRARY)
+    for module in files:
         h.update(module.relative_to(_LIBRARY).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
     for dist in ("numpy", "pandas", "scipy", "statsmodels"):
         h.update(f"{dist}=={metadata.version(dist)}\n".encode())
     return h.hexdigest()
 
 
-def cached_frame(step: str, cache: str | Path, compute: Callable[[], pd.DataFrame], **inputs) -> pd.DataFrame:
+def cached_frame(
+    step: str, cache: str | Path, compute: Callable[[], pd.DataFrame], modules: Sequence[str] | None = None, **inputs
+) -> pd.DataFrame:
     """``compute()``, kept in the folder ``cache`` (relative to the project root) under its :func:`cache_key`.
 
     The frame is stored as exact JSON records (``<step>-<key>.json``, written
     atomically); a later call with the same ``step``, ``inputs``, library
-    source and package versions reads it back (the same values, bit for bit;
-    numbers, text and NaN columns) instead of computing. Any change gives a
-    new key, so a stale result is never read.
+    source (of ``modules`` and what they import, see :func:`cache_key`) and
+    package versions reads it back (the same values, bit for bit; numbers,
+    text and NaN columns) instead of computing. Any change gives a new key, so a
+    stale result is never read.
     """
-    path = project_path(cache) / f"{step}-{cache_key(step, **inputs)}.json"
+    path = project_path(cache) / f"{step}-{cache_key(step, modules, **inputs)}.json"
     if path.is_file():
         return pd.DataFrame(json.loads(path.read_text()))
     frame = compute()

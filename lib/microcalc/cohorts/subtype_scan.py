@@ -46,6 +46,7 @@ def subtype_strength_scan(
             "subtype_strength_scan",
             cache,
             lambda: subtype_strength_scan(trial, assumptions, reconstructed, base_seed, seeds, strengths),
+            modules=("microcalc.cohorts.subtype_scan",),
             trial=trial,
             assumptions=assumptions,
             reconstructed=reconstructed,
