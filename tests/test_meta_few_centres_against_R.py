@@ -201,7 +201,7 @@ def test_heterogeneity_with_few_centres_is_never_called_homogeneity():
     y = np.array([0.70, 0.75, 0.72, 0.71])
     v = np.array([0.10, 0.20, 0.15, 0.12])
     text = heterogeneity_sentence(pool_reml_hksj(y, v))
-    assert "I2 = 0%" in text and "cannot show that the centres agree" in text and "homogene" not in text
+    assert "I² = 0%" in text and "cannot show that the centres agree" in text and "homogene" not in text
     assert "prediction interval" in text
     many = heterogeneity_sentence(pool_reml_hksj(*bcg()))
     assert "cannot show" not in many and "over 13 centres" in many
@@ -218,7 +218,7 @@ def test_pooling_comparison_puts_the_R_checked_methods_side_by_side_and_says_whi
     assert table.loc["reml_hksj", "tau2"] == pytest.approx(R_KNHA["tau2"], rel=REL)
     assert round(float(table.loc["dersimonian_laird", "tau2"]), 4) == 0.3088
     text = pooling_sentence(table)
-    assert text.startswith("Over 13 centres, REML gives tau2 = 0.313") and "agree more closely" not in text
+    assert text.startswith("Over 13 centres, REML gives τ² = 0.313") and "agree more closely" not in text
     # three centres that agree closely (tau2 = 0): the untruncated HK SE falls below the standard one
     y, v = np.array([0.70, 0.75, 0.72]), np.array([0.10, 0.20, 0.15])
     few = pd.DataFrame(

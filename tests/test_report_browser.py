@@ -319,3 +319,24 @@ def test_tables_of_every_page_show_clinical_labels_and_plain_numbers(site, brows
     assert not found, "notation or code names in visible tables: " + "; ".join(
         f"{page}: {sorted(hits)[:8]}" for page, hits in found.items()
     )
+
+
+_OVERFLOWING_TEXT = """
+const main = document.querySelector('main').getBoundingClientRect();
+const out = [];
+for (const e of document.querySelectorAll('main p, main li, main figcaption, main h1, main h2, main h3')) {
+  if (!e.checkVisibility() || e.closest('.mc-table-scroll, pre, .jp-InputArea')) continue;
+  if (e.getBoundingClientRect().right > main.right + 1) out.push(e.innerText.slice(0, 60));
+}
+return out;"""
+
+
+def test_no_text_runs_past_the_column_and_wide_tables_scroll_in_their_own_box(site, browser):
+    """Prose, lists and table captions wrap inside the text column (a wide table scrolls in its box instead)."""
+    found = {}
+    for page in _pages(site):
+        browser.get(page.as_uri())
+        cut = browser.execute_script(_OVERFLOWING_TEXT)
+        if cut:
+            found[page.name] = cut[:3]
+    assert not found, f"text cut off at the column's edge: {found}"

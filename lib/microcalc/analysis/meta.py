@@ -105,7 +105,7 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
         return f"Between-centre heterogeneity: {pooled.method}."
     few = pooled.k < 10
     text = (
-        f"Between-centre variance tau2 = {pooled.tau2:.3g}, I2 = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
+        f"Between-centre variance τ² = {pooled.tau2:.3g}, I² = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
         f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres"
     )
     if few:
@@ -218,7 +218,7 @@ def pooling_sentence(table: pd.DataFrame) -> str:
     width = {k: np.log(r["ci_high"]) - np.log(r["ci_low"]) for k, r in (("h", h), ("dl", dl))}
     k = int(h["k"])
     text = (
-        f"Over {k} centres, REML gives tau2 = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "
+        f"Over {k} centres, REML gives τ² = {float(h['tau2']):.3g}. The Hartung-Knapp-Sidik-Jonkman CI "
         f"(t on {k - 1} df, untruncated) is {ci(h)}, {'narrower' if width['h'] < width['dl'] else 'wider'} "
         f"than the DerSimonian-Laird CI {ci(dl)}"
     )
