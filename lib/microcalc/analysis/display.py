@@ -13,14 +13,16 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from microcalc.analysis.tables import fmt_p
+from microcalc.core.paths import project_path
 
-__all__ = ["MISSING", "Shown", "relabel", "show", "show_table_one"]
+__all__ = ["MISSING", "Shown", "relabel", "show", "show_table_one", "written_files"]
 
 #: What a cell without a value shows.
 MISSING = "–"
@@ -234,3 +236,14 @@ def show_table_one(
             row[head] = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
         rows.append(row)
     return Shown(pd.DataFrame(rows))
+
+
+def written_files(paths: Sequence[Any], output_dir: Any = ".", caption: str = "") -> Shown:
+    """The files a notebook wrote, one per row under "File", relative to ``output_dir`` (no folder of the machine).
+
+    >>> root = project_path(".")
+    >>> written_files([root / "data/results/b.csv", root / "data/results/a.csv"]).frame["File"].tolist()
+    ['data/results/a.csv', 'data/results/b.csv']
+    """
+    base = project_path(output_dir)
+    return Shown(pd.DataFrame({"File": sorted(Path(p).relative_to(base).as_posix() for p in paths)}), caption)
