@@ -127,11 +127,49 @@ def test_leaving_one_of_two_sites_out_is_not_estimable_in_words():
         consortium.leave_one_out_table(_finding(_sites([0.875, 1.0933], [0.3535, 0.3817]))), labels.ALL
     )
     assert shown.frame["Site left out"].tolist() == ["Bundled synthetic site", "Second synthetic site"]
-    assert set(shown.frame["OR (95% CI), random effects (REML, HKSJ)"]) == {"not estimable"}
+    assert set(shown.frame["OR (95% CI), random effects (REML, Hartung–Knapp)"]) == {"not estimable"}
     assert set(shown.frame["τ²"]) == {display.MISSING}
-    assert all(n.startswith("not estimable: REML: pooling needs at least 2 sites") for n in shown.frame["Note"])
-    assert all("Mantel–Haenszel: pooling needs at least 2 sites" in n for n in shown.frame["Note"])
+    assert set(shown.frame["Note"]) == {
+        "Not estimable: with this site left out, only one site has an estimable odds ratio, and pooling needs two."
+    }
     assert _clean(shown) == []
+
+
+def test_a_leave_one_out_note_reads_as_sentences_for_each_method():
+    """Three estimable sites: leaving one out leaves two, so nothing to say; each method's reason in words."""
+    sites = _sites([0.875, 1.0933, 0.95], [0.3535, 0.3817, 0.361], names=("a", "b", "c"))
+    assert consortium.leave_one_out_table(_finding(sites))["Note"].tolist() == ["", "", ""]
+    assert consortium.leave_one_out_note(
+        "not estimable: REML: pooling needs at least 2 centres with an estimable odds ratio, got 1"
+    ) == (
+        "Random effects not estimable: with this site left out, only one site has an estimable odds ratio, "
+        "and pooling needs two."
+    )
+    assert (
+        consortium.leave_one_out_note(
+            "not estimable: Mantel-Haenszel: the Mantel-Haenszel odds ratio is 0 or infinite "
+            "(a sum of cross products is 0)"
+        )
+        == "Mantel–Haenszel not estimable: the remaining sites' counts give an odds ratio of 0 or infinity."
+    )
+    unknown = consortium.leave_one_out_note("not estimable: REML: a centre's variance is 0")
+    assert unknown == "Random effects not estimable: a site's variance is 0."
+
+
+def test_the_site_forest_plot_prints_each_or_and_labels_the_direction():
+    """The sites' ORs as above, the pooled ORs by each method and the abstract's 2.352 (1.186-4.667)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = consortium.plot_site_forest(_finding(_sites([0.875, 1.0933], [0.3535, 0.3817])), synthetic=True)
+    texts = [t.get_text() for t in ax.texts]
+    assert {"2.40 (1.20–4.80)", "2.98 (1.41–6.31)", "2.35 (1.19–4.67)", "OR (95% CI)"} <= set(texts)
+    assert "← lower odds of non-pCR " in texts and "| higher odds of non-pCR →" in texts
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows[:2] == ["Bundled synthetic site (256 patients)", "Second synthetic site (256 patients)"]
+    assert rows[2:] == [*consortium.FOREST_METHODS.values(), "Published (the paper, one cohort; dotted line)"]
+    assert ax.get_legend() is None  # nothing drawn over the diamonds
+    assert not any(CODE.search(t) for t in texts + rows)
 
 
 def test_the_mantel_haenszel_table_names_cohort_outcome_and_comparison():

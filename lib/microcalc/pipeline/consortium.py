@@ -38,8 +38,8 @@ from microcalc.core.paths import project_path, project_root
 from microcalc.pipeline.bundle import Bundle, BundleError, read_bundle, write_bundle
 from microcalc.pipeline.consortium_display import (
     POOLED_CAPTION,
+    leave_one_out_note,
     leave_one_out_table,
-    listing,
     mantel_haenszel_display,
     pooled_table,
     site_table,
@@ -69,6 +69,7 @@ __all__ = [
     "pool_sites",
     "mantel_haenszel_table",
     "leave_one_site_out",
+    "FOREST_METHODS",
     "plot_site_forest",
     "PooledFinding",
     "pool_finding",
@@ -76,9 +77,9 @@ __all__ = [
     "site_table",
     "pooled_table",
     "POOLED_CAPTION",
+    "leave_one_out_note",
     "leave_one_out_table",
     "mantel_haenszel_display",
-    "listing",
     "write_pooled",
     "demo_bundles",
     "POOLED_DIR",
@@ -134,57 +135,98 @@ def bundles_of_sites(sites_file: str | os.PathLike, runs_root: str | os.PathLike
     return [(Path(runs_root) / site["name"] / "bundle").as_posix() for site in load_sites(sites_file)]
 
 
-def plot_site_forest(sites: pd.DataFrame, pooled: pd.DataFrame, published: float, label: str, ax=None):
-    """Forest plot: each site's OR (95% CI), the REML + HKSJ diamond with its prediction interval, the
-    fixed-effect and DL diamonds, and the published estimate as a dotted line. Returns the axes."""
+#: The pooled ORs' methods (labels of the pooled CSV) as a forest plot's rows name them; the figure's caption
+#: on the page says what each means.
+FOREST_METHODS: dict[str, str] = {
+    "REML + HKSJ": "Pooled: random effects, Hartung–Knapp CI",
+    "fixed effect (IV)": "Pooled: fixed effect",
+    "DerSimonian-Laird": "Pooled: random effects, DerSimonian–Laird",
+    "REML + HKSJ truncated (check)": "Pooled: random effects, Hartung–Knapp CI truncated (check)",
+}
+
+
+def plot_site_forest(finding: PooledFinding, ax=None, synthetic: bool = False):
+    """Forest plot of one finding: each site's multivariable OR (95% CI, square sized by its weight), the
+    pooled ORs by each method (diamonds; the thin line through the REML diamonds is the 95% prediction
+    interval of a new site's OR) and the paper's OR (open diamond, and a dotted line across the plot).
+
+    Every row prints its OR (95% CI) at the right, and the two sides of the line at 1 are labelled with the
+    finding's outcome, as in :func:`microcalc.analysis.forest.forest_plot`. A pooled OR that is not
+    estimable prints "not estimable". Returns the axes.
+    """
     import matplotlib.pyplot as plt
 
+    from microcalc.abstract.published import load_published
     from microcalc.analysis import display
-    from microcalc.analysis.plots import OKABE_ITO
+    from microcalc.analysis.figure_style import MICROCALCIFICATION, NEUTRAL, OKABE_ITO, mark_synthetic
+    from microcalc.analysis.forest import _direction, _log_ticks, _or_ci, _or_column
     from microcalc.labels import ALL
 
-    est = sites[sites["estimable"]].reset_index(drop=True)
-    pooled = pooled[pooled["or"].notna()].reset_index(drop=True)
-    n_rows = len(est) + len(pooled)
+    est = finding.sites[finding.sites["estimable"]].reset_index(drop=True)
+    pooled = finding.pooled.reset_index(drop=True)
+    cohort = next(c for c, (outcome, _, _) in FINDINGS.items() if outcome == finding.outcome)
+    paper = load_published().loc[FINDINGS[cohort][1]]
+    published = (float(paper["value"]), float(paper["ci_low"]), float(paper["ci_high"]))
+    n_rows = len(est) + len(pooled) + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.5 * n_rows + 1.8))
-    y_sites = np.arange(len(est))[::-1] + len(pooled) + 1
-    w = 1 / est["var"]
+        _, ax = plt.subplots(figsize=(8.5, 0.5 * n_rows + 1.9))
+    y_sites = np.arange(len(est))[::-1] + len(pooled) + 1.5
+    y_pooled = np.arange(len(pooled))[::-1] + 1.0
+    y_paper = 0.0
     ax.axvline(1, color="#888888", linewidth=0.8, linestyle="--")
-    ax.axvline(published, color=OKABE_ITO[5], linewidth=1.2, linestyle=":", label=f"published OR {published:g}")
+    ax.axvline(published[0], color=OKABE_ITO[5], linewidth=1.2, linestyle=":")
+    w = 1 / est["var"]
     ax.errorbar(
         est["or"],
         y_sites,
         xerr=[est["or"] - est["ci_low"], est["ci_high"] - est["or"]],
         fmt="none",
-        ecolor=OKABE_ITO[0],
+        ecolor=MICROCALCIFICATION,
         capsize=2,
         linewidth=1,
     )
-    ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=OKABE_ITO[0], zorder=3)
+    ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=MICROCALCIFICATION, zorder=3)
     names = [display.relabel(s, ALL) for s in est["centre"]]  # the demonstration's sites named in words
-    labels = [f"{s} ({int(n)} patients in the model)" for s, n in zip(names, est["n"], strict=True)]
-    y_pooled = np.arange(len(pooled))[::-1] + 0.5
+    labels = [f"{s} ({int(n)} patients)" for s, n in zip(names, est["n"], strict=True)]
+    texts = [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]
     for yy, (_, r) in zip(y_pooled, pooled.iterrows(), strict=True):
-        colour = OKABE_ITO[3] if r["label"].startswith("REML") else OKABE_ITO[2]
+        colour = OKABE_ITO[3] if str(r["label"]).startswith("REML") else OKABE_ITO[2]
         if np.isfinite(r.get("pi_low", np.nan)):
             ax.plot([r["pi_low"], r["pi_high"]], [yy, yy], color=colour, linewidth=1, zorder=2)
-        ax.fill([r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour, zorder=3)
-        labels.append(
-            f"pooled, {r['label']}"
-            + (" (line: 95% prediction interval)" if np.isfinite(r.get("pi_low", np.nan)) else "")
-        )
-    ax.set_yticks(list(y_sites) + list(y_pooled), labels)
+        if np.isfinite([r["or"], r["ci_low"], r["ci_high"]]).all():
+            ax.fill(
+                [r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour, zorder=3
+            )
+        labels.append(FOREST_METHODS.get(r["label"], str(r["label"])))
+        texts.append(_or_ci(r["or"], r["ci_low"], r["ci_high"]))
+    ax.errorbar(
+        [published[0]],
+        [y_paper],
+        xerr=[[published[0] - published[1]], [published[2] - published[0]]],
+        fmt="D",
+        color=NEUTRAL,
+        markerfacecolor="white",
+        capsize=2,
+        linewidth=1,
+        zorder=3,
+    )
+    labels.append("Published (the paper, one cohort; dotted line)")
+    texts.append(_or_ci(*published))
+    y = [*y_sites, *y_pooled, y_paper]
+    ax.set_yticks(y, labels)
+    _or_column(ax, y, texts)
+    ax.set_ylim(-0.7, n_rows + 0.1)
     ax.set_xscale("log")
-    finite = pd.concat([est["ci_low"], est["ci_high"], pooled["ci_low"], pooled["ci_high"]])
-    lo, hi = float(finite.min()), float(finite.max())
-    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo / 1.5 <= t <= hi * 1.5]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.minorticks_off()
-    ax.set_xlabel(f"multivariable OR of {label} with microcalcification (95% CI, log scale)")
+    finite = pd.concat(
+        [est["ci_low"], est["ci_high"], pooled["ci_low"], pooled["ci_high"], pd.Series(published[1:])]
+    ).to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    _log_ticks(ax, float(finite.min()), float(finite.max()), (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100))
+    ax.set_xlabel(f"multivariable odds ratio of {finding.label} with microcalcification (95% CI, log scale)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    _direction(ax, finding.label)
+    mark_synthetic(ax, synthetic)
     return ax
 
 

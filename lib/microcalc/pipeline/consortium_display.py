@@ -9,8 +9,7 @@ a result: the pooled CSVs are written from the frames these read.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,6 @@ import pandas as pd
 from microcalc import labels
 from microcalc.analysis.display import MISSING, relabel
 from microcalc.analysis.tables import or_text
-from microcalc.core.paths import project_path
 from microcalc.pipeline.bundle import Bundle
 from microcalc.pipeline.consortium_pool import FINDINGS, PooledFinding
 
@@ -30,9 +28,9 @@ __all__ = [
     "sources_table",
     "site_table",
     "pooled_table",
+    "leave_one_out_note",
     "leave_one_out_table",
     "mantel_haenszel_display",
-    "listing",
 ]
 
 #: The pooling methods' labels (as in the pooled CSV) -> their names on the page.
@@ -45,10 +43,10 @@ METHODS: dict[str, str] = {
 
 #: What a "–" in :func:`pooled_table` means.
 POOLED_CAPTION = (
-    "–: does not apply. Only the Hartung–Knapp intervals use the t distribution (k − 1 degrees of freedom); "
-    "the fixed-effect and DerSimonian–Laird intervals use the normal one. Only the REML results have a "
-    "prediction interval for a new site. The fixed-effect model takes τ² as 0. The paper's row is its own "
-    "multivariable OR, from one cohort, as printed."
+    "–: does not apply. Only the Hartung–Knapp intervals use the t distribution (with one degree of freedom "
+    "fewer than there are sites); the fixed-effect and DerSimonian–Laird intervals use the normal one. Only the "
+    "random-effects (REML) results have a prediction interval for a new site. The fixed-effect model takes τ² "
+    "as 0. The paper's row is its own multivariable OR, from one cohort, as printed."
 )
 
 
@@ -177,24 +175,79 @@ def pooled_table(finding: PooledFinding) -> pd.DataFrame:
     return out if out["Note"].fillna("").astype(bool).any() else out.drop(columns="Note")
 
 
+#: A leave-one-out reason (the library's, after "REML: " or "Mantel-Haenszel: ") -> how a reader reads it.
+_FEW_SITES = re.compile(
+    r"pooling needs at least 2 (?:centres|sites) with (an estimable odds ratio|patients), got (\d+)"
+)
+_REASONS = {
+    "the Mantel-Haenszel test needs at least 2 patients in every centre": "a remaining site has fewer than 2 patients",
+    "the Mantel-Haenszel odds ratio is 0 or infinite (a sum of cross products is 0)": (
+        "the remaining sites' counts give an odds ratio of 0 or infinity"
+    ),
+}
+_METHOD_NAMES = {"REML": "Random effects", "Mantel-Haenszel": "Mantel–Haenszel"}
+
+
+def _remaining(count: int) -> str:
+    return {0: "no site", 1: "only one site"}.get(count, f"only {count} sites")
+
+
+def leave_one_out_note(note: str) -> str:
+    """The Note of a leave-one-site-out row (:func:`~microcalc.pipeline.consortium_pool.leave_one_site_out`,
+    "not estimable: REML: <reason>; Mantel-Haenszel: <reason>") as sentences for a reader; "" stays "".
+
+    >>> leave_one_out_note("not estimable: REML: pooling needs at least 2 centres with an estimable odds ratio, "
+    ...                    "got 1; Mantel-Haenszel: pooling needs at least 2 centres with patients, got 1")
+    'Not estimable: with this site left out, only one site has an estimable odds ratio, and pooling needs two.'
+    >>> leave_one_out_note("not estimable: REML: REML Fisher scoring did not converge in 100 iterations")
+    'Random effects not estimable: the REML estimate of the between-site variance did not converge in 100 steps.'
+    """
+    text = str(note or "").strip()
+    if not text:
+        return ""
+    parts = {}
+    for part in text.removeprefix("not estimable: ").split("; "):
+        method, _, reason = part.partition(": ")
+        parts[method] = reason
+    few = {m: _FEW_SITES.fullmatch(r) for m, r in parts.items()}
+    if set(parts) == set(_METHOD_NAMES) and all(few.values()):
+        count = min(int(m.group(2)) for m in few.values() if m)
+        left = _remaining(count)
+        return f"Not estimable: with this site left out, {left} has an estimable odds ratio, and pooling needs two."
+    sentences = []
+    for method, reason in parts.items():
+        if (m := few.get(method)) is not None:
+            what = "an estimable odds ratio" if m.group(1).startswith("an") else "patients"
+            reason = f"with this site left out, {_remaining(int(m.group(2)))} has {what}, and pooling needs two"
+        elif (m := re.fullmatch(r"REML Fisher scoring did not converge in (\d+) iterations", reason)) is not None:
+            reason = f"the REML estimate of the between-site variance did not converge in {m.group(1)} steps"
+        else:
+            reason = _REASONS.get(
+                reason, reason.replace("centre", "site").replace("Mantel-Haenszel", "Mantel–Haenszel")
+            )
+        name = _METHOD_NAMES.get(method)
+        sentences.append(f"{name} not estimable: {reason}." if name else f"Not estimable: {method}: {reason}.")
+    return " ".join(sentences)
+
+
 def leave_one_out_table(finding: PooledFinding) -> pd.DataFrame:
-    """Each site left out in turn: sites pooled, the REML + HKSJ OR (95% CI) and τ² of the others'
-    multivariable estimates, the Mantel–Haenszel OR (95% CI) of their counts, and the Note saying what
-    is not estimable."""
+    """Each site left out in turn: sites pooled, the random-effects (REML, Hartung–Knapp) OR (95% CI) and τ²
+    of the others' multivariable estimates, the Mantel–Haenszel OR (95% CI) of their counts, and a Note
+    saying in words what is not estimable (:func:`leave_one_out_note`)."""
     loo = finding.leave_one_out
     mh = pd.DataFrame({"or": loo["or_mh"], "ci_low": loo["ci_low_mh"], "ci_high": loo["ci_high_mh"]})
     return pd.DataFrame(
         {
             "Site left out": loo["site_left_out"],
             "Sites pooled": loo["k"].astype("Int64"),
-            "OR (95% CI), random effects (REML, HKSJ)": [
+            "OR (95% CI), random effects (REML, Hartung–Knapp)": [
                 or_text(r[["or", "ci_low", "ci_high"]]) for _, r in loo.iterrows()
             ],
             "τ²": [_small(t) for t in loo["tau2"]],
             "OR (95% CI), Mantel–Haenszel (univariable counts)": [
                 or_text(r[["or", "ci_low", "ci_high"]]) for _, r in mh.iterrows()
             ],
-            "Note": loo["note"].str.replace("centre", "site").str.replace("Mantel-Haenszel", "Mantel–Haenszel"),
+            "Note": [leave_one_out_note(n) for n in loo["note"].fillna("")],
         }
     )
 
@@ -220,9 +273,3 @@ def mantel_haenszel_display(mh: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out if out["Note"].astype(bool).any() else out.drop(columns="Note")
-
-
-def listing(paths, output_dir: str | os.PathLike) -> pd.DataFrame:
-    """Files written, relative to ``output_dir`` (no folder of the machine), in one column headed "File"."""
-    base = project_path(output_dir)
-    return pd.DataFrame({"File": sorted(Path(p).relative_to(base).as_posix() for p in paths)})

@@ -42,7 +42,7 @@ EXPOSURE = "microcalcification"
 #: cohort -> (outcome, the published multivariable OR's id, label).
 FINDINGS = {
     "nact_cohort": ("non_pcr", "nact_or_calc_multi", "non-pCR"),
-    "bone_cohort": ("bone_metastasis", "bone_or_calc_multi", "bone metastasis"),
+    "bone_cohort": ("bone_metastasis", "bone_or_calc_multi", "recorded bone metastasis"),
 }
 
 
