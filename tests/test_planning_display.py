@@ -77,6 +77,18 @@ def test_the_closed_form_check_reads_in_percent_and_words():
         }
     )
     shown = display.show(planning_checks.closed_form_display(closed))
+    assert list(shown.frame.columns) == [
+        "Cohort",
+        "OR",
+        "Patients",
+        "Simulated studies",
+        "Simulated power (%)",
+        "Monte Carlo standard error (percentage points)",
+        "Demidenko, Wald test (%)",
+        "Hsieh, Bloch & Larsen (%)",
+        "Simulated − Demidenko (Monte Carlo standard errors)",
+        "Studies whose fit did not converge",
+    ]
     assert shown.frame.iloc[0].tolist() == [
         "Bone-metastasis cohort",
         "2.55",
@@ -91,3 +103,21 @@ def test_the_closed_form_check_reads_in_percent_and_words():
     ]
     assert "Monte Carlo standard error (percentage points)" in shown.frame.columns
     assert _clean(shown) == []
+
+
+def test_the_power_curves_read_in_percent_with_the_monte_carlo_interval_named():
+    """Power 0.7 at 100 patients is drawn at 70%, its bar ±1.96 Monte Carlo standard errors (0.02: ±3.92 points)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    grid = _grid().assign(mc_se=0.02)
+    ax = planning_checks.plot_power_curves(grid, "non-pCR with microcalcification (NACT cohort)")
+    line = ax.get_lines()[0]
+    assert line.get_ydata()[:3].tolist() == [70.0, 90.0, 99.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    segments = ax.containers[0].lines[2][0].get_segments()
+    assert abs(segments[0][1][1] - segments[0][0][1] - 2 * 1.96 * 2.0) < 1e-9
+    legend = ax.get_legend()
+    assert "95% Monte Carlo interval" in legend.get_title().get_text()
+    assert [t.get_text() for t in legend.get_texts()] == ["OR 2.352 (published)", "OR 1.186 (lower 95% CI limit)"]
+    assert "MC" not in ax.get_ylabel() and "%" not in ax.get_ylabel()

@@ -142,55 +142,71 @@ def closed_form_comparison(
 
 
 def plot_power_curves(grid: pd.DataFrame, label: str, ax=None):
-    """Power against cohort size (log scale), one curve per assumed OR, with 80% and 90% marked. Returns the axes."""
+    """Power (%) against cohort size (log scale), one curve per assumed OR, with 80% and 90% marked.
+
+    The bars are 95% Monte Carlo intervals (power ± 1.96 Monte Carlo standard errors): how far the
+    simulated power could be from the true one by chance alone with this many simulated studies.
+    Returns the axes.
+    """
     import matplotlib.pyplot as plt
 
     from microcalc.analysis.plots import OTHER_COLOURS
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
+        _, ax = plt.subplots(figsize=(8.5, 4.2))
     for colour, ((name, value), g) in zip(OTHER_COLOURS, grid.groupby(["or_label", "or"], sort=False), strict=False):
         g = g.sort_values("n")
+        assumed = ASSUMED.get(name, name)
         ax.errorbar(
             g["n"],
-            g["power"],
-            yerr=1.96 * g["mc_se"],
+            100 * g["power"],
+            yerr=100 * 1.96 * g["mc_se"],
             color=colour,
             marker="o",
             markersize=3,
             capsize=2,
             linewidth=1.2,
-            label=f"OR {value:g} ({name})",
+            label=f"OR {value:g} ({assumed[0].lower() + assumed[1:]})",
         )
-    for level in (0.8, 0.9):
+    for level in (80, 90):
         ax.axhline(level, color="#888888", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
     ticks = sorted(grid["n"].unique())
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks], rotation=45)
     ax.minorticks_off()
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("patients in the model (complete cases)")
-    ax.set_ylabel(f"power, Wald P < 0.05 ({int(grid['reps'].iloc[0])} replicates, 95% MC interval)")
+    ax.set_ylim(0, 102)
+    ax.set_yticks(range(0, 101, 20), [f"{t}%" for t in range(0, 101, 20)])
+    ax.set_xlabel("patients in the study (with complete covariates)")
+    ax.set_ylabel(f"power (share of {int(grid['reps'].iloc[0])} simulated\nstudies with P < 0.05)")
     ax.set_title(label)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(
+        frameon=False,
+        fontsize=8.5,
+        title="assumed OR\n(bars: 95% Monte Carlo interval)",
+        title_fontsize=8.5,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        alignment="left",
+    )
     return ax
 
 
 def closed_form_display(closed: pd.DataFrame) -> pd.DataFrame:
     """:func:`closed_form_comparison`'s rows (with ``cohort`` and ``OR`` columns added) for reading: powers
-    in percent, the Monte Carlo standard error in percentage points, the columns named in words."""
+    in percent, the Monte Carlo standard error in percentage points, the difference between the simulated
+    and Demidenko's power in Monte Carlo standard errors (``z``), the columns named in words."""
     return pd.DataFrame(
         {
             "Cohort": [COHORT_NAMES.get(c, c) for c in closed["cohort"]],
             "OR": closed["OR"],
             "Patients": closed["n"],
-            "Replicates": closed["reps"],
+            "Simulated studies": closed["reps"],
             "Simulated power (%)": 100 * closed["power"],
             "Monte Carlo standard error (percentage points)": 100 * closed["mc_se"],
             "Demidenko, Wald test (%)": 100 * closed["demidenko"],
             "Hsieh, Bloch & Larsen (%)": 100 * closed["hsieh"],
-            "z (simulated − Demidenko, in Monte Carlo standard errors)": closed["z"],
-            "Fits with another term separated": closed["nonconverged"],
+            "Simulated − Demidenko (Monte Carlo standard errors)": closed["z"],
+            "Studies whose fit did not converge": closed["nonconverged"],
         }
     )
 
@@ -241,15 +257,18 @@ def sample_size_table(grid: pd.DataFrame, targets=(0.8, 0.9)) -> pd.DataFrame:
 
 
 def fit_problems(grid: pd.DataFrame) -> pd.DataFrame:
-    """Per cohort: replicates simulated, fits in which another term was separated (their microcalcification
-    Wald test is still used) and replicates whose microcalcification estimate was not finite (counted as
-    not rejecting)."""
+    """Per cohort: studies simulated, fits that did not converge because a covariate was perfectly separated
+    (a small category in which every patient, or none, had the event; their microcalcification Wald test
+    is still used) and studies whose microcalcification estimate was not finite (counted as not
+    significant), with the columns named in words."""
     sums = grid.groupby("cohort", sort=False)[["reps", "nonconverged", "exposure_not_estimable"]].sum()
     return pd.DataFrame(
         {
             "Cohort": [COHORT_NAMES.get(c, c) for c in sums.index],
-            "Replicates (all sizes and ORs)": sums["reps"].to_numpy(),
-            "Fits with another term separated": sums["nonconverged"].to_numpy(),
-            "Microcalcification estimate not finite (not rejecting)": sums["exposure_not_estimable"].to_numpy(),
+            "Simulated studies (all sizes and ORs)": sums["reps"].to_numpy(),
+            "Studies whose fit did not converge (a covariate perfectly separated)": sums["nonconverged"].to_numpy(),
+            "Studies without a finite microcalcification estimate (counted as not significant)": sums[
+                "exposure_not_estimable"
+            ].to_numpy(),
         }
     )
