@@ -61,6 +61,7 @@ def test_page_01_tables_read_without_code(published, paper):
         rt.feasible_tables_view(paper, "bone_type_2x3"),
         rt.feasible_tables_view(paper, "bone_extent_2x3"),
         rt.consistency_view(paper.consistency(), published),
+        rt.consistency_tests_view(paper.consistency(), published),
         rt.verdicts_view(paper.verdicts(), published),
         rt.coherence_view(paper.coherence(), published),
         rt.grim_view(paper.grim(), paper),
@@ -104,17 +105,30 @@ def test_p_range_in_journal_style():
 
 
 def test_consistency_view_keeps_the_checks_of_the_display(published, paper):
-    """Every ✓ and every "reproduces in k of n" of the analysts' display is in the clinicians' view, same cell."""
+    """Every ✓ and every "reproduces in k of n" of the analysts' display is in the clinicians' views: the
+    summary says whether each P agrees, the long table the P of each test, in the same order."""
     table = paper.consistency()
     wide, view = consistency_display(table, published), rt.consistency_view(table, published).frame
     assert len(wide) == len(view)
-    for test in dict.fromkeys(table["test"]):
-        for before, after in zip(wide[test], view[labels.ALL[test]], strict=True):
-            assert before.endswith("✓") == after.endswith("✓")
-            assert re.findall(r"reproduces in \d+ of \d+", before) == re.findall(r"reproduces in \d+ of \d+", after)
-    necrosis = view[view["Tested on"] == "43 feasible 2 × 2 tables"].iloc[0]
-    assert necrosis["Pearson χ²"] == "P 0.0002 to 0.0009 (reproduces in 43 of 43 tables)"
-    assert necrosis["Result"] == "MRI tumour necrosis rate, microcalcification vs none"
+    assert list(view.columns) == ["Result", "Reported P", "Tested on", "Agrees with the paper"]
+    tests = rt.consistency_tests_view(table, published).frame
+    assert len(tests) == len(table)
+    position = 0
+    for _, row in wide.iterrows():
+        for test in dict.fromkeys(table["test"]):
+            shown = tests.iloc[position]
+            position += 1
+            assert shown["Test"] == labels.ALL[test]
+            before = row[test]
+            assert before.endswith("✓") == (shown["Prints as reported"] == "yes")
+            counted = re.findall(r"reproduces in (\d+) of (\d+)", before)
+            assert counted == re.findall(r"in (\d+) of (\d+) tables", shown["Prints as reported"])
+    necrosis = tests[tests["Result"] == "MRI tumour necrosis rate, microcalcification vs none"]
+    pearson = necrosis[necrosis["Test"] == "Pearson χ²"].iloc[0]
+    assert (pearson["Recomputed P"], pearson["Prints as reported"]) == ("P 0.0002 to 0.0009", "in 43 of 43 tables")
+    assert view[view["Tested on"] == "43 feasible 2 × 2 tables"].iloc[0]["Result"] == (
+        "MRI tumour necrosis rate, microcalcification vs none"
+    )
 
 
 def test_tables_show_the_reconstructed_counts(paper):
@@ -136,6 +150,10 @@ def test_verdicts_and_grim_keep_their_booleans_as_words(published, paper):
     verdicts = paper.verdicts()
     view = rt.verdicts_view(verdicts, published).frame
     assert (view["A test the paper names reproduces it"] == "yes").sum() == int(verdicts["named_test_reproduces"].sum())
+    # the abstract names no test for the necrosis comparison: the column says so rather than "no"
+    necrosis = view.set_index("Result").loc["MRI tumour necrosis rate, microcalcification vs none"]
+    assert necrosis["A test the paper names reproduces it"] == "the paper names no test"
+    assert necrosis["Reproduced by"] == "all five tests"
     grim = rt.grim_view(paper.grim(), paper).frame
     assert set(grim["Possible for every denominator"]) == {"yes"}
     assert "100 to 151 (7 values)" in grim["Denominators of the feasible tables"].tolist()

@@ -33,7 +33,14 @@ from microcalc.replicate import (
     scorecard_display,
     table_notes,
 )
-from microcalc.replicate.readable import SCORECARD_HEADERS, in_sentence, name_tests
+from microcalc.replicate.readable import (
+    SCORECARD_CHECKS,
+    SCORECARD_HEADERS,
+    SCORECARD_MAIN,
+    in_sentence,
+    name_tests,
+    printed_difference,
+)
 
 #: What a clinician should never meet in a cell (the patterns of the page scan).
 CODE = re.compile(r"\b[a-z]+_[a-z_0-9]+\b")
@@ -98,12 +105,18 @@ def test_the_bundled_scorecard_reads_in_words(published, scorecard, root, read_b
     pcr = row.loc["pCR rate, microcalcification vs none"]
     # the published P = 0.029 is reproduced only by Fisher's exact test, which the paper does not name
     assert pcr["Computed with the method the paper names"] == "no"
-    assert pcr["Agreement"] == "exact, other method only"
+    assert pcr["Agreement"] == "exact, with a test the paper does not name"
+    # the difference is said at the printed precision: a reproduced value that prints as published shows none
+    assert pcr["Difference at the printed precision"] == "none"
+    assert row.loc["pCR rate, with microcalcification", "Difference at the printed precision"] == "none"
     assert "Fisher's exact test" in pcr["Consistency of the published numbers (notebook 01)"]
     assert pcr["Reproduced 95% CI"] == MISSING and pcr["Published value inside the reproduced 95% CI"] == MISSING
     claim = row.loc["Association of age with non-pCR"]
-    assert claim["Difference, reproduced − published"] == MISSING and claim["Matches at the printed precision"] == "yes"
-    assert row.loc["Patients given NACT", "Difference, reproduced − published"] == "0"
+    assert claim["Difference at the printed precision"] == MISSING
+    assert claim["Matches at the printed precision"] == "yes"
+    assert row.loc["Patients given NACT", "Difference at the printed precision"] == "none"
+    multi = row.loc["OR of non-pCR, microcalcification vs none, adjusted (multivariable)"]
+    assert multi["Difference at the printed precision"] == "OR +0.047"  # 2.399 reproduced against 2.352
     assert row.loc["Patients given NACT", "Cohort"] == "NACT cohort"
     assert row.loc["Patients in the multicentre cohort", "Cohort"] == "Bone-metastasis cohort"
 
@@ -131,7 +144,7 @@ def test_a_constructed_scorecard_says_yes_no_and_not_applicable(published):
         columns=REPLICATION_COLUMNS,
     )
     shown = scorecard_display(published, table)
-    assert shown["Difference, reproduced − published"].tolist() == ["+0.4000", MISSING, MISSING]
+    assert shown["Difference at the printed precision"].tolist() == ["+0.4 percentage points", MISSING, MISSING]
     assert shown["Published value inside the reproduced 95% CI"].tolist() == ["yes", MISSING, MISSING]
     assert shown["Matches at the printed precision"].tolist() == ["no", "no", "no"]
     assert shown["Consistency of the published numbers (notebook 01)"].tolist() == [MISSING] * 3
@@ -140,9 +153,17 @@ def test_a_constructed_scorecard_says_yes_no_and_not_applicable(published):
 
 def test_the_page_shows_the_scorecard_by_description_and_its_notes_name_no_id(published, scorecard, results):
     findings = findings_table(published, results)
-    (table,) = main_tables(published, scorecard, findings, bundled=True)
-    assert isinstance(table, Shown) and "Brown & Heathers" in table.caption
-    pd.testing.assert_frame_equal(table.frame, scorecard_display(published, scorecard))
+    main, _, checks, _, consistency = main_tables(published, scorecard, findings, bundled=True)
+    assert isinstance(main, Shown) and "Brown & Heathers" in consistency.caption
+    full = scorecard_display(published, scorecard)
+    pd.testing.assert_frame_equal(main.frame, full[SCORECARD_MAIN])
+    pd.testing.assert_frame_equal(checks.frame, full[SCORECARD_CHECKS])
+    # every column of the full scorecard is on the page, in one of the three tables
+    shown = set(main.frame.columns) | set(checks.frame.columns) | set(consistency.frame.columns)
+    assert shown == set(full.columns) - {"Matches at the printed precision"}
+    # the main table stays narrow: the quantity, the two values and the verdict
+    assert list(main.frame.columns) == ["Published quantity", "Published", "Reproduced", "Agreement"]
+    assert len(checks.frame.columns) == 7
     notes = table_notes(published, scorecard, findings, bundled=True)
     assert "pCR rate, microcalcification vs none, by Fisher's exact test" in notes
     assert not [w for w in CODE.findall(notes) if w != "replication_findings"]  # a file named as a file
@@ -196,3 +217,16 @@ def test_the_site_run_figure_draws_this_site_in_neutral_never_in_the_colour_of_m
         assert labels == describe(published)[ors["id"]].tolist()
     finally:
         plt.close(ax.figure)
+
+
+def test_differences_are_said_at_the_printed_precision():
+    # 20.6% reproduced as 20.645...% prints as published: no difference to show
+    assert printed_difference(0.0452, "percent", "20.6%", True) == "none"
+    assert printed_difference(-0.35, "percent", "31.6%", False) == "-0.3 percentage points"
+    assert printed_difference(0.0003, "p", "P = 0.029", True) == "none"
+    assert printed_difference(0.0021, "p", "P = 0.014", False) == "P +0.002"
+    assert printed_difference(0.0468, "odds_ratio", "2.352", False) == "OR +0.047"
+    assert printed_difference(0.0002, "odds_ratio", "2.352", False) == "none in the estimate; CI or P differ"
+    assert printed_difference(3, "count", "313", False) == "+3 patients"
+    assert printed_difference(np.nan, "percent", "20.6%", False) == MISSING
+    assert printed_difference(np.nan, "claim", "not significant", True) == MISSING

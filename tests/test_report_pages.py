@@ -8,6 +8,7 @@ abstract's 20.6% of 155, 31.6% of 158, 11.6% of 611 and 4.9% of 571); every
 image gets an alt text.
 """
 
+import html
 import re
 
 import nbformat
@@ -15,7 +16,8 @@ import pandas as pd
 
 from microcalc import replicate
 from microcalc.core.paths import project_path
-from microcalc.pipeline.report import alt_texts, build_report, finding_sentences, key_messages
+from microcalc.pipeline.report import QUESTION, alt_texts, build_report, finding_sentences, key_messages
+from microcalc.pipeline.report_messages import clinical_answer, recorded
 
 BANNER = "cannot show whether microcalcification predicts pCR"
 
@@ -108,3 +110,42 @@ def test_every_image_gets_an_alt_text():
     alt_texts(nb)
     assert nb.cells[1].outputs[0].metadata["mc_alt"] == "Figure: pCR by microcalcification. The pCR rate in each group."
     assert nb.cells[2].outputs[0].metadata["mc_alt"] == "Own alt text"
+
+
+def test_the_clinical_answer_gives_the_adjusted_ors_and_the_effect_per_100(tmp_path):
+    """From notebooks 04 and 06's results: the adjusted OR of non-pCR and of recorded bone metastasis with their
+    95% CIs, and the standardised risk differences said per 100 patients (non-pCR up means fewer pCRs)."""
+    nact = pd.read_csv(project_path("data/results/04_results.csv")).set_index("id")
+    bone = pd.read_csv(project_path("data/results/06_results.csv")).set_index("id")
+    answer = clinical_answer(".", synthetic=True)
+    assert answer.startswith("The pipeline's check on the synthetic cohorts (not evidence about patients)")
+    o = nact.loc["nact_or_calc_multi"]
+    assert f"adjusted OR {o['estimate']:.2f}, 95% CI {o['ci_low']:.2f} to {o['ci_high']:.2f}" in answer
+    assert nact.loc["nact_rd_calc", "estimate"] > 0  # more non-pCR with microcalcification: fewer pCRs
+    assert f"about {nact.loc['nact_rd_calc', 'estimate']:.0f} fewer pCRs per 100 patients" in answer
+    assert f"about {bone.loc['bone_rd_calc', 'estimate']:.0f} more recorded bone metastases per 100" in answer
+    assert f"adjusted OR {bone.loc['bone_or_calc_multi', 'estimate']:.2f}" in answer
+    assert "risk" not in answer
+    assert clinical_answer(".", synthetic=False).startswith("On this site's data")
+    # a run whose notebooks 04 and 06 have not written their results says so
+    missing = clinical_answer(tmp_path, synthetic=False)
+    assert "non-pCR (notebook 04) has not been run" in missing and "(notebook 06) has not been run" in missing
+    assert clinical_answer(".", synthetic=True) in key_messages(".", synthetic=True)
+
+
+def test_bone_metastases_are_called_recorded_and_the_objective_is_quoted():
+    assert recorded("Bone metastasis rate, microcalcification vs none").startswith("Recorded bone metastasis rate")
+    assert recorded("OR of bone metastasis, adjusted") == "OR of recorded bone metastasis, adjusted"
+    assert recorded("Bone metastasis extent, microcalcification vs none").startswith("Bone metastasis extent")
+    messages = " ".join(key_messages(".", synthetic=True))
+    assert "χ2" not in messages and ") (" not in messages  # no nested brackets, χ² as it is written
+
+
+def test_the_index_asks_its_own_question_and_quotes_the_papers_objective(tmp_path):
+    """The abstract: "The study aimed to analyze ... the risk of bone metastases." is the paper's words, quoted."""
+    index = build_report(_tagged_notebook(tmp_path / "nb"), tmp_path, site=tmp_path / "site", synthetic=True)
+    text = html.unescape(re.sub(r"<[^>]+>", "", index.read_text()))
+    assert QUESTION in text and "higher odds of recorded bone metastasis" in QUESTION
+    assert "The paper's objective, as its abstract states: “The study aimed to analyze" in text
+    assert "risk of bone metastases.”" in text  # the word risk only inside the quote
+    assert "predicts pCR or recorded bone metastasis" in text  # the banner

@@ -25,6 +25,7 @@ from microcalc.paper.checks import consistency_display
 __all__ = [
     "CHECK_DECIMALS",
     "coherence_view",
+    "consistency_tests_view",
     "consistency_view",
     "contingency_view",
     "describe",
@@ -250,18 +251,6 @@ def p_range(p_min: float, p_max: float, decimals: int = CHECK_DECIMALS) -> str:
     return f"P {low} to {high}"
 
 
-def _test_cell(row: pd.Series) -> str:
-    if not row["applicable"]:
-        return "not applicable"
-    if row["note"]:
-        return words(row["note"])
-    text = p_range(row["p_min"], row["p_max"])
-    if pd.notna(row["n_tables"]) and row["n_tables"] > 1:
-        return f"{text} (reproduces in {row['n_reproducing']} of {row['n_tables']} tables)"
-    every = row["reproduces"] and (pd.isna(row["n_tables"]) or row["n_reproducing"] == row["n_tables"])
-    return text + (" ✓" if every else "")
-
-
 def _basis(text: str) -> str:
     """ "2x2 32/155 vs 50/158" -> "2 × 2 table 32/155 against 50/158"; "2x3, feasible set of 2 tables" ->
     "2 feasible 2 × 3 tables"."""
@@ -275,47 +264,83 @@ def _basis(text: str) -> str:
 
 
 def consistency_view(table: pd.DataFrame, published: pd.DataFrame) -> Shown:
-    """The consistency table (:func:`microcalc.paper.consistency_table`) for reading.
-
-    One row per reported P and table it was tested on, as :func:`microcalc.paper.consistency_display`,
-    with one column per test: the P that test gives ("P = 0.0293 ✓" where it prints as reported), or its
-    range over a feasible set and in how many tables it prints as reported.
+    """The consistency table (:func:`microcalc.paper.consistency_table`) for reading: one row per reported P
+    and table it was tested on, and whether it agrees with the paper, as
+    :func:`microcalc.paper.consistency_display` says. The P of each test is in :func:`consistency_tests_view`.
     """
     wide = consistency_display(table, published)
-    tests = list(dict.fromkeys(table["test"]))
     frame = pd.DataFrame(
         {
             "Result": [describe(published, i) for i in wide["id"]],
-            "Reported P": wide["reported P"],
+            "Reported P": wide["reported P"].to_numpy(),
             "Tested on": [_basis(b) for b in wide["basis"]],
+            "Agrees with the paper": wide["agrees"].map(words).to_numpy(),
         }
     )
-    cells = {
-        key: _test_cell(row)
-        for key, row in zip(
-            zip(table["id"], table["basis"], table["test"], strict=True), table.to_dict("records"), strict=True
+    return show(frame)
+
+
+def consistency_tests_view(table: pd.DataFrame, published: pd.DataFrame) -> Shown:
+    """The P each test gives for each reported P (:func:`microcalc.paper.consistency_table`), one row per
+    result, table and test: the P ("P = 0.0293"), or its range over a feasible set, and whether it prints as
+    reported ("yes", "no", or in how many of the feasible tables it does).
+
+    A result tested on more than one table names the table after it.
+    """
+    bases = table.groupby("id")["basis"].nunique()
+    rows = []
+    for r in table.to_dict("records"):
+        result = describe(published, r["id"])
+        if bases[r["id"]] > 1:
+            result += f", {_basis(r['basis'])}"
+        if not r["applicable"]:
+            p, prints = "not applicable", MISSING
+        elif r["note"]:
+            p, prints = words(r["note"]), MISSING
+        else:
+            p = p_range(r["p_min"], r["p_max"])
+            if pd.notna(r["n_tables"]) and r["n_tables"] > 1:
+                prints = f"in {r['n_reproducing']} of {r['n_tables']} tables"
+            else:
+                prints = "yes" if r["reproduces"] else "no"
+        rows.append(
+            {
+                "Result": result,
+                "Test": lab.ALL.get(r["test"], r["test"]),
+                "Recomputed P": p,
+                "Prints as reported": prints,
+            }
         )
-    }
-    for test in tests:
-        frame[lab.ALL.get(test, test)] = [cells[(i, b, test)] for i, b in zip(wide["id"], wide["basis"], strict=True)]
-    frame["Agrees with the paper"] = wide["agrees"].map(words)
-    frame["Reproduced by"] = wide["reproduced by"].map(words)
-    frame["Test the paper names"] = wide["paper names"]
-    first = ["Result", "Reported P", "Tested on", "Agrees with the paper", "Reproduced by", "Test the paper names"]
-    frame = frame[first + [c for c in frame.columns if c not in first]]
-    return show(frame, caption="✓: every table tested gives a P that prints as reported.")
+    frame = pd.DataFrame(rows)
+    return show(frame, caption=f"P values to {CHECK_DECIMALS} decimals, to show how they round.")
+
+
+#: How many tests a P is recomputed under: a P that all reproduce is said "all five tests".
+_ALL_TESTS = {5: "all five tests"}
+
+
+def _reproduced_by(text: str) -> str:
+    names = [t.strip() for t in str(text).split(",") if t.strip()]
+    return _ALL_TESTS.get(len(names), words(text)) if len(names) > 1 else words(text)
 
 
 def verdicts_view(verdicts: pd.DataFrame, published: pd.DataFrame) -> Shown:
-    """One verdict per reported P (:func:`microcalc.paper.verdicts`), the result named, the tests in words."""
+    """One verdict per reported P (:func:`microcalc.paper.verdicts`), the result named, the tests in words.
+
+    Whether a test the paper names reproduces the P reads "yes"/"no", or "the paper names no test" where
+    it names none.
+    """
+    named = [
+        "the paper names no test" if names == "not stated" else ("yes" if bool(ok) else "no")
+        for names, ok in zip(verdicts["paper names"], verdicts["named_test_reproduces"], strict=True)
+    ]
     frame = pd.DataFrame(
         {
             "Result": [describe(published, i) for i in verdicts["id"]],
-            "Reported P": verdicts["reported P"],
-            "Reproduced by": [words(t) for t in verdicts["reproduced by"]],
-            "Test the paper names": verdicts["paper names"],
-            "Verdict": verdicts["verdict"],
-            "A test the paper names reproduces it": verdicts["named_test_reproduces"].to_numpy(),
+            "Reported P": verdicts["reported P"].to_numpy(),
+            "Test the paper names": verdicts["paper names"].to_numpy(),
+            "A test the paper names reproduces it": named,
+            "Reproduced by": [_reproduced_by(t) for t in verdicts["reproduced by"]],
         }
     )
     return show(frame)

@@ -32,6 +32,7 @@ __all__ = [
     "calibration_reasons",
     "calibration_view",
     "checksums",
+    "cohort_files",
     "covariate_view",
     "fixed_and_chosen_view",
     "subtype_rates_view",
@@ -89,8 +90,24 @@ def assumption_values(spec: Mapping) -> list[str]:
     return parts or ["no parameter (see its source)"]
 
 
+#: Wording of the assumptions file said as the pages say it: the bone cohort counts recorded metastases (no
+#: follow-up time, so no risk), and a table's shape in words.
+_WORDING = (
+    (re.compile(r"the risk of bone metastasis\s+rises"), "the odds of recorded bone metastasis rise"),
+    (re.compile(r"highest latent\s+risk"), "highest latent probability of recorded bone metastasis"),
+    (re.compile(r"\b(\d)x(\d)\b"), r"\1 × \2"),
+)
+
+
 def _source(text: str) -> str:
+    """An assumption's source or a calibration's reason in words, without code references.
+
+    >>> _source("the risk of bone metastasis rises with T stage; the 2x3 table (microcalc.cohorts.x)")
+    'the odds of recorded bone metastasis rise with T stage; the 2 × 3 table'
+    """
     text = re.sub(r"\s*\(microcalc\.[\w.]+\)", "", text)  # a reference to the code, for analysts
+    for pattern, replacement in _WORDING:
+        text = pattern.sub(replacement, text)
     return words(_STORED.sub(lambda m: f"(file {m[1]}: {words(m[2])})", text).replace("`", ""))
 
 
@@ -167,6 +184,25 @@ def calibration_reasons(calibration: Mapping) -> str:
     )
 
 
+def cohort_files(files: Mapping[str, str | Path], root: str | Path = ".") -> str:
+    """The synthetic cohorts' files, a Markdown sentence naming each cohort and its file; their checksums are
+    in the cohorts' README (``data/README.md``), not in the prose.
+
+    ``files``: cohort (``nact_cohort``, ``bone_cohort``) -> path, as written by
+    :func:`microcalc.cohorts.synthesize.write_cohorts`; paths are shown relative to ``root``, never absolute.
+    """
+    names = {"nact_cohort": "the NACT cohort", "bone_cohort": "the multicentre cohort"}
+    base = project_path(root).resolve()
+    listed = [
+        f"{names.get(cohort, cohort)} in `{Path(path).resolve().relative_to(base).as_posix()}`"
+        for cohort, path in files.items()
+    ]
+    return (
+        f"Written: {' and '.join(listed)}. Their checksums (SHA-256, to tell whether a file was changed) are "
+        "in the cohorts' README."
+    )
+
+
 def checksums(files: Mapping[str, str | Path], root: str | Path = ".") -> str:
     """The SHA-256 of each synthetic cohort's file, a Markdown list naming the cohort and the file.
 
@@ -183,12 +219,43 @@ def checksums(files: Mapping[str, str | Path], root: str | Path = ".") -> str:
     )
 
 
+#: The results of the target checks in words (the bone cohort's are its recorded metastases).
+_RESULTS = {
+    "bone metastasis": "Recorded bone metastasis",
+    "bone type": "Bone metastasis type",
+    "bone extent": "Bone metastasis extent",
+    "bone univariable": "Bone cohort univariable",
+    "bone multivariable": "Bone cohort multivariable",
+}
+
+#: Which odds ratio of a multivariable model a check's id is about.
+_OR_TERMS = {"_or_calc_": "microcalcification", "_or_necrosis_": "MRI tumour necrosis"}
+
+#: The checks' quantities in words.
+_QUANTITIES = {"CI low": "Lower limit of the 95% CI", "CI high": "Upper limit of the 95% CI"}
+
+
+def _target_result(ident: str, result: str) -> str:
+    """ "NACT multivariable" for ``nact_or_necrosis_multi`` -> "NACT multivariable, OR of MRI tumour necrosis"."""
+    text = _RESULTS.get(result, result)
+    term = next((t for k, t in _OR_TERMS.items() if k in ident), None)
+    return f"{text}, OR of {term}" if term and "multivariable" in result else text
+
+
+def _target_quantity(text: str) -> str:
+    return _QUANTITIES.get(text, re.sub(r"\b(\d)x(\d)\b", r"\1 × \2 table", words(text)))
+
+
 def targets_view(checks: pd.DataFrame) -> Shown:
-    """The target checks (:func:`microcalc.cohorts.synthesize.targets`): published against achieved, met."""
+    """The target checks (:func:`microcalc.cohorts.synthesize.targets`): published against achieved, met.
+
+    Each multivariable odds ratio says which term it is (microcalcification or MRI tumour necrosis); the
+    limits of a CI and a table's shape are said in words.
+    """
     frame = pd.DataFrame(
         {
-            "Result": checks["result"].to_numpy(),
-            "Quantity": [words(q) for q in checks["quantity"]],
+            "Result": [_target_result(i, r) for i, r in zip(checks["id"], checks["result"], strict=True)],
+            "Quantity": [_target_quantity(q) for q in checks["quantity"]],
             "Published": checks["published"].to_numpy(),
             "Synthetic cohort": checks["achieved"].to_numpy(),
             "Criterion": checks["criterion"].to_numpy(),

@@ -10,7 +10,18 @@ from pathlib import Path
 
 from microcalc.core.paths import project_path
 
-__all__ = ["key_messages", "finding_sentences"]
+__all__ = ["clinical_answer", "key_messages", "finding_sentences", "open_reconstructions", "recorded"]
+
+#: Each reconstruction of notebook 01 in words, as the index names it (bone metastases are the recorded ones).
+_RECONSTRUCTIONS = {
+    "nact_pcr": "pCR by microcalcification in the NACT cohort",
+    "nact_necrosis": "MRI necrosis by microcalcification among the NACT patients with an MRI assessment",
+    "bone_met": "recorded bone metastasis by microcalcification in the multicentre cohort",
+    "bone_type_2x2": "osteolytic against other bone metastases",
+    "bone_type_2x3": "the three types of bone metastasis (osteolytic, osteoblastic, mixed)",
+    "bone_extent_2x2": "whole-body against other bone metastases",
+    "bone_extent_2x3": "the three extents of bone metastasis (whole body, axial, appendicular)",
+}
 
 
 _TEST_NAMES = {
@@ -20,6 +31,87 @@ _TEST_NAMES = {
     "mann_whitney": "the Mann-Whitney test",
     "logistic_wald": "the Wald test of a logistic regression",
 }
+
+
+def recorded(text: str) -> str:
+    """A published quantity's name with its bone metastases called "recorded" (the cohort has no follow-up
+    time: what it counts is metastasis recorded, not risk).
+
+    >>> recorded("Bone metastasis rate, microcalcification vs none"), recorded("OR of bone metastasis, adjusted")
+    ('Recorded bone metastasis rate, microcalcification vs none', 'OR of recorded bone metastasis, adjusted')
+    >>> recorded("Bone metastasis type, microcalcification vs none")
+    'Bone metastasis type, microcalcification vs none'
+    """
+    text = re.sub(r"^Bone metastasis (rate|by)\b", r"Recorded bone metastasis \1", text)
+    return re.sub(r"(?<=\w )(?<![Rr]ecorded )bone metastasis\b(?! (type|extent))", "recorded bone metastasis", text)
+
+
+def open_reconstructions(overview) -> str:
+    """The reconstructions the abstract leaves open, each named in words with its number of possible tables.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"reconstruction": ["nact_necrosis", "bone_type_2x3"], "what": ["", ""],
+    ...                      "feasible tables": ["43", "2"], "status": ["not unique", "not unique"]})
+    >>> text = open_reconstructions(rows)
+    >>> text.startswith("43 possible tables for MRI necrosis by microcalcification among the NACT patients with an MRI")
+    True
+    >>> text.endswith("; and 2 for the three types of bone metastasis (osteolytic, osteoblastic, mixed)")
+    True
+    """
+    named = [
+        f"{r['feasible tables']}{' possible tables' if k == 0 else ''} for "
+        f"{_RECONSTRUCTIONS.get(r['reconstruction'], r['what'])}"
+        for k, (_, r) in enumerate(overview.iterrows())
+    ]
+    return "; and ".join(["; ".join(named[:-1]), named[-1]]) if len(named) > 1 else "".join(named)
+
+
+def _row(frame, ident: str):
+    hit = frame[frame["id"] == ident] if frame is not None else None
+    return hit.iloc[0] if hit is not None and len(hit) else None
+
+
+def clinical_answer(output_dir: str | Path = ".", synthetic: bool = True) -> str:
+    """The clinical answer of this run, in one sentence: each adjusted OR with its 95% CI, and the same effect
+    per 100 patients (the standardised risk difference of notebooks 04 and 06, with its 95% CI).
+
+    On the bundled data the sentence says that these numbers check the pipeline on synthetic cohorts, and
+    are no evidence about patients. A file or row that is missing gives a sentence saying which notebook has
+    not run.
+    """
+    results = project_path(output_dir) / "data" / "results"
+    nact, bone = _read_csv(results / "04_results.csv"), _read_csv(results / "06_results.csv")
+    parts = []
+    for frame, notebook, or_id, rd_id, odds, more, fewer in (
+        (nact, "04", "nact_or_calc_multi", "nact_rd_calc", "non-pCR", "fewer pCRs", "more pCRs"),
+        (
+            bone,
+            "06",
+            "bone_or_calc_multi",
+            "bone_rd_calc",
+            "recorded bone metastasis",
+            "more recorded bone metastases",
+            "fewer recorded bone metastases",
+        ),
+    ):  # the difference is in the proportion with the odds' event (non-pCR: a positive one means fewer pCRs)
+        odds_ratio, difference = _row(frame, or_id), _row(frame, rd_id)
+        if odds_ratio is None or difference is None:
+            parts.append(f"the analysis of {odds} (notebook {notebook}) has not been run")
+            continue
+        o, lo, hi = (float(odds_ratio[c]) for c in ("estimate", "ci_low", "ci_high"))
+        d, dlo, dhi = (float(difference[c]) for c in ("estimate", "ci_low", "ci_high"))
+        low, high = (dlo, dhi) if d >= 0 else (-dhi, -dlo)
+        parts.append(
+            f"{'higher' if o > 1 else 'lower'} odds of {odds} (adjusted OR {o:.2f}, 95% CI {lo:.2f} to {hi:.2f}), "
+            f"that is about {abs(d):.0f} {more if d >= 0 else fewer} per 100 patients with microcalcification "
+            f"(95% CI {low:.0f} to {high:.0f} per 100)"
+        )
+    lead = (
+        "The pipeline's check on the synthetic cohorts (not evidence about patients): with microcalcification, "
+        if synthetic
+        else "On this site's data, with microcalcification: "
+    )
+    return lead + "; and ".join(parts) + "."
 
 
 def _read_csv(path: Path):
@@ -54,18 +146,14 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         fixed = []
         for _, row in unique.iterrows():
             a, b = (part.strip() for part in row["table"].split("vs"))
-            what = row["what"] if row["what"][1:2].isupper() else row["what"][:1].lower() + row["what"][1:]
+            what = _RECONSTRUCTIONS.get(row["reconstruction"], row["what"])
             fixed.append(
                 f"{what}: {a.replace('/', ' of ')} with microcalcification against {b.replace('/', ' of ')} without"
             )
         open_ = overview[overview["status"] != "unique"]
         text = "The abstract's numbers fix one table each for " + "; and for ".join(fixed) + "."
         if len(open_):
-            first = open_.iloc[0]
-            text += (
-                f" It leaves {len(open_)} others open, among them {first['what']} "
-                f"({first['feasible tables']} possible tables)."
-            )
+            text += f" It leaves {len(open_)} others open: {open_reconstructions(open_)}."
         out.append(text)
     if (rec / "01_consistency.csv").is_file():
         from microcalc.abstract.published import load_published
@@ -81,9 +169,10 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         for _, row in verdicts[verdicts["verdict"] == VERDICTS[1]].iterrows():
             hits = table.loc[(table["id"] == row["id"]) & table["reproduces"], "test"]
             tests = ", ".join(_TEST_NAMES.get(t, t) for t in sorted(set(hits)))
+            named = str(row["paper names"]).replace("χ2", "χ²")
             out.append(
                 f"The printed {row['reported P']} ({measures.get(row['id'], row['id'])}) is reproduced only "
-                f"by {tests}, a test the paper does not name for it (it names {row['paper names']})."
+                f"by {tests}, a test the paper does not name for it (it names “{named}”)."
             )
     coherence = _read_csv(rec / "01_or_ci_p_coherence.csv")
     if coherence is not None:
@@ -94,6 +183,7 @@ def key_messages(output_dir: str | Path = ".", synthetic: bool = True) -> list[s
         )
         bad = sorted(set(coherence["id"]) - set(ok["id"]))
         out.append(text + (f"; not consistent: {', '.join(bad)}." if bad else "."))
+    out.append(clinical_answer(output_dir, synthetic))
     results = project_path(output_dir) / "data" / "results"
     if synthetic:
         table = _read_csv(results / "replication.csv")
@@ -132,7 +222,7 @@ def _finding_labels(findings) -> dict[str, str]:
     """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
     model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
     return {
-        i: (
+        i: recorded(
             (m if m[1:2].isupper() else m[:1].upper() + m[1:])
             + next((v for k, v in model.items() if i.endswith(k)), "")
         )
@@ -145,6 +235,7 @@ def _key_results(output_dir: Path, synthetic: bool) -> str:
     import pandas as pd
 
     from microcalc.replicate import findings_display
+    from microcalc.replicate.readable import AGREEMENT_WORDS
     from microcalc.study import FINDING_IDS
 
     results = output_dir / "data" / "results"
@@ -159,7 +250,12 @@ def _key_results(output_dir: Path, synthetic: bool) -> str:
         score = score.set_index("id")
         head = ["Finding", "Published", "This run", "Agreement"]
         rows = [
-            [measure.get(i, i), score.at[i, "published"], score.at[i, "reproduced"], score.at[i, "agreement"]]
+            [
+                measure.get(i, i),
+                score.at[i, "published"],
+                score.at[i, "reproduced"],
+                AGREEMENT_WORDS.get(score.at[i, "agreement"], score.at[i, "agreement"]),
+            ]
             for i in FINDING_IDS
             if i in score.index
         ]

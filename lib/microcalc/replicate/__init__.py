@@ -39,7 +39,7 @@ from microcalc.replicate.findings import (
     plot_findings,
 )
 from microcalc.replicate.page import framing, headline, limitations, main_tables, report_figure, table_notes
-from microcalc.replicate.readable import context_display, describe, scorecard_display
+from microcalc.replicate.readable import context_display, describe, scorecard_display, scorecard_parts
 from microcalc.replicate.scorecard import (
     AGREEMENT,
     P_CLASS_LIMITS,
@@ -79,6 +79,7 @@ __all__ = [
     "plot_findings",
     "replication_table",
     "scorecard_display",
+    "scorecard_parts",
     "report_figure",
     "se_from_ci",
     "summary",

@@ -15,7 +15,7 @@ from microcalc.replicate.findings import (
     findings_sentences,
     plot_findings,
 )
-from microcalc.replicate.readable import context_display, describe, in_sentence, scorecard_display
+from microcalc.replicate.readable import context_display, describe, in_sentence, scorecard_parts
 from microcalc.replicate.scorecard import as_bool, or_comparison, summary
 
 #: How the page names the test of a results ``estimator``.
@@ -29,7 +29,14 @@ TEST_WORDS = {
 
 #: Under the bundled run's scorecard: what its less familiar words mean.
 SCORECARD_CAPTION = (
-    "Differences are in the quantity's own unit (patients, percentage points, odds ratio, P). "
+    "Differences are at the published number's printed precision, in its own unit (patients, percentage "
+    "points, odds ratio, P): \"none\" means this run's value prints exactly as the paper's. "
+    "P in another printed class: the reproduced P falls in another of the classes below 0.001, below 0.01, "
+    "below 0.05 and above than the published one."
+)
+
+#: Under the consistency table of the bundled run.
+CONSISTENCY_CAPTION = (
     "GRIM: whether a printed percentage can arise from a whole number of patients out of the group's size "
     "(Brown & Heathers 2017); 'possible for 155' gives the group sizes for which it can."
 )
@@ -39,6 +46,7 @@ FINDINGS_HEADERS = {"finding": "Finding", "published": "Published", "this site":
 
 __all__ = [
     "FINDINGS_HEADERS",
+    "CONSISTENCY_CAPTION",
     "SCORECARD_CAPTION",
     "TEST_WORDS",
     "framing",
@@ -60,7 +68,7 @@ def framing(bundled: bool, data_dir: str) -> str:
             "tables the abstract implies. Agreement of the multivariable odds ratios is *calibrated*: the "
             "generator's parameters were tuned until the models came close. What this still demonstrates: the "
             "pipeline computes what the paper computed (the same tests, the same models, the same printed "
-            "precision), and the paper's numbers are internally consistent, or not, as the consistency column "
+            "precision), and the paper's numbers are internally consistent, or not, as the consistency table "
             "says. It is not evidence that the paper's findings hold."
         )
     return (
@@ -86,7 +94,14 @@ def main_tables(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.D
     from IPython.display import Markdown
 
     if bundled:
-        return [show(scorecard_display(published, scorecard), caption=SCORECARD_CAPTION)]
+        main, checks, consistency = scorecard_parts(published, scorecard)
+        return [
+            show(main),
+            Markdown("**The checks behind each agreement.**"),
+            show(checks, caption=SCORECARD_CAPTION),
+            Markdown("**Whether the published numbers agree with each other** (from notebook 01)."),
+            show(consistency, caption=CONSISTENCY_CAPTION),
+        ]
     table = findings_display(findings)
     table["finding"] = describe(published).reindex(findings["id"]).to_numpy()
     return [
@@ -113,7 +128,7 @@ def table_notes(published: pd.DataFrame, scorecard: pd.DataFrame, findings: pd.D
         f"- For {int(as_bool(inside).sum())} of the {len(inside)} published estimates that have a reproduced "
         "95% CI, the published value lies inside it."
     ]
-    other = scorecard[scorecard["agreement"] == "exact, other method only"]
+    other = scorecard[scorecard["agreement"] == "exact, other method only"]  # the scorecard's own class
     if len(other):
         said = [
             f"{in_sentence(names[r['id']])}, by {TEST_WORDS.get(r['estimator'], r['estimator'])} (the paper names "
@@ -160,7 +175,8 @@ def limitations(bundled: bool) -> str:
             "- Numbers are matched by the paper's printed precision; a reproduced value that rounds differently "
             "by a hair counts as a difference.\n"
             "- Comparison P values are matched under a test the paper names where one reproduces the published "
-            "value, else under any test; the `method` column of `replication.csv` says which.\n"
+            'value, else under any test; the checks table says which ("Computed with the method the paper '
+            'names").\n'
             '- Qualitative claims ("not significantly associated", "predominated", "mainly axial") are read '
             "as: multivariable likelihood-ratio P > 0.05, and the most frequent category."
         )

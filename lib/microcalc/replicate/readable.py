@@ -18,9 +18,22 @@ import numpy as np
 import pandas as pd
 
 from microcalc import labels
+from microcalc.abstract.published import parse_reported
 from microcalc.analysis.display import MISSING
 
-__all__ = ["SCORECARD_HEADERS", "context_display", "describe", "in_sentence", "name_tests", "scorecard_display"]
+__all__ = [
+    "AGREEMENT_WORDS",
+    "SCORECARD_CHECKS",
+    "SCORECARD_HEADERS",
+    "SCORECARD_MAIN",
+    "context_display",
+    "describe",
+    "in_sentence",
+    "name_tests",
+    "printed_difference",
+    "scorecard_display",
+    "scorecard_parts",
+]
 
 #: How a published ``group`` reads after its measure.
 _GROUP_WORDS = {"microcalcification": "with microcalcification", "no microcalcification": "without microcalcification"}
@@ -34,15 +47,39 @@ SCORECARD_HEADERS = {
     "cohort": "Cohort",
     "published": "Published",
     "reproduced": "Reproduced",
-    "difference": "Difference, reproduced − published",
+    "difference": "Difference at the printed precision",
     "reproduced 95% CI": "Reproduced 95% CI",
     "published inside reproduced CI": "Published value inside the reproduced 95% CI",
     "matches at printed precision": "Matches at the printed precision",
     "named by paper": "Computed with the method the paper names",
-    "P in another printed class": "P in another printed class (< 0.001, < 0.01, < 0.05, above)",
+    "P in another printed class": "P in another printed class",
     "agreement": "Agreement",
     "consistency (notebook 01)": "Consistency of the published numbers (notebook 01)",
 }
+
+
+#: The scorecard's agreement classes in words.
+AGREEMENT_WORDS = {
+    "exact, named method": "exact, with the paper's test",
+    "exact, other method only": "exact, with a test the paper does not name",
+    "claim consistent": "claim consistent",
+    "within calibration tolerance": "within calibration tolerance",
+    "differs": "differs",
+}
+
+#: The scorecard's main table on the page: what was published, what this run gives, and the verdict.
+SCORECARD_MAIN = ["Published quantity", "Published", "Reproduced", "Agreement"]
+
+#: The checks behind each verdict, in a second table.
+SCORECARD_CHECKS = [
+    "Published quantity",
+    "Cohort",
+    "Difference at the printed precision",
+    "Reproduced 95% CI",
+    "Published value inside the reproduced 95% CI",
+    "Computed with the method the paper names",
+    "P in another printed class",
+]
 
 
 def _sentence_start(text: str) -> str:
@@ -112,10 +149,33 @@ def _words(value) -> str:
     return {"True": "yes", "False": "no"}.get(text, text)
 
 
-def _difference(value, kind: str) -> str:
-    if value is None or value is pd.NA or pd.isna(value):
+def printed_difference(value, kind: str, printed: str, matches: bool) -> str:
+    """The difference reproduced − published as the paper would print it: "none" where the reproduced
+    value prints as published, else the difference at the published number's printed precision, in its unit.
+
+    Parameters
+    ----------
+    value : the unrounded difference (``difference`` of the scorecard), or missing.
+    kind : the published quantity's kind (count, percent, p, odds_ratio, claim).
+    printed : the published value as printed (its decimals set the precision), e.g. "20.6%" or "2.352".
+    matches : whether the reproduced value prints as published (``matches at printed precision``).
+
+    >>> printed_difference(0.0452, "percent", "20.6%", True), printed_difference(0.4, "percent", "20.6%", False)
+    ('none', '+0.4 percentage points')
+    >>> printed_difference(0.0468, "odds_ratio", "2.352", False), printed_difference(-2, "count", "313", False)
+    ('OR +0.047', '-2 patients')
+    """
+    if kind == "claim" or value is None or value is pd.NA or pd.isna(value):
         return MISSING
-    return str(int(value)) if kind == "count" else f"{float(value):+.4f}"
+    if matches:
+        return "none"
+    if kind == "count":
+        return f"{int(value):+d} patients"
+    decimals = parse_reported(printed).decimals
+    text = f"{float(value):+.{decimals}f}"
+    if float(text) == 0:
+        return "none in the estimate; CI or P differ" if kind == "odds_ratio" else "0 at the printed precision"
+    return {"percent": f"{text} percentage points", "odds_ratio": f"OR {text}", "p": f"P {text}"}.get(kind, text)
 
 
 def scorecard_display(published: pd.DataFrame, scorecard: pd.DataFrame) -> pd.DataFrame:
@@ -129,24 +189,45 @@ def scorecard_display(published: pd.DataFrame, scorecard: pd.DataFrame) -> pd.Da
     Returns
     -------
     DataFrame of strings headed by :data:`SCORECARD_HEADERS`: the quantity by its description, the cohort
-    by name, yes/no for every check, "–" where a check does not apply, the differences with four decimals
-    (counts as whole numbers) and the tests by their names.
+    by name, yes/no for every check, "–" where a check does not apply, the difference as
+    :func:`printed_difference` says it, the agreement in words (:data:`AGREEMENT_WORDS`) and the tests by
+    their names.
     """
     names = describe(published)
     kinds = published["kind"]
     rows = []
     for _, r in scorecard.iterrows():
+        kind = kinds.get(r["id"], "")
+        printed = published.loc[r["id"], "p" if kind == "p" else "value"] if r["id"] in published.index else ""
         row = {
             "description": names.get(r["id"], r["id"]),
             "cohort": labels.ALL.get(str(r["cohort"]), str(r["cohort"])),
-            "difference": _difference(r["difference"], kinds.get(r["id"], "")),
+            "difference": printed_difference(
+                r["difference"], kind, printed, _words(r["matches at printed precision"]) == "yes"
+            ),
         }
         for column in SCORECARD_HEADERS:
             if column not in row:
                 row[column] = _words(r[column])
+        row["agreement"] = AGREEMENT_WORDS.get(row["agreement"], row["agreement"])
         row["consistency (notebook 01)"] = name_tests(row["consistency (notebook 01)"])
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SCORECARD_HEADERS)).rename(columns=SCORECARD_HEADERS)
+
+
+def scorecard_parts(published: pd.DataFrame, scorecard: pd.DataFrame) -> list[pd.DataFrame]:
+    """The scorecard of :func:`scorecard_display` in three narrow tables, each readable on a laptop screen.
+
+    Returns
+    -------
+    list of three DataFrames: the main table (:data:`SCORECARD_MAIN`: quantity, cohort, published,
+    reproduced, agreement); the checks behind each agreement (:data:`SCORECARD_CHECKS`); and the
+    consistency of the published numbers (notebook 01), only for the quantities that have a check there.
+    """
+    shown = scorecard_display(published, scorecard)
+    consistency = shown[["Published quantity", SCORECARD_HEADERS["consistency (notebook 01)"]]]
+    consistency = consistency[consistency.iloc[:, 1] != MISSING].reset_index(drop=True)
+    return [shown[SCORECARD_MAIN], shown[SCORECARD_CHECKS], consistency]
 
 
 def context_display(published: pd.DataFrame, context: pd.DataFrame) -> pd.DataFrame:
