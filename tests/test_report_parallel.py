@@ -5,7 +5,7 @@ import sys
 
 _PROBE = """
 import os, time
-from microcalc.pipeline.report import _render_pages
+from microcalc.pipeline.report_pages import render_pages
 
 class Edition:
     def render(self, nb, href, title, kind):
@@ -13,7 +13,7 @@ class Edition:
         return f"{href}|{title}|{kind}|{nb}|{os.getpid()}"
 
 jobs = [(f"nb{k}", f"{k:02d}.html", f"Page {k}") for k in range(6)]
-pages = _render_pages(Edition(), jobs)
+pages = render_pages(Edition(), jobs)
 pids = {text.rsplit("|", 1)[1] for _, text in pages}
 print(all(text.startswith(f"{href}|{title}|notebook|{nb}|") for (nb, href, title), (h, text) in zip(jobs, pages)))
 print(len(pages) == len(jobs) and [h for h, _ in pages] == [href for _, href, _ in jobs])
@@ -31,7 +31,7 @@ def test_pages_rendered_in_forked_processes_come_back_complete_and_in_order():
 def test_a_threaded_process_renders_one_page_after_another():
     import threading
 
-    from microcalc.pipeline.report import _render_pages
+    from microcalc.pipeline.report_pages import render_pages
 
     class Edition:
         def render(self, nb, href, title, kind):
@@ -40,5 +40,5 @@ def test_a_threaded_process_renders_one_page_after_another():
     me = threading.get_ident()
     with_thread = threading.Thread(target=threading.Event().wait, args=(1,), daemon=True)
     with_thread.start()  # this process now runs two threads: no fork
-    pages = _render_pages(Edition(), [("a", "1.html", "A"), ("b", "2.html", "B")])
+    pages = render_pages(Edition(), [("a", "1.html", "A"), ("b", "2.html", "B")])
     assert pages == [("1.html", f"1.html|{me}"), ("2.html", f"2.html|{me}")]

@@ -40,6 +40,7 @@ import nbformat
 from microcalc.core.paths import project_path
 from microcalc.pipeline.report_html import _strip_remote_scripts, _title_and_question, alt_texts, escape_outputs
 from microcalc.pipeline.report_messages import _key_results, finding_sentences, key_messages
+from microcalc.pipeline.report_pages import render_pages
 from microcalc.pipeline.report_site import MARKER, ReportFolderError, _prepare_site, _write_marker, print_pdf
 from microcalc.study import BUNDLED_DATA_DIR, KEY_FIGURES, SUMMARY_FIGURES, is_bundled
 
@@ -217,39 +218,6 @@ def _data_dir_of(output_dir: Path) -> str:
     return BUNDLED_DATA_DIR
 
 
-_FORKED: dict = {}
-
-
-def _render_forked(k: int) -> str:
-    nb, href, title = _FORKED["jobs"][k]
-    return _FORKED["edition"].render(nb, href, title, "notebook")
-
-
-def _render_pages(edition: _Edition, jobs: list[tuple[nbformat.NotebookNode, str, str]]) -> list[tuple[str, str]]:
-    """Each notebook's page as ``(href, html)``, two at a time where that is safe, else one after another.
-
-    Two forked processes share the work when the machine has two cores, ``fork``
-    exists and this process runs no other thread (forking a threaded process can
-    deadlock: under pytest-xdist the pages are rendered one after another). The
-    pages are the same either way.
-    """
-    import multiprocessing
-    import os
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if len(jobs) < 2 or (os.cpu_count() or 1) < 2 or not forkable:
-        return [(href, edition.render(nb, href, title, "notebook")) for nb, href, title in jobs]
-    _FORKED.update(edition=edition, jobs=jobs)
-    try:
-        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
-            texts = list(pool.map(_render_forked, range(len(jobs))))
-    finally:
-        _FORKED.clear()
-    return [(href, text) for (_, href, _), text in zip(jobs, texts, strict=True)]
-
-
 def build_report(
     notebooks_dir: str | Path = "notebooks",
     output_dir: str | Path = ".",
@@ -299,7 +267,7 @@ def build_report(
     )
     edition = _Edition(pages, _banner(synthetic, label), summary_pdf)
     jobs = [(nb, path.stem + ".html", _title_and_question(nb)[0]) for path, nb in parsed]
-    for href, text in _render_pages(edition, jobs):
+    for href, text in render_pages(edition, jobs):
         (out / href).write_text(text, encoding="utf-8")
         written.append(href)
 
