@@ -162,7 +162,7 @@ def test_adjusted_or_paragraph_reads_a_rare_outcome_as_a_ratio_of_proportions():
     calc = pd.Series({"or": 2.29, "ci_low": 1.39, "ci_high": 3.78, "note": ""})
     firth = pd.Series({"or": 2.23, "ci_low": 1.38, "ci_high": 3.69})
     text = narrative.adjusted_or_paragraph(calc, firth, "microcalcification", "recorded bone metastasis", 99 / 1182)
-    assert "8.4% of the patients have recorded bone metastasis, an uncommon outcome" in text
+    assert "8.4% of all the cohort's patients have recorded bone metastasis, an uncommon outcome" in text
     assert "E-value 4.01" in text  # 2.29 + sqrt(2.29 * 1.29) = 4.009, VanderWeele & Ding 2017
     common = narrative.adjusted_or_paragraph(calc, firth, "x", "non-pCR", 0.74)
     assert "a common outcome" in common

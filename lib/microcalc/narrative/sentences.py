@@ -255,7 +255,8 @@ def adjusted_or_paragraph(
     ev = evalue_sentence(calc["or"], calc["ci_low"], calc["ci_high"], rare, exposure, event, reason=calc["note"])
     return (
         f"Adjusted OR of {odds_of or event} with {exposure}, by maximum likelihood: {or_text(calc)}; with "
-        f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of the patients have {event}, {reading}. "
+        f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of all the cohort's patients have {event}, "
+        f"{reading}. "
         f"{ev.sentence} (VanderWeele & Ding 2017.)"
     )
 
