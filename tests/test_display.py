@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from microcalc import labels
 from microcalc.analysis import display
@@ -89,11 +90,72 @@ def test_show_table_one_labels_variables_levels_and_groups():
     assert list(f.columns) == [
         "Variable",
         "Level",
-        "Missing",
         "Microcalcification",
         "No microcalcification",
-        "SMD",
         "P",
+        "SMD",
+        "Missing",
     ]
-    assert f["Variable"].tolist() == ["Patients", "Breast density (BI-RADS), n (%)", "", "Molecular subtype, n (%)"]
+    assert f["Variable"].tolist() == ["Patients", "Breast density (BI-RADS)", "", "Molecular subtype"]
     assert f["Level"].tolist() == ["", "a", "b", "luminal A"]
+    assert shown.caption.startswith("Categories as n (%);")
+    assert "SMD, standardised mean difference" in shown.caption
+
+
+def _two_group_table(tests: list[str], groups: tuple[str, ...] = ("yes", "no")) -> pd.DataFrame:
+    index = pd.MultiIndex.from_tuples([("age, median [Q1,Q3]", ""), ("mass, n (%)", "yes"), ("pcr, n (%)", "yes")])
+    heads = ["Missing", "Overall", *groups, "P-Value", "Test"]
+    columns = pd.MultiIndex.from_tuples([("Grouped by microcalcification", c) for c in heads])
+    cells = [["0", "47.0 [40.0,55.0]", *["1"] * len(groups), "0.345", tests[0]]]
+    cells += [["0", "5 (10.0)", *["2"] * len(groups), "0.2", t] for t in tests[1:]]
+    return pd.DataFrame(cells, index=index, columns=columns)
+
+
+def test_show_table_one_puts_p_and_test_after_the_groups_and_names_tests_in_words():
+    table = _two_group_table(["Kruskal-Wallis", "Chi-squared (warning: expected count < 5)", "Chi-squared"])
+    shown = display.show_table_one(table, labels.ALL, labels.group_names("microcalcification"))
+    f = shown.frame
+    assert list(f.columns)[:5] == ["Variable", "Level", "Microcalcification", "No microcalcification", "P"]
+    assert list(f.columns)[5:] == ["Test", "Overall", "Missing"]
+    assert f["Test"].tolist() == ["Mann–Whitney U", "χ² *", "χ²"]
+    assert f["Variable"].iloc[0] == "Age (years)"
+    assert f["Level"].tolist() == ["median [Q1, Q3]", "yes", "yes"]
+    assert f["Overall"].iloc[0] == "47.0 [40.0, 55.0]"
+    assert "same P for two groups" in shown.caption
+    assert "* an expected count below 5" in shown.caption
+    assert shown.caption.count("χ², Pearson") == 1
+
+
+def test_show_table_one_keeps_kruskal_wallis_for_three_groups():
+    table = _two_group_table(["Kruskal-Wallis", "Chi-squared", "Fisher's exact"], groups=("a", "b", "c"))
+    assert display.show_table_one(table).frame["Test"].tolist() == ["Kruskal–Wallis", "χ²", "Fisher's exact"]
+
+
+def test_two_group_kruskal_wallis_p_is_the_mann_whitney_u_p():
+    """R: x <- c(47,40,55,39,61,52,44,47,50,38); y <- c(48,41,56,60,52,49,51,47,45,58,62)
+    kruskal.test(list(x, y))$p.value and wilcox.test(x, y, correct = FALSE, exact = FALSE)$p.value
+    both give 0.148200849476957: the name Table 1 shows for two groups does not change its P."""
+    from scipy import stats
+
+    x = [47, 40, 55, 39, 61, 52, 44, 47, 50, 38]
+    y = [48, 41, 56, 60, 52, 49, 51, 47, 45, 58, 62]
+    assert stats.kruskal(x, y).pvalue == pytest.approx(0.148200849476957, rel=1e-12)
+    u = stats.mannwhitneyu(x, y, use_continuity=False, method="asymptotic")
+    assert u.pvalue == pytest.approx(0.148200849476957, rel=1e-12)
+
+
+def test_show_marks_chosen_columns_and_says_why_once():
+    table = pd.DataFrame({"osteolytic": [10, 5], "mixed": [3, 4], "axial": [2, 1]}, index=["with", "without"])
+    note = {"mixed": "one of the type tables", "axial": "one of the extent tables"}
+    shown = display.show(table, labels.ALL, index="Group", chosen=note)
+    assert list(shown.frame.columns) == ["Group", "osteolytic", "mixed †", "axial only †"]
+    assert shown.caption == "† Chosen, not fixed by the abstract: one of the type tables; one of the extent tables."
+    assert display.show(table, labels.ALL, chosen={}).caption == ""
+
+
+def test_show_writes_an_exact_zero_as_zero_only_where_asked():
+    table = pd.DataFrame({"tau2": [0.0, 0.0004], "i2": [0.0, 12.34]})
+    shown = display.show(table, labels.ALL, decimals=3, percent=["i2"], zeros=["tau2", "i2"])
+    assert shown.frame.iloc[:, 0].tolist() == ["0", "0.000"]
+    assert shown.frame.iloc[:, 1].tolist() == ["0", "12.3"]
+    assert display.show(table, labels.ALL, decimals=3).frame.iloc[0, 0] == "0.000"

@@ -162,7 +162,7 @@ def test_adjusted_or_paragraph_reads_a_rare_outcome_as_a_ratio_of_proportions():
     calc = pd.Series({"or": 2.29, "ci_low": 1.39, "ci_high": 3.78, "note": ""})
     firth = pd.Series({"or": 2.23, "ci_low": 1.38, "ci_high": 3.69})
     text = narrative.adjusted_or_paragraph(calc, firth, "microcalcification", "recorded bone metastasis", 99 / 1182)
-    assert "8.4% of the patients have recorded bone metastasis, an uncommon outcome" in text
+    assert "8.4% of all the cohort's patients have recorded bone metastasis, an uncommon outcome" in text
     assert "E-value 4.01" in text  # 2.29 + sqrt(2.29 * 1.29) = 4.009, VanderWeele & Ding 2017
     common = narrative.adjusted_or_paragraph(calc, firth, "x", "non-pCR", 0.74)
     assert "a common outcome" in common
@@ -316,3 +316,30 @@ def test_secondary_paragraph_lists_the_sparse_tables_then_each_contrast_with_its
     assert "(Fisher's exact test, P = 0.079); the overall 2 x 3 comparison of all categories " in contrasts
     assert "(Fisher-Freeman-Halton, P = 0.114)" in contrasts and "(Fisher-Freeman-Halton, P = 0.019)" in contrasts
     assert "whole body share (33.8% vs 10.7%)" in contrasts and "(Fisher's exact test, P = 0.024)" in contrasts
+
+
+def test_necrosis_key_messages_mark_the_chosen_counts_and_say_why():
+    """The counts 62 of 117 / 44 of 139 (necrosis) and 14 of 106 / 44 of 150 (pCR by necrosis) are
+    chosen among the tables the abstract allows (data/synthetic/assumptions.yaml); on a site's data
+    nothing is marked."""
+    necrosis_or = pd.DataFrame(
+        {"or": [2.73, 2.33], "ci_low": [1.41, 1.15], "ci_high": [5.29, 4.73], "p": [0.003, 0.019], "n": [256, 256]},
+        index=pd.Index(["univariable", "multivariable"], name="model"),
+    ).assign(note="")
+    pcr = _rates((14, 44), (106, 150)).rename(columns={"microcalcification": "mri_necrosis"})
+    args = (_rates((62, 44), (117, 139)), _tests((1e-4, 1e-4)), pcr, necrosis_or, _std(0.85, 0.71), 256, 313, True)
+    chosen = {"mri_necrosis_split": "the counts are one of the feasible tables", "pcr_by_necrosis": "a choice"}
+    text = repr(narrative.necrosis_key_messages(*args, chosen=chosen))
+    assert "(62 of 117 †)" in text and "(44 of 139 †)" in text and "(14 of 106 †)" in text
+    assert "† Chosen, not fixed by the abstract: the counts are one of the feasible tables; a choice." in text
+    plain = repr(narrative.necrosis_key_messages(*args))
+    assert "†" not in plain and "(62 of 117)" in plain
+
+
+def test_sparse_cells_share_is_recomputed_with_one_decimal():
+    from microcalc.narrative.paragraphs import _one_decimal_cells
+
+    assert _one_decimal_cells("1 of 6 cells (17%) have an expected count below 5") == (
+        "1 of 6 cells (16.7%) have an expected count below 5"
+    )
+    assert _one_decimal_cells("All 4 expected counts are at least 5") == "All 4 expected counts are at least 5"

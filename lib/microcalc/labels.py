@@ -295,3 +295,16 @@ COHORT_NAMES: dict[str, str] = {
     "nact_cohort": "NACT cohort",
     "bone_cohort": "Bone-metastasis cohort",
 }
+
+#: The methods pages' (03-06) headers in words: the adjusted GVIF, and the columns of the
+#: missingness table (patients with / without the characteristic of each row). Merged into :data:`ALL`.
+METHODS_PAGE_TERMS: dict[str, str] = {
+    "gvif_adjusted": "GVIF adjusted for df (GVIF^1/(2·df))",
+    "recorded_yes": "With: recorded",
+    "n_yes": "With: patients",
+    "pct_yes": "With: % recorded",
+    "recorded_no": "Without: recorded",
+    "n_no": "Without: patients",
+    "pct_no": "Without: % recorded",
+}
+ALL.update(METHODS_PAGE_TERMS)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from microcalc.analysis.figure_style import CHOSEN_MARK
 from microcalc.analysis.tables import fmt_p
 from microcalc.core.paths import project_path
 
@@ -131,6 +132,8 @@ def show(
     percent_rows: Sequence[Any] = (),
     headers: Mapping[str, str] | None = None,
     caption: str = "",
+    zeros: Sequence[str] = (),
+    chosen: Mapping[str, str] | None = None,
 ) -> Shown:
     """``table`` for reading: labelled, formatted, without row numbers or missing-value markers.
 
@@ -153,6 +156,11 @@ def show(
     headers : column name -> header, taking precedence over ``labels`` (a name that means something
         else in this table).
     caption : a line shown under the table.
+    zeros : columns in which an exact zero (e.g. a between-centre variance estimated at its
+        boundary) shows "0", not "0.000", which would suggest a rounded small value.
+    chosen : column -> note, for columns whose values were chosen among those the abstract allows
+        (:func:`microcalc.analysis.plots.chosen_values`; empty on a site's data): their header is
+        marked "†" and the caption ends with "† chosen, not fixed by the abstract: <note>".
 
     Returns
     -------
@@ -187,8 +195,25 @@ def show(
         if yes_no:
             values = values.astype(object)
         head = (headers or {}).get(str(column)) or ("Group" if yes_no and groups else _header(column, labels, event))
-        out[head] = [_cell(v, kind, decimals, groups, labels) for v in values]
-    return Shown(pd.DataFrame(out), caption)
+        if chosen and str(column) in chosen:
+            head = f"{head} {CHOSEN_MARK}"
+        out[head] = [
+            "0" if column in zeros and _is_zero(v) else _cell(v, kind, decimals, groups, labels) for v in values
+        ]
+    return Shown(pd.DataFrame(out), _with_chosen_note(caption, chosen))
+
+
+def _with_chosen_note(caption: str, chosen: Mapping[str, str] | None) -> str:
+    """``caption`` followed by the footnote of the chosen values (each note once)."""
+    notes = list(dict.fromkeys((chosen or {}).values()))
+    if not notes:
+        return caption
+    note = f"{CHOSEN_MARK} Chosen, not fixed by the abstract: " + "; ".join(notes) + "."
+    return f"{caption} {note}" if caption else note
+
+
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and float(value) == 0.0
 
 
 def _header(column: Any, labels: Mapping[str, str], event: str | None) -> str:
@@ -198,6 +223,41 @@ def _header(column: Any, labels: Mapping[str, str], event: str | None) -> str:
         if name in special:
             return special[name]
     return str(relabel(name, labels))
+
+
+#: tableone's test names as Table 1 shows them, with the footnote each needs.
+_TABLE_ONE_TESTS = {
+    "Chi-squared": ("χ²", "χ², Pearson's chi-squared test (with Yates' continuity correction on 2 × 2 tables)"),
+    "Fisher's exact": ("Fisher's exact", ""),
+    "Kruskal-Wallis": ("Kruskal–Wallis", "Kruskal–Wallis, the rank test of the groups"),
+    "One-way ANOVA": ("ANOVA", "ANOVA, one-way analysis of variance"),
+}
+#: With two groups the Kruskal–Wallis P is the Mann–Whitney U P (normal approximation with tie
+#: correction, no continuity correction): R's kruskal.test and wilcox.test(correct = FALSE, exact = FALSE).
+_TWO_GROUP_RANK = (
+    "Mann–Whitney U",
+    "Mann–Whitney U, the rank test of two groups (normal approximation, no continuity correction; computed "
+    "as the Kruskal–Wallis test, which gives the same P for two groups)",
+)
+_WARNING = re.compile(r"^(.*?)\s*\(warning: (.*)\)$")
+_RANGE = re.compile(r"\[([^\],\[]+),(\S[^\]]*)\]")
+
+
+def _test_name(name: str, two_groups: bool, notes: list[str]) -> str:
+    """A tableone test name as Table 1 shows it; its footnote (and a warning's) appended to ``notes``."""
+    if not name:
+        return ""
+    match = _WARNING.match(name)
+    base, warning = (match.group(1), match.group(2)) if match else (name, "")
+    shown, note = _TWO_GROUP_RANK if base == "Kruskal-Wallis" and two_groups else _TABLE_ONE_TESTS.get(base, (base, ""))
+    if note and note not in notes:
+        notes.append(note)
+    if warning:
+        note = f"* {warning.replace('expected count < 5', 'an expected count below 5')}: the approximation may be poor"
+        if note not in notes:
+            notes.append(note)
+        shown += " *"
+    return shown
 
 
 def show_table_one(
@@ -215,27 +275,49 @@ def show_table_one(
     Returns
     -------
     Shown
-        Variable (labelled, with tableone's summary kind, said once per variable), Level, the
-        overall and group columns, SMD, P and the test; empty cells stay empty.
+        Variable (labelled, said once per variable), Level (a continuous variable's summary kind,
+        e.g. "median [Q1, Q3]"; categories' n (%) is said in the caption), the group columns, then P
+        and the test (so that they stay on a laptop's screen), Overall, SMD and Missing; empty cells
+        stay empty. Tests are named in words ("χ²"; with two groups
+        tableone's Kruskal–Wallis is named "Mann–Whitney U", which gives the same P; a warning
+        becomes a "*"), explained with SMD in the caption.
     """
     labels = dict(labels or {})
     groups = dict(groups or {})
+    heads = [column[-1] if isinstance(column, tuple) else column for column in table.columns]
+    fixed = {"Missing", "Overall", "P-Value", "Test", "P-Value (adjusted)"}
+    two_groups = sum(1 for h in heads if h not in fixed and not str(h).startswith("SMD")) == 2
+    notes: list[str] = []
     rows = []
     previous = None
+    counted = False
     for (variable, level), values in table.iterrows():
         name, _, kind = str(variable).partition(", ")
-        text = f"{relabel(name, labels)}, {kind}" if kind else ("Patients" if name == "n" else relabel(name, labels))
+        kind = _RANGE.sub(r"[\1, \2]", kind)
+        text = "Patients" if name == "n" else relabel(name, labels)
         level = "" if level is None or pd.isna(level) or level == "" else str(relabel(str(level), labels))
+        if kind and kind != "n (%)":  # a summary other than the categories' n (%): said in the Level column
+            level = f"{level}, {kind}" if level else kind
+        elif kind:
+            counted = True
         row = {"Variable": "" if variable == previous else text, "Level": level}
         previous = variable
-        for column, value in values.items():
-            head = column[-1] if isinstance(column, tuple) else column
+        for head, value in zip(heads, values, strict=True):
             head = {"P-Value": "P", "Missing": "Missing"}.get(head, groups.get(head, head))
             if str(head).startswith("SMD"):
                 head = "SMD"
-            row[head] = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            cell = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            row[head] = _test_name(cell, two_groups, notes) if head == "Test" else _RANGE.sub(r"[\1, \2]", cell)
         rows.append(row)
-    return Shown(pd.DataFrame(rows))
+    frame = pd.DataFrame(rows)
+    last = ("P", "Test", "Overall", "SMD", "Missing")
+    frame = frame[[c for c in frame.columns if c not in last] + [c for c in last if c in frame.columns]]
+    if counted:
+        notes.insert(0, "categories as n (%)")
+    if "SMD" in frame.columns:
+        notes.append("SMD, standardised mean difference: the difference between the groups in standard deviations")
+    caption = ("; ".join(notes) + ".") if notes else ""
+    return Shown(frame, caption[:1].upper() + caption[1:] if caption[:1].isascii() else caption)
 
 
 def written_files(paths: Sequence[Any], output_dir: Any = ".", caption: str = "") -> Shown:

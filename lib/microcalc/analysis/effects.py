@@ -268,7 +268,7 @@ def standardised_sentence(
         )
     further = abs(np.log(oddsr)) > abs(np.log(rr["estimate"]))
     text += (
-        f"{share:.0f}% of these patients have {outcome}, so the adjusted OR ({oddsr:.2f}) lies "
+        f"{share:.1f}% of the model's {std.n} patients have {outcome}, so the adjusted OR ({oddsr:.2f}) lies "
         f"{'further from' if further else 'no further from'} 1 than the {ratio_name}"
         + (": the OR is not a ratio of risks and exaggerates the association." if further and share >= 15 else ".")
     )

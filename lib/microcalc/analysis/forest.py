@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from microcalc.analysis.figure_style import MICROCALCIFICATION, NEUTRAL, OTHER_COLOURS, clinical_text, mark_synthetic
+from microcalc.analysis.tables import zero_or
 
 if TYPE_CHECKING:
     from microcalc.analysis.pooling import RandomEffectsPooled
@@ -120,7 +121,7 @@ def plot_centre_forest(
     centres: pd.DataFrame,
     pooled: RandomEffectsPooled,
     ax=None,
-    outcome: str = "bone metastasis",
+    outcome: str = "recorded bone metastasis",
     synthetic: bool = False,
 ):
     """Forest plot of per-centre odds ratios and the random-effects pooled OR (diamond). Returns the axes.
@@ -152,7 +153,7 @@ def plot_centre_forest(
     lo, mid, hi = pooled.ci_low, pooled.or_, pooled.ci_high
     if pooled_ok:
         ax.fill([lo, mid, hi, mid], [0, 0.25, 0, -0.25], color=NEUTRAL, zorder=3)
-        pooled_label = f"pooled, DerSimonian-Laird\n(tau² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}%)"
+        pooled_label = f"pooled, DerSimonian-Laird\n(τ² = {zero_or(pooled.tau2, 3)}, I² = {zero_or(pooled.i2, 1)}%)"
     else:
         pooled_label = "pooled, DerSimonian-Laird"
     _or_column(
@@ -165,7 +166,7 @@ def plot_centre_forest(
     ax.set_xscale("log")
     low, high = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
     _log_ticks(ax, low, high, (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50))
-    ax.set_xlabel("odds ratio of bone metastasis with microcalcification (95% CI, log scale)")
+    ax.set_xlabel(f"odds ratio of {outcome} with microcalcification (95% CI, log scale)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     _direction(ax, outcome)

@@ -29,7 +29,7 @@ from microcalc.analysis.pooling import (
     pool_reml_hksj,
     reml_tau2,
 )
-from microcalc.analysis.tables import p_phrase
+from microcalc.analysis.tables import p_phrase, zero_or
 
 __all__ = ["centre_odds_ratios", "pool_random_effects", "RandomEffectsPooled"]
 
@@ -105,7 +105,8 @@ def heterogeneity_sentence(pooled: PooledOR) -> str:
         return f"Between-centre heterogeneity: {pooled.method}."
     few = pooled.k < 10
     text = (
-        f"Between-centre variance τ² = {pooled.tau2:.3g}, I² = {pooled.i2:.0f}%, Cochran's Q = {pooled.q:.2f} "
+        f"Between-centre variance τ² = {zero_or(pooled.tau2, 3)}, I² = {zero_or(pooled.i2, 1)}%, "
+        f"Cochran's Q = {pooled.q:.2f} "
         f"on {pooled.k - 1} df ({p_phrase(pooled.q_p)}) over {pooled.k} centres"
     )
     if few:

@@ -96,10 +96,12 @@ def missingness_association(
         + ")"
         for v, r in out.iterrows()
     ]
-    related_names = ", ".join(name(v, v) for v in related)
+    names = [name(v, v) for v in related]
+    related_names = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
     if len(related) == len(against) and len(against) > 1:
+        both = "both to " + " and to ".join(names) if len(names) == 2 else f"to each of {related_names}"
         meaning = (
-            f"Whether {col} was recorded is related to each of {related_names}: patients with it "
+            f"Whether {col} was recorded is related {both}: patients with it "
             "recorded are a selected group, so a complete-case model that includes it can be biased; "
             "the model without it and the imputed model are the sensitivity analyses."
         )

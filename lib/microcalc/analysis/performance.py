@@ -364,8 +364,9 @@ def _vif_sentence(vifs: pd.DataFrame, vif_threshold: float) -> str:
     if scaled.empty:
         return "No VIF could be computed."
     worst = scaled.idxmax()
-    return f"Largest (generalised) VIF on the VIF scale: {scaled[worst]:.2f}, for {worst}" + (
-        f"; all below {vif_threshold:g}, so collinearity does not inflate the SEs much."
+    scale = "Largest generalised variance inflation factor (VIF), on the VIF scale"
+    return f"{scale}: {scaled[worst]:.2f}, for {worst}" + (
+        f"; all below {vif_threshold:g}, so collinearity does not inflate the standard errors much."
         if scaled.max() < vif_threshold
-        else f"; above {vif_threshold:g}: collinearity inflates its SE."
+        else f"; above {vif_threshold:g}: collinearity inflates its standard error."
     )

@@ -329,7 +329,7 @@ def plot_stacked_shares(
                 ax.text(
                     left[g] + v / 2,
                     y,
-                    f"{v:.0f}%\n({counts.loc[g, cat]})",
+                    f"{v:.1f}%\n({counts.loc[g, cat]})",
                     ha="center",
                     va="center",
                     fontsize=9.5,
@@ -342,7 +342,7 @@ def plot_stacked_shares(
         tick.set_color(MICROCALCIFICATION if str(g) == GROUP_LABELS[True] else "#222222")
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    xlabel = "share of patients with bone metastasis (%)"
+    xlabel = "share of patients with a recorded bone metastasis (%)"
     if chosen:
         notes = list(dict.fromkeys(chosen.values()))
         xlabel += "\n" + _chosen_footnote("; ".join(notes), True, 90)

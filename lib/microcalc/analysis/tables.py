@@ -27,11 +27,21 @@ __all__ = [
     "save_table",
     "fmt_or",
     "fmt_p",
+    "zero_or",
     "p_phrase",
     "fmt_percent",
     "or_text",
     "term_labels",
 ]
+
+
+def zero_or(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` places, or "0" when it is exactly zero (a boundary estimate, not a rounding).
+
+    >>> zero_or(0.0, 3), zero_or(0.0004, 3), zero_or(12.34, 1)
+    ('0', '0.000', '12.3')
+    """
+    return "0" if float(value) == 0.0 else f"{float(value):.{decimals}f}"
 
 
 def fmt_p(p: float) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from microcalc import labels as lab
 from microcalc.analysis.effects import Standardised
+from microcalc.analysis.figure_style import CHOSEN_MARK
 from microcalc.analysis.tables import or_text
 from microcalc.narrative.box import KeyMessages, key_messages_box
 from microcalc.narrative.sentences import or_both_directions, per_100, rates_sentence, why_adjusted_differs
@@ -33,6 +35,17 @@ def _synthetic(synthetic: bool) -> str:
         if synthetic
         else ""
     )
+
+
+def _mark_counts(text: str, chosen: bool) -> str:
+    """``text`` with every "(a of n)" marked as chosen, "(a of n †)", when ``chosen``."""
+    return re.sub(r"\((\d+) of (\d+)\)", rf"(\1 of \2 {CHOSEN_MARK})", text) if chosen else text
+
+
+def _chosen_footnote(chosen: Mapping[str, str], keys: Sequence[str]) -> list[str]:
+    """The footnote line of the chosen values among ``keys``, or nothing."""
+    notes = list(dict.fromkeys(chosen[k] for k in keys if k in chosen))
+    return [f"{CHOSEN_MARK} Chosen, not fixed by the abstract: {'; '.join(notes)}."] if notes else []
 
 
 def _crude_and_adjusted(tidy: pd.DataFrame, term: str) -> tuple[pd.Series, pd.Series]:
@@ -96,16 +109,26 @@ def necrosis_key_messages(
     n_assessed: int,
     n_all: int,
     synthetic: bool,
+    chosen: Mapping[str, str] | None = None,
 ) -> KeyMessages:
-    """Key messages of notebook 05: necrosis by microcalcification, pCR and the OR of non-pCR by necrosis."""
+    """Key messages of notebook 05: necrosis by microcalcification, pCR and the OR of non-pCR by necrosis.
+
+    ``chosen`` (:func:`microcalc.analysis.plots.chosen_values`; empty on a site's data) marks the
+    counts chosen among those the abstract allows ("mri_necrosis_split", "pcr_by_necrosis") with "†",
+    explained in a last line.
+    """
+    chosen = dict(chosen or {})
     crude, adjusted = necrosis_or.loc["univariable"], necrosis_or.loc["multivariable"]
+    necrosis = rates_sentence(necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification")
+    pcr = rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI")
     return key_messages_box(
         "Is tumour necrosis on MRI more frequent when the tumour shows microcalcification, and is necrosis "
         "associated with not reaching pCR?",
         [
-            rates_sentence(necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification"),
-            rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI") + " " + _both_ways(crude, adjusted),
+            _mark_counts(necrosis, "mri_necrosis_split" in chosen),
+            _mark_counts(pcr, "pcr_by_necrosis" in chosen) + " " + _both_ways(crude, adjusted),
             _absolute(std, "necrosis on MRI", "non-pCRs", complement="pCRs"),
+            *_chosen_footnote(chosen, ("mri_necrosis_split", "pcr_by_necrosis")),
         ],
         "Associations in the patients whose MRI necrosis was assessed: of necrosis with microcalcification, and "
         "of necrosis with not reaching pCR, before and after adjustment.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -10,7 +11,7 @@ from microcalc import labels as lab
 from microcalc.analysis.effects import Standardised, standardised_sentence
 from microcalc.analysis.multiplicity import SecondaryComparisons, category_contrast_sentence, share_line
 from microcalc.analysis.pooling import RandomEffectsPooled
-from microcalc.analysis.tables import or_text, p_phrase
+from microcalc.analysis.tables import or_text, p_phrase, zero_or
 from microcalc.narrative.sentences import per_100
 
 __all__ = ["pooled_sentence", "standardised_paragraph", "share_against_published", "secondary_paragraph"]
@@ -30,7 +31,8 @@ def pooled_sentence(pooled: RandomEffectsPooled, with_centre: pd.Series, few_clu
     else:
         head = (
             f"Pooled over {int(pooled.k)} centres, OR {pooled.or_:.2f} ({pooled.ci_low:.2f}–"
-            f"{pooled.ci_high:.2f}); between-centre variance τ² = {pooled.tau2:.3f}, I² = {pooled.i2:.0f}% "
+            f"{pooled.ci_high:.2f}); between-centre variance τ² = {zero_or(pooled.tau2, 3)}, "
+            f"I² = {zero_or(pooled.i2, 1)}% "
             f"(Cochran's Q {p_phrase(pooled.q_p)}). "
         )
     return head + f"The adjusted OR with the centre as a covariate: {or_text(with_centre)}. " + few_clusters_note
@@ -86,6 +88,17 @@ def share_against_published(
     return share_line(counts, category, tests, printed, published.loc[compare_id, "p"], names=_SHARE_NAMES)
 
 
+def _one_decimal_cells(text: str) -> str:
+    """ "2 of 6 cells (33%)" -> "2 of 6 cells (33.3%)": the share recomputed from its counts, one decimal.
+
+    >>> _one_decimal_cells("2 of 6 cells (33%) have an expected count below 5")
+    '2 of 6 cells (33.3%) have an expected count below 5'
+    """
+    return re.sub(
+        r"(\d+) of (\d+) cells \(\d+%\)", lambda m: f"{m[1]} of {m[2]} cells ({100 * int(m[1]) / int(m[2]):.1f}%)", text
+    )
+
+
 def secondary_paragraph(
     secondary: SecondaryComparisons, tables: dict[str, pd.DataFrame], categories: dict[str, str]
 ) -> str:
@@ -105,7 +118,7 @@ def secondary_paragraph(
         categories).
     """
     exact_p = secondary.table["p_exact"]
-    sparse = "\n".join(f"- {label}: {text}" for label, text in secondary.table["sparse"].items())
+    sparse = "\n".join(f"- {label}: {_one_decimal_cells(text)}" for label, text in secondary.table["sparse"].items())
     contrasts = [
         category_contrast_sentence(
             category,

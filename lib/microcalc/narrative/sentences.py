@@ -227,7 +227,10 @@ def epv_sentence(
     )
     if pd.notna(value) and value < min_epv:
         text += f" (below {min_epv:g}: the Firth-penalised model is the sensitivity analysis)"
-    found = list(separation) or ["no separation detected (Konis linear-programming check)"]
+    found = list(separation) or [
+        "no separation detected (no combination of covariates predicts the outcome perfectly; "
+        "checked by linear programming, after Konis)"
+    ]
     return text + ". Separation: " + "; ".join(found) + "." + "".join(f" Also: {n}." for n in notes)
 
 
@@ -252,7 +255,8 @@ def adjusted_or_paragraph(
     ev = evalue_sentence(calc["or"], calc["ci_low"], calc["ci_high"], rare, exposure, event, reason=calc["note"])
     return (
         f"Adjusted OR of {odds_of or event} with {exposure}, by maximum likelihood: {or_text(calc)}; with "
-        f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of the patients have {event}, {reading}. "
+        f"Firth's penalty: {or_text(firth)}. {100 * prevalence:.1f}% of all the cohort's patients have {event}, "
+        f"{reading}. "
         f"{ev.sentence} (VanderWeele & Ding 2017.)"
     )
 
@@ -288,7 +292,7 @@ def grouped_levels_sentence(
     if rarer < min_events:
         text += (
             f" Level {level}, the reference of the four categories, has {n} patients, of whom {rarer} had "
-            f"{word}: every OR of the other levels rests on those {rarer}, so {level} makes a poor reference "
+            f"{word}: every OR of the other levels rests on those {rarer}, so level {level} makes a poor reference "
             f"level and the grouped contrast is the one to read."
         )
     else:
