@@ -336,10 +336,10 @@ def test_necrosis_key_messages_mark_the_chosen_counts_and_say_why():
     assert "†" not in plain and "(62 of 117)" in plain
 
 
-def test_sparse_cells_share_is_recomputed_with_one_decimal():
-    from microcalc.narrative.paragraphs import _one_decimal_cells
+def test_sparse_cells_share_has_one_decimal():
+    """Expected counts of [[42, 41, 7], [8, 6, 1]]: 8 x 15 / 105 = 1.14 is the only one below 5, so 1 of 6 cells."""
+    from microcalc.analysis.multiplicity import secondary_comparisons
 
-    assert _one_decimal_cells("1 of 6 cells (17%) have an expected count below 5") == (
-        "1 of 6 cells (16.7%) have an expected count below 5"
-    )
-    assert _one_decimal_cells("All 4 expected counts are at least 5") == "All 4 expected counts are at least 5"
+    table = pd.DataFrame([[42, 41, 7], [8, 6, 1]], index=[True, False], columns=["u", "v", "w"])
+    sparse = secondary_comparisons({"t": table}).table.loc["t", "sparse"]
+    assert sparse.startswith("1 of 6 cells (16.7%) have an expected count below 5 (smallest 1.14)")

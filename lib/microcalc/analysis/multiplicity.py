@@ -146,7 +146,7 @@ def sparse_cells(counts, threshold: float = 5.0) -> SparseCells:
     low = float(expected.min())
     if below:
         sentence = (
-            f"{below} of {cells} cells ({100 * below / cells:.0f}%) have an expected count below "
+            f"{below} of {cells} cells ({100 * below / cells:.1f}%) have an expected count below "
             f"{threshold:g} (smallest {low:.2f}): the chi-squared P is an unreliable approximation here; "
             "the exact (Fisher-Freeman-Halton) P is the one to read."
         )

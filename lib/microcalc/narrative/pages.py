@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -35,11 +34,6 @@ def _synthetic(synthetic: bool) -> str:
         if synthetic
         else ""
     )
-
-
-def _mark_counts(text: str, chosen: bool) -> str:
-    """``text`` with every "(a of n)" marked as chosen, "(a of n †)", when ``chosen``."""
-    return re.sub(r"\((\d+) of (\d+)\)", rf"(\1 of \2 {CHOSEN_MARK})", text) if chosen else text
 
 
 def _chosen_footnote(chosen: Mapping[str, str], keys: Sequence[str]) -> list[str]:
@@ -119,14 +113,20 @@ def necrosis_key_messages(
     """
     chosen = dict(chosen or {})
     crude, adjusted = necrosis_or.loc["univariable"], necrosis_or.loc["multivariable"]
-    necrosis = rates_sentence(necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification")
-    pcr = rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI")
+
+    def mark(key: str) -> str:
+        return CHOSEN_MARK if key in chosen else ""
+
+    necrosis = rates_sentence(
+        necrosis_rates, necrosis_tests, "Necrosis on MRI", "microcalcification", mark=mark("mri_necrosis_split")
+    )
+    pcr = rates_sentence(pcr_rates, None, "pCR", "necrosis on MRI", mark=mark("pcr_by_necrosis"))
     return key_messages_box(
         "Is tumour necrosis on MRI more frequent when the tumour shows microcalcification, and is necrosis "
         "associated with not reaching pCR?",
         [
-            _mark_counts(necrosis, "mri_necrosis_split" in chosen),
-            _mark_counts(pcr, "pcr_by_necrosis" in chosen) + " " + _both_ways(crude, adjusted),
+            necrosis,
+            pcr + " " + _both_ways(crude, adjusted),
             _absolute(std, "necrosis on MRI", "non-pCRs", complement="pCRs"),
             *_chosen_footnote(chosen, ("mri_necrosis_split", "pcr_by_necrosis")),
         ],

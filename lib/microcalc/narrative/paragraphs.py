@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -88,17 +87,6 @@ def share_against_published(
     return share_line(counts, category, tests, printed, published.loc[compare_id, "p"], names=_SHARE_NAMES)
 
 
-def _one_decimal_cells(text: str) -> str:
-    """ "2 of 6 cells (33%)" -> "2 of 6 cells (33.3%)": the share recomputed from its counts, one decimal.
-
-    >>> _one_decimal_cells("2 of 6 cells (33%) have an expected count below 5")
-    '2 of 6 cells (33.3%) have an expected count below 5'
-    """
-    return re.sub(
-        r"(\d+) of (\d+) cells \(\d+%\)", lambda m: f"{m[1]} of {m[2]} cells ({100 * int(m[1]) / int(m[2]):.1f}%)", text
-    )
-
-
 def secondary_paragraph(
     secondary: SecondaryComparisons, tables: dict[str, pd.DataFrame], categories: dict[str, str]
 ) -> str:
@@ -118,7 +106,7 @@ def secondary_paragraph(
         categories).
     """
     exact_p = secondary.table["p_exact"]
-    sparse = "\n".join(f"- {label}: {_one_decimal_cells(text)}" for label, text in secondary.table["sparse"].items())
+    sparse = "\n".join(f"- {label}: {text}" for label, text in secondary.table["sparse"].items())
     contrasts = [
         category_contrast_sentence(
             category,

@@ -49,6 +49,7 @@ def rates_sentence(
     event: str,
     exposure: str,
     shown: Sequence[str] = ("pearson_chi2", "fisher_exact"),
+    mark: str = "",
 ) -> str:
     """The two rates and their tests in one sentence.
 
@@ -60,11 +61,13 @@ def rates_sentence(
     tests : :func:`microcalc.analysis.stats.compare_groups`, or None to quote no test.
     event, exposure : names for the sentence.
     shown : the tests to quote, in order; a test without a P says its ``method`` (``not estimable: ...``).
+    mark : put after each count, e.g. "†" for counts chosen among those the abstract allows: "(32 of 155 †)".
     """
     exposed, other = rates.iloc[0], rates.iloc[1]
+    after = f" {mark}" if mark else ""
 
     def part(r: pd.Series) -> str:
-        return f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])})" if r["n"] else "no patients"
+        return f"{r['rate_pct']:.1f}% ({int(r['events'])} of {int(r['n'])}{after})" if r["n"] else "no patients"
 
     by_test = tests.set_index("test") if tests is not None else pd.DataFrame()
     quoted = []
