@@ -12,11 +12,21 @@ from microcalc.analysis.tables import zero_or
 if TYPE_CHECKING:
     from microcalc.analysis.pooling import RandomEffectsPooled
 
-__all__ = ["forest_plot", "plot_centre_forest", "plot_published_vs_reproduced", "published_vs_reproduced"]
+__all__ = [
+    "forest_plot",
+    "label_direction",
+    "log_ticks",
+    "or_ci_text",
+    "or_column",
+    "plot_centre_forest",
+    "plot_published_vs_reproduced",
+    "published_vs_reproduced",
+]
 
 
 # ----------------------------------------------------------------------------- forest plots
-def _or_ci(or_, lo, hi, decimals: int = 2) -> str:
+def or_ci_text(or_, lo, hi, decimals: int = 2) -> str:
+    """An OR and its CI as printed beside a forest plot's row: "2.40 (1.20–4.80)"; "not estimable" when not finite."""
     import numpy as np
 
     if not np.isfinite([or_, lo, hi]).all():
@@ -24,7 +34,7 @@ def _or_ci(or_, lo, hi, decimals: int = 2) -> str:
     return f"{or_:.{decimals}f} ({lo:.{decimals}f}–{hi:.{decimals}f})"
 
 
-def _direction(ax, outcome: str | None) -> None:
+def label_direction(ax, outcome: str | None) -> None:
     """Label the two sides of the null line above the axes: "← lower odds of X | higher odds of X →"."""
     if not outcome:
         return
@@ -37,7 +47,8 @@ def _direction(ax, outcome: str | None) -> None:
     )
 
 
-def _or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
+def or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
+    """Print ``texts`` (one per row at heights ``y``) in a column right of the axes, under ``header``."""
     from matplotlib.transforms import blended_transform_factory
 
     t = blended_transform_factory(ax.transAxes, ax.transData)
@@ -46,9 +57,10 @@ def _or_column(ax, y, texts, header: str = "OR (95% CI)") -> None:
     ax.text(1.03, 1.01, header, ha="left", va="bottom", transform=ax.transAxes, fontsize=10, fontweight="bold")
 
 
-def _log_ticks(
+def log_ticks(
     ax, lo: float, hi: float, candidates=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100), slack: float = 1.5
 ) -> None:
+    """Ticks at the round ``candidates`` between ``lo / slack`` and ``hi * slack`` on a log-scale x axis."""
     ticks = [t for t in candidates if lo / slack <= t <= hi * slack]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
@@ -99,18 +111,18 @@ def forest_plot(
                 capsize=2,
                 linewidth=1.2,
             )
-    _or_column(ax, y, [_or_ci(*v) for v in values])
+    or_column(ax, y, [or_ci_text(*v) for v in values])
     ax.set_yticks(y, [clinical_text(label) for label in tidy["label"]])
     for tick, hi in zip(ax.get_yticklabels(), highlight, strict=True):
         tick.set_color(MICROCALCIFICATION if hi else "#222222")
     ax.set_ylim(-0.8, len(tidy) - 0.2)
     ax.set_xscale("log")
     lo, hi = (float(values[shown, 1].min()), float(values[shown, 2].max())) if shown.any() else (0.5, 2.0)
-    _log_ticks(ax, lo, hi)
+    log_ticks(ax, lo, hi)
     ax.set_xlabel("odds ratio (95% CI, log scale)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    _direction(ax, outcome)
+    label_direction(ax, outcome)
     if title:
         ax.set_title(title, loc="left", pad=22 if outcome else 6)
     mark_synthetic(ax, synthetic)
@@ -156,20 +168,20 @@ def plot_centre_forest(
         pooled_label = f"pooled, DerSimonian-Laird\n(τ² = {zero_or(pooled.tau2, 3)}, I² = {zero_or(pooled.i2, 1)}%)"
     else:
         pooled_label = "pooled, DerSimonian-Laird"
-    _or_column(
+    or_column(
         ax,
         list(y) + [0],
-        [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)] + [_or_ci(mid, lo, hi)],
+        [or_ci_text(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)] + [or_ci_text(mid, lo, hi)],
     )
     labels = [f"centre {c} ({int(n)} patients)" for c, n in zip(est["centre"], est["n"], strict=True)]
     ax.set_yticks(list(y) + [0], labels + [pooled_label])
     ax.set_xscale("log")
     low, high = (float(est["ci_low"].min()), float(est["ci_high"].max())) if len(est) else (0.5, 2.0)
-    _log_ticks(ax, low, high, (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50))
+    log_ticks(ax, low, high, (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50))
     ax.set_xlabel(f"odds ratio of {outcome} with microcalcification (95% CI, log scale)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    _direction(ax, outcome)
+    label_direction(ax, outcome)
     mark_synthetic(ax, synthetic)
     return ax
 
@@ -272,7 +284,7 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
                     [
                         f"{label} "
                         + (
-                            _or_ci(e, a, b, 3)
+                            or_ci_text(e, a, b, 3)
                             if np.isfinite([a, b]).all()
                             else (f"{e:.3f}" if np.isfinite(e) else "not reproduced")
                         )
@@ -290,14 +302,14 @@ def plot_published_vs_reproduced(tidy: pd.DataFrame, axes=None, synthetic: bool 
         ax.set_ylim(-0.6, len(rows) - 0.4)
         if log_scale:
             ax.set_xscale("log")
-            _log_ticks(ax, lo, hi, (0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10), 1.2)
+            log_ticks(ax, lo, hi, (0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10), 1.2)
             ax.set_xlim(min(lo / 1.2, 0.9), hi * 1.2)
         ax.set_xlabel("odds ratio (95% CI, log scale)" if log_scale else "value (95% CI)")
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
         ax.set_title(f"Outcome: {outcome}", loc="left", pad=22)
         if log_scale:
-            _direction(ax, outcome)
+            label_direction(ax, outcome)
     axes[0].legend(frameon=False, ncol=2, loc="lower left", bbox_to_anchor=(0.0, 1.3))
     mark_synthetic(axes[0], synthetic)
     return axes

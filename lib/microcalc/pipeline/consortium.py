@@ -159,7 +159,7 @@ def plot_site_forest(finding: PooledFinding, ax=None, synthetic: bool = False):
     from microcalc.abstract.published import load_published
     from microcalc.analysis import display
     from microcalc.analysis.figure_style import MICROCALCIFICATION, NEUTRAL, OKABE_ITO, mark_synthetic
-    from microcalc.analysis.forest import _direction, _log_ticks, _or_ci, _or_column
+    from microcalc.analysis.forest import label_direction, log_ticks, or_ci_text, or_column
     from microcalc.labels import ALL
 
     est = finding.sites[finding.sites["estimable"]].reset_index(drop=True)
@@ -188,7 +188,7 @@ def plot_site_forest(finding: PooledFinding, ax=None, synthetic: bool = False):
     ax.scatter(est["or"], y_sites, s=30 + 170 * w / w.max(), marker="s", color=MICROCALCIFICATION, zorder=3)
     names = [display.relabel(s, ALL) for s in est["centre"]]  # the demonstration's sites named in words
     labels = [f"{s} ({int(n)} patients)" for s, n in zip(names, est["n"], strict=True)]
-    texts = [_or_ci(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]
+    texts = [or_ci_text(*r) for r in est[["or", "ci_low", "ci_high"]].to_numpy(dtype=float)]
     for yy, (_, r) in zip(y_pooled, pooled.iterrows(), strict=True):
         colour = OKABE_ITO[3] if str(r["label"]).startswith("REML") else OKABE_ITO[2]
         if np.isfinite(r.get("pi_low", np.nan)):
@@ -198,7 +198,7 @@ def plot_site_forest(finding: PooledFinding, ax=None, synthetic: bool = False):
                 [r["ci_low"], r["or"], r["ci_high"], r["or"]], [yy, yy + 0.25, yy, yy - 0.25], color=colour, zorder=3
             )
         labels.append(FOREST_METHODS.get(r["label"], str(r["label"])))
-        texts.append(_or_ci(r["or"], r["ci_low"], r["ci_high"]))
+        texts.append(or_ci_text(r["or"], r["ci_low"], r["ci_high"]))
     ax.errorbar(
         [published[0]],
         [y_paper],
@@ -211,21 +211,21 @@ def plot_site_forest(finding: PooledFinding, ax=None, synthetic: bool = False):
         zorder=3,
     )
     labels.append("Published (the paper, one cohort; dotted line)")
-    texts.append(_or_ci(*published))
+    texts.append(or_ci_text(*published))
     y = [*y_sites, *y_pooled, y_paper]
     ax.set_yticks(y, labels)
-    _or_column(ax, y, texts)
+    or_column(ax, y, texts)
     ax.set_ylim(-0.7, n_rows + 0.1)
     ax.set_xscale("log")
     finite = pd.concat(
         [est["ci_low"], est["ci_high"], pooled["ci_low"], pooled["ci_high"], pd.Series(published[1:])]
     ).to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
-    _log_ticks(ax, float(finite.min()), float(finite.max()), (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100))
+    log_ticks(ax, float(finite.min()), float(finite.max()), (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100))
     ax.set_xlabel(f"multivariable odds ratio of {finding.label} with microcalcification (95% CI, log scale)")
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    _direction(ax, finding.label)
+    label_direction(ax, finding.label)
     mark_synthetic(ax, synthetic)
     return ax
 
