@@ -209,7 +209,11 @@ def test_standardised_sentence_says_the_R_checked_risks_and_reads_the_or_against
         and f"adjusted OR ({R_OR['adjusted'][0]:.2f}) lies further from 1" in text
     )
     share = 100 * std.events / std.n
-    assert share >= 15 and f"{share:.1f}% of the model's {std.n} patients have the outcome" in text and "exaggerates" in text
+    assert (
+        share >= 15
+        and f"{share:.1f}% of the model's {std.n} patients have the outcome" in text
+        and "exaggerates" in text
+    )
     recorded = standardised_sentence(
         std,
         "b",
