@@ -93,8 +93,9 @@ def test_published_quantities_are_named_by_their_description(published):
     assert rt.describe(published, "nact_or_calc_multi") == "OR of non-pCR, microcalcification vs none (multivariable)"
     shown = rt.published_view(published).frame
     assert "nact_pcr_calc" not in shown.to_numpy()
-    row = shown[shown["Value"] == "1.780"].iloc[0]
-    assert (row["95% CI"], row["P (as printed)"]) == ("1.065 to 2.974", "P = 0.028")  # as printed in the abstract
+    row = shown[shown["Published number"] == "OR of non-pCR, microcalcification vs none (univariable)"].iloc[0]
+    assert row["As printed"] == "1.780 (1.065–2.974), P = 0.028"  # as printed in the abstract
+    assert row["Cohort"] == "NACT cohort"
 
 
 def test_p_range_in_journal_style():
@@ -216,3 +217,24 @@ def test_checksums_name_each_cohort_and_its_file_relative_to_the_root(tmp_path):
         "SHA-256 `ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad`"
     )
     assert str(tmp_path) not in text
+
+
+def test_wide_tables_keep_their_main_columns_in_few_cells(published, paper, cohorts):
+    """The abstract prints OR 2.352 (95% CI 1.186-4.667), P = 0.014: one "As printed" cell; a published target in
+    words (the literature's direction of pCR by subtype) is in the caption, not in a column."""
+    coherence = rt.coherence_view(paper.coherence(), published).frame.set_index("Result")
+    row = coherence.loc["OR of non-pCR, microcalcification vs none (multivariable)"]
+    assert row["As printed"] == "2.352 (1.186–4.667), P = 0.014"
+    assert (row["P consistent"], row["OR consistent"]) == ("yes", "yes")
+    nact, bone = cohorts
+    checks = synthesize.targets(nact, bone, published, paper, synthesize.load_calibration())
+    shown = st.targets_view(checks)
+    words_only = checks["published"].astype(str).str.len() > 30
+    assert words_only.any() and (shown.frame.loc[words_only.to_numpy(), "Published"] == "see below").all()
+    for text in checks.loc[words_only, "published"]:
+        assert text in shown.caption
+    assert (
+        shown.frame.loc[~words_only.to_numpy(), "Published"].tolist() == checks.loc[~words_only, "published"].tolist()
+    )
+    grim = rt.grim_view(paper.grim(), paper)
+    assert "Reconstruction" not in grim.frame.columns and "pCR by microcalcification (NACT cohort)" in grim.caption

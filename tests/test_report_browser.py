@@ -340,3 +340,28 @@ def test_no_text_runs_past_the_column_and_wide_tables_scroll_in_their_own_box(si
         if cut:
             found[page.name] = cut[:3]
     assert not found, f"text cut off at the column's edge: {found}"
+
+
+_TABLE_WIDTHS = """
+const main = document.querySelector('main').getBoundingClientRect().width;
+return [main, Array.from(document.querySelectorAll('main table')).filter(t => t.checkVisibility())
+  .map(t => [Math.round(t.getBoundingClientRect().width),
+             Array.from(t.querySelectorAll('thead th')).map(h => h.innerText.trim()).join(' | ').slice(0, 80)])];"""
+
+
+def test_tables_of_pages_01_and_02_fit_the_text_column_of_a_laptop_screen(site, browser):
+    """At a 1366-px wide window (a common laptop screen) every visible table of pages 01 and 02 is at most the
+    width of the text column (``main``), so that no main column is hidden in the table's scroll box."""
+    browser.set_window_size(1366, 900)
+    try:
+        wide = {}
+        for name in ("01_published_numbers", "02_synthetic_cohorts"):
+            browser.get((site / f"{name}.html").as_uri())
+            main, tables = browser.execute_script(_TABLE_WIDTHS)
+            assert main > 900 and tables, name  # the layout's 60rem column, and tables to measure
+            over = [(width, heads) for width, heads in tables if width > main + 0.5]
+            if over:
+                wide[name] = over
+        assert not wide, f"tables wider than the text column at 1366 px: {wide}"
+    finally:
+        browser.set_window_size(1280, 1600)

@@ -24,6 +24,7 @@ from microcalc.paper.checks import consistency_display
 
 __all__ = [
     "CHECK_DECIMALS",
+    "as_printed",
     "coherence_view",
     "consistency_tests_view",
     "consistency_view",
@@ -102,24 +103,28 @@ def _range(text: str) -> str:
     return re.sub(r"(\d)-(\d)", r"\1 to \2", text)
 
 
+def as_printed(value: str, ci_low: str = "", ci_high: str = "", p: str = "") -> str:
+    """A published statistic as printed, in one cell: value, 95% CI in brackets, P.
+
+    >>> as_printed("2.352", "1.186", "4.667", "P = 0.014"), as_printed("", p="P < 0.001"), as_printed("20.6%")
+    ('2.352 (1.186–4.667), P = 0.014', 'P < 0.001', '20.6%')
+    """
+    text = f"{value} ({ci_low}–{ci_high})" if ci_low else str(value)
+    return ", ".join(t for t in (text, p) if t) or MISSING
+
+
 def published_view(published: pd.DataFrame) -> Shown:
-    """The abstract's statistics, as printed: cohort, measure, group, analysis, value, 95% CI, P, test named."""
+    """The abstract's statistics, as printed: the quantity (measure, group, analysis), its value with 95% CI
+    and P in one cell, the test the paper names, the cohort."""
     frame = pd.DataFrame(
         {
-            "Cohort": published["cohort"].map(_cohort),
-            "Measure": [sentence_start(m) for m in published["measure"]],
-            "Group": published["group"].replace("", MISSING),
-            "Value": published["value"],
-            "95% CI": [
-                f"{lo} to {hi}" if lo else MISSING
-                for lo, hi in zip(published["ci_low"], published["ci_high"], strict=True)
-            ],
-            "P (as printed)": published["p"].replace("", MISSING),
-            "Analysis": published["analysis"],
+            "Published number": [describe(published, i) for i in published.index],
+            "As printed": [as_printed(r["value"], r["ci_low"], r["ci_high"], r["p"]) for _, r in published.iterrows()],
             "Test the paper names": published["test_named"].replace("", MISSING),
+            "Cohort": published["cohort"].map(_cohort),
         }
     )
-    return show(frame, index=False)
+    return show(frame, index=False, caption="As printed: value (95% CI), P.")
 
 
 def _title(paper: PaperReconstruction, name: str) -> str:
@@ -220,8 +225,8 @@ def feasible_tables_view(paper: PaperReconstruction, name: str) -> Shown:
     frame = pd.DataFrame(
         {
             "Table": range(1, len(tables) + 1),
-            f"{GROUPS[0].capitalize()} ({names})": _counts(tables, "exposed", cats),
-            f"No microcalcification ({names})": _counts(tables, "reference", cats),
+            GROUPS[0].capitalize(): _counts(tables, "exposed", cats),
+            "No microcalcification": _counts(tables, "reference", cats),
         }
     )
     for column in [c for c in tables.columns if c.startswith("p_") and c != "p_reproduced_by"]:
@@ -232,11 +237,14 @@ def feasible_tables_view(paper: PaperReconstruction, name: str) -> Shown:
         frame["Reproduces the reported P under"] = [
             words(t) or MISSING for t in tables["p_reproduced_by"].str.replace(" ", ", ")
         ]
-    for column in [c for c in tables.columns if c.startswith("claim_")]:
-        ident = column.removeprefix("claim_")
-        claim = f"{paper.published.loc[ident, 'measure']}: {paper.published.loc[ident, 'value']}"
-        frame[f"Agrees with the abstract ({claim})"] = tables[column].to_numpy()
-    return show(frame, caption=f"P values to {CHECK_DECIMALS} decimals, to show how they round.")
+    idents = [c.removeprefix("claim_") for c in tables.columns if c.startswith("claim_")]
+    claims = [f"{paper.published.loc[i, 'measure']}: {paper.published.loc[i, 'value']}" for i in idents]
+    for k, ident in enumerate(idents, 1):
+        frame["Agrees with the abstract" + (f" ({k})" if len(idents) > 1 else "")] = tables[f"claim_{ident}"].to_numpy()
+    numbered = [f"({k}) {c}" if len(claims) > 1 else c for k, c in enumerate(claims, 1)]
+    said = f". Agrees with the abstract: with its “{'”; “'.join(numbered)}”" if claims else ""
+    caption = f"Counts: {names}{said}. P values to {CHECK_DECIMALS} decimals, to show how they round."
+    return show(frame, caption=caption)
 
 
 def p_range(p_min: float, p_max: float, decimals: int = CHECK_DECIMALS) -> str:
@@ -349,35 +357,41 @@ def verdicts_view(verdicts: pd.DataFrame, published: pd.DataFrame) -> Shown:
 def coherence_view(coherence: pd.DataFrame, published: pd.DataFrame) -> Shown:
     """OR-CI-P coherence (:meth:`PaperReconstruction.coherence`): the P and OR the printed CI implies."""
     pub = published.loc[coherence["id"]]
+
+    def p(x: float) -> str:
+        return format_p(x, CHECK_DECIMALS, label=False)
+
     frame = pd.DataFrame(
         {
             "Result": [describe(published, i) for i in coherence["id"]],
-            "Analysis": coherence["analysis"].to_numpy(),
-            "Reported": [
-                f"OR {r['value']} (95% CI {r['ci_low']} to {r['ci_high']}), {r['p']}" for _, r in pub.iterrows()
+            "As printed": [as_printed(r["value"], r["ci_low"], r["ci_high"], r["p"]) for _, r in pub.iterrows()],
+            "P from the CI": [p(x) for x in coherence["P from CI"]],
+            "P the printed digits allow": [
+                p(lo) if p(lo) == p(hi) else f"{p(lo)} to {p(hi)}"
+                for lo, hi in zip(coherence["P min"], coherence["P max"], strict=True)
             ],
-            "P from the CI": [format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P from CI"]],
-            "Smallest P the printed digits allow": [
-                format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P min"]
-            ],
-            "Largest P": [format_p(p, CHECK_DECIMALS, label=False) for p in coherence["P max"]],
+            "OR from the CI": [f"{x:.3f}" for x in coherence["OR from CI"]],
             "P consistent": coherence["P consistent"].to_numpy(),
-            "OR from the CI (its log-midpoint)": [f"{x:.3f}" for x in coherence["OR from CI"]],
             "OR consistent": coherence["OR consistent"].to_numpy(),
         }
     )
-    return show(frame, caption=f"P values to {CHECK_DECIMALS} decimals, to show how they round.")
+    caption = (
+        f"As printed: OR (95% CI), P. OR from the CI: its log-midpoint. P values to {CHECK_DECIMALS} decimals, "
+        "to show how they round."
+    )
+    return show(frame, caption=caption)
 
 
 def grim_view(grim: pd.DataFrame, paper: PaperReconstruction) -> Shown:
-    """GRIM (:meth:`PaperReconstruction.grim`): each reported percentage against its possible denominators."""
+    """GRIM (:meth:`PaperReconstruction.grim`): each reported percentage against its possible denominators
+    (those of the feasible tables of its reconstruction, named in the caption)."""
     frame = pd.DataFrame(
         {
             "Percentage": [describe(paper.published, i) for i in grim["id"]],
             "Reported": grim["reported"].to_numpy(),
-            "Reconstruction": [_title(paper, name) for name in grim["reconstruction"]],
             "Denominators of the feasible tables": [_range(d) for d in grim["denominators"]],
             "Possible for every denominator": grim["all possible (GRIM)"].to_numpy(),
         }
     )
-    return show(frame)
+    names = "; ".join(_in_sentence(_title(paper, n)) for n in dict.fromkeys(grim["reconstruction"]))
+    return show(frame, caption=f"The denominators are those of the feasible tables of: {names}.")

@@ -139,12 +139,18 @@ def assumption_sources(assumptions: Mapping) -> str:
 
 
 def fixed_and_chosen_view(assumptions: Mapping) -> Shown:
-    """Every value the synthetic cohorts show, fixed by the abstract or chosen (†), with how."""
+    """Every value the synthetic cohorts show, fixed by the abstract or chosen (†), with how.
+
+    The value names its cohort ("pCR by microcalcification (NACT cohort)"), so that it can wrap as the
+    table's first column.
+    """
     table = fixed_and_chosen_table(assumptions)
     frame = pd.DataFrame(
         {
-            "Cohort": table["cohort"].map(lambda c: lab.COHORT_NAMES.get(c, c)),
-            "Value": [sentence_start(v) for v in table["value"]],
+            "Value": [
+                f"{sentence_start(v)} ({lab.COHORT_NAMES.get(c, c)})"
+                for v, c in zip(table["value"], table["cohort"], strict=True)
+            ],
             "Fixed or chosen": table["fixed or chosen"],
             "How": [_source(h) for h in table["how"]],
         }
@@ -246,23 +252,33 @@ def _target_quantity(text: str) -> str:
     return _QUANTITIES.get(text, re.sub(r"\b(\d)x(\d)\b", r"\1 × \2 table", words(text)))
 
 
+#: A published target longer than this (a statement of the literature, not a number) is given in the caption.
+_LONG_TARGET = 30
+
+
 def targets_view(checks: pd.DataFrame) -> Shown:
     """The target checks (:func:`microcalc.cohorts.synthesize.targets`): published against achieved, met.
 
     Each multivariable odds ratio says which term it is (microcalcification or MRI tumour necrosis); the
-    limits of a CI and a table's shape are said in words.
+    limits of a CI and a table's shape are said in words. The result and its quantity share the first
+    column, which wraps; a published target in words (the literature's direction) is given in the caption.
     """
+    targets = [
+        f"{_target_result(i, r)}: {_in_sentence(_target_quantity(q))}"
+        for i, r, q in zip(checks["id"], checks["result"], checks["quantity"], strict=True)
+    ]
+    published = checks["published"].astype(str).to_numpy()
+    notes = [f"{t}: {p}" for t, p in zip(targets, published, strict=True) if len(p) > _LONG_TARGET]
     frame = pd.DataFrame(
         {
-            "Result": [_target_result(i, r) for i, r in zip(checks["id"], checks["result"], strict=True)],
-            "Quantity": [_target_quantity(q) for q in checks["quantity"]],
-            "Published": checks["published"].to_numpy(),
+            "Target": targets,
+            "Published": ["see below" if len(p) > _LONG_TARGET else p for p in published],
             "Synthetic cohort": checks["achieved"].to_numpy(),
-            "Criterion": checks["criterion"].to_numpy(),
             "Met": checks["met"].to_numpy(),
+            "Criterion": checks["criterion"].to_numpy(),
         }
     )
-    return show(frame)
+    return show(frame, caption=" ".join(f"{n}." for n in notes))
 
 
 def age_view(ages: Mapping[str, pd.Series]) -> Shown:
