@@ -69,7 +69,12 @@ def test_every_published_quantity_has_its_own_description_without_code_names(pub
     assert names["nact_pcr_calc"] == "pCR rate, with microcalcification"
     assert names["nact_pcr_nocalc"] == "pCR rate, without microcalcification"
     assert names["nact_or_calc_uni"] == "OR of non-pCR, microcalcification vs none, crude (univariable)"
-    assert names["bone_or_calc_multi"] == "OR of bone metastasis, microcalcification vs none, adjusted (multivariable)"
+    # the bone cohort has no follow-up time: its rate and OR are of recorded bone metastasis
+    assert names["bone_or_calc_multi"] == (
+        "OR of recorded bone metastasis, microcalcification vs none, adjusted (multivariable)"
+    )
+    assert names["bone_met_calc"] == "Recorded bone metastasis rate, with microcalcification"
+    assert names["bone_met_compare"] == "Recorded bone metastasis rate, microcalcification vs none"
     assert names["nact_ns_age"] == "Association of age with non-pCR"
     # the group already in the measure is not said twice
     assert names["bone_extent_calc_axial"] == "Most frequent bone metastasis extent with microcalcification"

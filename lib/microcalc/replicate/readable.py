@@ -108,11 +108,16 @@ def describe(published: pd.DataFrame) -> pd.Series:
     Returns
     -------
     Series id -> description, e.g. "pCR rate, with microcalcification" or
-    "OR of non-pCR, microcalcification vs none, adjusted (multivariable)".
+    "OR of non-pCR, microcalcification vs none, adjusted (multivariable)". The bone cohort's rate and OR are
+    of recorded bone metastasis (:data:`microcalc.labels.RECORDED_MEASURES`): "Recorded bone metastasis rate,
+    with microcalcification", "OR of recorded bone metastasis, microcalcification vs none, ...".
     """
     out = {}
     for ident, row in published.iterrows():
         text = str(row["measure"])
+        for measure, words in labels.RECORDED_MEASURES.items():
+            if text == measure or text.startswith(f"{measure},"):
+                text = words + text[len(measure) :]
         group = row.get("group")
         if isinstance(group, str) and group != "all":
             words = _GROUP_WORDS.get(group, f"among {group}" if group.startswith("patients") else group)
