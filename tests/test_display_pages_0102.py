@@ -238,3 +238,15 @@ def test_wide_tables_keep_their_main_columns_in_few_cells(published, paper, coho
     )
     grim = rt.grim_view(paper.grim(), paper)
     assert "Reconstruction" not in grim.frame.columns and "pCR by microcalcification (NACT cohort)" in grim.caption
+
+
+def test_the_seed_and_the_centre_codes_in_plain_words():
+    """calibration.yaml's seeds (20230324 for the NACT cohort) and the centre codes of assumptions.yaml."""
+    calibration = synthesize.load_calibration()
+    view = st.calibration_view(calibration).frame
+    seeds = view[view["Setting"] == "Random-number seed that makes the cohort reproducible"]
+    assert seeds["Value"].tolist() == [str(calibration["nact"]["seed"]), str(calibration["bone"]["seed"])]
+    assert "Seed" not in view["Setting"].tolist()
+    sources = st.assumption_sources(synthesize.load_assumptions())
+    assert "leading zeros" not in sources
+    assert "each with a code written as text (such as 001, not 1), so that no leading zero is lost" in sources

@@ -91,11 +91,15 @@ def assumption_values(spec: Mapping) -> list[str]:
 
 
 #: Wording of the assumptions file said as the pages say it: the bone cohort counts recorded metastases (no
-#: follow-up time, so no risk), and a table's shape in words.
+#: follow-up time, so no risk), a table's shape in words, and what keeping the centre codes' leading zeros means.
 _WORDING = (
     (re.compile(r"the risk of bone metastasis\s+rises"), "the odds of recorded bone metastasis rise"),
     (re.compile(r"highest latent\s+risk"), "highest latent probability of recorded bone metastasis"),
     (re.compile(r"\b(\d)x(\d)\b"), r"\1 × \2"),
+    (
+        re.compile(r"with codes that keep their\s+leading zeros"),
+        "each with a code written as text (such as 001, not 1), so that no leading zero is lost",
+    ),
 )
 
 
@@ -158,6 +162,10 @@ def fixed_and_chosen_view(assumptions: Mapping) -> Shown:
     return show(frame)
 
 
+#: The calibration's seed in words.
+_SEED = "Random-number seed that makes the cohort reproducible"
+
+
 def calibration_view(calibration: Mapping) -> Shown:
     """The calibration (``data/synthetic/calibration.yaml``): each setting in words, with its value.
 
@@ -173,7 +181,7 @@ def calibration_view(calibration: Mapping) -> Shown:
                 rows.append(
                     {
                         "Cohort": lab.COHORT_NAMES.get(cohort, cohort) if i == 0 else "",
-                        "Setting": ("Seed" if key == "seed" else _name(key)) if i == 0 else "",
+                        "Setting": (_SEED if key == "seed" else _name(key)) if i == 0 else "",
                         "Value": _value(text),
                     }
                 )
