@@ -91,6 +91,11 @@ def test_published_quantities_are_named_by_their_description(published):
     """The abstract: "20.6% vs 31.6%" are pCR rates with and without microcalcification."""
     assert rt.describe(published, "nact_pcr_calc") == "pCR rate, microcalcification"
     assert rt.describe(published, "nact_or_calc_multi") == "OR of non-pCR, microcalcification vs none (multivariable)"
+    # the group the measure already names is not said twice
+    assert (
+        rt.describe(published, "bone_extent_calc_axial")
+        == "Most frequent bone metastasis extent with microcalcification"
+    )
     shown = rt.published_view(published).frame
     assert "nact_pcr_calc" not in shown.to_numpy()
     row = shown[shown["Published number"] == "OR of non-pCR, microcalcification vs none (univariable)"].iloc[0]

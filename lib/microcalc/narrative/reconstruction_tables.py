@@ -67,14 +67,16 @@ def _in_sentence(text: str) -> str:
 def describe(published: pd.DataFrame, ident: str) -> str:
     """A published quantity by its description: its measure, and its group when it has one.
 
-    A univariable or multivariable odds ratio says which.
+    A univariable or multivariable odds ratio says which; a group the measure already names is not said twice.
 
     >>> pub = pd.DataFrame({"measure": ["pCR rate"], "group": ["microcalcification"]}, index=["nact_pcr_calc"])
     >>> describe(pub, "nact_pcr_calc")
     'pCR rate, microcalcification'
+    >>> describe(pd.DataFrame({"measure": ["mode, with microcalcification"], "group": ["microcalcification"]}), 0)
+    'Mode, with microcalcification'
     """
     measure, group = published.loc[ident, "measure"], published.loc[ident, "group"]
-    text = f"{measure}, {group}" if group and group != "all" else str(measure)
+    text = f"{measure}, {group}" if group and group != "all" and not str(measure).endswith(group) else str(measure)
     analysis = published.loc[ident, "analysis"] if "analysis" in published else ""
     if analysis in ("univariable", "multivariable"):
         text += f" ({analysis})"
