@@ -17,7 +17,8 @@ import pandas as pd
 from microcalc import replicate
 from microcalc.core.paths import project_path
 from microcalc.pipeline.report import QUESTION, alt_texts, build_report, finding_sentences, key_messages
-from microcalc.pipeline.report_messages import clinical_answer, recorded
+from microcalc.pipeline.report_messages import clinical_answer
+from microcalc.replicate.readable import recorded_measure
 
 BANNER = "cannot show whether microcalcification predicts pCR"
 
@@ -134,9 +135,10 @@ def test_the_clinical_answer_gives_the_adjusted_ors_and_the_effect_per_100(tmp_p
 
 
 def test_bone_metastases_are_called_recorded_and_the_objective_is_quoted():
-    assert recorded("Bone metastasis rate, microcalcification vs none").startswith("Recorded bone metastasis rate")
-    assert recorded("OR of bone metastasis, adjusted") == "OR of recorded bone metastasis, adjusted"
-    assert recorded("Bone metastasis extent, microcalcification vs none").startswith("Bone metastasis extent")
+    # the measures as data/published/abstract_statistics.csv words them
+    assert recorded_measure("bone metastasis rate") == "recorded bone metastasis rate"
+    assert recorded_measure("OR of bone metastasis, adjusted") == "OR of recorded bone metastasis, adjusted"
+    assert recorded_measure("bone metastasis extent") == "bone metastasis extent"
     messages = " ".join(key_messages(".", synthetic=True))
     assert "χ2" not in messages and ") (" not in messages  # no nested brackets, χ² as it is written
 

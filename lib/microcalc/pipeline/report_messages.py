@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 
 from microcalc.core.paths import project_path
+from microcalc.replicate.readable import recorded_measure
 
-__all__ = ["clinical_answer", "key_messages", "finding_sentences", "open_reconstructions", "recorded"]
+__all__ = ["clinical_answer", "key_messages", "finding_sentences", "open_reconstructions"]
 
 #: Each reconstruction of notebook 01 in words, as the index names it (bone metastases are the recorded ones).
 _RECONSTRUCTIONS = {
@@ -31,19 +32,6 @@ _TEST_NAMES = {
     "mann_whitney": "the Mann-Whitney test",
     "logistic_wald": "the Wald test of a logistic regression",
 }
-
-
-def recorded(text: str) -> str:
-    """A published quantity's name with its bone metastases called "recorded" (the cohort has no follow-up
-    time: what it counts is metastasis recorded, not risk).
-
-    >>> recorded("Bone metastasis rate, microcalcification vs none"), recorded("OR of bone metastasis, adjusted")
-    ('Recorded bone metastasis rate, microcalcification vs none', 'OR of recorded bone metastasis, adjusted')
-    >>> recorded("Bone metastasis type, microcalcification vs none")
-    'Bone metastasis type, microcalcification vs none'
-    """
-    text = re.sub(r"^Bone metastasis (rate|by)\b", r"Recorded bone metastasis \1", text)
-    return re.sub(r"(?<=\w )(?<![Rr]ecorded )bone metastasis\b(?! (type|extent))", "recorded bone metastasis", text)
 
 
 def open_reconstructions(overview) -> str:
@@ -218,14 +206,16 @@ def finding_sentences(output_dir: str | Path) -> list[str]:
     ]
 
 
+def _capitalised(text: str) -> str:
+    """``text`` starting with a capital, unless its first word is an abbreviation ("OR", "pCR" stay)."""
+    return text if text[1:2].isupper() or text[:1].isupper() else text[:1].upper() + text[1:]
+
+
 def _finding_labels(findings) -> dict[str, str]:
     """Each finding's id to its measure in words, saying which odds ratios are adjusted."""
     model = {"_uni": ", unadjusted", "_multi": ", adjusted"}
     return {
-        i: recorded(
-            (m if m[1:2].isupper() else m[:1].upper() + m[1:])
-            + next((v for k, v in model.items() if i.endswith(k)), "")
-        )
+        i: _capitalised(recorded_measure(m)) + next((v for k, v in model.items() if i.endswith(k)), "")
         for i, m in zip(findings["id"], findings["measure"], strict=True)
     }
 

@@ -22,6 +22,7 @@ from microcalc.abstract.published import parse_reported
 from microcalc.analysis.display import MISSING
 
 __all__ = [
+    "recorded_measure",
     "AGREEMENT_WORDS",
     "SCORECARD_CHECKS",
     "SCORECARD_HEADERS",
@@ -97,6 +98,20 @@ def in_sentence(text: str) -> str:
     return text
 
 
+def recorded_measure(measure: str) -> str:
+    """A published measure with the bone cohort's metastases called recorded (``labels.RECORDED_MEASURES``).
+
+    The cohort has no follow-up time: it counts metastases recorded, not their risk.
+
+    >>> recorded_measure("OR of bone metastasis, adjusted"), recorded_measure("bone metastasis type")
+    ('OR of recorded bone metastasis, adjusted', 'bone metastasis type')
+    """
+    for plain, words in labels.RECORDED_MEASURES.items():
+        if measure == plain or measure.startswith(f"{plain},"):
+            return words + measure[len(plain) :]
+    return measure
+
+
 def describe(published: pd.DataFrame) -> pd.Series:
     """Each published quantity in words: its measure, then its group or its analysis where they tell it apart.
 
@@ -114,10 +129,7 @@ def describe(published: pd.DataFrame) -> pd.Series:
     """
     out = {}
     for ident, row in published.iterrows():
-        text = str(row["measure"])
-        for measure, words in labels.RECORDED_MEASURES.items():
-            if text == measure or text.startswith(f"{measure},"):
-                text = words + text[len(measure) :]
+        text = recorded_measure(str(row["measure"]))
         group = row.get("group")
         if isinstance(group, str) and group != "all":
             words = _GROUP_WORDS.get(group, f"among {group}" if group.startswith("patients") else group)
