@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"usage: {usage}", file=sys.stderr)
             return 2
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous_int = signal.getsignal(signal.SIGINT)
     try:
         if args.check_run:
             return check_run(args.check_run)
@@ -351,13 +352,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run failed: {err.strerror or type(err).__name__}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as err:
+        # The run is stopping: a further Ctrl-C or SIGTERM (a repeated key press, or one reaching the process
+        # again while the kernel shuts down) must not turn the clean exit into a traceback or a death by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         detail = str(err) if isinstance(err, RunInterrupted) and str(err) != "terminated" else ""
         print(f"run stopped: {detail or 'interrupted'}", file=sys.stderr)
         return 143 if _TERMINATED else 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    status = main()
+    if status in (130, 143):  # stopped: the process exits now, whatever further signal arrives
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(status)
