@@ -109,7 +109,7 @@ COLUMNS: dict[str, str] = {
     "quantity": "Quantity",
     "gvif": "GVIF",
     "df": "df",
-    "gvif_adjusted": "GVIF^(1/(2 df))",
+    "gvif_adjusted": "GVIF adjusted for df (GVIF^1/(2·df))",
     "apparent": "Apparent",
     "optimism": "Optimism",
     "corrected": "Optimism-corrected",
@@ -121,12 +121,12 @@ COLUMNS: dict[str, str] = {
     "global P (LR)": "Global P (likelihood ratio)",
     "group": "Group",
     "model": "Model",
-    "recorded_yes": "Recorded, with",
-    "n_yes": "n, with",
-    "recorded_no": "Recorded, without",
-    "n_no": "n, without",
-    "pct_yes": "% recorded, with",
-    "pct_no": "% recorded, without",
+    "recorded_yes": "With: recorded",
+    "n_yes": "With: patients",
+    "recorded_no": "Without: recorded",
+    "n_no": "Without: patients",
+    "pct_yes": "With: % recorded",
+    "pct_no": "Without: % recorded",
     "events_exposed": "Events, with",
     "n_exposed": "n, with",
     "events_reference": "Events, without",
@@ -207,13 +207,21 @@ def group_names(variable: str) -> dict[bool | str, str]:
     return {True: yes, False: no, "yes": yes, "no": no}
 
 
+#: The cohorts as every page names them, by their short (``nact``) and file (``nact_cohort``) code names.
+#: In :data:`ALL` through :data:`CLEANING_REPLICATION_TERMS`, so a file name passed through
+#: :func:`microcalc.analysis.display.relabel` reads "NACT cohort.csv": pages show file names unrelabelled.
+COHORT_NAMES: dict[str, str] = {
+    "nact": "NACT cohort",
+    "bone": "Bone-metastasis cohort",
+    "nact_cohort": "NACT cohort",
+    "bone_cohort": "Bone-metastasis cohort",
+}
+
+
 #: Terms of the cleaning and replication pages (notebooks 03 and 07): the cohorts, the patient identifier
 #: column, and the tests notebook 01's consistency checks name.
 CLEANING_REPLICATION_TERMS: dict[str, str] = {
-    "nact_cohort": "NACT cohort",
-    "bone_cohort": "Bone-metastasis cohort",
-    "nact": "NACT cohort",
-    "bone": "Bone-metastasis cohort",
+    **COHORT_NAMES,
     "patient_id": "Patient identifier",
     "logistic_wald": "Wald test of logistic regression",
     "wald_logistic": "Wald test of logistic regression",
@@ -287,27 +295,6 @@ POOLING_PLANNING_TERMS: dict[str, str] = {
 }
 ALL.update(POOLING_PLANNING_TERMS)
 
-#: The cohorts as every page names them, by their short (``nact``) and file (``nact_cohort``) code names.
-#: Not merged into :data:`ALL` as such: :func:`microcalc.analysis.display.relabel` would rename file names.
-COHORT_NAMES: dict[str, str] = {
-    "nact": "NACT cohort",
-    "bone": "Bone-metastasis cohort",
-    "nact_cohort": "NACT cohort",
-    "bone_cohort": "Bone-metastasis cohort",
-}
-
-#: The methods pages' (03-06) headers in words: the adjusted GVIF, and the columns of the
-#: missingness table (patients with / without the characteristic of each row). Merged into :data:`ALL`.
-METHODS_PAGE_TERMS: dict[str, str] = {
-    "gvif_adjusted": "GVIF adjusted for df (GVIF^1/(2·df))",
-    "recorded_yes": "With: recorded",
-    "n_yes": "With: patients",
-    "pct_yes": "With: % recorded",
-    "recorded_no": "Without: recorded",
-    "n_no": "Without: patients",
-    "pct_no": "Without: % recorded",
-}
-ALL.update(METHODS_PAGE_TERMS)
 
 #: The bone cohort's published measures as the replication page says them: the cohort records bone metastases
 #: without follow-up time or their timing, so its rate and OR are of *recorded* bone metastasis (published
