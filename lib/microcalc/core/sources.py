@@ -14,6 +14,7 @@ library has none outside the upgrade probe, which no cached step uses.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +44,12 @@ def imported_modules(source: str, name: str, is_package: bool = False, package: 
     >>> sorted(imported_modules("def f():\\n    from .models import fit", "microcalc.analysis.tables"))
     ['microcalc.analysis.models', 'microcalc.analysis.models.fit']
     """
+    return set(_imported_modules(source, name, is_package, package))
+
+
+@functools.lru_cache(maxsize=1024)
+def _imported_modules(source: str, name: str, is_package: bool, package: str) -> frozenset[str]:
+    """:func:`imported_modules`, parsed once per process for each (source, module): a cache key reads ~170 modules."""
     out: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -56,7 +63,7 @@ def imported_modules(source: str, name: str, is_package: bool = False, package: 
             if module.split(".")[0] == package:
                 out.add(module)
                 out |= {f"{module}.{a.name}" for a in node.names if a.name != "*"}
-    return out
+    return frozenset(out)
 
 
 def module_closure(modules: Iterable[str], root: Path) -> list[Path]:
