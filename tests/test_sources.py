@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from microcalc.cohorts import provenance
+from microcalc.core import cache
 from microcalc.core.sources import imported_modules, module_closure
 
 LIB = Path(provenance.__file__).parents[1]
@@ -40,7 +41,7 @@ def test_relative_and_submodule_imports_are_resolved():
 def library_copy(tmp_path, monkeypatch):
     lib = tmp_path / "microcalc"
     shutil.copytree(LIB, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
-    monkeypatch.setattr(provenance, "_LIBRARY", lib)
+    monkeypatch.setattr(cache, "_LIBRARY", lib)
     return lib
 
 

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from microcalc.cohorts import provenance, synthesize
+from microcalc.cohorts import synthesize
+from microcalc.core import cache as core_cache
+
+LIBRARY = core_cache._LIBRARY
 
 SMALL = {"seeds": 2, "strengths": [1.0, 0.0]}
 
@@ -90,15 +93,15 @@ def test_any_input_change_gives_another_key(inputs):
 def test_a_change_to_the_library_source_or_a_package_version_gives_another_key(inputs, tmp_path, monkeypatch):
     base = _key(inputs)
     lib = tmp_path / "microcalc"
-    shutil.copytree(provenance._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
-    monkeypatch.setattr(provenance, "_LIBRARY", lib)
+    shutil.copytree(core_cache._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    monkeypatch.setattr(core_cache, "_LIBRARY", lib)
     assert _key(inputs) == base
     stats = lib / "analysis" / "stats.py"
     stats.write_text(stats.read_text() + "\n# changed\n")
     assert _key(inputs) != base
-    monkeypatch.setattr(provenance, "_LIBRARY", provenance.Path(provenance.__file__).parents[1])
-    real = provenance.metadata.version
-    monkeypatch.setattr(provenance.metadata, "version", lambda d: "0.0.0" if d == "statsmodels" else real(d))
+    monkeypatch.setattr(core_cache, "_LIBRARY", LIBRARY)
+    real = core_cache.metadata.version
+    monkeypatch.setattr(core_cache.metadata, "version", lambda d: "0.0.0" if d == "statsmodels" else real(d))
     assert _key(inputs) != base
 
 
@@ -113,10 +116,10 @@ def test_a_changed_input_recomputes_instead_of_reading_the_old_result(tmp_path, 
 
 def test_a_module_in_a_sub_package_of_the_library_enters_the_key(inputs, tmp_path, monkeypatch):
     lib = tmp_path / "microcalc"
-    shutil.copytree(provenance._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    shutil.copytree(core_cache._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
     (lib / "analysis").mkdir(exist_ok=True)
     (lib / "analysis" / "sub.py").write_text("X = 1\n")
-    monkeypatch.setattr(provenance, "_LIBRARY", lib)
+    monkeypatch.setattr(core_cache, "_LIBRARY", lib)
     base = _key(inputs)
     (lib / "analysis" / "sub.py").write_text("X = 2\n")
     assert _key(inputs) != base

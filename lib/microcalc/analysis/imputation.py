@@ -29,6 +29,7 @@ from microcalc.analysis.results import is_not_estimable, not_estimable
 from microcalc.analysis.rubin import RubinPooled, rubin_pool
 from microcalc.analysis.stats import model_estimates, unfittable_reason
 from microcalc.analysis.tables import p_phrase
+from microcalc.core.cache import reusable
 
 __all__ = [
     "RubinPooled",
@@ -70,6 +71,7 @@ class MultipleImputation:
     method: str
 
 
+@reusable
 def impute_and_pool(
     df: pd.DataFrame,
     outcome: str,
@@ -96,6 +98,10 @@ def impute_and_pool(
     Aliased columns (a rank-deficient design) are left out of the imputation
     model (as ``mice``'s ``remove.collinear``) and of the analysis model (as
     R's ``glm``; their ORs are NaN).
+
+    When ``MICROCALC_RESULT_CACHE`` is set (``make all``), the result is kept under a key of the
+    data, the arguments, the code and the package versions and read back on a rerun
+    (:func:`microcalc.core.cache.reusable`).
 
     Parameters
     ----------

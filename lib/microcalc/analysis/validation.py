@@ -15,6 +15,7 @@ from microcalc.analysis.effects import fit_estimable
 from microcalc.analysis.models import _fit, design_matrix, drop_aliased
 from microcalc.analysis.results import not_estimable
 from microcalc.analysis.tables import p_phrase
+from microcalc.core.cache import reusable
 
 __all__ = [
     "model_predictions",
@@ -194,6 +195,7 @@ class Validation:
     method: str
 
 
+@reusable
 def bootstrap_validation(
     df: pd.DataFrame,
     outcome: str,
@@ -215,6 +217,10 @@ def bootstrap_validation(
     does, and further samples are drawn until ``n_boot`` replicates are fitted
     (at most ``max_draws``). The method text says how many were left out;
     leaving them out may understate the optimism.
+
+    When ``MICROCALC_RESULT_CACHE`` is set (``make all``), the result is kept under a key of the
+    data, the arguments, the code and the package versions and read back on a rerun
+    (:func:`microcalc.core.cache.reusable`).
 
     Parameters
     ----------

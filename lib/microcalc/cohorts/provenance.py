@@ -4,22 +4,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from microcalc.cohorts.contract import CONTRACT
 from microcalc.cohorts.generate import CALIBRATION_FILE, load_assumptions
+from microcalc.core.cache import cache_key
 from microcalc.core.outputs import sha256
 from microcalc.core.paths import project_path
-from microcalc.core.sources import module_closure
 
 __all__ = [
     "cached_frame",
@@ -35,44 +32,6 @@ __all__ = [
 
 #: Where notebook 02 keeps the results of its expensive steps (git-ignored; see :func:`cache_key`).
 CACHE_FOLDER = ".cache/synthesize"
-
-
-_LIBRARY = Path(__file__).parents[1]
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": value.tolist()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def cache_key(step: str, modules: Sequence[str] | None = None, **inputs) -> str:
-    """SHA-256 of a cached step's inputs, the library source it can run and the numerical packages' versions.
-
-    ``inputs`` (dicts, arrays, numbers: e.g. the assumptions, the
-    reconstructed tables, the calibration's choices, seeds) enter as exact
-    JSON. ``modules`` names the library modules that define the step (e.g.
-    ``("microcalc.planning",)``): their source, their packages' and that of every
-    library module they import, directly or not
-    (:func:`microcalc.core.sources.module_closure`), enters byte for byte, so a
-    change to any function the step can call gives another key, and an edit
-    elsewhere (a page's wording) does not. Without ``modules``, every module of
-    :mod:`microcalc` enters. The versions of Python's numerical packages enter too.
-    """
-    h = hashlib.sha256()
-    h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
-    files = sorted(_LIBRARY.rglob("*.py")) if modules is None else module_closure(modules, _LIBRARY)
-    for module in files:
-        h.update(module.relative_to(_LIBRARY).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
-    for dist in ("numpy", "pandas", "scipy", "statsmodels"):
-        h.update(f"{dist}=={metadata.version(dist)}\n".encode())
-    return h.hexdigest()
 
 
 def cached_frame(

@@ -1,0 +1,160 @@
+"""Results kept under a key of everything they depend on (microcalc.core.cache): exact reuse, and any change recomputes.
+
+``make all`` sets ``MICROCALC_RESULT_CACHE``; the bootstrap validation and the
+multiple imputation are then read back on a rerun whose data, arguments, code
+and package versions are unchanged. These tests show that what is read back is
+the computed result bit for bit, that every kind of change gives another key
+(so a stale result is never read), and that nothing is kept without the
+variable (tests, nbval and a site's run compute every time).
+"""
+
+import pickle
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from microcalc.analysis import imputation, validation
+from microcalc.core import cache
+
+TERMS = ["f", "x", "b"]
+
+
+@pytest.fixture
+def kept(tmp_path, monkeypatch):
+    """Keep results in a temporary folder, as make all does in .cache/results."""
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Count the logistic fits of the bootstrap."""
+    calls = []
+    real = validation._fit
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validation, "_fit", counting)
+    return calls
+
+
+def test_without_the_variable_nothing_is_kept_and_every_call_computes(glm_data, fits, tmp_path, monkeypatch):
+    monkeypatch.delenv(cache.ENV, raising=False)
+    validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    first = len(fits)
+    validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    assert first >= 20 and len(fits) == 2 * first
+    assert cache.cache_folder() is None
+
+
+def test_a_rerun_reads_back_the_bootstrap_bit_for_bit_without_refitting(glm_data, kept, fits, monkeypatch):
+    computed = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    assert len(fits) >= 20 and len(list(kept.iterdir())) == 1
+    before = len(fits)
+    again = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    assert len(fits) == before  # read back: not one refit
+    pd.testing.assert_frame_equal(again.table, computed.table, check_exact=True)
+    assert (again.n_boot, again.n_used, again.seed, again.method) == (
+        computed.n_boot,
+        computed.n_used,
+        computed.seed,
+        computed.method,
+    )
+    monkeypatch.delenv(cache.ENV)
+    fresh = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    pd.testing.assert_frame_equal(again.table, fresh.table, check_exact=True)  # what a recomputation gives
+
+
+def _changes(d):
+    one_value = d.copy()
+    one_value.loc[7, "x"] = one_value.loc[7, "x"] + 1e-12
+    one_flag = d.copy()
+    one_flag.loc[3, "b"] = not bool(one_flag.loc[3, "b"])
+    order = d.iloc[::-1].reset_index(drop=True)
+    extra_row = pd.concat([d, d.iloc[[0]]], ignore_index=True)
+    recoded = d.assign(f=d["f"].cat.rename_categories({"c": "z"}))
+    return {
+        "a value changed by 1e-12": (one_value, {}),
+        "one yes/no flipped": (one_flag, {}),
+        "rows in another order": (order, {}),
+        "one row more": (extra_row, {}),
+        "a level renamed": (recoded, {}),
+        "another seed": (d, {"seed": 4}),
+        "more replicates": (d, {"n_boot": 21}),
+    }
+
+
+def test_any_change_to_the_data_or_the_arguments_recomputes(glm_data, kept, fits):
+    validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    for what, (data, args) in _changes(glm_data).items():
+        before = len(fits)
+        got = validation.bootstrap_validation(data, "y", TERMS, **{"n_boot": 20, "seed": 3, **args})
+        assert len(fits) > before, f"{what}: read back a result of other inputs"
+        fresh = validation.bootstrap_validation.__wrapped__(data, "y", TERMS, **{"n_boot": 20, "seed": 3, **args})
+        pd.testing.assert_frame_equal(got.table, fresh.table, check_exact=True)
+    assert len(list(kept.iterdir())) == 1 + len(_changes(glm_data))
+
+
+def test_defaults_given_or_left_out_are_one_key(glm_data, kept, fits):
+    validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20)
+    before = len(fits)
+    validation.bootstrap_validation(glm_data, "y", TERMS, 20, 20230314)
+    assert len(fits) == before
+
+
+def test_a_change_to_the_code_the_step_runs_or_to_a_package_version_recomputes(glm_data, tmp_path, monkeypatch):
+    key = cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3)
+    lib = tmp_path / "microcalc"
+    shutil.copytree(cache._LIBRARY, lib, ignore=shutil.ignore_patterns("__pycache__", "templates"))
+    monkeypatch.setattr(cache, "_LIBRARY", lib)
+    assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) == key
+    wording = lib / "narrative" / "sentences.py"  # not run by the bootstrap: the kept result stays valid
+    wording.write_text(wording.read_text() + "\n# reworded\n")
+    assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) == key
+    models = lib / "analysis" / "models.py"  # the fits the bootstrap runs
+    models.write_text(models.read_text() + "\n# changed\n")
+    assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) != key
+    monkeypatch.setattr(cache, "_LIBRARY", cache.Path(cache.__file__).parents[1])
+    real = cache.metadata.version
+    monkeypatch.setattr(cache.metadata, "version", lambda d: "0.0.0" if d == "numpy" else real(d))
+    assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) != key
+
+
+def test_an_unreadable_kept_result_is_recomputed_and_replaced(glm_data, kept, fits):
+    computed = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    (path,) = kept.iterdir()
+    path.write_bytes(b"not a pickle")
+    before = len(fits)
+    again = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    assert len(fits) > before
+    pd.testing.assert_frame_equal(again.table, computed.table, check_exact=True)
+    assert pickle.loads(path.read_bytes()).n_used == computed.n_used
+
+
+def test_the_imputation_is_read_back_exactly_and_recomputed_for_another_seed(glm_data, kept, monkeypatch):
+    d = glm_data.copy()
+    d.loc[np.arange(80) % 6 == 0, "b"] = pd.NA
+    computed = imputation.impute_and_pool(d, "y", TERMS, "b", m=3, seed=11)
+    draws = []
+    real = imputation.rubin_pool
+    monkeypatch.setattr(imputation, "rubin_pool", lambda *a, **k: draws.append(1) or real(*a, **k))
+    again = imputation.impute_and_pool(d, "y", TERMS, "b", m=3, seed=11)
+    assert draws == []  # read back: not imputed again
+    pd.testing.assert_frame_equal(again.table, computed.table, check_exact=True)
+    other = imputation.impute_and_pool(d, "y", TERMS, "b", m=3, seed=12)
+    assert draws == [1]
+    assert not np.array_equal(other.table["or"].to_numpy(), computed.table["or"].to_numpy())
+
+
+def test_digests_tell_apart_what_json_would_not():
+    a = pd.DataFrame({"x": [1, 2]})
+    assert cache.digest(a) != cache.digest(a.astype("int32"))  # dtype
+    assert cache.digest(a) != cache.digest(a.rename(columns={"x": "y"}))  # column name
+    assert cache.digest(a) != cache.digest(a.set_axis([5, 6]))  # index
+    assert cache.digest(np.arange(3)) != cache.digest(np.arange(3).reshape(3, 1))  # shape
+    with pytest.raises(TypeError, match="no exact key"):
+        cache.cache_key("step", ("microcalc.core.cache",), thing=object())
