@@ -156,5 +156,10 @@ def test_digests_tell_apart_what_json_would_not():
     assert cache.digest(a) != cache.digest(a.rename(columns={"x": "y"}))  # column name
     assert cache.digest(a) != cache.digest(a.set_axis([5, 6]))  # index
     assert cache.digest(np.arange(3)) != cache.digest(np.arange(3).reshape(3, 1))  # shape
+    mixed = pd.DataFrame({"x": pd.Series([1, "a"], dtype=object)})
+    assert cache.digest(mixed) != cache.digest(pd.DataFrame({"x": pd.Series(["1", "a"], dtype=object)}))  # 1 vs "1"
+    f = pd.DataFrame({"f": pd.Categorical(["a", "b"], categories=["a", "b"])})
+    reordered = f.assign(f=f["f"].cat.reorder_categories(["b", "a"]))  # same values, another reference level
+    assert cache.digest(f) != cache.digest(reordered)
     with pytest.raises(TypeError, match="no exact key"):
         cache.cache_key("step", ("microcalc.core.cache",), thing=object())

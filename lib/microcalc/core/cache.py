@@ -72,11 +72,16 @@ def digest(value: Any) -> str:
         value = value.to_frame(name=value.name if value.name is not None else "__series__")
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"no digest for {type(value).__name__}")
-    h.update(json.dumps([[str(c), str(t)] for c, t in value.dtypes.items()]).encode())
-    h.update(json.dumps([str(value.index.dtype), str(value.index.name)]).encode())
+    # repr of a dtype names a categorical's levels in their order (the reference level of a model)
+    h.update(json.dumps([[str(c), repr(t)] for c, t in value.dtypes.items()]).encode())
+    h.update(json.dumps([repr(value.index.dtype), str(value.index.name)]).encode())
     h.update(pd.util.hash_pandas_object(value.index).to_numpy().tobytes())
     for column in value.columns:
-        h.update(pd.util.hash_pandas_object(value[column], index=False).to_numpy().tobytes())
+        values = value[column]
+        if values.dtype == object:  # pandas hashes mixed objects through str (1 and "1" alike): pickle them instead
+            h.update(pickle.dumps(values.tolist(), protocol=4))
+        else:
+            h.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
 
