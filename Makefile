@@ -56,7 +56,8 @@ notebooks: $(STAMP)
 	@rm -f $(TIMINGS)
 	$(BIN)/python -m microcalc.pipeline.execute --parallel --timings $(TIMINGS) $(NOTEBOOKS)
 
-# The causal diagram of the models' assumptions (figures/00_dag.png, .svg).
+# The causal diagram of the models' assumptions (figures/00_dag.png, .svg); redrawn only when its
+# code, the package set or a figure's bytes changed (record in .cache/dag.json; microcalc.dag.drawing).
 dag: $(STAMP)
 	$(BIN)/python -m microcalc.dag
 
@@ -64,11 +65,15 @@ dag: $(STAMP)
 # one-page summary printed to report/summary.pdf by headless Chromium.
 # Rebuilt only when something it shows or renders it changed: the executed notebooks, the files
 # they wrote, the glossary, the library and its templates (so `make test` after `make all` reuses it).
+# These are the files microcalc.pipeline.report_site.edition_inputs names (tests/test_report_skip.py
+# checks). Make compares their times; a rerun rewrites them with the same bytes and new times, so
+# Python then compares their contents (SHA-256, with the options, Chromium's version and the
+# package set, against report/.inputs.json): unchanged, it says so, touches the PDF and builds nothing.
 REPORT_INPUTS = $(NOTEBOOKS) $(shell find lib/microcalc docs figures data/results data/reconstructed data/published -type f ! -path '*__pycache__*' 2>/dev/null)
 report: report/summary.pdf
 
 report/summary.pdf: $(STAMP) $(REPORT_INPUTS) | browser
-	$(BIN)/python -m microcalc.pipeline.report --summary-pdf
+	$(BIN)/python -m microcalc.pipeline.report_site --summary-pdf
 
 # Headless Chromium (the browser test, and printing the summary PDF) and poppler-utils
 # (pdftoppm, to check that PDF): installed from Debian's packages when missing and we

@@ -72,6 +72,7 @@ REPO_OUTPUTS = (
     "tests/test_report_browser.py",
     "tests/test_report_pages.py",
     "tests/test_report_summary_pdf.py",
+    "tests/test_report_skip.py",
     "tests/test_nbval_versions.py",
     "tests/test_archival_licences.py",
 )

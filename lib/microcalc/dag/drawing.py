@@ -8,14 +8,27 @@ in the paper's model (:func:`plot_dag`), and both in one figure with a legend
 (:func:`figure`).
 
 ``python -m microcalc.dag`` draws both graphs to ``figures/00_dag.png`` and
-``.svg`` with :func:`microcalc.analysis.plots.save_figure` (fixed metadata, stable bytes).
+``.svg`` with :func:`microcalc.analysis.plots.save_figure` (fixed metadata, stable bytes),
+unless nothing it draws from changed: :func:`main` keeps in ``.cache/dag.json``
+(git-ignored) the SHA-256 of its inputs, which are the source of this package
+and of every library module it imports, directly or not
+(:func:`microcalc.core.sources.module_closure`: the graphs' arrows and the
+study's model terms are code, and it reads no data file), the output folder,
+the Python and the installed package set (:mod:`microcalc.core.digest`), with
+the SHA-256 of both figures it wrote. When that digest matches and both
+figures have the recorded bytes it says so and draws nothing; a changed byte
+of any input or a deleted or edited figure redraws; ``--force`` always does.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from microcalc import labels
+from microcalc.core.digest import inputs_sha256, is_up_to_date, write_record
+from microcalc.core.paths import project_path, project_root
+from microcalc.core.sources import module_closure
 from microcalc.dag.graph import EDGES, EXPOSURE, MODEL_TERMS, OUTCOME, Adjustment, check_adjustment
 
 __all__ = ["POSITIONS", "layout", "plot_dag", "figure", "main"]
@@ -162,11 +175,38 @@ def figure():
     return fig
 
 
+#: The library the diagram is drawn with, and where :func:`main` records what it drew from (git-ignored).
+LIBRARY = Path(__file__).parents[1]
+RECORD = ".cache/dag.json"
+
+
+def diagram_inputs() -> dict[str, Path]:
+    """The library source the diagram is drawn by, named ``lib/microcalc/...``: this package and all it imports."""
+    files = module_closure(["microcalc.dag", "microcalc.dag.__main__"], LIBRARY)
+    return {f"lib/microcalc/{p.relative_to(LIBRARY).as_posix()}": p for p in files}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m microcalc.dag``: write ``figures/00_dag.png`` and ``.svg``."""
+    """``python -m microcalc.dag [--output-dir DIR] [--force]``: write ``figures/00_dag.png`` and ``.svg``.
+
+    Draws nothing when its inputs and both figures are byte for byte those recorded (see the module's docstring).
+    """
     ap = argparse.ArgumentParser(prog="python -m microcalc.dag", description=main.__doc__)
     ap.add_argument("--output-dir", default=".", help="root of the outputs (default: the project)")
+    ap.add_argument("--force", action="store_true", help="draw even if nothing changed")
     args = ap.parse_args(argv)
+    inputs = diagram_inputs()
+    folder = project_path(args.output_dir) / "figures"
+    outputs = {f"figures/00_dag.{ext}": folder / f"00_dag.{ext}" for ext in ("png", "svg")}
+    here, root = folder.resolve(), project_root().resolve()
+    digest = inputs_sha256(
+        inputs, {"figures": here.relative_to(root).as_posix() if here.is_relative_to(root) else str(here)}
+    )
+    record = project_path(RECORD)
+    if not args.force and is_up_to_date(record, digest, outputs):
+        print(f"causal diagram up to date: its {len(inputs)} source files are unchanged (sha256 {digest[:12]}…)")
+        return 0
+    record.unlink(missing_ok=True)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -179,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in save_figure(fig, "00_dag", args.output_dir):
         print(f"wrote figures/{path.name}")
     plt.close(fig)
+    write_record(record, digest, len(inputs), outputs)
     return 0
 
 

@@ -22,29 +22,12 @@ import platform
 import subprocess
 import sys
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
+from microcalc.core.digest import package_set, package_set_sha256
 from microcalc.core.paths import project_path, project_root
 
 __all__ = ["package_set", "package_set_sha256", "read_timings", "git_state", "build_receipt", "main"]
-
-
-def package_set() -> list[str]:
-    """Every installed distribution as ``name==version`` (name normalised as PEP 503), sorted."""
-    pins = set()
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            normal = "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
-            pins.add(f"{normal}=={dist.version}")
-    return sorted(pins)
-
-
-def package_set_sha256(pins: list[str] | None = None) -> str:
-    """SHA-256 of the package set, one ``name==version`` per line with a final newline."""
-    pins = package_set() if pins is None else pins
-    return hashlib.sha256("".join(p + "\n" for p in pins).encode()).hexdigest()
 
 
 def read_timings(path: str | Path) -> list[dict]:

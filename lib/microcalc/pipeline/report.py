@@ -8,6 +8,23 @@ summary. Pages link to each other and to ``figures/`` relatively, load no
 script from the network, and contain no absolute path of the machine.
 ``python -m microcalc.pipeline.report`` builds it (``make report``).
 
+A rerun whose inputs are byte for byte unchanged is skipped, decided on
+content, never on modification times (:func:`~microcalc.pipeline.report_site.main`,
+which this module's command runs; ``make report`` calls it as
+``python -m microcalc.pipeline.report_site``, which skips without importing
+the renderer): it first computes the SHA-256 of the edition's inputs
+(:func:`~microcalc.pipeline.report_site.edition_inputs`, the one definition of
+them, which the Makefile's ``REPORT_INPUTS`` follows: the executed notebooks,
+the library with its templates, ``docs/``, ``figures/`` and ``data/results``,
+``reconstructed`` and ``published``; each file's path and bytes), of its
+options, of Chromium's ``--version`` when it prints the summary PDF, of the
+Python and of the installed package set (:mod:`microcalc.core.digest`). A
+complete build ends by writing that digest and the SHA-256 of every file it
+wrote into ``<site>/.inputs.json`` (:data:`INPUTS_RECORD`); the next run skips
+the build, saying so in one line, when the digest matches and every file the
+site's marker lists is there with the recorded bytes, and touches
+``summary.pdf`` so that make counts it as up to date. ``--force`` rebuilds.
+
 Strings that come from data or paths (centre codes, folder and site names)
 never become markup: the index escapes everything it writes, and before the
 notebooks are rendered :func:`escape_outputs` escapes ``<`` in Markdown
@@ -27,12 +44,10 @@ Sibling modules hold the parts, whose public names this module re-exports:
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -41,7 +56,17 @@ from microcalc.core.paths import project_path
 from microcalc.pipeline.report_html import _strip_remote_scripts, _title_and_question, alt_texts, escape_outputs
 from microcalc.pipeline.report_messages import _key_results, finding_sentences, key_messages
 from microcalc.pipeline.report_pages import render_pages
-from microcalc.pipeline.report_site import MARKER, ReportFolderError, _prepare_site, _write_marker, print_pdf
+from microcalc.pipeline.report_site import (
+    INPUT_FOLDERS,
+    INPUTS_RECORD,
+    MARKER,
+    ReportFolderError,
+    _prepare_site,
+    _write_marker,
+    edition_inputs,
+    main,
+    print_pdf,
+)
 from microcalc.study import BUNDLED_DATA_DIR, KEY_FIGURES, SUMMARY_FIGURES, is_bundled
 
 __all__ = [
@@ -50,6 +75,9 @@ __all__ = [
     "ReportFolderError",
     "KEY_FIGURES",
     "MARKER",
+    "INPUTS_RECORD",
+    "INPUT_FOLDERS",
+    "edition_inputs",
     "main",
     "alt_texts",
     "QUESTION",
@@ -350,26 +378,6 @@ def build_report(
         written.append("summary.pdf")
         _write_marker(out, written)
     return out / "index.html"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m microcalc.pipeline.report [--notebooks DIR] [--output-dir DIR] [--site DIR] [--summary-pdf]``."""
-    ap = argparse.ArgumentParser(prog="python -m microcalc.pipeline.report", description=main.__doc__)
-    ap.add_argument("--notebooks", default="notebooks")
-    ap.add_argument("--output-dir", default=".")
-    ap.add_argument("--site", default=None)
-    ap.add_argument("--summary-pdf", action="store_true", help="also print summary.pdf with headless Chromium")
-    args = ap.parse_args(argv)
-    try:
-        index = build_report(args.notebooks, args.output_dir, args.site, summary_pdf=args.summary_pdf)
-    except ReportFolderError as err:
-        print(f"report not built: {err}", file=sys.stderr)
-        return 1
-    except RuntimeError as err:  # the pages are written, the summary PDF is not
-        print(f"the HTML pages are written, but {err}", file=sys.stderr)
-        return 1
-    print(f"wrote {index.parent.name}/{index.name}")
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
