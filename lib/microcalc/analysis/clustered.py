@@ -118,7 +118,7 @@ def cluster_robust_table(
     """
     import warnings
 
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
 
     data = df[[outcome, *terms, cluster]].dropna()
     X, names, _ = design_matrix(data, terms)
@@ -143,7 +143,7 @@ def cluster_robust_table(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            res = sm.Logit(y, X).fit(
+            res = Logit(y, X).fit(
                 disp=0,
                 method="newton",
                 maxiter=100,

@@ -121,7 +121,8 @@ def impute_and_pool(
     """
     import warnings
 
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.imputation.mice import MICEData
 
     if incomplete not in terms:
@@ -163,7 +164,7 @@ def impute_and_pool(
         warnings.simplefilter("ignore")
         try:
             imp = MICEData(frame, k_pmm=donors, rng=rng)
-            imp.set_imputer("target", model_class=sm.GLM, init_kwds={"family": sm.families.Binomial()}, k_pmm=donors)
+            imp.set_imputer("target", model_class=GLM, init_kwds={"family": Binomial()}, k_pmm=donors)
             imp.update_all(burn_in)
         except (np.linalg.LinAlgError, ValueError) as err:
             return unestimable(f"the imputation model of {incomplete} could not be fitted ({err})")

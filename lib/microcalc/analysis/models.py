@@ -164,7 +164,7 @@ def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
     """
     import warnings
 
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit  # not statsmodels.api: 0.4 s less to import
     from statsmodels.tools import sm_exceptions
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
@@ -173,7 +173,7 @@ def _fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", sm_exceptions.PerfectSeparationWarning)
         kw = {} if groups is None else {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
-        res = sm.Logit(y, X, check_rank=False).fit(disp=0, method="newton", maxiter=100, tol=1e-10, **kw)
+        res = Logit(y, X, check_rank=False).fit(disp=0, method="newton", maxiter=100, tol=1e-10, **kw)
     return res
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from microcalc.abstract.consistency import grim, or_ci_p_coherence
 from microcalc.abstract.published import load_published
 from microcalc.abstract.reconstruct import Reconstruction, reconstruct_2x2, reconstruct_2xk
+from microcalc.core.cache import reusable
 from microcalc.paper.checks import consistency_table, verdicts
 
 __all__ = ["GROUPS", "Item", "PaperReconstruction", "reconstruct_paper"]
@@ -227,8 +228,16 @@ def reconstruct_paper(published: pd.DataFrame | None = None) -> PaperReconstruct
     published : DataFrame, optional
         :func:`microcalc.abstract.published.load_published` output; read from the
         project's file when omitted.
+
+    When ``MICROCALC_RESULT_CACHE`` is set (``make all``), the reconstruction is kept under a key of
+    the published numbers, the code and the package versions: notebook 02 and a rerun read it back.
     """
-    pub = load_published() if published is None else published
+    return _reconstruct(load_published() if published is None else published)
+
+
+@reusable
+def _reconstruct(pub: pd.DataFrame) -> PaperReconstruction:
+    """:func:`reconstruct_paper` of these published numbers (kept by ``make all``: see :mod:`microcalc.core.cache`)."""
 
     def v(ident, f="value"):
         return pub.loc[ident, f]
