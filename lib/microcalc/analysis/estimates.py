@@ -146,21 +146,22 @@ def model_estimates(
     data = df[[outcome, *terms] + ([cluster] if cluster else [])].dropna()
     X, names, columns_of = design_matrix(data, terms)
     y = data[outcome].astype(bool)
-    table = pd.DataFrame(columns=["or", "ci_low", "ci_high", "p", "note", "kind"], dtype=object)
     reference, problems = {}, []
+    rows: dict[str, None] = {}  # the table's rows, in order (built at once: a row at a time cost 0.4 s a notebook)
     for term in terms:
         s = data[term]
         if isinstance(s.dtype, pd.CategoricalDtype):
             present = [str(c) for c in s.cat.categories if (s == c).any()]
             reference[term] = present[0] if present else str(s.cat.categories[0])
-            for level in (str(c) for c in s.cat.categories):
-                if level != reference[term]:
-                    table.loc[f"{term}[{level}]"] = [np.nan] * 4 + ["", ""]
+            rows.update({f"{term}[{level}]": None for level in map(str, s.cat.categories) if level != reference[term]})
         elif not (s.dtype == object or isinstance(s.dtype, pd.StringDtype)):
-            table.loc[term] = [np.nan] * 4 + ["", ""]
-    for name in names[1:]:
-        if name not in table.index:  # a text factor's levels
-            table.loc[name] = [np.nan] * 4 + ["", ""]
+            rows[term] = None
+    rows.update({name: None for name in names[1:] if name not in rows})  # a text factor's levels
+    index = pd.Index(list(rows)) if rows else pd.RangeIndex(0)
+    table = pd.DataFrame(
+        {c: pd.Series(np.nan, index=index, dtype=object) for c in ("or", "ci_low", "ci_high", "p")}
+        | {c: pd.Series("", index=index) for c in ("note", "kind")}
+    )
     for term, levels in absent_levels(data, terms).items():
         for level in levels:
             if level != reference[term]:
