@@ -117,7 +117,8 @@ def main() -> None:
         f"git {'unchanged' if clean_all else 'CHANGED'}"
     )
     print(
-        f"  the notebooks alone (make notebooks): {full:.1f} s (exit {status}), ratio {full / floor:.2f}; "
+        f"  the notebooks alone, recomputing every analysis (make notebooks without the result cache): "
+        f"{full:.1f} s (exit {status}), ratio {full / floor:.2f}; "
         f"git {'unchanged' if _git_status() == before else 'CHANGED'}"
     )
     cores = os.cpu_count() or 1
