@@ -31,7 +31,7 @@ from microcalc.core.paths import project_path, project_root
 from microcalc.core.sources import module_closure
 from microcalc.dag.graph import EDGES, EXPOSURE, MODEL_TERMS, OUTCOME, Adjustment, check_adjustment
 
-__all__ = ["POSITIONS", "layout", "plot_dag", "figure", "main"]
+__all__ = ["POSITIONS", "layout", "plot_dag", "figure", "diagram_inputs", "main"]
 
 
 #: Where each node is drawn (x, y): exposure left, outcome right, common causes above,
