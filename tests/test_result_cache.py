@@ -163,3 +163,30 @@ def test_digests_tell_apart_what_json_would_not():
     assert cache.digest(f) != cache.digest(reordered)
     with pytest.raises(TypeError, match="no exact key"):
         cache.cache_key("step", ("microcalc.core.cache",), thing=object())
+
+
+def test_a_folder_that_cannot_be_written_keeps_nothing_but_the_result_is_returned(glm_data, tmp_path, monkeypatch):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")  # mkdir fails, as on a read-only disk
+    monkeypatch.setenv(cache.ENV, str(blocked / "results"))
+    with pytest.warns(RuntimeWarning, match="computed but not kept") as caught:
+        got = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    assert str(tmp_path) not in str(caught[0].message)  # no path of the machine in the message
+    monkeypatch.delenv(cache.ENV)
+    fresh = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
+    pd.testing.assert_frame_equal(got.table, fresh.table, check_exact=True)
+
+
+def test_an_argument_without_an_exact_key_is_computed_and_not_kept(kept):
+    calls = []
+
+    class Box:
+        value = 3
+
+    @cache.reusable
+    def double(box):
+        calls.append(1)
+        return 2 * box.value
+
+    assert double(Box()) == 6 and double(Box()) == 6
+    assert len(calls) == 2 and not list(kept.iterdir())

@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -139,8 +140,11 @@ def reusable(function: F) -> F:
     The key has the function's module and name, every argument as bound to its
     signature (defaults included) and the source the function's module can
     run. A kept result is read back (the same object, pickled: every float bit
-    for bit); an unreadable one is recomputed and replaced. Without :data:`ENV`
-    the function simply runs.
+    for bit); an unreadable one is recomputed and replaced. A result that cannot
+    be written (a read-only or full disk) is returned all the same, with a
+    warning that names no path; a call with an argument that has no exact key
+    (not a number, text, array, frame or container of them) is computed and not
+    kept. Without :data:`ENV` the function simply runs.
     """
     signature = inspect.signature(function)
     step = f"{function.__module__}.{function.__qualname__}"
@@ -152,17 +156,31 @@ def reusable(function: F) -> F:
             return function(*args, **kwargs)
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        path = folder / f"{function.__qualname__}-{cache_key(step, (function.__module__,), **bound.arguments)}.pickle"
+        try:
+            key = cache_key(step, (function.__module__,), **bound.arguments)
+        except TypeError:  # an argument with no exact key: compute, keep nothing
+            return function(*args, **kwargs)
+        path = folder / f"{function.__qualname__}-{key}.pickle"
         if path.is_file():
             try:
                 return pickle.loads(path.read_bytes())
             except Exception:  # a truncated or foreign file: recompute and replace it
                 pass
         result = function(*args, **kwargs)
-        folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except OSError as err:  # a read-only or full disk costs the next run time, not this run its result
+            if tmp.parent.is_dir():
+                tmp.unlink(missing_ok=True)
+            warnings.warn(
+                f"{function.__qualname__}: result computed but not kept for a rerun ({type(err).__name__}: "
+                f"{err.strerror or 'cannot write'} in the folder {ENV} names)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return result
 
     return wrapper  # type: ignore[return-value]
