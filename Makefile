@@ -49,8 +49,9 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 # All at once, each in its own kernel: a notebook runs its parameters and imports cells, then
 # waits for the notebooks it reads from (microcalc.pipeline.runner.DEPENDS: 01 -> 02 -> 03 -> 04, 05, 06 -> 07;
 # 02 -> 08, 09).
-# A rerun reads back the bootstrap validation and the multiple imputation when nothing they depend on
-# changed (microcalc.core.cache: kept under a SHA-256 of their data, arguments, code and package versions).
+# A rerun reads back the bootstrap validation, the multiple imputation and the paper's reconstruction when
+# nothing they depend on changed (microcalc.core.cache: kept under a SHA-256 of their data, arguments, code,
+# Python and package versions). `make notebooks MICROCALC_RESULT_CACHE=` recomputes everything.
 notebooks: export MICROCALC_RESULT_CACHE = .cache/results
 notebooks: $(STAMP)
 	@rm -f $(TIMINGS)

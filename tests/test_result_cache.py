@@ -1,15 +1,17 @@
 """Results kept under a key of everything they depend on (microcalc.core.cache): exact reuse, and any change recomputes.
 
-``make all`` sets ``MICROCALC_RESULT_CACHE``; the bootstrap validation and the
-multiple imputation are then read back on a rerun whose data, arguments, code
-and package versions are unchanged. These tests show that what is read back is
+``make all`` sets ``MICROCALC_RESULT_CACHE``; the bootstrap validation, the
+multiple imputation and the paper's reconstruction are then read back on a rerun
+whose data, arguments, code and package versions are unchanged. These tests show that what is read back is
 the computed result bit for bit, that every kind of change gives another key
 (so a stale result is never read), and that nothing is kept without the
 variable (tests, nbval and a site's run compute every time).
 """
 
+import os
 import pickle
 import shutil
+import uuid
 
 import numpy as np
 import pandas as pd
@@ -22,10 +24,19 @@ TERMS = ["f", "x", "b"]
 
 
 @pytest.fixture
-def kept(tmp_path, monkeypatch):
+def inside(root):
+    """A fresh folder inside the project's git-ignored .cache (the cache refuses folders outside the project)."""
+    folder = root / ".cache" / f"test-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def kept(inside, monkeypatch):
     """Keep results in a temporary folder, as make all does in .cache/results."""
-    monkeypatch.setenv(cache.ENV, str(tmp_path))
-    return tmp_path
+    monkeypatch.setenv(cache.ENV, str(inside.relative_to(inside.parents[1])))
+    return inside
 
 
 @pytest.fixture
@@ -119,8 +130,11 @@ def test_a_change_to_the_code_the_step_runs_or_to_a_package_version_recomputes(g
     models.write_text(models.read_text() + "\n# changed\n")
     assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) != key
     monkeypatch.setattr(cache, "_LIBRARY", cache.Path(cache.__file__).parents[1])
-    real = cache.metadata.version
-    monkeypatch.setattr(cache.metadata, "version", lambda d: "0.0.0" if d == "numpy" else real(d))
+    assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) == key
+    real = cache._environment()
+    assert "firthmodels==" in real  # every package, not only the numerical ones: the imputation runs firthmodels
+    upgraded = real.replace("firthmodels==", "firthmodels==0.0.0+upgraded-from-")
+    monkeypatch.setattr(cache, "_environment", lambda: upgraded)
     assert cache.cache_key("bootstrap", ("microcalc.analysis.validation",), data=glm_data, seed=3) != key
 
 
@@ -154,6 +168,7 @@ def test_digests_tell_apart_what_json_would_not():
     a = pd.DataFrame({"x": [1, 2]})
     assert cache.digest(a) != cache.digest(a.astype("int32"))  # dtype
     assert cache.digest(a) != cache.digest(a.rename(columns={"x": "y"}))  # column name
+    assert cache.digest(pd.DataFrame({1: [1]})) != cache.digest(pd.DataFrame({"1": [1]}))  # its type
     assert cache.digest(a) != cache.digest(a.set_axis([5, 6]))  # index
     assert cache.digest(np.arange(3)) != cache.digest(np.arange(3).reshape(3, 1))  # shape
     mixed = pd.DataFrame({"x": pd.Series([1, "a"], dtype=object)})
@@ -165,13 +180,13 @@ def test_digests_tell_apart_what_json_would_not():
         cache.cache_key("step", ("microcalc.core.cache",), thing=object())
 
 
-def test_a_folder_that_cannot_be_written_keeps_nothing_but_the_result_is_returned(glm_data, tmp_path, monkeypatch):
-    blocked = tmp_path / "blocked"
+def test_a_folder_that_cannot_be_written_keeps_nothing_but_the_result_is_returned(glm_data, inside, monkeypatch):
+    blocked = inside / "blocked"
     blocked.write_text("a file where the folder should be")  # mkdir fails, as on a read-only disk
     monkeypatch.setenv(cache.ENV, str(blocked / "results"))
     with pytest.warns(RuntimeWarning, match="computed but not kept") as caught:
         got = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
-    assert str(tmp_path) not in str(caught[0].message)  # no path of the machine in the message
+    assert str(inside) not in str(caught[0].message)  # no path of the machine in the message
     monkeypatch.delenv(cache.ENV)
     fresh = validation.bootstrap_validation(glm_data, "y", TERMS, n_boot=20, seed=3)
     pd.testing.assert_frame_equal(got.table, fresh.table, check_exact=True)
@@ -190,3 +205,37 @@ def test_an_argument_without_an_exact_key_is_computed_and_not_kept(kept):
 
     assert double(Box()) == 6 and double(Box()) == 6
     assert len(calls) == 2 and not list(kept.iterdir())
+
+
+def test_a_folder_outside_the_project_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    with pytest.raises(ValueError, match="inside the project") as err:
+        cache.cache_folder()
+    assert str(tmp_path) not in str(err.value)
+
+
+def test_the_paper_reconstruction_is_read_back_without_enumerating_again(kept, monkeypatch, published):
+    from microcalc.paper import chain
+
+    computed = chain.reconstruct_paper(published)
+    calls = []
+    real = chain.reconstruct_2xk
+    monkeypatch.setattr(chain, "reconstruct_2xk", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = chain.reconstruct_paper(published)
+    assert calls == []  # read back: no 2 x k table enumerated again
+    pd.testing.assert_frame_equal(again.consistency(), computed.consistency(), check_exact=True)
+    pd.testing.assert_frame_equal(again.overview(), computed.overview(), check_exact=True)
+    changed = published.copy()
+    changed.loc[changed.index[0], "source"] = str(changed.iloc[0]["source"]) + " (edited)"
+    chain.reconstruct_paper(changed)
+    assert calls  # another published file: enumerated again
+
+
+def test_a_site_run_and_the_tests_keep_nothing(monkeypatch, tmp_path):
+    from microcalc.pipeline.run_env import _StagingEnvironment
+
+    assert cache.ENV not in os.environ  # the tests' conftest removed it
+    monkeypatch.setenv(cache.ENV, ".cache/results")
+    with _StagingEnvironment(tmp_path / "final", tmp_path / "staging"):
+        assert cache.cache_folder() is None  # the site's kernels inherit no result cache
+    assert cache.cache_folder() is not None  # and the caller's environment is restored

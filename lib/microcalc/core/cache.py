@@ -6,8 +6,8 @@ arguments). :func:`cache_key` hashes exactly these: the arguments as exact JSON
 (data frames, series and arrays by a SHA-256 of their values, index, column
 names and dtypes), the source of the step's module and of every library module
 it imports, directly or not (:func:`microcalc.core.sources.module_closure`), and
-the versions of Python and of NumPy, pandas, SciPy and statsmodels. Any change
-to any of them gives another key, so a stored result is read back only where
+the exact Python and the version of every installed package. Any change to any
+of them gives another key, so a stored result is read back only where
 recomputing it would give the same result.
 
 :func:`reusable` marks a library function whose result may be kept that way.
@@ -16,7 +16,10 @@ It is kept only when the environment variable :data:`ENV` names a folder
 ``.cache/results`` (git-ignored), so a rerun whose inputs are unchanged reads
 the bootstrap validation, the multiple imputation and the reconstruction back
 (pickled, written atomically) instead of drawing them again. Anywhere else, in
-the tests, nbval and a site's run, every call computes.
+the tests, nbval and a site's run, every call computes: the tests' conftest and
+the site run (:mod:`microcalc.pipeline.run_env`) remove the variable. The folder
+must lie inside the project (a pickle is loaded as code is: only from where the
+code itself lives); delete it to clear what is kept.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import pickle
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,9 +43,6 @@ __all__ = ["ENV", "cache_key", "digest", "reusable", "cache_folder"]
 
 #: The environment variable naming the folder (relative to the project root) of kept results.
 ENV = "MICROCALC_RESULT_CACHE"
-
-#: The packages whose versions enter every key.
-NUMERICAL_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels")
 
 _LIBRARY = Path(__file__).parents[1]
 
@@ -74,7 +73,7 @@ def digest(value: Any) -> str:
     if not isinstance(value, pd.DataFrame):
         raise TypeError(f"no digest for {type(value).__name__}")
     # repr of a dtype names a categorical's levels in their order (the reference level of a model)
-    h.update(json.dumps([[str(c), repr(t)] for c, t in value.dtypes.items()]).encode())
+    h.update(json.dumps([[repr(c), repr(t)] for c, t in value.dtypes.items()]).encode())
     h.update(json.dumps([repr(value.index.dtype), str(value.index.name)]).encode())
     h.update(pd.util.hash_pandas_object(value.index).to_numpy().tobytes())
     for column in value.columns:
@@ -114,24 +113,42 @@ def cache_key(step: str, modules: Sequence[str] | None = None, **inputs: Any) ->
     and that of every library module they import, directly or not, enters byte
     for byte, so a change to any function the step can call gives another key
     and an edit elsewhere (a page's wording) does not. Without ``modules``, every
-    module of :mod:`microcalc` enters. Python's version and those of
-    :data:`NUMERICAL_PACKAGES` enter too.
+    module of :mod:`microcalc` enters. The exact Python and the version of every
+    installed package enter too.
     """
     h = hashlib.sha256()
     h.update(json.dumps({"step": step, "inputs": _jsonable(inputs)}, sort_keys=True).encode())
     files = sorted(_LIBRARY.rglob("*.py")) if modules is None else module_closure(modules, _LIBRARY)
     for module in files:
         h.update(module.relative_to(_LIBRARY).as_posix().encode() + b"\0" + module.read_bytes() + b"\0")
-    for dist in NUMERICAL_PACKAGES:
-        h.update(f"{dist}=={metadata.version(dist)}\n".encode())
-    h.update(f"python=={sys.version_info.major}.{sys.version_info.minor}\n".encode())
+    h.update(_environment().encode())
     return h.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> str:
+    """The exact Python and every installed distribution's version (``name==version``), once per process.
+
+    Every package enters, not only the numerical ones: a step may run any of them (the imputation
+    runs firthmodels' separation check), and an upgrade of any package must recompute it.
+    """
+    from microcalc.core.digest import package_set
+
+    return sys.version + "\n" + "".join(pin + "\n" for pin in package_set())
+
+
 def cache_folder() -> Path | None:
-    """The folder of kept results that :data:`ENV` names (under the project root), or None: keep nothing."""
+    """The folder of kept results that :data:`ENV` names (under the project root), or None: keep nothing.
+
+    Raises ValueError when it names a folder outside the project.
+    """
     folder = os.environ.get(ENV, "").strip()
-    return project_path(folder) if folder else None
+    if not folder:
+        return None
+    path = project_path(folder)
+    if not path.resolve().is_relative_to(project_path(".").resolve()):
+        raise ValueError(f"{ENV} must name a folder inside the project (such as .cache/results)")
+    return path
 
 
 def reusable(function: F) -> F:

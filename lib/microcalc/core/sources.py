@@ -1,6 +1,6 @@
 """The library source a computation can depend on: its modules and every library module they import.
 
-A cached result (:func:`microcalc.cohorts.provenance.cache_key`) must change
+A cached result (:func:`microcalc.core.cache.cache_key`) must change
 when any code that computes it changes, and need not change when unrelated code
 does (an edit of a page's wording should not throw away a minute of
 simulation). The code a module runs is its own source, the packages it sits

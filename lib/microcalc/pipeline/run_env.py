@@ -11,6 +11,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from microcalc.core.cache import ENV as RESULT_CACHE
 from microcalc.core.paths import RUN_DIR_ENV, STAGING_DIR_ENV
 
 __all__ = ["KEY_PACKAGES"]
@@ -41,15 +42,19 @@ def _versions() -> dict:
 
 
 class _StagingEnvironment(contextlib.AbstractContextManager):
-    """Set ``$MICROCALC_RUN_DIR`` and ``$MICROCALC_STAGING_DIR`` (inherited by the kernels) for a while."""
+    """Set ``$MICROCALC_RUN_DIR`` and ``$MICROCALC_STAGING_DIR`` (inherited by the kernels) for a while.
+
+    ``$MICROCALC_RESULT_CACHE`` is removed meanwhile: a site's run computes every result and keeps none.
+    """
 
     def __init__(self, final: Path, staging: Path):
         self.values = {RUN_DIR_ENV: str(final), STAGING_DIR_ENV: str(staging)}
         self.saved: dict[str, str | None] = {}
 
     def __enter__(self):
-        self.saved = {k: os.environ.get(k) for k in self.values}
+        self.saved = {k: os.environ.get(k) for k in (*self.values, RESULT_CACHE)}
         os.environ.update(self.values)
+        os.environ.pop(RESULT_CACHE, None)  # a site's run keeps no result of its data outside its run folder
         return self
 
     def __exit__(self, *exc):
