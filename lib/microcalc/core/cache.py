@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from microcalc.core.paths import project_path
-from microcalc.core.sources import module_closure
+from microcalc.core.sources import LIBRARY, module_closure
 
 __all__ = ["ENV", "cache_key", "digest", "reusable", "cache_folder"]
 
 #: The environment variable naming the folder (relative to the project root) of kept results.
 ENV = "MICROCALC_RESULT_CACHE"
 
-_LIBRARY = Path(__file__).parents[1]
+_LIBRARY = LIBRARY  # a module global, so a test can point the key at a copy of the library
 
 F = TypeVar("F", bound=Callable[..., Any])
 

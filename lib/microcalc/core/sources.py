@@ -18,7 +18,10 @@ import functools
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["imported_modules", "module_closure"]
+__all__ = ["LIBRARY", "imported_modules", "module_closure"]
+
+#: The folder of the library package ``microcalc`` (its ``__init__.py`` and modules).
+LIBRARY = Path(__file__).parents[1]
 
 
 def _file(name: str, root: Path) -> Path | None:

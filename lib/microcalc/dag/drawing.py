@@ -28,7 +28,7 @@ from pathlib import Path
 from microcalc import labels
 from microcalc.core.digest import inputs_sha256, is_up_to_date, write_record
 from microcalc.core.paths import project_path, project_root
-from microcalc.core.sources import module_closure
+from microcalc.core.sources import LIBRARY, module_closure
 from microcalc.dag.graph import EDGES, EXPOSURE, MODEL_TERMS, OUTCOME, Adjustment, check_adjustment
 
 __all__ = ["POSITIONS", "layout", "plot_dag", "figure", "diagram_inputs", "main"]
@@ -175,8 +175,7 @@ def figure():
     return fig
 
 
-#: The library the diagram is drawn with, and where :func:`main` records what it drew from (git-ignored).
-LIBRARY = Path(__file__).parents[1]
+#: Where :func:`main` records what it drew from (git-ignored).
 RECORD = ".cache/dag.json"
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from microcalc.core.digest import inputs_sha256, is_up_to_date, write_record
 from microcalc.core.paths import project_path, project_root
+from microcalc.core.sources import LIBRARY  # the library the edition is built with, templates included: an input
 
 __all__ = [
     "MARKER",
@@ -48,9 +49,6 @@ MARKER = ".microcalc-report.json"
 #: (:func:`microcalc.core.digest.write_record`), written last.
 INPUTS_RECORD = ".inputs.json"
 
-
-#: The library the edition is built with (its templates included): an input of the edition.
-LIBRARY = Path(__file__).parents[1]
 
 #: The folders of the project (and, for a run elsewhere, of its output folder) whose every file is an input
 #: of the edition, beside the executed notebooks and :data:`LIBRARY`. The Makefile's REPORT_INPUTS names the
